@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from nhsa import __version__
@@ -30,13 +32,12 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Print the version and exit.",
-        callback=_show_version,
-        is_eager=True,
-    ),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     """nhsa-kit command line."""
 

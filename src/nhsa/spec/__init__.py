@@ -27,17 +27,24 @@ from nhsa.spec._contract import (
 )
 from nhsa.spec._issues import ValidationIssue
 from nhsa.spec._json import parse_json
+from nhsa.spec._walk import FieldSpec, iter_fields
+from nhsa.spec._walk import node_at as schema_at
+from nhsa.spec._walk import resolve as resolve_ref
 
 __all__ = [
     "CodeTable",
     "Contract",
     "Example",
+    "FieldSpec",
     "Transaction",
     "UnknownTransactionError",
     "ValidationIssue",
     "code_table",
     "contract",
+    "iter_fields",
     "parse_json",
+    "resolve_ref",
+    "schema_at",
     "validate_input",
     "validate_output",
     "validate_request",

@@ -17,8 +17,8 @@ class ValidationIssue:
         message: a sentence a developer can act on; it names the field and the rule.
 
     Example:
-        >>> ValidationIssue("/msgid", "maxLength", "msgid is longer than 30 characters")
-        ValidationIssue(pointer='/msgid', rule='maxLength', message='msgid is longer than 30 characters')
+        >>> print(ValidationIssue("/msgid", "maxLength", "msgid: longer than 30 characters"))
+        /msgid: [maxLength] msgid: longer than 30 characters
     """
 
     pointer: str

@@ -43,10 +43,10 @@ class Validators:
         if not isinstance(message, Mapping):
             return [ValidationIssue("", "type", "a request envelope must be a JSON object")]
         infno = message.get("infno")
-        known = isinstance(infno, str) and infno in self._contract.transactions
-        validator = self._get(("request", infno if known else ""), lambda: self._request_schema(infno if known else None))  # type: ignore[arg-type]
+        known = infno if isinstance(infno, str) and infno in self._contract.transactions else None
+        validator = self._get(("request", known or ""), lambda: self._request_schema(known))
         issues = self._issues(validator, message)
-        if isinstance(infno, str) and not known and not any(i.pointer == "/infno" for i in issues):
+        if isinstance(infno, str) and known is None and all(i.pointer != "/infno" for i in issues):
             issues.append(
                 ValidationIssue(
                     "/infno",

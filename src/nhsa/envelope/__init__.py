@@ -1,0 +1,47 @@
+"""Envelopes: msgid, building and encoding requests, reading responses.
+
+Example:
+    >>> from datetime import datetime
+    >>> from nhsa.envelope import CHINA_TIME, MsgidGenerator, parse_msgid
+    >>> eight = datetime(2026, 11, 23, 8, 0, 0, tzinfo=CHINA_TIME)
+    >>> ids = MsgidGenerator("H53010100001", clock=lambda: eight)
+    >>> parse_msgid(ids.next())[2]
+    0
+"""
+
+from __future__ import annotations
+
+from nhsa.envelope._build import (
+    Institution,
+    MissingInsuredAreaError,
+    Operator,
+    OpterType,
+    build_request,
+    carries_psn_no,
+    encode_request,
+)
+from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
+from nhsa.envelope._codec import dumps, loads
+from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
+from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
+
+__all__ = [
+    "CHINA_TIME",
+    "SEQUENCE_LIMIT",
+    "Clock",
+    "Institution",
+    "MalformedResponseError",
+    "MissingInsuredAreaError",
+    "MsgidGenerator",
+    "Operator",
+    "OpterType",
+    "ParsedResponse",
+    "build_request",
+    "carries_psn_no",
+    "china_now",
+    "dumps",
+    "encode_request",
+    "loads",
+    "parse_msgid",
+    "parse_response",
+]

@@ -1,0 +1,162 @@
+"""msgid: fixmedins_code (12) + yyyyMMddHHmmss (14) + 4-digit sequence = 30 characters.
+
+msgid is the key a reversal (2601) names, so it must never repeat for an institution — across
+threads, across processes of one HIS, and across restarts. Vendors in the field append a random
+number (collisions after a few thousand ids per second); we keep a per-second counter instead.
+
+The counter lives in a small SQLite file: SQLite's write lock serializes every process on the
+machine portably (HIS servers are often Windows, where ``fcntl`` does not exist), and the file
+outlives a restart. Four sequence digits allow 10,000 ids per second per institution; the
+10,001st id of a second waits until the next second starts. If the clock steps backwards the
+generator keeps counting from the latest second it issued, so ids stay unique (their time part
+may then run ahead of the wall clock by the size of the step).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
+
+MSGID_PATTERN = re.compile(r"^(?P<code>[A-Z0-9]{12})(?P<time>[0-9]{14})(?P<seq>[0-9]{4})$")
+SEQUENCE_LIMIT = 10_000
+_TIME_FORMAT = "%Y%m%d%H%M%S"
+
+
+class MsgidGenerator:
+    """Issues unique msgids for one institution.
+
+    Args:
+        fixmedins_code: the institution's 12-character code.
+        state_path: the counter file shared by every process of this HIS on this machine;
+            ``None`` keeps the counter in memory (unique within this process only).
+        clock: current time source (China time); injectable for tests.
+        sleep: how to wait for the next second when a second's 10,000 ids are used up.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from nhsa.envelope import CHINA_TIME
+        >>> fixed = lambda: datetime(2026, 11, 23, 10, 15, 30, tzinfo=CHINA_TIME)
+        >>> ids = MsgidGenerator("H53010100001", clock=fixed)
+        >>> ids.next(), ids.next()
+        ('H53010100001202611231015300000', 'H53010100001202611231015300001')
+    """
+
+    def __init__(
+        self,
+        fixmedins_code: str,
+        state_path: Path | str | None = None,
+        *,
+        clock: Clock = china_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not re.fullmatch(r"[A-Z0-9]{12}", fixmedins_code):
+            raise ValueError(
+                f"fixmedins_code {fixmedins_code!r}: must be 12 upper-case letters or digits"
+            )
+        self.fixmedins_code = fixmedins_code
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._memory: tuple[int, int] = (0, -1)  # (second as yyyyMMddHHmmss int, last seq)
+        self._path = Path(state_path) if state_path is not None else None
+        self._db: sqlite3.Connection | None = None
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # Losing the last allocation in a power cut cannot repeat an id: a restart takes
+            # longer than one second, so the time part has moved on.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS msgid_counter (fixmedins_code TEXT PRIMARY KEY,"
+                " second INTEGER NOT NULL, seq INTEGER NOT NULL)"
+            )
+
+    def __repr__(self) -> str:
+        where = str(self._path) if self._path else "memory"
+        return f"<MsgidGenerator {self.fixmedins_code} state={where}>"
+
+    def next(self) -> str:
+        """Issue the next msgid (blocks briefly if this second's 10,000 ids are used up)."""
+        with self._lock:
+            while True:
+                now = int(self._clock().astimezone(CHINA_TIME).strftime(_TIME_FORMAT))
+                second, seq = self._allocate(now)
+                if seq < SEQUENCE_LIMIT:
+                    return f"{self.fixmedins_code}{second:014d}{seq:04d}"
+                self._sleep(_until_next_second(self._clock()))
+
+    def _allocate(self, now: int) -> tuple[int, int]:
+        """Reserve (second, seq); seq == SEQUENCE_LIMIT means this second is exhausted."""
+        if self._db is None:
+            if self._path is not None:
+                raise RuntimeError(f"{self!r} is closed; ids issued after close could repeat")
+            self._memory = _advance(self._memory, now)
+            return self._memory
+        # BEGIN IMMEDIATE takes the write lock first, so every process reads the latest value.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute(
+                "SELECT second, seq FROM msgid_counter WHERE fixmedins_code = ?",
+                (self.fixmedins_code,),
+            ).fetchone()
+            second, seq = _advance((row[0], row[1]) if row else (0, -1), now)
+            if seq < SEQUENCE_LIMIT:
+                self._db.execute(
+                    "INSERT INTO msgid_counter (fixmedins_code, second, seq) VALUES (?, ?, ?)"
+                    " ON CONFLICT (fixmedins_code) DO UPDATE SET second = ?, seq = ?",
+                    (self.fixmedins_code, second, seq, second, seq),
+                )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return second, seq
+
+    def close(self) -> None:
+        """Release the counter file (ids already issued stay reserved)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _advance(last: tuple[int, int], now: int) -> tuple[int, int]:
+    second, seq = last
+    if now > second:
+        return now, 0
+    # Same second, or the clock stepped back: keep counting in the latest second issued.
+    return second, min(seq + 1, SEQUENCE_LIMIT)
+
+
+def _until_next_second(now: datetime) -> float:
+    following = now.replace(microsecond=0) + timedelta(seconds=1)
+    return max((following - now).total_seconds(), 0.001)
+
+
+def parse_msgid(msgid: str) -> tuple[str, datetime, int]:
+    """Split a msgid into (fixmedins_code, time, sequence); ``ValueError`` names what is wrong.
+
+    Example:
+        >>> code, when, seq = parse_msgid("H53010100001202611231015300042")
+        >>> code, when.isoformat(), seq
+        ('H53010100001', '2026-11-23T10:15:30+08:00', 42)
+    """
+    match = MSGID_PATTERN.match(msgid)
+    if match is None:
+        raise ValueError(
+            f"msgid {msgid!r}: expected fixmedins_code(12) + yyyyMMddHHmmss(14) + sequence(4)"
+        )
+    try:
+        when = datetime.strptime(match["time"], _TIME_FORMAT).replace(tzinfo=CHINA_TIME)
+    except ValueError:
+        raise ValueError(f"msgid {msgid!r}: {match['time']} is not a valid time") from None
+    return match["code"], when, int(match["seq"])
