@@ -13,8 +13,15 @@ from nhsa import spec
 from nhsa.spec import FieldSpec, iter_fields
 
 app = typer.Typer(help="Inspect the interface contract and validate messages against it.")
-_out = Console()
-_err = Console(stderr=True)
+
+
+def _out() -> Console:
+    # Built per call so the terminal width (COLUMNS) is read when the command runs.
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
 
 
 @app.command("list")
@@ -33,7 +40,7 @@ def list_transactions() -> None:
             t.undone_by or "",
             t.path,
         )
-    _out.print(table)
+    _out().print(table)
 
 
 @app.command("show")
@@ -43,15 +50,15 @@ def show(infno: Annotated[str, typer.Argument(help="Transaction code, e.g. 2207.
     try:
         t = contract.transaction(infno)
     except spec.UnknownTransactionError as exc:
-        _err.print(f"[red]{exc}[/red]")
+        _err().print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    _out.print(f"[bold]{t.infno} {t.title_zh} — {t.title_en}[/bold]")
-    _out.print(
+    _out().print(f"[bold]{t.infno} {t.title_zh} — {t.title_en}[/bold]")
+    _out().print(
         f"kind={t.kind} care={t.care} safe_to_repeat={t.safe_to_repeat} "
         f"reversible_by_2601={t.reversible_by_2601} undone_by={t.undone_by} path={t.path}"
     )
-    _out.print(t.description)
-    _out.print(f"sources: {t.sources}")
+    _out().print(t.description)
+    _out().print(f"sources: {t.sources}")
     for side in ("input", "output"):
         table = Table(title=f"{infno} {side}")
         for column in ("field", "名称", "type", "max", "required", "meaning"):
@@ -65,7 +72,7 @@ def show(infno: Annotated[str, typer.Argument(help="Transaction code, e.g. 2207.
                 "Y" if field.required else "",
                 field.description,
             )
-        _out.print(table)
+        _out().print(table)
 
 
 @app.command("validate")
@@ -84,17 +91,17 @@ def validate(
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        _err.print(f"[red]{file}: cannot read: {exc.strerror}[/red]")
+        _err().print(f"[red]{file}: cannot read: {exc.strerror}[/red]")
         raise typer.Exit(2) from None
     message, issues = spec.parse_json(raw)
     if not issues:
         issues = _validate_any(message, infno)
     if issues:
         for issue in issues:
-            _err.print(f"{file}: {issue}", highlight=False, markup=False)
-        _err.print(f"{file}: {len(issues)} error(s)")
+            _err().print(f"{file}: {issue}", highlight=False, markup=False)
+        _err().print(f"{file}: {len(issues)} error(s)")
         raise typer.Exit(1)
-    _out.print(f"{file}: valid")
+    _out().print(f"{file}: valid")
 
 
 def _validate_any(message: Any, infno: str | None) -> list[spec.ValidationIssue]:

@@ -27,7 +27,11 @@ def dumps(value: Any) -> bytes:
         >>> dumps({"medfee_sumamt": Decimal("120.50"), "psn_name": "测试"})
         b'{"medfee_sumamt":120.50,"psn_name":"\\xe6\\xb5\\x8b\\xe8\\xaf\\x95"}'
     """
-    return orjson.dumps(value, default=_default)
+    try:
+        return orjson.dumps(value, default=_default)
+    except orjson.JSONEncodeError as exc:
+        # orjson replaces our message with a generic one; the cause says what is wrong.
+        raise TypeError(str(exc.__cause__ or exc)) from None
 
 
 def loads(raw: bytes | str) -> Any:

@@ -32,10 +32,10 @@ def _decimal(digits: int, places: int, low: str, high: str) -> object:
 Money = Annotated[Decimal, _decimal(15, 2, "-9999999999999.99", "9999999999999.99")]
 """Amount in yuan, at most two decimal places (数值型(16,2), bounded at 15 significant digits)."""
 
-Quantity = Annotated[Decimal, _decimal(16, 4, "-999999999999.9999", "999999999999.9999")]
+Quantity = Annotated[Decimal, _decimal(15, 4, "-99999999999.9999", "99999999999.9999")]
 """Quantity, 数值型(16,4); negative on refund lines."""
 
-Price = Annotated[Decimal, _decimal(16, 6, "0", "9999999999.999999")]
+Price = Annotated[Decimal, _decimal(15, 6, "0", "999999999.999999")]
 """Unit price, 数值型(16,6)."""
 
 Ratio = Annotated[Decimal, _decimal(5, 4, "0", "1")]

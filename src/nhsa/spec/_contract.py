@@ -118,7 +118,7 @@ class CodeTable:
         try:
             return self.names[code]
         except KeyError:
-            raise KeyError(f"{code!r} is not a {self.name} code ({self.title})") from None
+            raise KeyError(f"{code!r} is not a code of {self.name} ({self.title})") from None
 
 
 class Contract:

@@ -159,7 +159,7 @@ class Validators:
         schema = self._keyword_owner(error)
         if rule == "enum" and schema is not None and "x-names" in schema:
             table = str(schema["$id"]).rsplit("/", 1)[-1].removesuffix(".json")
-            message = f"{field}: {error.instance!r} is not a {table} code ({schema['title']})"
+            message = f"{field}: {error.instance!r} is not a code of {table} ({schema['title']})"
         elif rule == "pattern" and schema is not None and "description" in schema:
             message = f"{field}: {error.instance!r} has the wrong format; {schema['description']}"
         else:

@@ -1,0 +1,104 @@
+"""The contract loads from a checkout and from an installed wheel."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from nhsa._resources import data_dir
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_checkout_wins_over_a_stale_bundled_copy() -> None:
+    assert data_dir("interface_specs") == REPO / "interface_specs"
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_contract_and_validates_outside_the_checkout(tmp_path: Path) -> None:
+    wheels = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
+        check=True,
+    )
+    (wheel,) = wheels.glob("nhsa_kit-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # The dependencies come from the test environment; nhsa itself only from the wheel.
+    deps = subprocess.run(
+        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(site, "test-deps.pth").write_text(deps + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            str(wheel),
+        ],
+        check=True,
+    )
+    example = REPO / "interface_specs" / "v1" / "transactions" / "2207.json"
+    request = json.loads(example.read_text("utf-8"))["examples"][0]["request"]
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        import nhsa
+        from nhsa import spec
+        from nhsa.models import Input2207
+        request = json.loads(sys.stdin.read())
+        root = spec.contract().root
+        print(json.dumps({
+            "module": nhsa.__file__,
+            "root": str(root),
+            "valid": spec.validate_request(request) == [],
+            "broken": [i.rule for i in spec.validate_request({**request, "msgid": "x"})],
+            "model": Input2207.model_validate(request["input"]).data.psn_no,
+        }))
+        """
+    )
+    result = subprocess.run(
+        [str(python), "-c", probe],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    report = json.loads(result.stdout)
+    assert report["module"].startswith(site)
+    assert report["root"].startswith(site)
+    assert "_bundled" in report["root"]
+    assert report["valid"] is True
+    assert "pattern" in report["broken"]
+    assert report["model"] == request["input"]["data"]["psn_no"]
