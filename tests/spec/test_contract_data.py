@@ -488,7 +488,8 @@ def test_2208_answer_validates_with_either_cash_spelling_but_not_without() -> No
     setlinfo["pdn_cash_pay"] = setlinfo.pop("psn_cash_pay")
     assert spec.validate_response(response, "2208") == []
     del setlinfo["pdn_cash_pay"]
-    assert spec.validate_response(response, "2208") != []
+    issues = spec.validate_response(response, "2208")
+    assert "required" in _at(issues, ("output", "setlinfo", "psn_cash_pay"))
 
 
 def test_9002_answer_may_be_flat() -> None:
@@ -496,7 +497,7 @@ def test_9002_answer_may_be_flat() -> None:
     response["output"] = {"sign_time": response["output"]["signoutoutb"]["sign_time"]}
     assert spec.validate_response(response, "9002") == []
     response["output"] = {}
-    assert spec.validate_response(response, "9002") != []
+    assert "required" in _at(spec.validate_response(response, "9002"), ("output", "signoutoutb"))
 
 
 def test_9102_example_is_a_json_error_because_success_is_a_zip() -> None:
