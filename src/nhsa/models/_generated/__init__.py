@@ -34,11 +34,101 @@ from nhsa.models._generated.codes import (
     TrtChkType,
 )
 from nhsa.models._generated.envelope import RequestEnvelope, ResponseEnvelope
-from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
+from nhsa.models._generated.nodes import (
+    FeeResultItem,
+    IptDiseinfoItem,
+    OtpDiseinfoItem,
+    SetldetailItem,
+    Setlinfo,
+    SetlinfoCancel,
+)
+from nhsa.models._generated.t1101 import (
+    Input1101,
+    Input1101Data,
+    Output1101,
+    Output1101Baseinfo,
+    Output1101IdetinfoItem,
+    Output1101InsuinfoItem,
+)
+from nhsa.models._generated.t2001 import Input2001, Input2001Data, Output2001, Output2001TrtinfoItem
+from nhsa.models._generated.t2201 import Input2201, Input2201Data, Output2201, Output2201Data
+from nhsa.models._generated.t2202 import Input2202, Input2202Data, Output2202
+from nhsa.models._generated.t2203 import Input2203, Input2203Mdtrtinfo, Output2203
+from nhsa.models._generated.t2203a import Input2203A, Input2203AMdtrtinfo, Output2203A
+from nhsa.models._generated.t2204 import Input2204, Input2204FeedetailItem, Output2204
+from nhsa.models._generated.t2205 import Input2205, Input2205Data, Output2205
+from nhsa.models._generated.t2206 import Input2206, Input2206Data, Output2206
 from nhsa.models._generated.t2207 import Input2207, Input2207Data, Output2207
+from nhsa.models._generated.t2208 import Input2208, Input2208Data, Output2208
+from nhsa.models._generated.t2301 import Input2301, Input2301FeedetailItem, Output2301
+from nhsa.models._generated.t2302 import Input2302, Input2302DataItem, Output2302
+from nhsa.models._generated.t2303 import Input2303, Input2303Data, Output2303
+from nhsa.models._generated.t2304 import Input2304, Input2304Data, Output2304
+from nhsa.models._generated.t2305 import (
+    Input2305,
+    Input2305Data,
+    Output2305,
+    Output2305Setlinfo,
+    Output2305SetlinfoExtras,
+)
+from nhsa.models._generated.t2401 import Input2401, Input2401Mdtrtinfo, Output2401, Output2401Result
+from nhsa.models._generated.t2402 import Input2402, Input2402Dscginfo, Output2402
+from nhsa.models._generated.t2404 import Input2404, Input2404Data, Output2404
+from nhsa.models._generated.t2405 import Input2405, Input2405Data, Output2405
+from nhsa.models._generated.t2601 import Input2601, Input2601Data, Output2601
+from nhsa.models._generated.t3201 import Input3201, Input3201Data, Output3201, Output3201Stmtinfo
+from nhsa.models._generated.t3202 import Input3202, Input3202Data, Output3202, Output3202Fileinfo
+from nhsa.models._generated.t5203 import (
+    Input5203,
+    Input5203Data,
+    Output5203,
+    Output5203Setlinfo,
+    Output5203SetlinfoExtras,
+)
+from nhsa.models._generated.t9001 import (
+    Input9001,
+    Input9001SignIn,
+    Output9001,
+    Output9001Signinoutb,
+)
+from nhsa.models._generated.t9002 import (
+    Input9002,
+    Input9002SignOut,
+    Output9002,
+    Output9002Signoutoutb,
+)
+from nhsa.models._generated.t9101 import Input9101, Input9101FsUploadIn, Output9101
+from nhsa.models._generated.t9102 import Input9102, Input9102FsDownloadIn, Output9102
 
 TRANSACTIONS: dict[str, TransactionModels] = {
+    "1101": TransactionModels("1101", Input1101, Output1101),
+    "2001": TransactionModels("2001", Input2001, Output2001),
+    "2201": TransactionModels("2201", Input2201, Output2201),
+    "2202": TransactionModels("2202", Input2202, Output2202),
+    "2203": TransactionModels("2203", Input2203, Output2203),
+    "2203A": TransactionModels("2203A", Input2203A, Output2203A),
+    "2204": TransactionModels("2204", Input2204, Output2204),
+    "2205": TransactionModels("2205", Input2205, Output2205),
+    "2206": TransactionModels("2206", Input2206, Output2206),
     "2207": TransactionModels("2207", Input2207, Output2207),
+    "2208": TransactionModels("2208", Input2208, Output2208),
+    "2301": TransactionModels("2301", Input2301, Output2301),
+    "2302": TransactionModels("2302", Input2302, Output2302),
+    "2303": TransactionModels("2303", Input2303, Output2303),
+    "2304": TransactionModels("2304", Input2304, Output2304),
+    "2305": TransactionModels("2305", Input2305, Output2305),
+    "2401": TransactionModels("2401", Input2401, Output2401),
+    "2402": TransactionModels("2402", Input2402, Output2402),
+    "2404": TransactionModels("2404", Input2404, Output2404),
+    "2405": TransactionModels("2405", Input2405, Output2405),
+    "2601": TransactionModels("2601", Input2601, Output2601),
+    "3201": TransactionModels("3201", Input3201, Output3201),
+    "3202": TransactionModels("3202", Input3202, Output3202),
+    "5203": TransactionModels("5203", Input5203, Output5203),
+    "9001": TransactionModels("9001", Input9001, Output9001),
+    "9002": TransactionModels("9002", Input9002, Output9002),
+    "9101": TransactionModels("9101", Input9101, Output9101),
+    "9102": TransactionModels("9102", Input9102, Output9102),
 }
 """infno → its input and output model."""
 
@@ -50,20 +140,118 @@ __all__ = [
     "ClrWay",
     "DiagType",
     "DscgWay",
+    "FeeResultItem",
     "Flag",
     "FundPayType",
     "Gend",
     "HospApprFlag",
+    "Input1101",
+    "Input1101Data",
+    "Input2001",
+    "Input2001Data",
+    "Input2201",
+    "Input2201Data",
+    "Input2202",
+    "Input2202Data",
+    "Input2203",
+    "Input2203A",
+    "Input2203AMdtrtinfo",
+    "Input2203Mdtrtinfo",
+    "Input2204",
+    "Input2204FeedetailItem",
+    "Input2205",
+    "Input2205Data",
+    "Input2206",
+    "Input2206Data",
     "Input2207",
     "Input2207Data",
+    "Input2208",
+    "Input2208Data",
+    "Input2301",
+    "Input2301FeedetailItem",
+    "Input2302",
+    "Input2302DataItem",
+    "Input2303",
+    "Input2303Data",
+    "Input2304",
+    "Input2304Data",
+    "Input2305",
+    "Input2305Data",
+    "Input2401",
+    "Input2401Mdtrtinfo",
+    "Input2402",
+    "Input2402Dscginfo",
+    "Input2404",
+    "Input2404Data",
+    "Input2405",
+    "Input2405Data",
+    "Input2601",
+    "Input2601Data",
+    "Input3201",
+    "Input3201Data",
+    "Input3202",
+    "Input3202Data",
+    "Input5203",
+    "Input5203Data",
+    "Input9001",
+    "Input9001SignIn",
+    "Input9002",
+    "Input9002SignOut",
+    "Input9101",
+    "Input9101FsUploadIn",
+    "Input9102",
+    "Input9102FsDownloadIn",
     "Insutype",
+    "IptDiseinfoItem",
     "ListType",
     "MdtrtCertType",
     "MedChrgitmType",
     "MedType",
     "MidSetlFlag",
     "OpterType",
+    "OtpDiseinfoItem",
+    "Output1101",
+    "Output1101Baseinfo",
+    "Output1101IdetinfoItem",
+    "Output1101InsuinfoItem",
+    "Output2001",
+    "Output2001TrtinfoItem",
+    "Output2201",
+    "Output2201Data",
+    "Output2202",
+    "Output2203",
+    "Output2203A",
+    "Output2204",
+    "Output2205",
+    "Output2206",
     "Output2207",
+    "Output2208",
+    "Output2301",
+    "Output2302",
+    "Output2303",
+    "Output2304",
+    "Output2305",
+    "Output2305Setlinfo",
+    "Output2305SetlinfoExtras",
+    "Output2401",
+    "Output2401Result",
+    "Output2402",
+    "Output2404",
+    "Output2405",
+    "Output2601",
+    "Output3201",
+    "Output3201Stmtinfo",
+    "Output3202",
+    "Output3202Fileinfo",
+    "Output5203",
+    "Output5203Setlinfo",
+    "Output5203SetlinfoExtras",
+    "Output9001",
+    "Output9001Signinoutb",
+    "Output9002",
+    "Output9002Signoutoutb",
+    "Output9101",
+    "Output9102",
     "PayLoc",
     "PsnCertType",
     "PsnInsuStas",
@@ -74,6 +262,7 @@ __all__ = [
     "ResponseEnvelope",
     "SetldetailItem",
     "Setlinfo",
+    "SetlinfoCancel",
     "StmtRslt",
     "TrtChkType",
 ]

@@ -9,8 +9,110 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from nhsa.models._base import OutputModel
-from nhsa.models._types import Age, Money, NhsaDate, NhsaDateTime, Ratio
+from nhsa.models._base import InputModel, OutputModel
+from nhsa.models._generated.codes import DiagType, Flag
+from nhsa.models._types import Age, Money, NhsaDate, NhsaDateTime, Price, Quantity, Ratio
+
+
+class OtpDiseinfoItem(InputModel):
+    """门诊诊断信息 — One diagnosis of an outpatient visit (2203 / 2203A input node diseinfo[]). [C:S1,S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/otp_diseinfo_item"
+    diag_type: DiagType = Field(description="诊断类别 — Diagnosis category.")
+    diag_srt_no: int = Field(
+        description="诊断排序号 — Order of the diagnosis, 数值型(2); 1 is the main one.",
+        ge=1,
+        le=99,
+    )
+    diag_code: str = Field(
+        description="诊断代码 — Diagnosis code (ICD-10 national edition for 西医诊断).",
+        max_length=20,
+    )
+    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    diag_dept: str = Field(
+        description="诊断科室 — Department that made the diagnosis.", max_length=50
+    )
+    dise_dor_no: str = Field(
+        description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
+    )
+    dise_dor_name: str = Field(
+        description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
+    )
+    diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")
+    vali_flag: Flag = Field(description="有效标志 — Whether the diagnosis is valid (0 no, 1 yes).")
+
+
+class FeeResultItem(OutputModel):
+    """费用明细上传结果 — One row of the 2204 / 2301 answer (node result[]), one per uploaded fee line: how the platform priced it. Per line, det_item_fee_sumamt = fulamt_ownpay_amt + overlmt_amt + preselfpay_amt + inscp_scp_amt; chrgitm_lv 03 lines are fully self-paid (selfpay_prop 1). pric_uplmt_amt 999999 means no price cap. [C:S1,S2; C-sample:S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/fee_result_item"
+    feedetl_sn: str = Field(
+        description="费用明细流水号 — Serial of the uploaded line this row prices.", max_length=30
+    )
+    det_item_fee_sumamt: Money = Field(description="明细项目费用总额 — Line total as priced.")
+    cnt: Quantity = Field(description="数量 — Quantity.")
+    pric: Price = Field(description="单价 — Unit price.")
+    pric_uplmt_amt: Price = Field(
+        description="定价上限金额 — Price cap of the item in the treatment place's catalogue; 999999 means no cap."
+    )
+    selfpay_prop: Ratio | None = Field(
+        default=None, description="自付比例 — First self-pay ratio of a 乙类 item (1 for 丙类)."
+    )
+    fulamt_ownpay_amt: Money | None = Field(
+        default=None, description="全自费金额 — Fully self-paid part of the line."
+    )
+    overlmt_amt: Money | None = Field(
+        default=None,
+        description="超限价金额 — Part above the price cap = max(0, pric − pric_uplmt_amt) × cnt. Spelling: overlmt_amt here, overlmt_selfpay in setlinfo.",
+    )
+    preselfpay_amt: Money | None = Field(
+        default=None,
+        description="先行自付金额 — First self-pay part = (line − fulamt − overlmt) × selfpay_prop, rounded to 0.01.",
+    )
+    inscp_scp_amt: Money | None = Field(
+        default=None, description="符合政策范围金额 — Remainder within the policy scope."
+    )
+    chrgitm_lv: str = Field(
+        description="收费项目等级 — Catalogue class: 01 甲, 02 乙, 03 丙/自费.",
+        json_schema_extra={"code_table": "chrgitm_lv"},
+    )
+    med_chrgitm_type: str = Field(
+        description="医疗收费项目类别 — Fee category.",
+        json_schema_extra={"code_table": "med_chrgitm_type"},
+    )
+    bas_medn_flag: str | None = Field(
+        default=None,
+        description="基本药物标志 — Essential-medicine flag.",
+        json_schema_extra={"code_table": "flag"},
+    )
+    hi_nego_drug_flag: str | None = Field(
+        default=None,
+        description="医保谈判药品标志 — Negotiated-drug flag.",
+        json_schema_extra={"code_table": "flag"},
+    )
+    chld_medc_flag: str | None = Field(
+        default=None,
+        description="儿童用药标志 — Children's-medicine flag.",
+        json_schema_extra={"code_table": "flag"},
+    )
+    list_sp_item_flag: str | None = Field(
+        default=None,
+        description="目录特项标志 — Special-item flag (特检特治项目或特殊药品).",
+        json_schema_extra={"code_table": "flag"},
+    )
+    lmt_used_flag: str = Field(
+        description="限制使用标志 — Restricted-use flag.", json_schema_extra={"code_table": "flag"}
+    )
+    drt_reim_flag: str | None = Field(
+        default=None,
+        description="直报标志 — Direct-reimbursement flag.",
+        json_schema_extra={"code_table": "flag"},
+    )
+    memo: str | None = Field(
+        default=None,
+        description="备注 — Remark; the platform puts line-splitting errors here (明细分割错误信息).",
+        max_length=500,
+    )
 
 
 class Setlinfo(OutputModel):
@@ -148,4 +250,129 @@ class SetldetailItem(OutputModel):
     )
 
 
-__all__ = ["SetldetailItem", "Setlinfo"]
+class SetlinfoCancel(OutputModel):
+    """结算撤销信息 — Settlement information returned by a cancellation (2208 outpatient, 2305 inpatient): the cancelled settlement's amounts negated, so the §5.8 identities still hold and a day's totals net to zero. A subset of setlinfo (no person or visit details). The cash field is spelled psn_cash_pay in real answers and pdn_cash_pay in two copies of the 2208 table; psn_cash_pay is required unless pdn_cash_pay is present. [C:S1,S2; C-sample:S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo_cancel"
+    mdtrt_id: str = Field(
+        description="就诊ID — Visit id of the cancelled settlement.", max_length=30
+    )
+    setl_id: str = Field(
+        description="结算ID — Id of the cancellation record [inference: samples suggest a new, negative settlement record, not the id that was cancelled].",
+        max_length=30,
+    )
+    clr_optins: str | None = Field(
+        default=None, description="清算经办机构 — Clearing agency area code.", max_length=6
+    )
+    setl_time: NhsaDateTime = Field(description="结算时间 — Time of the cancellation.")
+    medfee_sumamt: Money = Field(
+        description="医疗费总额 — Negated medfee_sumamt of the cancelled settlement."
+    )
+    fulamt_ownpay_amt: Money = Field(
+        description="全自费金额 — Negated fulamt_ownpay_amt of the cancelled settlement."
+    )
+    overlmt_selfpay: Money = Field(
+        description="超限价金额 — Negated overlmt_selfpay of the cancelled settlement."
+    )
+    preselfpay_amt: Money = Field(
+        description="先行自付金额 — Negated preselfpay_amt of the cancelled settlement."
+    )
+    inscp_scp_amt: Money = Field(
+        description="符合政策范围金额 — Negated inscp_scp_amt of the cancelled settlement."
+    )
+    act_pay_dedc: Money | None = Field(
+        default=None,
+        description="实际支付起付线 — Negated deductible: the cancelled settlement's deductible is given back.",
+    )
+    hifp_pay: Money = Field(
+        description="基本医疗保险统筹基金支出 — Negated basic pooling-fund payment."
+    )
+    pool_prop_selfpay: Ratio = Field(
+        description="基本医疗保险统筹基金支付比例 — The cancelled settlement's pooling-fund payment ratio, not negated [inference: the real samples negate amounts only]."
+    )
+    cvlserv_pay: Money = Field(
+        description="公务员医疗补助资金支出 — Negated civil-servant subsidy."
+    )
+    hifes_pay: Money = Field(
+        description="企业补充医疗保险基金支出 — Negated enterprise supplementary payment."
+    )
+    hifmi_pay: Money = Field(
+        description="居民大病保险资金支出 — Negated residents' serious-illness payment."
+    )
+    hifob_pay: Money = Field(
+        description="职工大额医疗费用补助基金支出 — Negated employees' large-amount subsidy."
+    )
+    maf_pay: Money = Field(description="医疗救助基金支出 — Negated medical assistance.")
+    oth_pay: Money = Field(description="其他支出 — Negated other payment.")
+    fund_pay_sumamt: Money = Field(description="基金支付总额 — Negated total fund payment.")
+    psn_part_amt: Money | None = Field(
+        default=None,
+        description="个人负担总金额 — Negated person's share (not marked required in the 2305 table).",
+    )
+    acct_pay: Money = Field(
+        description="个人账户支出 — Negated personal-account payment: the account is refunded."
+    )
+    psn_cash_pay: Money | None = Field(
+        default=None,
+        description="个人现金支出 — Negated cash payment: what the hospital refunds in cash. The answer carries it (C-sample:S2); the spec tables of 2208 spell it pdn_cash_pay, so one of the two must be present.",
+    )
+    pdn_cash_pay: Money | None = Field(
+        default=None,
+        description="个人现金支出 — The spec tables' typo for psn_cash_pay (2208 in S1 and S2); accepted so that a platform following the table validates. A reader takes psn_cash_pay when both are present.",
+    )
+    hosp_part_amt: Money | None = Field(
+        default=None,
+        description="医院负担金额 — Negated hospital-borne amount (not marked required in the 2305 table).",
+    )
+    balc: Money = Field(
+        description="余额 — Personal-account balance after the refund (not negated)."
+    )
+    acct_mulaid_pay: Money = Field(
+        description="个人账户共济支付金额 — Negated account mutual-aid payment."
+    )
+    medins_setl_id: str = Field(
+        description="医药机构结算ID — Echo of the sender's msgid (存放发送方报文ID) — of this cancellation request [inference: the tables say only 'the sender's msgid'].",
+        max_length=30,
+    )
+
+
+class IptDiseinfoItem(InputModel):
+    """住院诊断信息 — One diagnosis of an inpatient stay: admission diagnoses (2401 diseinfo[], spec table 101) and discharge diagnoses (2402 diseinfo[], table 104) share this shape in S2's model. Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. [C:S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/ipt_diseinfo_item"
+    psn_no: str = Field(
+        description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
+        max_length=30,
+    )
+    diag_type: DiagType = Field(description="诊断类别 — Diagnosis category.")
+    maindiag_flag: Flag = Field(
+        description="主诊断标志 — Whether this is the main diagnosis (0 no, 1 yes)."
+    )
+    diag_srt_no: int = Field(
+        description="诊断排序号 — Order of the diagnosis, 数值型(2).", ge=1, le=99
+    )
+    diag_code: str = Field(description="诊断代码 — Diagnosis code.", max_length=20)
+    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    adm_cond: str | None = Field(
+        default=None, description="入院病情 — Condition on admission (入院病情).", max_length=500
+    )
+    diag_dept: str = Field(
+        description="诊断科室 — Department that made the diagnosis.", max_length=50
+    )
+    dise_dor_no: str = Field(
+        description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
+    )
+    dise_dor_name: str = Field(
+        description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
+    )
+    diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")
+
+
+__all__ = [
+    "FeeResultItem",
+    "IptDiseinfoItem",
+    "OtpDiseinfoItem",
+    "SetldetailItem",
+    "Setlinfo",
+    "SetlinfoCancel",
+]
