@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -170,3 +171,25 @@ def test_validators_are_compiled_once(spec_contract: spec.Contract) -> None:
     validators.check_request(example.request)
     assert validators._compiled == compiled
     assert validators.is_valid_request(example.request)
+
+
+def test_input_size_limit_is_per_transaction(spec_contract: spec.Contract) -> None:
+    upload = json.loads(json.dumps(dict(spec_contract.transaction("9101").examples[0].request)))
+    upload["input"]["fsUploadIn"]["in"] = "A" * 200_000
+    assert spec_contract.transaction("9101").input_max_chars == 1_000_000
+    rules = {(i.pointer, i.rule) for i in spec.validate_request(upload)}
+    assert ("/input", "input-size") not in rules
+
+
+def test_composite_failures_do_not_print_the_instance(spec_contract: spec.Contract) -> None:
+    response = json.loads(json.dumps(dict(spec_contract.transaction("2207").examples[0].response)))
+    secret = response["output"]["setlinfo"]["certno"]
+    response["output"]["setldetail"][0]["inscp_scp_amt"] = "x"  # anyOf [money, null]
+    issues = spec.validate_response(response, "2207")
+    assert issues
+    assert all(secret not in i.message for i in issues)
+
+
+def test_walker_steps_into_list_indices(spec_contract: spec.Contract) -> None:
+    location = spec_contract.uri("transactions/2207.json") + "#/examples/0/request"
+    assert spec.schema_at(spec_contract, location)["infno"] == "2207"

@@ -222,7 +222,7 @@ class _Generator:
             return _FieldType(inner.expr, inner.kwargs, nullable=True)
         if "$ref" in schema:
             return self._ref_type(module, name, self._resolve(schema["$ref"], location), strict)
-        kinds = schema.get("type")
+        kinds = schema.get("type") or ("object" if _is_object(schema) else None)
         kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
         nullable = "null" in kinds
         kinds = [k for k in kinds if k != "null"]
@@ -286,7 +286,7 @@ class _Generator:
                 return _FieldType(_pascal(table), {})
             return _FieldType("str", {"json_schema_extra": repr({"code_table": table})})
         target_schema = self._node(target)
-        if target_schema.get("type") == "object":
+        if _is_object(target_schema):
             return _FieldType(self._class_for(module, _class_name_for(target, name), target), {})
         return self._type_of(module, name, target_schema, target, strict)
 
@@ -342,6 +342,13 @@ class _Generator:
         if found is None:
             raise ValueError(f"inline schema not found in {document_id}")
         return f"{document_id}#{found}"
+
+
+def _is_object(schema: Mapping[str, Any]) -> bool:
+    """A schema that models a node: typed object, or properties / allOf parts without a type."""
+    return schema.get("type") == "object" or (
+        "type" not in schema and ("properties" in schema or "allOf" in schema)
+    )
 
 
 def _find(node: Any, target: Mapping[str, Any], pointer: str) -> str | None:

@@ -70,6 +70,7 @@ class Transaction:
     document: Mapping[str, Any] = field(repr=False)
     examples: tuple[Example, ...] = field(repr=False)
     response_body: BodyKind = "json"
+    input_max_chars: int = 40000
 
     @property
     def input_schema(self) -> Mapping[str, Any]:
@@ -204,6 +205,7 @@ class Contract:
                 document=doc,
                 examples=examples,
                 response_body=doc.get("response_body", "json"),
+                input_max_chars=doc.get("input_max_chars", 40000),
             )
 
     def _read_code_tables(self) -> Iterator[CodeTable]:

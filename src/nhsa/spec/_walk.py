@@ -59,7 +59,8 @@ def node_at(contract: Contract, location: str) -> Mapping[str, Any]:
     document_id, _, pointer = location.partition("#")
     node: Any = contract.documents[document_id]
     for step in [s for s in pointer.split("/") if s]:
-        node = node[step.replace("~1", "/").replace("~0", "~")]
+        key = step.replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]
     if not isinstance(node, Mapping):
         raise ValueError(f"{location} is not a schema object")
     return node
