@@ -1,0 +1,66 @@
+"""Signed messages: gateway headers, SM2 message signatures, keys, replay protection.
+
+Two schemes, switched on by a :class:`SigningProfile` (``"none"``, ``"tif"``, ``"sm2"``,
+``"tif+sm2"``):
+
+- ``tif`` — the gateway headers ``x-tif-paasid/-timestamp/-nonce/-signature``: the SDK's
+  :class:`TifAuth` (an :class:`httpx.Auth`, fresh on every attempt) and the platform's
+  :class:`TifVerifier`;
+- ``sm2`` — an SM2-over-SM3 signature of the exact bytes sent, in ``cainfo``/``signtype``:
+  :class:`MessageSigner` and :class:`MessageVerifier` (format in
+  ``interface_specs/v1/signing.md``), keys in :class:`Sm2PrivateKey`/:class:`Sm2PublicKey`,
+  trusted keys by id in a :class:`KeyRing`.
+
+:class:`ClientSigning` and :class:`PlatformSigning` assemble both for the SDK and the mock;
+:class:`ReplayGuard` rejects stale timestamps and reused nonces and msgids. Every failure is
+a named class in :mod:`nhsa.signing.errors`.
+
+Example:
+    >>> from nhsa import signing
+    >>> key = signing.Sm2PrivateKey.generate()
+    >>> ring = signing.KeyRing([signing.KeyEntry(key.public_key, "H53010100001")])
+    >>> profile = signing.SigningProfile.parse("sm2")
+    >>> client = signing.ClientSigning(profile, private_key=key, platform_keys=ring)
+    >>> platform = signing.PlatformSigning(profile, institution_keys=ring, private_key=key)
+    >>> body = b'{"msgid":"m1","fixmedins_code":"H53010100001","cainfo":"","signtype":null}'
+    >>> platform.check_request({}, client.seal_request(body)).key_id == key.key_id
+    True
+"""
+
+from __future__ import annotations
+
+from nhsa.signing import errors
+from nhsa.signing._gateway import TifAuth, TifVerifier, TokenLookup, new_nonce, tif_signature
+from nhsa.signing._keyring import KeyEntry, KeyRing, RefreshHook
+from nhsa.signing._keys import Sm2PrivateKey, Sm2PublicKey, key_id_of
+from nhsa.signing._message import SIGNTYPE, MessageSigner, MessageVerifier, canonical_bytes
+from nhsa.signing._profile import DEFAULT_USER_ID, SigningProfile, VerifyPolicy
+from nhsa.signing._replay import Clock, ReplayGuard
+from nhsa.signing._sides import Caller, ClientSigning, PlatformSigning
+
+__all__ = [
+    "DEFAULT_USER_ID",
+    "SIGNTYPE",
+    "Caller",
+    "ClientSigning",
+    "Clock",
+    "KeyEntry",
+    "KeyRing",
+    "MessageSigner",
+    "MessageVerifier",
+    "PlatformSigning",
+    "RefreshHook",
+    "ReplayGuard",
+    "SigningProfile",
+    "Sm2PrivateKey",
+    "Sm2PublicKey",
+    "TifAuth",
+    "TifVerifier",
+    "TokenLookup",
+    "VerifyPolicy",
+    "canonical_bytes",
+    "errors",
+    "key_id_of",
+    "new_nonce",
+    "tif_signature",
+]
