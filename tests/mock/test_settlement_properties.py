@@ -2,11 +2,13 @@
 
 For any input the calculator accepts: the reference §5.8 identities hold under the profile;
 amounts carry at most two decimals; no fund pays past its annual cap; nothing is negative;
-a reversal cancels the settlement exactly; and settle → reverse → settle repeats itself.
+a reversal cancels the settlement exactly; the store's JSON record of either round-trips;
+and settle → reverse → settle repeats itself.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -282,6 +284,10 @@ def test_reversal_cancels_exactly_and_settling_again_repeats_the_first(
     assert first.delta + undo.delta == Accumulators()
     assert undo.balc == insured.balance
     check_identities(undo, profile)
+
+    # The store's record survives JSON and reverses to the same figures.
+    for settlement in (first, undo):
+        assert Settlement.from_record(json.loads(json.dumps(settlement.to_record()))) == settlement
 
     # settle → reverse → settle gives the first settlement again.
     restored = Insured(**{**vars(insured), "balance": undo.balc})

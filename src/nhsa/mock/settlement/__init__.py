@@ -9,9 +9,9 @@ Plain Python over Decimal, no I/O. The engine calls it in three steps:
    year's :class:`Accumulators` of the rule that applies, ``acct_used_flag`` and the
    treatment place's :class:`Profile`. The :class:`Settlement` carries every ``setlinfo``
    amount, the ``setldetail`` rows, and the ``delta`` the store adds to the accumulators
-   (2206 computes and discards it; 2207 commits it).
-3. **2208 / 2601** — :func:`reverse` a committed settlement: the same structure negated, and a
-   delta that restores the accumulators exactly.
+   (2206 computes and discards it; 2207 commits it, keeping :meth:`Settlement.to_record`).
+3. **2208 / 2601** — :func:`reverse` a committed settlement (:meth:`Settlement.from_record`):
+   the same structure negated, and a delta that restores the accumulators exactly.
 
 :func:`identity_violations` checks the reference §5.8 amount identities of any settlement
 (ours or a transcript's) under a profile.

@@ -7,10 +7,12 @@ Field names are the contract's (``interface_specs/v1/nodes.json``: ``setlinfo``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from nhsa.mock.settlement._accumulators import Accumulators
+from nhsa.mock.settlement._accumulators import Accumulators, FundCounter, FundKind
 from nhsa.mock.settlement._codes import fund_pay_type_name
 from nhsa.mock.settlement._money import ZERO
 
@@ -121,6 +123,73 @@ class Settlement:
     def setldetail_rows(self) -> list[dict[str, object]]:
         """The ``setldetail`` array as contract nodes."""
         return [row.to_wire() for row in self.setldetail]
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-safe dict (amounts as decimal strings) that :meth:`from_record` restores.
+
+        The store keeps this so a later 2208 or 2601 can :func:`~.reverse` the settlement.
+
+        Example::
+
+            row.settlement_json = orjson.dumps(settlement.to_record())
+            original = Settlement.from_record(orjson.loads(row.settlement_json))
+        """
+        return {
+            "benefit_id": self.benefit_id,
+            "is_reversal": self.is_reversal,
+            "amounts": {name: str(value) for name, value in self.setlinfo_amounts().items()},
+            "setldetail": [
+                {
+                    "fund_pay_type": row.fund_pay_type,
+                    "fund_payamt": str(row.fund_payamt),
+                    "inscp_scp_amt": _text(row.inscp_scp_amt),
+                    "crt_payb_lmt_amt": _text(row.crt_payb_lmt_amt),
+                    "setl_proc_info": row.setl_proc_info,
+                }
+                for row in self.setldetail
+            ],
+            "delta": {
+                "deductible_used": str(self.delta.deductible_used),
+                "pooling_paid": str(self.delta.pooling_paid),
+                "funds": {kind.value: [str(c.base), str(c.paid)] for kind, c in self.delta.funds},
+            },
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Settlement:
+        """Rebuild a settlement from :meth:`to_record`'s output."""
+        delta = record["delta"]
+        return cls(
+            benefit_id=record["benefit_id"],
+            is_reversal=record["is_reversal"],
+            **{name: Decimal(record["amounts"][name]) for name in SETLINFO_NUMBER_FIELDS},
+            setldetail=tuple(
+                SetlDetail(
+                    fund_pay_type=row["fund_pay_type"],
+                    fund_payamt=Decimal(row["fund_payamt"]),
+                    inscp_scp_amt=_number(row["inscp_scp_amt"]),
+                    crt_payb_lmt_amt=_number(row["crt_payb_lmt_amt"]),
+                    setl_proc_info=row["setl_proc_info"],
+                )
+                for row in record["setldetail"]
+            ),
+            delta=Accumulators.of(
+                deductible_used=Decimal(delta["deductible_used"]),
+                pooling_paid=Decimal(delta["pooling_paid"]),
+                funds={
+                    FundKind(kind): FundCounter(Decimal(base), Decimal(paid))
+                    for kind, (base, paid) in delta["funds"].items()
+                },
+            ),
+        )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 SETLINFO_NUMBER_FIELDS = (
