@@ -33,8 +33,9 @@ __all__ = ["LocatedBody", "locate"]
 MEMBERS: Final = ("cainfo", "signtype")
 
 _WS = rb"[ \t\n\r]*"
+# No look-behind for the backslash: it would stop the regex engine from jumping to the literal.
 _PLAIN_KEY = {
-    name: re.compile(rb'(?<!\\)"' + name.encode() + rb'"' + _WS + rb":" + _WS) for name in MEMBERS
+    name: re.compile(rb'"' + name.encode() + rb'"' + _WS + rb":" + _WS) for name in MEMBERS
 }
 _ESCAPED_LOWERCASE = re.compile(rb"\\u00[67][0-9a-fA-F]")
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]')
@@ -127,7 +128,10 @@ def _fast_value_starts(body: bytes) -> dict[str, int] | None:
         return None
     starts: dict[str, int] = {}
     for name in MEMBERS:
-        matches = list(islice(_PLAIN_KEY[name].finditer(body), 2))
+        keys = (
+            m for m in _PLAIN_KEY[name].finditer(body) if body[m.start() - 1 : m.start()] != b"\\"
+        )
+        matches = list(islice(keys, 2))
         if len(matches) != 1:
             return None
         starts[name] = matches[0].end()
