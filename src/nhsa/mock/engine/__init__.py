@@ -1,0 +1,68 @@
+"""The mock platform's engine: one handler per infno, business rules over a store, no HTTP.
+
+The server opens a store transaction, calls :meth:`Engine.handle` with a :class:`Call`, writes
+its transcript record in the same transaction, commits, and only then sends the
+:class:`Answer` (whose ``file``, for 9102, is the raw body to send instead of an envelope, and
+whose ``warn_msg`` goes into the envelope's ``warn_msg``). A business refusal is an answer
+(infcode -1, err_msg in Chinese then English saying what is wrong and what to do), never an
+exception, and never leaves a partial change.
+
+Simulated: 9001, 9002, 1101, 2001, 2201, 2202, 2203, 2203A, 2204, 2205, 2206, 2207, 2208, 2601,
+3201, 3202, 5203, 9101, 9102. Inpatient transactions (2301–2305, 2401–2405) are in the contract
+but answered "not simulated". :class:`PlatformServices` holds the public services (institutions,
+fixtures per tenant, filings, e-voucher tokens, downtime windows and notices, statistics).
+
+Example:
+    >>> from nhsa.mock.fixtures import bundled_fixtures
+    >>> from nhsa.mock.store import SqliteStore
+    >>> from nhsa.envelope import CHINA_TIME
+    >>> from datetime import datetime
+    >>> store = SqliteStore(":memory:")
+    >>> engine = Engine(store, bundled_fixtures())
+    >>> envelope = {"infno": "9001", "msgid": "H53010100001202611230900000001",
+    ...             "mdtrtarea_admvs": "530100", "fixmedins_code": "H53010100001",
+    ...             "input": {"signIn": {"opter_no": "K01", "ip": "10.0.0.8"}}}
+    >>> call = Call("H53010100001", "9001", envelope["msgid"], envelope,
+    ...             datetime(2026, 11, 23, 9, 0, tzinfo=CHINA_TIME))
+    >>> with store.transaction() as tx:
+    ...     answer = engine.handle(call, tx)
+    >>> answer.infcode, answer.output["signinoutb"]["sign_time"]
+    (0, '2026-11-23 09:00:00')
+"""
+
+from nhsa.mock.engine._accounts import FILING_KINDS, FilingOnRecord
+from nhsa.mock.engine._detail_files import (
+    DetailFileError,
+    DetailRow,
+    ResultRow,
+    read_detail_file,
+    read_result_file,
+    write_detail_file,
+    write_result_file,
+)
+from nhsa.mock.engine._engine import HANDLERS, Engine
+from nhsa.mock.engine._errors import BusinessError
+from nhsa.mock.engine._services import Figures, PlatformServices, ServiceError, Statistics
+from nhsa.mock.engine._types import Answer, Call, EngineOptions
+
+__all__ = [
+    "FILING_KINDS",
+    "HANDLERS",
+    "Answer",
+    "BusinessError",
+    "Call",
+    "DetailFileError",
+    "DetailRow",
+    "Engine",
+    "EngineOptions",
+    "Figures",
+    "FilingOnRecord",
+    "PlatformServices",
+    "ResultRow",
+    "ServiceError",
+    "Statistics",
+    "read_detail_file",
+    "read_result_file",
+    "write_detail_file",
+    "write_result_file",
+]

@@ -1,0 +1,263 @@
+"""The engine: one handler per infno over a store, no HTTP (the server is a thin skin).
+
+``Engine.handle(call, tx)`` runs inside the caller's transaction and never raises for a
+business error: it answers infcode -1 and leaves nothing written but the record of the msgid
+(so a reused msgid is recognised, and a later 2601 knows what the call did). A handler's writes
+happen inside a savepoint that a refusal rolls back, so a refusal can never leave half a change.
+Unexpected exceptions propagate: the server rolls the whole transaction back.
+
+Order of checks: the institution is registered (else the gateway's 非法用户); the msgid is new
+for this institution (the first answer is kept); the infno is served (inpatient transactions
+are in the contract but not simulated); the area, sign-in and downtime gate; the input read
+through ``nhsa.models``; the handler.
+
+Example::
+
+    engine = Engine(store, bundled_fixtures(), clock=china_now)
+    with store.transaction() as tx:
+        answer = engine.handle(Call(tenant, "9001", msgid, envelope, china_now()), tx)
+        store.append_transcript(tx, record)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from nhsa.envelope import Clock, china_now
+from nhsa.mock.engine._context import Context
+from nhsa.mock.engine._errors import BusinessError
+from nhsa.mock.engine._fees import cancel_fees, upload_fees
+from nhsa.mock.engine._files import download_file, upload_file
+from nhsa.mock.engine._gate import check_call
+from nhsa.mock.engine._person import entitlement, person_info
+from nhsa.mock.engine._query import settlement_info
+from nhsa.mock.engine._reconcile import reconcile_details, reconcile_totals
+from nhsa.mock.engine._registration import cancel_registration, register, upload_visit_info
+from nhsa.mock.engine._reversal import reverse_message
+from nhsa.mock.engine._setlinfo import DATETIME
+from nhsa.mock.engine._settle import cancel_settlement, presettle, settle_visit
+from nhsa.mock.engine._signin import sign_in, sign_out
+from nhsa.mock.engine._types import Answer, Call, EngineOptions
+from nhsa.mock.fixtures import FixtureSet, Institution, Service, load_fixtures
+from nhsa.mock.settlement import SettlementError
+from nhsa.mock.store import Institution as RegisteredInstitution
+from nhsa.mock.store import Message, Store, TenantSetting, UnitOfWork
+from nhsa.models import models_for
+from nhsa.spec import UnknownTransactionError, contract
+
+Handler = Callable[[Context, Any], Answer]
+
+HANDLERS: Mapping[str, Handler] = {
+    "9001": sign_in,
+    "9002": sign_out,
+    "1101": person_info,
+    "2001": entitlement,
+    "2201": register,
+    "2202": cancel_registration,
+    "2203": upload_visit_info,
+    "2203A": upload_visit_info,
+    "2204": upload_fees,
+    "2205": cancel_fees,
+    "2206": presettle,
+    "2207": settle_visit,
+    "2208": cancel_settlement,
+    "2601": reverse_message,
+    "3201": reconcile_totals,
+    "3202": reconcile_details,
+    "5203": settlement_info,
+    "9101": upload_file,
+    "9102": download_file,
+}
+"""infno → handler: every transaction the mock simulates."""
+
+FIXTURES_DIR = "fixtures_dir"
+"""Tenant setting: a fixture folder replacing the bundled set for that tenant."""
+
+
+@dataclass(frozen=True)
+class _Unserved:
+    infno: str
+
+    def answer(self) -> Answer:
+        try:
+            transaction = contract().transaction(self.infno)
+        except UnknownTransactionError:
+            served = ", ".join(HANDLERS)
+            return Answer.failed(
+                f"交易编号不存在：{self.infno}；本模拟平台受理 {served} / unknown transaction "
+                f"{self.infno}: this mock platform serves {served}"
+            )
+        return Answer.failed(
+            f"当前状态不允许此操作：【{self.infno}】{transaction.title_zh}为住院交易，本模拟平台"
+            "尚未模拟住院业务（2301–2305、2401–2405） / "
+            f"{self.infno} ({transaction.title_en}) is an inpatient transaction, which this "
+            "mock platform does not simulate yet"
+        )
+
+
+class Engine:
+    """The mock platform's business rules (see the module docstring).
+
+    Args:
+        store: where state lives (the server opens the transactions).
+        fixtures: the default fixture set (a tenant may be given its own folder).
+        clock: current time for the public services (calls carry their own ``received_at``).
+        options: province-dependent switches.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        fixtures: FixtureSet,
+        *,
+        clock: Clock = china_now,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.store = store
+        self.fixtures = fixtures
+        self.clock = clock
+        self.options = options or EngineOptions()
+        self._loaded: dict[str, FixtureSet] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current time by the engine's clock."""
+        return self.clock()
+
+    # -- the call ---------------------------------------------------------------------------
+
+    def handle(self, call: Call, tx: UnitOfWork) -> Answer:
+        """Answer one call inside ``tx`` (see the module docstring)."""
+        fixtures = self.fixtures_for(tx, call.tenant)
+        institution = self.institution(tx, call.tenant)
+        if institution is None:
+            return Answer.failed(
+                f"非法用户：定点医药机构 {call.tenant} 未在平台登记；请通过管理接口登记机构 / "
+                f"unknown institution {call.tenant}: register it through the admin API first"
+            )
+        if call.msgid:
+            seen = tx.get(Message, call.tenant, call.msgid)
+            if seen is not None:
+                return _duplicate(seen)
+        answer = self._answer(call, tx, institution, fixtures)
+        if call.msgid:
+            tx.put(
+                Message(
+                    tenant=call.tenant,
+                    msgid=call.msgid,
+                    infno=call.infno,
+                    received_at=call.received_at,
+                    infcode=answer.infcode,
+                    psn_no=_psn_no_of(call.envelope.get("input")),
+                    effects=dict(answer.effects),
+                    err_msg=answer.err_msg,
+                    output=dict(answer.output) if answer.output is not None else None,
+                )
+            )
+        return answer
+
+    def _answer(
+        self, call: Call, tx: UnitOfWork, institution: Institution, fixtures: FixtureSet
+    ) -> Answer:
+        handler = HANDLERS.get(call.infno)
+        if handler is None:
+            return _Unserved(call.infno).answer()
+        ctx = Context(tx, call, institution, fixtures, self.options)
+        try:
+            with tx.savepoint():
+                check_call(ctx)
+                return handler(ctx, _read_input(call))
+        except BusinessError as refusal:
+            return Answer.failed(refusal.err_msg)
+        except SettlementError as refusal:
+            return Answer.failed(
+                f"当前状态不允许此操作：结算计算拒绝：{refusal} / the settlement calculator "
+                f"refused: {refusal}"
+            )
+
+    # -- tenants ----------------------------------------------------------------------------
+
+    def fixtures_for(self, tx: UnitOfWork, tenant: str) -> FixtureSet:
+        """The tenant's fixture set: its own folder if one was loaded, else the default."""
+        setting = tx.get(TenantSetting, tenant, FIXTURES_DIR)
+        return self.fixtures if setting is None else self.load(setting.value)
+
+    def load(self, directory: str) -> FixtureSet:
+        """Load (once per folder) and validate a fixture folder; raises ``FixtureError``."""
+        with self._lock:
+            if directory not in self._loaded:
+                self._loaded[directory] = load_fixtures(directory)
+            return self._loaded[directory]
+
+    def forget(self, directory: str) -> None:
+        """Drop a cached folder so the next use reads it again (after a lab edits it)."""
+        with self._lock:
+            self._loaded.pop(directory, None)
+
+    def institution(self, tx: UnitOfWork, tenant: str) -> Institution | None:
+        """The institution as registered through the admin API, else from its fixtures."""
+        registered = tx.get(RegisteredInstitution, tenant)
+        if registered is not None:
+            return Institution(
+                fixmedins_code=registered.fixmedins_code,
+                fixmedins_name=registered.fixmedins_name,
+                mdtrtarea_admvs=registered.mdtrtarea_admvs,
+                level=registered.level,
+                networked=frozenset(Service(s) for s in registered.networked),
+            )
+        return self.fixtures_for(tx, tenant).institution(tenant)
+
+
+def _duplicate(seen: Message) -> Answer:
+    when = seen.received_at.strftime(DATETIME)
+    if seen.tombstone:
+        return Answer.failed(
+            f"发送方报文ID重复：{seen.msgid} 已于 {when} 被冲正(2601, msgid={seen.reversed_by})，"
+            "原交易不再受理；请用新的报文ID重新办理 / "
+            f"msgid {seen.msgid} was reversed (2601 {seen.reversed_by}) before it arrived: it is "
+            "refused; send the business again with a new msgid"
+        )
+    return Answer.failed(
+        f"发送方报文ID重复：{seen.msgid} 已于 {when} 用于【{seen.infno}】；"
+        "每个请求须使用新的报文ID，"
+        "结果未知的交易请用【2601】冲正 / "
+        f"duplicate msgid: {seen.msgid} was used at {when} for {seen.infno}; send every request "
+        "with a new msgid, and undo an unknown outcome with 2601"
+    )
+
+
+def _read_input(call: Call) -> Any:
+    """The call's ``input`` through its generated model (the contract's field names)."""
+    try:
+        return models_for(call.infno).input.model_validate(call.envelope.get("input"))
+    except ValidationError as invalid:
+        problems = []
+        for error in invalid.errors(include_url=False)[:3]:
+            pointer = "/input/" + "/".join(str(part) for part in error["loc"])
+            problems.append(f"{pointer} {error['type']}: {error['msg']}")
+        text = "; ".join(problems)
+        raise BusinessError(
+            "envelope.validation_failed",
+            f"报文校验失败：{text}",
+            f"the input breaks the contract: {text}",
+        ) from None
+
+
+def _psn_no_of(node: object) -> str | None:
+    """The person a request names, wherever its input carries ``psn_no``."""
+    if not isinstance(node, Mapping):
+        return None
+    for value in node.values():
+        if isinstance(value, Mapping) and isinstance(value.get("psn_no"), str):
+            return str(value["psn_no"])
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            psn_no = value[0].get("psn_no")
+            if isinstance(psn_no, str):
+                return psn_no
+    return None

@@ -1,0 +1,199 @@
+"""2204 门诊费用明细上传 and 2205 门诊费用明细撤销.
+
+Each uploaded line is priced against the treatment place's catalogue (就医地目录) by the
+calculator; the answer's ``result`` rows are the calculator's. Rules (reference §3.8, §5.5):
+one upload belongs to one visit; ``feedetl_sn`` is unique among the visit's lines that are not
+cancelled; every line of a charge batch (``chrg_bchno``) carries the same ``dise_codg``; a batch
+that is already settled takes no more lines. 2205 with ``chrg_bchno`` "0000" deletes every
+unsettled line of the visit; settled lines need their settlement reversed (2208) first.
+
+Example::
+
+    answer = upload_fees(ctx, node)       # output {"result": [{feedetl_sn, inscp_scp_amt, …}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from nhsa.mock.engine._context import Context
+from nhsa.mock.engine._errors import BusinessError
+from nhsa.mock.engine._types import Answer
+from nhsa.mock.engine._visits import active_lines, open_visit
+from nhsa.mock.settlement import FeeLine as BillLine
+from nhsa.mock.settlement import SettlementError, price_line
+from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, FeeLine, PreSettlement
+from nhsa.models import Input2204, Input2204FeedetailItem, Input2205
+
+ALL_BATCHES = "0000"
+"""2205 ``chrg_bchno`` that means every unsettled line of the visit."""
+
+
+def upload_fees(ctx: Context, node: Input2204) -> Answer:
+    """2204: price and keep the lines; answer one ``result`` row per line."""
+    lines = node.feedetail
+    _one_visit(lines)
+    visit = open_visit(ctx, lines[0].mdtrt_id, lines[0].psn_no, doing="2204")
+    if ctx.options.require_visit_info and visit.med_type is None:
+        raise BusinessError(
+            "illegal_state",
+            f"当前状态不允许此操作：就诊 mdtrt_id={visit.mdtrt_id} 尚未上传就诊信息；"
+            "请先调用【2203】门诊就诊信息上传",
+            f"visit {visit.mdtrt_id} has no visit information yet: upload it with 2203 first",
+        )
+    existing = active_lines(ctx, visit)
+    _unique_serials(lines, existing)
+    _consistent_batches(lines, existing)
+    catalogue = ctx.catalogue()
+    records: list[FeeLine] = []
+    for line in lines:
+        try:
+            priced = price_line(
+                BillLine(
+                    line.feedetl_sn,
+                    line.med_list_codg,
+                    line.pric,
+                    line.cnt,
+                    line.det_item_fee_sumamt,
+                ),
+                catalogue,
+            )
+        except SettlementError as refused:
+            raise BusinessError(
+                "envelope.validation_failed",
+                f"报文校验失败：{refused}",
+                "the fee line was refused as above; correct it and upload the batch again",
+            ) from None
+        records.append(
+            FeeLine(
+                tenant=ctx.tenant,
+                line_id=ctx.new_id("line_id"),
+                mdtrt_id=visit.mdtrt_id,
+                feedetl_sn=line.feedetl_sn,
+                chrg_bchno=line.chrg_bchno,
+                dise_codg=line.dise_codg or None,
+                med_list_codg=line.med_list_codg,
+                pric=line.pric,
+                cnt=line.cnt,
+                det_item_fee_sumamt=priced.det_item_fee_sumamt,
+                fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
+                overlmt_amt=priced.overlmt_amt,
+                preselfpay_amt=priced.preselfpay_amt,
+                inscp_scp_amt=priced.inscp_scp_amt,
+                hosp_part_amt=priced.hosp_part_amt,
+                status=UNSETTLED,
+                setl_id=None,
+                uploaded_at=ctx.now,
+                msgid=ctx.call.msgid,
+                result=priced.result_row(),
+            )
+        )
+    for record in records:
+        ctx.tx.put(record)
+    for batch in {line.chrg_bchno for line in lines}:
+        ctx.tx.delete(PreSettlement, ctx.tenant, visit.mdtrt_id, batch)
+    output = {"result": [dict(record.result) for record in records]}
+    effects = {"mdtrt_id": visit.mdtrt_id, "lines": str(len(records))}
+    return Answer.ok(output, changed=True, effects=effects)
+
+
+def cancel_fees(ctx: Context, node: Input2205) -> Answer:
+    """2205: delete the unsettled lines of a batch, or of the whole visit with "0000"."""
+    data = node.data
+    visit = open_visit(ctx, data.mdtrt_id, data.psn_no, doing="2205")
+    every = data.chrg_bchno == ALL_BATCHES
+    scope = [
+        line for line in active_lines(ctx, visit) if every or line.chrg_bchno == data.chrg_bchno
+    ]
+    if not scope:
+        raise BusinessError(
+            "illegal_state",
+            f"当前状态不允许此操作：就诊 mdtrt_id={visit.mdtrt_id} 没有收费批次 "
+            f"chrg_bchno={data.chrg_bchno} 的费用明细，无可撤销",
+            f"visit {visit.mdtrt_id} has no fee lines of chrg_bchno {data.chrg_bchno} to cancel",
+        )
+    settled = sorted({line.setl_id or "" for line in scope if line.status == SETTLED})
+    unsettled = [line for line in scope if line.status == UNSETTLED]
+    if settled and (not every or not unsettled):
+        raise BusinessError(
+            "illegal_state",
+            f"当前状态不允许此操作：收费批次 chrg_bchno={data.chrg_bchno} 的费用明细已结算"
+            f"(setl_id={', '.join(settled)})，不能撤销；请先撤销结算(2208)",
+            f"the fee lines of chrg_bchno {data.chrg_bchno} are settled (setl_id "
+            f"{', '.join(settled)}): reverse the settlement (2208) before cancelling them",
+        )
+    for line in unsettled:
+        ctx.tx.put(replace(line, status=CANCELLED))
+    for batch in {line.chrg_bchno for line in unsettled}:
+        ctx.tx.delete(PreSettlement, ctx.tenant, visit.mdtrt_id, batch)
+    effects = {"mdtrt_id": visit.mdtrt_id, "cancelled_lines": str(len(unsettled))}
+    return Answer.ok({}, changed=True, effects=effects)
+
+
+def _one_visit(lines: Sequence[Input2204FeedetailItem]) -> None:
+    visits = sorted({(line.mdtrt_id, line.psn_no) for line in lines})
+    if len(visits) > 1:
+        named = "; ".join(f"{mdtrt_id}/{psn_no}" for mdtrt_id, psn_no in visits)
+        raise BusinessError(
+            "envelope.validation_failed",
+            f"报文校验失败：feedetail 的各行须属于同一就诊（mdtrt_id/psn_no 出现 {named}）",
+            f"every feedetail row must belong to one visit; found mdtrt_id/psn_no {named}",
+        )
+
+
+def _unique_serials(lines: Sequence[Input2204FeedetailItem], existing: Sequence[FeeLine]) -> None:
+    kept = {line.feedetl_sn: line for line in existing}
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        sn = line.feedetl_sn
+        if sn in seen:
+            raise BusinessError(
+                "envelope.validation_failed",
+                f"报文校验失败：/input/feedetail/{index}/feedetl_sn={sn} 在本次上传中重复"
+                "（单次就诊内唯一）",
+                f"/input/feedetail/{index}/feedetl_sn {sn} appears twice in this upload "
+                "(it must be unique within the visit)",
+            )
+        seen.add(sn)
+        if sn in kept:
+            state = "已结算" if kept[sn].status == SETTLED else "未结算"
+            raise BusinessError(
+                "envelope.validation_failed",
+                f"报文校验失败：/input/feedetail/{index}/feedetl_sn={sn} 已上传（{state}，"
+                f"收费批次 {kept[sn].chrg_bchno}）；修改明细请先撤销(2205)后重传",
+                f"/input/feedetail/{index}/feedetl_sn {sn} was already uploaded (batch "
+                f"{kept[sn].chrg_bchno}): cancel it with 2205 before uploading it again",
+            )
+
+
+def _consistent_batches(
+    lines: Sequence[Input2204FeedetailItem], existing: Sequence[FeeLine]
+) -> None:
+    codes: dict[str, str | None] = {}
+    settled: dict[str, str] = {}
+    for kept in existing:
+        codes.setdefault(kept.chrg_bchno, kept.dise_codg)
+        if kept.status == SETTLED:
+            settled[kept.chrg_bchno] = kept.setl_id or ""
+    for index, line in enumerate(lines):
+        code = line.dise_codg or None
+        batch = line.chrg_bchno
+        if batch in settled:
+            raise BusinessError(
+                "illegal_state",
+                f"当前状态不允许此操作：收费批次 chrg_bchno={batch} 已结算"
+                f"(setl_id={settled[batch]})，不能再上传明细；请使用新的收费批次号",
+                f"chrg_bchno {batch} is already settled (setl_id {settled[batch]}): "
+                "upload further lines under a new chrg_bchno",
+            )
+        if batch in codes and codes[batch] != code:
+            raise BusinessError(
+                "envelope.validation_failed",
+                f"报文校验失败：/input/feedetail/{index}/dise_codg={code} 与收费批次 "
+                f"chrg_bchno={batch} 的病种编码 {codes[batch]} 不一致"
+                "（同一收费批次病种编码必须一致）",
+                f"/input/feedetail/{index}/dise_codg {code} differs from {codes[batch]} of "
+                f"chrg_bchno {batch}: all lines of one charge batch share one dise_codg",
+            )
+        codes.setdefault(batch, code)

@@ -1,0 +1,98 @@
+"""What the server hands the engine (:class:`Call`), what it gets back (:class:`Answer`), and
+the engine's switches (:class:`EngineOptions`).
+
+Example:
+    >>> answer = Answer.ok({"signinoutb": {"sign_no": "600000000001"}}, changed=True)
+    >>> answer.infcode, answer.err_msg, answer.state_changed
+    (0, None, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, after the server's gateway, signature and contract checks passed.
+
+    Example::
+
+        call = Call("H53010100001", "2207", envelope["msgid"], envelope, received_at)
+    """
+
+    tenant: str
+    """The institution (``fixmedins_code``) whose state the call sees."""
+    infno: str
+    msgid: str
+    envelope: Mapping[str, Any]
+    """The parsed request envelope; amounts may be float or Decimal (read through nhsa.models)."""
+    received_at: datetime
+    """When the platform received the request, China time (``nhsa.envelope.CHINA_TIME``)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The engine's answer; the server wraps it in a response envelope.
+
+    - ``err_msg`` (infcode -1) says what is wrong and what to do, Chinese first, English after;
+    - ``warn_msg`` is a note on a success (e.g. 2601 of a msgid never received): the server
+      puts it in the envelope's ``warn_msg``;
+    - ``output`` is wire-ready (Decimal amounts; ``nhsa.envelope.dumps`` encodes them exactly);
+    - ``file`` carries the raw bytes of a 9102 download: the server answers them as the body
+      (``application/octet-stream``) instead of a JSON envelope, and ``output`` is ``{}``.
+
+    Example:
+        >>> Answer.failed("就诊信息不存在 / visit not found").infcode
+        -1
+    """
+
+    infcode: int
+    err_msg: str | None
+    output: Mapping[str, Any] | None
+    state_changed: bool
+    effects: Mapping[str, str] = field(default_factory=dict)
+    warn_msg: str | None = None
+    file: bytes | None = None
+
+    @classmethod
+    def ok(
+        cls,
+        output: Mapping[str, Any] | None = None,
+        *,
+        changed: bool = False,
+        effects: Mapping[str, str] | None = None,
+        warn_msg: str | None = None,
+        file: bytes | None = None,
+    ) -> Answer:
+        """A success (infcode 0)."""
+        return cls(
+            0, None, output if output is not None else {}, changed, effects or {}, warn_msg, file
+        )
+
+    @classmethod
+    def failed(cls, err_msg: str) -> Answer:
+        """A definite business failure (infcode -1); nothing was written."""
+        return cls(-1, err_msg, None, False, {})
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Switches for behaviour that differs between provinces (reference §5.3, §7).
+
+    Example:
+        >>> EngineOptions(enforce_sign_in=False).require_presettlement
+        True
+    """
+
+    enforce_sign_in: bool = True
+    """A business call needs a ``sign_no`` from a 9001 of the same day that was not signed out."""
+    require_visit_info: bool = True
+    """Fee details (2204) need the visit information (2203/2203A) first."""
+    require_presettlement: bool = True
+    """2207 needs a 2206 of exactly the lines it settles (no upload or cancel in between)."""
+    file_valid_for: timedelta = timedelta(days=1)
+    """How long a file (9101 upload, 3202 result) can be downloaded: its ``dld_endtime``."""

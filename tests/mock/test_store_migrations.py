@@ -1,0 +1,84 @@
+"""Schema versions: a new file is created at the latest version, an old one is upgraded in
+place with its data kept, and files this code cannot use are refused with a clear message."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from nhsa.mock.store import (
+    LATEST,
+    MIGRATIONS,
+    Balance,
+    FilingOverride,
+    SchemaVersionError,
+    SqliteStore,
+)
+from nhsa.mock.store._schema import migrate
+
+
+def _version(path: Path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute("SELECT version FROM schema_version").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def test_a_new_file_is_created_at_the_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    SqliteStore(path).close()
+    assert _version(path) == LATEST == MIGRATIONS[-1][0]
+
+
+def test_an_old_file_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    migrate(connection, path, upto=1)  # a file written before the public-services tables
+    connection.execute(
+        "INSERT INTO balances (tenant, psn_no, insutype, balance) VALUES (?, ?, ?, ?)",
+        ("H53010100001", "P1", "310", "1253.63"),
+    )
+    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    connection.close()
+    assert "filings" not in tables
+    assert _version(path) == 1
+
+    with SqliteStore(path) as store, store.snapshot() as tx:
+        balance = tx.get(Balance, "H53010100001", "P1", "310")
+        assert tx.find(FilingOverride, tenant="H53010100001") == []
+    assert balance is not None
+    assert balance.balance == Decimal("1253.63")
+    assert _version(path) == LATEST
+
+
+def test_a_newer_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    SqliteStore(path).close()
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("UPDATE schema_version SET version = ?", (LATEST + 5,))
+    connection.close()
+    with pytest.raises(SchemaVersionError, match=rf"schema version {LATEST + 5}.*upgrade nhsa-kit"):
+        SqliteStore(path)
+
+
+def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("CREATE TABLE patients (id INTEGER)")
+    connection.close()
+    with pytest.raises(SchemaVersionError, match=r"not an nhsa mock database.*patients"):
+        SqliteStore(path)
+
+
+def test_an_empty_version_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.db"
+    SqliteStore(path).close()
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("DELETE FROM schema_version")
+    connection.close()
+    with pytest.raises(SchemaVersionError, match="schema_version is empty"):
+        SqliteStore(path)
