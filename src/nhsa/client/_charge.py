@@ -1,0 +1,407 @@
+"""The charge workflow: 2203 visit info, 2204 fee lines, 2206 pre-settlement, 2207 settlement.
+
+Guarantees:
+
+- **no double charge** — the visit guard (journal row) refuses a second charge of the same
+  visit while one is in flight, in any thread or process; a visit whose settlement is live or
+  unresolved in the journal is refused too;
+- **2207 echoes 2206** — the four amount fields and the total come from the pre-settlement
+  answer, and the settled totals are compared with it: a difference is refunded (2208) at once
+  and reported (:class:`~nhsa.client.errors.SettlementMismatchError`);
+- **nothing left half-done** — when a step fails after fee lines were uploaded, the batch is
+  cancelled (2205); an unknown 2207 is reversed (2601) before the batch is cancelled, unless a
+  window holds it for the cashier.
+
+Example:
+    >>> [len(chunk) for chunk in chunks(list(range(5)), 2)]
+    [2, 2, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
+
+from nhsa.client._flow import Flow
+from nhsa.client._inputs import Diagnosis, FeeLine
+from nhsa.client._outcomes import Held, Rejected, Succeeded, Unknown
+from nhsa.client._register import new_serial
+from nhsa.client._results import Charge, Registration, SettlementTotals
+from nhsa.client._unwrap import error_for
+from nhsa.client._validation import check_code, error_from_pydantic
+from nhsa.client.errors import (
+    AlreadySettledError,
+    InvalidInputError,
+    NhsaClientError,
+    SettlementMismatchError,
+    VisitBusyError,
+)
+from nhsa.models import (
+    Input2203,
+    Input2203Mdtrtinfo,
+    Input2204,
+    Input2204FeedetailItem,
+    Input2205,
+    Input2205Data,
+    Input2206,
+    Input2206Data,
+    Input2207,
+    Input2207Data,
+    Input2208,
+    Input2208Data,
+    OtpDiseinfoItem,
+)
+from nhsa.redaction import get_logger
+
+if TYPE_CHECKING:
+    from nhsa.client._core import Core
+
+T = TypeVar("T")
+_log = get_logger("nhsa.client")
+UNRESOLVED = ("sending", "unknown", "reversing", "held")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def charge(
+    core: Core,
+    registration: Registration,
+    fees: Sequence[FeeLine],
+    *,
+    diagnoses: Sequence[Diagnosis],
+    med_type: str = "11",
+    psn_setlway: str = "01",
+    acct_used_flag: str = "1",
+    invono: str | None = None,
+) -> Flow[Charge]:
+    """Upload the visit and its fee lines, pre-settle, settle, and check the totals agree."""
+    _check_charge_input(
+        core,
+        fees=fees,
+        diagnoses=diagnoses,
+        med_type=med_type,
+        psn_setlway=psn_setlway,
+        acct_used_flag=acct_used_flag,
+    )
+    check_live_settlement(core, registration.mdtrt_id)
+    with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
+        # Checked again under the guard: a charge may have finished while we waited.
+        check_live_settlement(core, registration.mdtrt_id)
+        yield from _upload_visit(core, registration, diagnoses, med_type)
+        return (
+            yield from settle_lines(
+                core,
+                registration,
+                fees,
+                med_type=med_type,
+                psn_setlway=psn_setlway,
+                acct_used_flag=acct_used_flag,
+                invono=invono,
+            )
+        )
+
+
+def settle_lines(
+    core: Core,
+    registration: Registration,
+    fees: Sequence[FeeLine],
+    *,
+    med_type: str,
+    psn_setlway: str,
+    acct_used_flag: str,
+    invono: str | None,
+) -> Flow[Charge]:
+    """2204 (in chunks, one batch), 2206, 2207 and the totals check; the caller holds the guard."""
+    batch = new_serial("CB", core.msgids.next())
+    lines = _numbered(fees, batch, core)
+    area = registration.insuplc_admdvs
+    uploaded = False
+    try:
+        for chunk in chunks(lines, core.config.fee_lines_per_upload):
+            upload = _fee_upload(registration, batch, chunk)
+            uploaded = True
+            yield from core.typed("2204", upload, insuplc_admdvs=area)
+        total = sum((line.total for line in lines), Decimal(0))
+        pre_input = Input2206(
+            data=Input2206Data(
+                psn_no=registration.psn_no,
+                mdtrt_cert_type=registration.certificate.mdtrt_cert_type,
+                mdtrt_cert_no=registration.certificate.mdtrt_cert_no,
+                med_type=med_type,
+                medfee_sumamt=total,
+                psn_setlway=psn_setlway,
+                mdtrt_id=registration.mdtrt_id,
+                chrg_bchno=batch,
+                acct_used_flag=acct_used_flag,
+                insutype=registration.insutype,
+            )
+        )
+        pre_output = yield from core.typed("2206", pre_input, insuplc_admdvs=area)
+    except NhsaClientError as error:
+        if uploaded:
+            yield from _cancel_batch(core, registration, batch, error)
+        raise
+    pre = pre_output.setlinfo
+    settle = Input2207(
+        data=Input2207Data(
+            psn_no=registration.psn_no,
+            mdtrt_cert_type=registration.certificate.mdtrt_cert_type,
+            mdtrt_cert_no=registration.certificate.mdtrt_cert_no,
+            med_type=med_type,
+            medfee_sumamt=pre.medfee_sumamt,
+            psn_setlway=psn_setlway,
+            mdtrt_id=registration.mdtrt_id,
+            chrg_bchno=batch,
+            insutype=registration.insutype,
+            acct_used_flag=acct_used_flag,
+            invono=invono,
+            fulamt_ownpay_amt=pre.fulamt_ownpay_amt,
+            overlmt_selfpay=pre.overlmt_selfpay,
+            preselfpay_amt=pre.preselfpay_amt,
+            inscp_scp_amt=pre.inscp_scp_amt,
+        )
+    )
+    outcome = yield from core.call("2207", settle, insuplc_admdvs=area)
+    if not isinstance(outcome, Succeeded):
+        failure = error_for(outcome)
+        held = isinstance(outcome, Unknown) and isinstance(outcome.resolution, Held)
+        if not held:
+            # Rejected and NotSent booked nothing; a resolved Unknown was reversed (or is
+            # being reversed): in each case the uploaded lines must not linger.
+            yield from _cancel_batch(core, registration, batch, failure)
+        raise failure
+    setlinfo = outcome.output.setlinfo
+    expected = SettlementTotals.of(pre)
+    settled = SettlementTotals.of(setlinfo)
+    differences = expected.differences(settled)
+    if differences:
+        refunded = yield from _refund_mismatch(core, registration, setlinfo.setl_id)
+        raise SettlementMismatchError(
+            f"2207 {outcome.msgid}: the settlement differs from the pre-settlement in "
+            + ", ".join(f"{name} ({a} → {b})" for name, (a, b) in differences.items())
+            + ("; it was refunded (2208)" if refunded else "; the refund (2208) failed"),
+            differences=dict(differences),
+            refunded=refunded,
+            msgid=outcome.msgid,
+        )
+    return Charge(
+        registration=registration,
+        chrg_bchno=batch,
+        msgid=outcome.msgid,
+        setl_id=setlinfo.setl_id or "",
+        med_type=med_type,
+        psn_setlway=psn_setlway,
+        acct_used_flag=acct_used_flag,
+        lines=tuple(lines),
+        pre_settlement=expected,
+        totals=settled,
+        setlinfo=setlinfo,
+        setldetail=tuple(outcome.output.setldetail),
+    )
+
+
+def check_live_settlement(core: Core, mdtrt_id: str) -> None:
+    """Refuse to charge a visit whose settlement is live or unresolved in the journal."""
+    settlements = core.journal.entries(core.tenant, infno=["2207"], mdtrt_id=mdtrt_id)
+    refunds = core.journal.entries(core.tenant, infno=["2208"], mdtrt_id=mdtrt_id)
+    refunded = {r.facts.get("setl_id") for r in refunds if r.state == "succeeded"}
+    for entry in settlements:
+        if entry.state in UNRESOLVED:
+            raise VisitBusyError(
+                f"visit {mdtrt_id}: settlement {entry.msgid} is {entry.state}; resolve it "
+                "(recover(), or reverse_held() for a held one) before charging again",
+                infno="2207",
+                msgid=entry.msgid,
+            )
+        if entry.state == "succeeded" and entry.result.get("setl_id") not in refunded:
+            raise AlreadySettledError(
+                f"visit {mdtrt_id} is already settled (setl_id {entry.result.get('setl_id')}, "
+                f"msgid {entry.msgid}); refund it first to charge again",
+                infno="2207",
+                msgid=entry.msgid,
+            )
+
+
+def cancel_batch_input(registration: Registration, batch: str) -> Input2205:
+    """2205 input cancelling every unsettled line of ``batch``."""
+    return Input2205(
+        data=Input2205Data(
+            mdtrt_id=registration.mdtrt_id, chrg_bchno=batch, psn_no=registration.psn_no
+        )
+    )
+
+
+def _cancel_batch(
+    core: Core, registration: Registration, batch: str, cause: NhsaClientError
+) -> Flow[None]:
+    """Best-effort 2205 after a failed charge; never hides the original error."""
+    try:
+        outcome = yield from core.call(
+            "2205",
+            cancel_batch_input(registration, batch),
+            insuplc_admdvs=registration.insuplc_admdvs,
+            check_breaker=False,
+        )
+    except NhsaClientError as error:
+        cause.add_note(f"cancelling fee batch {batch} (2205) failed too: {error}")
+        return
+    if isinstance(outcome, Succeeded):
+        cause.add_note(f"fee batch {batch} was cancelled (2205 {outcome.msgid})")
+    else:
+        detail = outcome.err_msg if isinstance(outcome, Rejected) else outcome.kind
+        cause.add_note(f"cancelling fee batch {batch} (2205) did not succeed: {detail}")
+        _log.warning("fee batch %s not cancelled after a failed charge: %s", batch, detail)
+
+
+def _refund_mismatch(core: Core, registration: Registration, setl_id: str | None) -> Flow[bool]:
+    if not setl_id:
+        return False
+    refund = Input2208(
+        data=Input2208Data(
+            setl_id=setl_id, mdtrt_id=registration.mdtrt_id, psn_no=registration.psn_no
+        )
+    )
+    try:
+        outcome = yield from core.call("2208", refund, insuplc_admdvs=registration.insuplc_admdvs)
+    except NhsaClientError:
+        return False
+    return isinstance(outcome, Succeeded)
+
+
+def _upload_visit(
+    core: Core, registration: Registration, diagnoses: Sequence[Diagnosis], med_type: str
+) -> Flow[None]:
+    clinic = registration.clinic
+    now = core.clock()
+    try:
+        visit = Input2203(
+            mdtrtinfo=Input2203Mdtrtinfo(
+                mdtrt_id=registration.mdtrt_id,
+                psn_no=registration.psn_no,
+                med_type=med_type,
+                begntime=registration.begntime,
+                dise_codg=None,
+                dise_name=diagnoses[0].diag_name,
+            ),
+            diseinfo=[
+                OtpDiseinfoItem(
+                    diag_type=d.diag_type,
+                    diag_srt_no=index,
+                    diag_code=d.diag_code,
+                    diag_name=d.diag_name,
+                    diag_dept=clinic.dept_name,
+                    dise_dor_no=clinic.atddr_no,
+                    dise_dor_name=clinic.dr_name,
+                    diag_time=d.diag_time or now,
+                    vali_flag="1",
+                )
+                for index, d in enumerate(diagnoses, start=1)
+            ],
+        )
+    except ValidationError as error:
+        raise error_from_pydantic(error, "2203") from None
+    yield from core.typed("2203", visit, insuplc_admdvs=registration.insuplc_admdvs)
+
+
+def _fee_upload(registration: Registration, batch: str, lines: Sequence[FeeLine]) -> Input2204:
+    clinic = registration.clinic
+    try:
+        return Input2204(
+            feedetail=[
+                Input2204FeedetailItem(
+                    feedetl_sn=line.feedetl_sn or "",
+                    mdtrt_id=registration.mdtrt_id,
+                    psn_no=registration.psn_no,
+                    chrg_bchno=batch,
+                    rx_circ_flag=line.rx_circ_flag,
+                    fee_ocur_time=line.fee_ocur_time or registration.begntime,
+                    med_list_codg=line.med_list_codg,
+                    medins_list_codg=line.medins_list_codg,
+                    det_item_fee_sumamt=line.total,
+                    cnt=_decimal(line.cnt),
+                    pric=_decimal(line.pric),
+                    bilg_dept_codg=clinic.dept_code,
+                    bilg_dept_name=clinic.dept_name,
+                    bilg_dr_codg=clinic.atddr_no,
+                    bilg_dr_name=clinic.dr_name,
+                    hosp_appr_flag=line.hosp_appr_flag,
+                )
+                for line in lines
+            ]
+        )
+    except ValidationError as error:
+        raise error_from_pydantic(error, "2204.feedetail") from None
+
+
+def _numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
+    """The lines with serials: the caller's, or the batch number plus a 4-digit index."""
+    now = core.clock()
+    numbered = []
+    for index, line in enumerate(fees, start=1):
+        serial = line.feedetl_sn or f"{batch}{index:04d}"
+        numbered.append(
+            FeeLine(
+                line.med_list_codg,
+                line.medins_list_codg,
+                cnt=line.cnt,
+                pric=line.pric,
+                det_item_fee_sumamt=line.det_item_fee_sumamt,
+                feedetl_sn=serial,
+                fee_ocur_time=line.fee_ocur_time or now,
+                rx_circ_flag=line.rx_circ_flag,
+                hosp_appr_flag=line.hosp_appr_flag,
+            )
+        )
+    serials = [line.feedetl_sn for line in numbered]
+    if len(set(serials)) != len(serials):
+        raise InvalidInputError(
+            "fees: feedetl_sn must be unique within the visit", field="fees", rule="unique-serials"
+        )
+    return numbered
+
+
+def _check_charge_input(
+    core: Core,
+    *,
+    fees: Sequence[FeeLine],
+    diagnoses: Sequence[Diagnosis],
+    med_type: str,
+    psn_setlway: str,
+    acct_used_flag: str,
+) -> None:
+    check_code("med_type", med_type, "med_type")
+    check_code("psn_setlway", psn_setlway, "psn_setlway")
+    check_code("acct_used_flag", acct_used_flag, "acct_used_flag")
+    limit = _max_items(core, "2204", "feedetail")
+    if not fees:
+        raise InvalidInputError("fees: at least one fee line", field="fees", rule="minItems")
+    if limit is not None and len(fees) > limit:
+        raise InvalidInputError(
+            f"fees: {len(fees)} lines; one charge takes at most {limit} (contract 2204 maxItems)",
+            field="fees",
+            rule="maxItems",
+        )
+    if not all(isinstance(line, FeeLine) for line in fees):
+        raise InvalidInputError("fees: every item must be a FeeLine", field="fees", rule="type")
+    if not diagnoses:
+        raise InvalidInputError(
+            "diagnoses: at least one diagnosis (2203 diseinfo)", field="diagnoses", rule="minItems"
+        )
+
+
+def _max_items(core: Core, infno: str, node: str) -> int | None:
+    schema: Any = core.transaction(infno).input_schema.get("properties", {}).get(node, {})
+    limit = schema.get("maxItems")
+    return int(limit) if isinstance(limit, int) else None
+
+
+def _decimal(value: object) -> Decimal:
+    assert isinstance(value, Decimal)
+    return value

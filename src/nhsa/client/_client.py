@@ -1,0 +1,423 @@
+"""``Client`` and ``AsyncClient``: thin drivers over the one policy core.
+
+Every method builds a flow from the core (:mod:`nhsa.client._core` and the workflow modules)
+and runs it — the sync client with :func:`nhsa.client._flow.drive`, the async one with
+:func:`nhsa.client._flow.drive_async`. Neither holds any policy of its own, so both give the
+same outcome for the same answers and faults.
+
+Example:
+    >>> import httpx
+    >>> from nhsa.client import Client, ClientConfig, WindowMode
+    >>> config = ClientConfig("H53010100001", "昆明市测试第一人民医院", "530100",
+    ...                       journal_path=":memory:")
+    >>> down = httpx.MockTransport(lambda request: httpx.Response(503))
+    >>> with Client(config, WindowMode("C0001", "收费员甲"), transport=down) as client:
+    ...     client.mode.operator.opter
+    'C0001'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from nhsa.client import _charge, _reconcile, _recover, _refund, _register, _resolution
+from nhsa.client._config import ClientConfig
+from nhsa.client._core import Core
+from nhsa.client._flow import Flow, drive, drive_async
+from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine
+from nhsa.client._journal import Journal
+from nhsa.client._modes import Mode
+from nhsa.client._outcomes import Outcome, Resolution
+from nhsa.client._results import Charge, ReconcileReport, RecoveryReport, Refund, Registration
+from nhsa.client._transactions import AsyncTransactions, SyncTransactions
+from nhsa.client.errors import InvalidInputError, NhsaClientError
+from nhsa.envelope import Clock, china_now
+from nhsa.models import InputModel
+from nhsa.redaction import get_logger
+
+T = TypeVar("T")
+_log = get_logger("nhsa.client")
+
+
+class _Base:
+    """What both clients share: the core and its read-only views."""
+
+    def __init__(self, config: ClientConfig, mode: Mode, clock: Clock) -> None:
+        self._core = Core(config, mode, clock=clock)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The configuration this client was built with."""
+        return self._core.config
+
+    @property
+    def mode(self) -> Mode:
+        """The counter mode (window or kiosk)."""
+        return self._core.mode
+
+    @property
+    def journal(self) -> Journal:
+        """The journal (read it to audit; the client writes it)."""
+        return self._core.journal
+
+    # -- flows, shared by both clients ------------------------------------------------------
+
+    def _call_flow(
+        self, infno: str, input_model: InputModel, insuplc_admdvs: str | None
+    ) -> Flow[Outcome]:
+        return self._core.call(infno, input_model, insuplc_admdvs=insuplc_admdvs)
+
+    def _typed_flow(
+        self, infno: str, input_model: InputModel, insuplc_admdvs: str | None
+    ) -> Flow[Any]:
+        return self._core.typed(infno, input_model, insuplc_admdvs=insuplc_admdvs)
+
+    def _held_flow(self, msgid: str) -> Flow[Resolution]:
+        entry = self._core.journal.get(msgid)
+        if entry is None or entry.state != "held":
+            state = entry.state if entry else "not in the journal"
+            raise InvalidInputError(
+                f"msgid {msgid}: only a held entry can be reversed this way (it is {state})",
+                field="msgid",
+                rule="held",
+            )
+        return _resolution.resolve(self._core, msgid, hold=False)
+
+
+class Client(SyncTransactions, _Base):
+    """The blocking SDK client for one counter (a window or a kiosk).
+
+    Args:
+        config: institution, platform URL, signing, timeouts, retries, journal.
+        mode: :class:`~nhsa.client.WindowMode` or :class:`~nhsa.client.KioskMode`.
+        transport: any httpx transport (the mock's in-process transport in tests);
+            ``None`` uses real HTTP to ``config.base_url``.
+        clock: China-time clock (msgid, inf_time); injectable for tests.
+        sleep: how to wait between retries; injectable for tests.
+
+    Use it as a context manager, or call :meth:`close`: closing signs out (9002).
+
+    Example:
+        >>> from nhsa.client import ClientConfig, KioskMode
+        >>> config = ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:")
+        >>> kiosk = KioskMode("K01", "SAFE-K01", "K01", "自助机1号")
+        >>> Client(config, kiosk).mode.accepted_certificates
+        ('01', '03')
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        mode: Mode,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = china_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Build the client; nothing is sent until the first call."""
+        _Base.__init__(self, config, mode, clock)
+        self._http = httpx.Client(transport=transport, timeout=config.timeouts.as_httpx())
+        self._sleep = sleep
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self, flow: Flow[T]) -> T:
+        return drive(flow, self._http, sleep=self._sleep)
+
+    def _typed(self, infno: str, input_model: InputModel, insuplc_admdvs: str | None) -> Any:
+        return self._run(self._typed_flow(infno, input_model, insuplc_admdvs))
+
+    def call(
+        self, infno: str, input_model: InputModel, *, insuplc_admdvs: str | None = None
+    ) -> Outcome:
+        """Send any transaction and return its outcome instead of raising.
+
+        Example:
+            >>> outcome = client.call("2207", settle, insuplc_admdvs="440300")  # doctest: +SKIP
+            >>> outcome.kind  # doctest: +SKIP
+            'succeeded'
+        """
+        return self._run(self._call_flow(infno, input_model, insuplc_admdvs))
+
+    def register(
+        self,
+        certificate: Certificate,
+        *,
+        insutype: str,
+        clinic: Clinic,
+        ipt_otp_no: str | None = None,
+    ) -> Registration:
+        """Find the person (1101) and register the visit (2201) under ``insutype``.
+
+        Example:
+            >>> visit = client.register(Certificate.e_voucher(token), insutype="310",
+            ...                         clinic=clinic)  # doctest: +SKIP
+        """
+        return self._run(
+            _register.register(
+                self._core, certificate, insutype=insutype, clinic=clinic, ipt_otp_no=ipt_otp_no
+            )
+        )
+
+    def cancel_registration(self, registration: Registration) -> str:
+        """Cancel the visit (2202); returns the 2202 msgid.
+
+        Example:
+            >>> client.cancel_registration(visit)  # doctest: +SKIP
+            'H53010100001202611231020000003'
+        """
+        return self._run(_register.cancel_registration(self._core, registration))
+
+    def charge(
+        self,
+        registration: Registration,
+        fees: Sequence[FeeLine],
+        *,
+        diagnoses: Sequence[Diagnosis],
+        med_type: str = "11",
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        invono: str | None = None,
+    ) -> Charge:
+        """Charge the visit: 2203, 2204, 2206, 2207, totals checked (see ``_charge``).
+
+        Example:
+            >>> paid = client.charge(visit, [FeeLine("110200001000000", "HIS-ZC-0001",
+            ...     cnt=1, pric="20")], diagnoses=[Diagnosis("J06.900", "急性上呼吸道感染")]
+            ... )  # doctest: +SKIP
+        """
+        return self._run(
+            _charge.charge(
+                self._core,
+                registration,
+                fees,
+                diagnoses=diagnoses,
+                med_type=med_type,
+                psn_setlway=psn_setlway,
+                acct_used_flag=acct_used_flag,
+                invono=invono,
+            )
+        )
+
+    def refund(self, charge: Charge, *, lines: Sequence[str] | None = None) -> Refund:
+        """Refund a charge fully, or only the fee lines whose serials are in ``lines``.
+
+        Example:
+            >>> client.refund(paid, lines=[paid.lines[0].feedetl_sn])  # doctest: +SKIP
+        """
+        return self._run(_refund.refund(self._core, charge, lines=lines))
+
+    def reconcile(
+        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+    ) -> ReconcileReport:
+        """Day-end reconciliation of ``day`` from the journal (3201, 3202 where unbalanced).
+
+        Example:
+            >>> client.reconcile(date(2026, 11, 23)).balanced  # doctest: +SKIP
+            True
+        """
+        return self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+
+    def recover(self) -> RecoveryReport:
+        """Resolve every journal entry a crash or a lost answer left open; run at start-up.
+
+        Example:
+            >>> client.recover().resolved  # doctest: +SKIP
+            ()
+        """
+        return self._run(_recover.recover(self._core))
+
+    def reverse_held(self, msgid: str) -> Resolution:
+        """Undo a call a window held for the cashier (2601 or its business cancel).
+
+        Example:
+            >>> client.reverse_held("H53010100001202611231015300001")  # doctest: +SKIP
+            Reversed(by_infno='2601', ...)
+        """
+        return self._run(self._held_flow(msgid))
+
+    def close(self) -> None:
+        """Sign out (9002) if signed in, then release the connection pool and the journal."""
+        try:
+            self._run(self._core.sign_out())
+        except NhsaClientError as error:
+            _log.warning("sign-out (9002) failed while closing: %s", error)
+        finally:
+            self._http.close()
+            self._core.close()
+
+
+class AsyncClient(AsyncTransactions, _Base):
+    """The async SDK client: same policy, same outcomes as :class:`Client`.
+
+    Args:
+        config, mode, clock: as for :class:`Client`.
+        transport: any async httpx transport (the mock's ``async_transport`` in tests).
+        sleep: how to wait between retries (default :func:`anyio.sleep`).
+
+    Example:
+        >>> from nhsa.client import ClientConfig, WindowMode
+        >>> config = ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:")
+        >>> AsyncClient(config, WindowMode("C0001", "收费员甲")).mode.operator.opter_type
+        '1'
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        mode: Mode,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = china_now,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Build the client; nothing is sent until the first call."""
+        _Base.__init__(self, config, mode, clock)
+        self._http = httpx.AsyncClient(transport=transport, timeout=config.timeouts.as_httpx())
+        self._sleep = sleep
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, flow: Flow[T]) -> T:
+        return await drive_async(flow, self._http, sleep=self._sleep)
+
+    async def _typed(self, infno: str, input_model: InputModel, insuplc_admdvs: str | None) -> Any:
+        return await self._run(self._typed_flow(infno, input_model, insuplc_admdvs))
+
+    async def call(
+        self, infno: str, input_model: InputModel, *, insuplc_admdvs: str | None = None
+    ) -> Outcome:
+        """Send any transaction and return its outcome instead of raising.
+
+        Example:
+            >>> outcome = await client.call("1101", lookup)  # doctest: +SKIP
+        """
+        return await self._run(self._call_flow(infno, input_model, insuplc_admdvs))
+
+    async def register(
+        self,
+        certificate: Certificate,
+        *,
+        insutype: str,
+        clinic: Clinic,
+        ipt_otp_no: str | None = None,
+    ) -> Registration:
+        """Find the person (1101) and register the visit (2201) under ``insutype``.
+
+        Example:
+            >>> visit = await client.register(certificate, insutype="310",
+            ...                               clinic=clinic)  # doctest: +SKIP
+        """
+        return await self._run(
+            _register.register(
+                self._core, certificate, insutype=insutype, clinic=clinic, ipt_otp_no=ipt_otp_no
+            )
+        )
+
+    async def cancel_registration(self, registration: Registration) -> str:
+        """Cancel the visit (2202); returns the 2202 msgid.
+
+        Example:
+            >>> await client.cancel_registration(visit)  # doctest: +SKIP
+        """
+        return await self._run(_register.cancel_registration(self._core, registration))
+
+    async def charge(
+        self,
+        registration: Registration,
+        fees: Sequence[FeeLine],
+        *,
+        diagnoses: Sequence[Diagnosis],
+        med_type: str = "11",
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        invono: str | None = None,
+    ) -> Charge:
+        """Charge the visit: 2203, 2204, 2206, 2207, totals checked.
+
+        Example:
+            >>> paid = await client.charge(visit, fees, diagnoses=diagnoses)  # doctest: +SKIP
+        """
+        return await self._run(
+            _charge.charge(
+                self._core,
+                registration,
+                fees,
+                diagnoses=diagnoses,
+                med_type=med_type,
+                psn_setlway=psn_setlway,
+                acct_used_flag=acct_used_flag,
+                invono=invono,
+            )
+        )
+
+    async def refund(self, charge: Charge, *, lines: Sequence[str] | None = None) -> Refund:
+        """Refund a charge fully, or only the fee lines whose serials are in ``lines``.
+
+        Example:
+            >>> await client.refund(paid)  # doctest: +SKIP
+        """
+        return await self._run(_refund.refund(self._core, charge, lines=lines))
+
+    async def reconcile(
+        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+    ) -> ReconcileReport:
+        """Day-end reconciliation of ``day`` from the journal.
+
+        Example:
+            >>> (await client.reconcile(date(2026, 11, 23))).balanced  # doctest: +SKIP
+            True
+        """
+        return await self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+
+    async def recover(self) -> RecoveryReport:
+        """Resolve every journal entry a crash or a lost answer left open.
+
+        Example:
+            >>> (await client.recover()).clean  # doctest: +SKIP
+            True
+        """
+        return await self._run(_recover.recover(self._core))
+
+    async def reverse_held(self, msgid: str) -> Resolution:
+        """Undo a call a window held for the cashier.
+
+        Example:
+            >>> await client.reverse_held(msgid)  # doctest: +SKIP
+        """
+        return await self._run(self._held_flow(msgid))
+
+    async def aclose(self) -> None:
+        """Sign out (9002) if signed in, then release the connection pool and the journal."""
+        try:
+            await self._run(self._core.sign_out())
+        except NhsaClientError as error:
+            _log.warning("sign-out (9002) failed while closing: %s", error)
+        finally:
+            await self._http.aclose()
+            self._core.close()

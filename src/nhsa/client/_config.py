@@ -1,0 +1,166 @@
+"""Everything a client needs to know that is not per call: who we are, where the platform is,
+how we sign, how long we wait, how hard we retry, where the journal lives.
+
+Example:
+    >>> config = ClientConfig("H53010100001", "昆明市测试第一人民医院", "530100",
+    ...                       journal_path=":memory:")
+    >>> (config.institution.recer_sys_code, config.timeouts.read)
+    ('YBXT', 30.0)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from nhsa.client._breaker import BreakerPolicy
+from nhsa.client._classify import AnswerPatterns
+from nhsa.client._retry import RetryPolicy
+from nhsa.client.errors import ClientConfigError
+from nhsa.envelope import Institution
+from nhsa.signing import ClientSigning, KeyRing, SigningProfile, Sm2PrivateKey
+from nhsa.signing.errors import SigningError
+
+Route = Literal["single-entry", "per-transaction"]
+SINGLE_ENTRY_PATH = "/fsi/api/rsfComIfsService/callService"
+"""The single-entry URL path (reference §2.1): every transaction, infno in the body."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait at each stage of one HTTP attempt.
+
+    ``connect`` and ``pool`` failing means the request never left (retried); ``read`` and
+    ``write`` failing means it may have arrived (never resent blindly), so ``read`` should
+    comfortably exceed the platform's slowest normal answer.
+
+    Example:
+        >>> Timeouts(read=10).as_httpx().read
+        10
+    """
+
+    connect: float = 5.0
+    read: float = 30.0
+    write: float = 10.0
+    pool: float = 5.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        """The same values as an :class:`httpx.Timeout`."""
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Configuration of :class:`~nhsa.client.Client` and :class:`~nhsa.client.AsyncClient`.
+
+    Args:
+        fixmedins_code: the institution's 12-character code (定点医药机构编号).
+        fixmedins_name: its name.
+        mdtrtarea_admvs: its own area code (就医地医保区划, 6 digits).
+        journal_path: the journal file (SQLite); the msgid counter lives in it too. Every
+            process of one HIS on one machine should share it. ``":memory:"`` only for
+            throw-away use: nothing survives a crash.
+        base_url: the platform (or the mock: ``nhsa mock serve`` listens on port 8700).
+        route: ``single-entry`` (one URL, infno in the body) or ``per-transaction`` paths.
+        recer_sys_code, infver: envelope fields the province dictates.
+        profile: signing profile — ``none``, ``tif``, ``sm2`` or ``tif+sm2``.
+        paasid, token: TIF gateway credentials (``tif``).
+        private_key: the institution's SM2 key (``sm2``).
+        platform_keys: the platform's public keys, to verify answers.
+        timeouts, retry, breaker, patterns: see their classes.
+        terminal_ip, terminal_mac: sent with sign-in (9001).
+        outpatient_clr_type: clearing category booked for an outpatient settlement whose
+            answer was lost (reconciliation needs one; the national code is 11).
+        fee_lines_per_upload: fee lines per 2204 call; a bill with more lines is uploaded in
+            several calls under one charge batch (the spec's 40,000-character input limit
+            fits roughly 60–90 lines).
+
+    Example:
+        >>> ClientConfig("H53010100001", "医院", "5301", journal_path=":memory:")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.ClientConfigError: mdtrtarea_admvs: '5301' must be 6 digits
+    """
+
+    fixmedins_code: str
+    fixmedins_name: str
+    mdtrtarea_admvs: str
+    journal_path: str | Path
+    base_url: str = "http://127.0.0.1:8700"
+    route: Route = "single-entry"
+    recer_sys_code: str = "YBXT"
+    infver: str = "V1.0"
+    profile: str | SigningProfile = "none"
+    paasid: str | None = None
+    token: str | None = field(default=None, repr=False)
+    private_key: Sm2PrivateKey | None = field(default=None, repr=False)
+    platform_keys: KeyRing | None = field(default=None, repr=False)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    patterns: AnswerPatterns = field(default_factory=AnswerPatterns)
+    terminal_ip: str = "127.0.0.1"
+    terminal_mac: str | None = None
+    outpatient_clr_type: str = "11"
+    fee_lines_per_upload: int = 50
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z0-9]{12}", self.fixmedins_code):
+            raise ClientConfigError(
+                f"fixmedins_code: {self.fixmedins_code!r} must be 12 upper-case letters or digits"
+            )
+        if not self.fixmedins_name.strip():
+            raise ClientConfigError("fixmedins_name: required")
+        if not re.fullmatch(r"[0-9]{6}", self.mdtrtarea_admvs):
+            raise ClientConfigError(f"mdtrtarea_admvs: {self.mdtrtarea_admvs!r} must be 6 digits")
+        if not str(self.journal_path):
+            raise ClientConfigError("journal_path: required (the journal is how nothing is lost)")
+        try:
+            url = httpx.URL(self.base_url)
+        except httpx.InvalidURL as error:
+            raise ClientConfigError(f"base_url: {error}") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ClientConfigError(f"base_url: {self.base_url!r} must be an http(s) URL")
+        if self.route not in ("single-entry", "per-transaction"):
+            raise ClientConfigError(f"route: {self.route!r} is not single-entry|per-transaction")
+        if self.fee_lines_per_upload < 1:
+            raise ClientConfigError("fee_lines_per_upload must be at least 1")
+        self.signing()  # a profile without its keys or credentials fails here, not mid-visit
+
+    @property
+    def institution(self) -> Institution:
+        """The envelope's institution fields."""
+        return Institution(
+            self.fixmedins_code,
+            self.fixmedins_name,
+            self.mdtrtarea_admvs,
+            recer_sys_code=self.recer_sys_code,
+            infver=self.infver,
+        )
+
+    @property
+    def signing_profile(self) -> SigningProfile:
+        """``profile`` as a :class:`~nhsa.signing.SigningProfile`."""
+        if isinstance(self.profile, SigningProfile):
+            return self.profile
+        try:
+            return SigningProfile.parse(self.profile)
+        except SigningError as error:
+            raise ClientConfigError(f"profile: {error}") from None
+
+    def signing(self) -> ClientSigning:
+        """The SDK half of the signing profile (gateway auth, request sealing, verification)."""
+        try:
+            return ClientSigning(
+                self.signing_profile,
+                paasid=self.paasid,
+                token=self.token,
+                private_key=self.private_key,
+                platform_keys=self.platform_keys,
+            )
+        except SigningError as error:
+            raise ClientConfigError(f"signing profile {self.profile}: {error}") from None

@@ -1,0 +1,514 @@
+"""The policy core: one call, from typed input to outcome, written once for both clients.
+
+:meth:`Core.call` is a flow (see :mod:`nhsa.client._flow`) that
+
+1. checks the input against the mode (a kiosk refuses ID-card numbers; ID numbers must pass
+   GB 11643) and fails fast if the patient's insured place is offline;
+2. signs in (9001) on first use, reusing the cached ``sign_no`` afterwards;
+3. builds the envelope with a fresh msgid, validates it against the contract, seals it
+   (SM2 when the profile says so) and — for every state-changing transaction — writes it to
+   the journal *before* it is sent;
+4. sends it, classifies what came back (:mod:`nhsa.client._classify`) and retries only where
+   :func:`nhsa.client._retry.decide` allows, each attempt with fresh gateway headers;
+5. if the platform refused because the sign-in is missing or expired, signs in again and sends
+   the call once more with a new msgid — safe because that refusal proves nothing was booked;
+6. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
+   resolution (:mod:`nhsa.client._resolution`).
+
+Journal writes are synchronous SQLite calls made inside the flow, also when the async client
+drives it: each is a fast local commit, and making them awaitable would split the one
+policy in two.
+
+Example:
+    >>> from nhsa.client import ClientConfig, WindowMode
+    >>> core = Core(ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:"),
+    ...             WindowMode("C0001", "收费员甲"))
+    >>> core.url_for("2207")
+    'http://127.0.0.1:8700/fsi/api/rsfComIfsService/callService'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import ValidationError
+
+from nhsa import spec
+from nhsa.client._breaker import InsuredPlaceBreaker, parse_notice_board
+from nhsa.client._classify import classify
+from nhsa.client._config import SINGLE_ENTRY_PATH, ClientConfig
+from nhsa.client._facts import facts_of
+from nhsa.client._flow import Flow, Send
+from nhsa.client._journal import Journal, JournalState, NewEntry
+from nhsa.client._modes import Mode
+from nhsa.client._outcomes import (
+    Attempt,
+    AttemptResult,
+    NotSent,
+    Outcome,
+    Rejected,
+    Succeeded,
+    Unknown,
+)
+from nhsa.client._resolution import resolve as resolve_unknown
+from nhsa.client._retry import with_retries
+from nhsa.client._unwrap import unwrap
+from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
+from nhsa.client.errors import InvalidInputError, SignInError
+from nhsa.envelope import (
+    Clock,
+    MissingInsuredAreaError,
+    MsgidGenerator,
+    Operator,
+    build_request,
+    china_now,
+    encode_request,
+)
+from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
+from nhsa.redaction import get_logger, redact
+from nhsa.spec import Transaction, UnknownTransactionError
+
+SIGN_IN = "9001"
+SIGN_OUT = "9002"
+_log = get_logger("nhsa.client")
+
+
+class Session:
+    """``sign_no`` per operator or terminal, shared by every call of one client.
+
+    Example:
+        >>> session = Session()
+        >>> operator = Operator("1", "C0001", "收费员甲")
+        >>> session.remember(operator, "530100202611230000000001")
+        >>> session.sign_no(operator)
+        '530100202611230000000001'
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sign_nos: dict[tuple[str, str], str] = {}
+
+    def sign_no(self, operator: Operator) -> str | None:
+        """The cached sign_no of ``operator``, if signed in."""
+        with self._lock:
+            return self._sign_nos.get((operator.opter_type, operator.opter))
+
+    def remember(self, operator: Operator, sign_no: str) -> None:
+        """Cache ``sign_no`` for ``operator``."""
+        with self._lock:
+            self._sign_nos[(operator.opter_type, operator.opter)] = sign_no
+
+    def forget(self, operator: Operator) -> None:
+        """Drop ``operator``'s sign_no (signed out, or the platform says it expired)."""
+        with self._lock:
+            self._sign_nos.pop((operator.opter_type, operator.opter), None)
+
+
+class _Message:
+    """One msgid's envelope, serialized and sealed, as the journal recorded it."""
+
+    def __init__(self, msgid: str, body: bytes) -> None:
+        self.msgid = msgid
+        self.body = body
+        self.sha256 = hashlib.sha256(body).hexdigest()
+
+
+class Core:
+    """Everything a call needs, shared by the sync and the async client.
+
+    Args:
+        config: the client configuration.
+        mode: the counter mode (operator fields, accepted certificates, unknown-outcome rule).
+        clock: China-time clock for msgid and inf_time; injectable for tests.
+    """
+
+    def __init__(self, config: ClientConfig, mode: Mode, *, clock: Clock = china_now) -> None:
+        self.config = config
+        self.mode = mode
+        self.contract = spec.contract()
+        self.journal = Journal(config.journal_path, clock=clock)
+        in_memory = str(config.journal_path) == ":memory:"
+        self.msgids = MsgidGenerator(
+            config.fixmedins_code, None if in_memory else config.journal_path, clock=clock
+        )
+        self.signing = config.signing()
+        self.session = Session()
+        self.breaker = InsuredPlaceBreaker(config.breaker, clock=clock)
+        self.clock = clock
+        self._timeout = config.timeouts.as_httpx().as_dict()
+        self._base = httpx.URL(config.base_url)
+        self._verify: Callable[[bytes], object] | None = (
+            self.signing.open_response if config.signing_profile.policy != "off" else None
+        )
+
+    @property
+    def tenant(self) -> str:
+        """The institution code: the journal's tenant key."""
+        return self.config.fixmedins_code
+
+    @property
+    def operator(self) -> Operator:
+        """The envelope's operator fields for this client's mode."""
+        return self.mode.operator
+
+    def close(self) -> None:
+        """Release the journal and the msgid counter."""
+        self.msgids.close()
+        self.journal.close()
+
+    def url_for(self, infno: str) -> str:
+        """The URL a transaction is posted to under the configured route."""
+        path = (
+            SINGLE_ENTRY_PATH
+            if self.config.route == "single-entry"
+            else self.transaction(infno).path
+        )
+        return str(self._base.copy_with(path=self._base.path.rstrip("/") + path))
+
+    def transaction(self, infno: str) -> Transaction:
+        """The contract's description of ``infno``; unknown codes are an input error."""
+        try:
+            return self.contract.transaction(infno)
+        except UnknownTransactionError as error:
+            raise InvalidInputError(str(error), field="infno", rule="known-transaction") from None
+
+    # -- one call ----------------------------------------------------------------------------
+
+    def call(
+        self,
+        infno: str,
+        input_model: InputModel,
+        *,
+        insuplc_admdvs: str | None = None,
+        resolve: bool = True,
+        reverses: str | None = None,
+        check_breaker: bool = True,
+    ) -> Flow[Outcome]:
+        """Send one logical call and return its outcome (see the module docstring).
+
+        Args:
+            resolve: hand an unknown outcome of a state-changing call to resolution.
+            reverses: msgid this call undoes (recorded in the journal).
+            check_breaker: fail fast when the insured place is offline (resolution skips
+                this: undoing must be tried even then).
+        """
+        transaction = self.transaction(infno)
+        nodes = input_model.to_wire()
+        check_certificates(
+            nodes, self.mode.accepted_certificates, where=self.mode.name, infno=infno
+        )
+        if check_breaker:
+            yield from self._refresh_notice_board()
+            self.breaker.check(insuplc_admdvs, infno)
+        sign_no = "" if infno == SIGN_IN else (yield from self.ensure_signed_in())
+        outcome = yield from self._exchange(
+            transaction, input_model, insuplc_admdvs, sign_no, reverses
+        )
+        if isinstance(outcome, Rejected) and outcome.sign_in and infno != SIGN_IN:
+            # A sign-in refusal is definite — the platform booked nothing — so after signing
+            # in again the call may go once more, under a new msgid.
+            self.session.forget(self.operator)
+            sign_no = yield from self.sign_in()
+            first = outcome.attempts
+            outcome = yield from self._exchange(
+                transaction, input_model, insuplc_admdvs, sign_no, reverses
+            )
+            outcome = replace(outcome, attempts=first + outcome.attempts)
+            if isinstance(outcome, Rejected) and outcome.sign_in:
+                raise SignInError(
+                    f"{infno} still refused for sign-in after signing in again: {outcome.err_msg}",
+                    infno=infno,
+                    msgid=outcome.msgid,
+                    infcode=outcome.infcode,
+                    err_msg=outcome.err_msg,
+                    attempts=len(outcome.attempts),
+                    body=outcome.body,
+                    outcome=outcome,
+                )
+        self._observe(infno, insuplc_admdvs, outcome)
+        if resolve and isinstance(outcome, Unknown) and _needs_resolution(transaction):
+            resolution = yield from resolve_unknown(self, outcome.msgid)
+            outcome = replace(outcome, resolution=resolution)
+        return outcome
+
+    def typed(
+        self, infno: str, input_model: InputModel, *, insuplc_admdvs: str | None = None
+    ) -> Flow[Any]:
+        """:meth:`call`, then the output on success or the matching error otherwise."""
+        outcome = yield from self.call(infno, input_model, insuplc_admdvs=insuplc_admdvs)
+        return unwrap(outcome)
+
+    # -- session ---------------------------------------------------------------------------
+
+    def ensure_signed_in(self) -> Flow[str]:
+        """The operator's sign_no, signing in (9001) first if there is none yet."""
+        cached = self.session.sign_no(self.operator)
+        if cached:
+            return cached
+        return (yield from self.sign_in())
+
+    def sign_in(self) -> Flow[str]:
+        """Sign in (9001) as this client's operator and cache the new sign_no."""
+        operator = self.operator
+        try:
+            sign_in = Input9001(
+                signIn=Input9001SignIn(
+                    opter_no=operator.opter,
+                    mac=self.config.terminal_mac,
+                    ip=self.config.terminal_ip,
+                )
+            )
+        except ValidationError as error:
+            raise error_from_pydantic(error, "signIn") from None
+        outcome = yield from self._exchange(self.transaction(SIGN_IN), sign_in, None, "", None)
+        if isinstance(outcome, Succeeded):
+            sign_no: str = outcome.output.signinoutb.sign_no
+            self.session.remember(operator, sign_no)
+            return sign_no
+        if isinstance(outcome, Rejected):
+            raise SignInError(
+                f"sign-in (9001) refused: {outcome.err_msg}",
+                infno=SIGN_IN,
+                msgid=outcome.msgid,
+                infcode=outcome.infcode,
+                err_msg=outcome.err_msg,
+                attempts=len(outcome.attempts),
+                body=outcome.body,
+                outcome=outcome,
+            )
+        return unwrap(outcome)  # type: ignore[no-any-return]  # raises for NotSent/Unknown
+
+    def sign_out(self) -> Flow[Outcome | None]:
+        """Sign out (9002) if signed in; the outcome, or ``None`` when there was no session."""
+        operator = self.operator
+        sign_no = self.session.sign_no(operator)
+        if not sign_no:
+            return None
+        sign_out = Input9002(signOut=Input9002SignOut(sign_no=sign_no, opter_no=operator.opter))
+        outcome = yield from self._exchange(
+            self.transaction(SIGN_OUT), sign_out, None, sign_no, None
+        )
+        self.session.forget(operator)
+        return outcome
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _exchange(
+        self,
+        transaction: Transaction,
+        input_model: InputModel,
+        insuplc_admdvs: str | None,
+        sign_no: str,
+        reverses: str | None,
+    ) -> Flow[Outcome]:
+        """One logical call with its retries; the journal follows every msgid."""
+        infno = transaction.infno
+        journaled = transaction.kind == "write"
+        history: list[Attempt] = []
+        current: list[_Message] = []
+
+        def attempt(new_msgid: bool) -> Flow[Outcome]:
+            if not current or new_msgid:
+                if current and journaled:
+                    self._supersede(transaction, current[-1].msgid)
+                message = self._prepare(transaction, input_model, insuplc_admdvs, sign_no)
+                if journaled:
+                    self._journal_sending(
+                        transaction, message, input_model, insuplc_admdvs, reverses
+                    )
+                current.append(message)
+            message = current[-1]
+            number = len(history) + 1
+            _log.debug("%s %s attempt %d sending %s", infno, message.msgid, number, message.body)
+            reply = yield Send(self._request(infno, message.body))
+            assert reply is not None, "a Send is always answered with a response or an error"
+            if isinstance(reply, httpx.Response):
+                _log.debug("%s %s answer HTTP %d %s", infno, message.msgid, reply.status_code,
+                           reply.content)  # fmt: skip
+            outcome = classify(
+                reply,
+                infno=infno,
+                msgid=message.msgid,
+                patterns=self.config.patterns,
+                verify=self._verify,
+                response_body=transaction.response_body,
+                kind=transaction.kind,
+            )
+            history.append(
+                Attempt(
+                    number,
+                    message.msgid,
+                    _attempt_result(outcome),
+                    _detail(outcome),
+                    reply.status_code if isinstance(reply, httpx.Response) else None,
+                )
+            )
+            _log.info("%s %s attempt %d: %s", infno, message.msgid, number, history[-1].detail)
+            return outcome
+
+        outcome = yield from with_retries(self.config.retry, transaction, attempt)
+        outcome = replace(outcome, attempts=tuple(history))
+        if journaled:
+            self._journal_outcome(transaction, outcome)
+        return outcome
+
+    def _prepare(
+        self,
+        transaction: Transaction,
+        input_model: InputModel,
+        insuplc_admdvs: str | None,
+        sign_no: str,
+    ) -> _Message:
+        infno = transaction.infno
+        msgid = self.msgids.next()
+        try:
+            envelope = build_request(
+                infno,
+                input_model,
+                institution=self.config.institution,
+                operator=self.operator,
+                msgid=msgid,
+                inf_time=self.clock(),
+                sign_no=sign_no,
+                insuplc_admdvs=insuplc_admdvs,
+            )
+        except MissingInsuredAreaError as error:
+            raise InvalidInputError(
+                str(error), field="insuplc_admdvs", rule="insuplc-when-psn", infno=infno
+            ) from None
+        except TypeError as error:
+            raise InvalidInputError(str(error), field="input", rule="model", infno=infno) from None
+        body = encode_request(envelope)
+        issues = spec.validate_request(orjson.loads(body))
+        if issues:
+            raise error_from_issues(issues, infno)
+        return _Message(msgid, self.signing.seal_request(body))
+
+    def _request(self, infno: str, body: bytes) -> httpx.Request:
+        # Built afresh for every attempt, so the gateway headers carry a new timestamp and nonce.
+        headers = {"content-type": "application/json;charset=utf-8"}
+        if self.signing.auth is not None:
+            headers.update(self.signing.auth.headers())
+        return httpx.Request(
+            "POST",
+            self.url_for(infno),
+            content=body,
+            headers=headers,
+            extensions={"timeout": self._timeout},
+        )
+
+    def _journal_sending(
+        self,
+        transaction: Transaction,
+        message: _Message,
+        input_model: InputModel,
+        insuplc_admdvs: str | None,
+        reverses: str | None,
+    ) -> None:
+        facts, amounts = facts_of(input_model.to_wire())
+        operator = self.operator
+        self.journal.record_sending(
+            NewEntry(
+                msgid=message.msgid,
+                tenant=self.tenant,
+                infno=transaction.infno,
+                opter_type=operator.opter_type,
+                opter=operator.opter,
+                body_sha256=message.sha256,
+                facts=facts,
+                amounts=amounts,
+                insuplc_admdvs=insuplc_admdvs,
+                reverses=reverses,
+            )
+        )
+
+    def _supersede(self, transaction: Transaction, msgid: str) -> None:
+        """Close the entry of a msgid that a retry replaces with a new one."""
+        state: JournalState = "abandoned" if transaction.safe_to_repeat else "rejected"
+        detail = (
+            "outcome unknown; safe to repeat, so repeated under a new msgid"
+            if transaction.safe_to_repeat
+            else "busy answer; repeated under a new msgid"
+        )
+        self.journal.mark(msgid, state, detail=detail)
+
+    def _journal_outcome(self, transaction: Transaction, outcome: Outcome) -> None:
+        if isinstance(outcome, Succeeded):
+            output = outcome.output
+            result: dict[str, Any] = {}
+            if hasattr(output, "to_wire"):
+                for node in output.to_wire().values():
+                    if isinstance(node, dict):
+                        facts, amounts = facts_of({"node": node})
+                        result.update(facts)
+                        result.update(amounts)
+            self.journal.mark(outcome.msgid, "succeeded", detail=outcome.warn_msg, result=result)
+        elif isinstance(outcome, Rejected):
+            self.journal.mark(outcome.msgid, "rejected", detail=outcome.err_msg)
+        elif isinstance(outcome, NotSent):
+            self.journal.mark(outcome.msgid, "not_sent", detail=outcome.reason)
+        else:
+            state: JournalState = "abandoned" if transaction.safe_to_repeat else "unknown"
+            self.journal.mark(outcome.msgid, state, detail=outcome.reason)
+
+    def _observe(self, infno: str, area: str | None, outcome: Outcome) -> None:
+        if isinstance(outcome, Rejected) and outcome.downtime:
+            self.breaker.record_downtime(area, outcome.err_msg)
+        elif isinstance(outcome, Succeeded):
+            self.breaker.record_success(area)
+            if infno == SIGN_IN:
+                self.session.remember(self.operator, outcome.output.signinoutb.sign_no)
+            elif infno == SIGN_OUT:
+                self.session.forget(self.operator)
+
+    def _refresh_notice_board(self) -> Flow[None]:
+        if not self.breaker.notice_board_due():
+            return
+        board = self.config.breaker.notice_board
+        if callable(board):
+            self.breaker.load_notices(board())
+            return
+        assert board is not None
+        request = httpx.Request("GET", board, extensions={"timeout": self._timeout})
+        reply = yield Send(request)
+        if isinstance(reply, httpx.Response) and reply.status_code == 200:
+            try:
+                self.breaker.load_notices(parse_notice_board(reply.content))
+                return
+            except (ValueError, TypeError) as error:
+                _log.warning("downtime notice board %s unreadable: %s", board, error)
+        else:
+            _log.warning("downtime notice board %s not read: %s", board, _reply_text(reply))
+        self.breaker.mark_notice_board_read()
+
+
+def _needs_resolution(transaction: Transaction) -> bool:
+    return transaction.kind == "write" and not transaction.safe_to_repeat
+
+
+def _attempt_result(outcome: Outcome) -> AttemptResult:
+    if isinstance(outcome, Rejected) and outcome.busy:
+        return "busy"
+    return outcome.kind
+
+
+def _detail(outcome: Outcome) -> str:
+    if isinstance(outcome, Succeeded):
+        return "succeeded" + (f" (warn_msg: {outcome.warn_msg})" if outcome.warn_msg else "")
+    if isinstance(outcome, Rejected):
+        return f"rejected: infcode {outcome.infcode}: {redact(outcome.err_msg)}"
+    if isinstance(outcome, NotSent):
+        return f"not sent: {outcome.reason}"
+    return f"unknown: {outcome.reason}"
+
+
+def _reply_text(reply: object) -> str:
+    if isinstance(reply, httpx.Response):
+        return f"HTTP {reply.status_code}"
+    return type(reply).__name__

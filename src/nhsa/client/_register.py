@@ -1,0 +1,137 @@
+"""Registration workflows: ``register`` (1101 + 2201) and ``cancel_registration`` (2202).
+
+1101 answers with one ``insuinfo`` row per insurance the person holds; the visit needs the row
+of the chosen ``insutype``, and every later call carries that row's ``insuplc_admdvs`` — the
+classic integration bug is sending the hospital's own area there.
+
+Example:
+    >>> new_serial("MZ", "H53010100001202611231015300042")
+    'MZ202611231015300042'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from nhsa.client._flow import Flow
+from nhsa.client._inputs import Certificate, Clinic
+from nhsa.client._results import Registration
+from nhsa.client._unwrap import unwrap
+from nhsa.client._validation import check_code, check_text, error_from_pydantic
+from nhsa.client.errors import InvalidInputError
+from nhsa.models import (
+    Input1101,
+    Input1101Data,
+    Input2201,
+    Input2201Data,
+    Input2202,
+    Input2202Data,
+    Output1101,
+    Output2201,
+)
+
+if TYPE_CHECKING:
+    from nhsa.client._core import Core
+
+INSURED_NORMALLY = "1"
+"""psn_insu_stas of a person whose insurance is in force (正常参保)."""
+
+
+def new_serial(prefix: str, msgid: str) -> str:
+    """A hospital-side serial (visit number, charge batch) unique per institution.
+
+    The time-and-sequence part of a fresh msgid is unique per institution by construction,
+    so it serves as the serial's body.
+    """
+    return prefix + msgid[12:]
+
+
+def register(
+    core: Core,
+    certificate: Certificate,
+    *,
+    insutype: str,
+    clinic: Clinic,
+    ipt_otp_no: str | None = None,
+) -> Flow[Registration]:
+    """1101 to find the person, then 2201 to open the visit under ``insutype``."""
+    check_code("insutype", insutype, "insutype")
+    check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
+    lookup = Input1101(
+        data=Input1101Data(
+            mdtrt_cert_type=certificate.mdtrt_cert_type,
+            mdtrt_cert_no=certificate.mdtrt_cert_no,
+            card_sn=certificate.card_sn,
+            psn_cert_type="01",
+            certno=certificate.certno,
+        )
+    )
+    person: Output1101 = yield from core.typed("1101", lookup)
+    row = next((r for r in person.insuinfo if r.insutype == insutype), None)
+    held = ", ".join(sorted({r.insutype for r in person.insuinfo})) or "none"
+    if row is None:
+        raise InvalidInputError(
+            f"insutype: the person holds no insurance of type {insutype} (1101 lists {held})",
+            field="insutype",
+            rule="held-by-person",
+            infno="1101",
+        )
+    if row.psn_insu_stas != INSURED_NORMALLY:
+        raise InvalidInputError(
+            f"insutype: insurance {insutype} is not in force (psn_insu_stas {row.psn_insu_stas})",
+            field="insutype",
+            rule="insured-normally",
+            infno="1101",
+        )
+    begntime = core.clock()
+    serial = ipt_otp_no or new_serial("MZ", core.msgids.next())
+    try:
+        visit = Input2201(
+            data=Input2201Data(
+                psn_no=person.baseinfo.psn_no,
+                insutype=insutype,
+                begntime=begntime,
+                mdtrt_cert_type=certificate.mdtrt_cert_type,
+                mdtrt_cert_no=certificate.mdtrt_cert_no,
+                ipt_otp_no=serial,
+                atddr_no=clinic.atddr_no,
+                dr_name=clinic.dr_name,
+                dept_code=clinic.dept_code,
+                dept_name=clinic.dept_name,
+                caty=clinic.caty,
+            )
+        )
+    except ValidationError as error:
+        raise error_from_pydantic(error, "2201.data") from None
+    outcome = yield from core.call("2201", visit, insuplc_admdvs=row.insuplc_admdvs)
+    registered: Output2201 = unwrap(outcome)
+    return Registration(
+        psn_no=person.baseinfo.psn_no,
+        psn_name=person.baseinfo.psn_name,
+        mdtrt_id=registered.data.mdtrt_id,
+        ipt_otp_no=serial,
+        insutype=insutype,
+        insuplc_admdvs=row.insuplc_admdvs,
+        certificate=certificate,
+        clinic=clinic,
+        begntime=begntime,
+        balc=row.balc,
+        msgid=outcome.msgid,
+    )
+
+
+def cancel_registration(core: Core, registration: Registration) -> Flow[str]:
+    """2202: cancel the visit; returns the 2202 msgid. A settled visit must be refunded first
+    (the platform refuses otherwise, and says so)."""
+    cancel = Input2202(
+        data=Input2202Data(
+            psn_no=registration.psn_no,
+            mdtrt_id=registration.mdtrt_id,
+            ipt_otp_no=registration.ipt_otp_no,
+        )
+    )
+    outcome = yield from core.call("2202", cancel, insuplc_admdvs=registration.insuplc_admdvs)
+    unwrap(outcome)
+    return outcome.msgid

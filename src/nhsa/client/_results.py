@@ -1,0 +1,309 @@
+"""What the workflows return: a registration, a charge, a refund, reports.
+
+Personal data stays out of ``repr`` (names and certificate numbers are masked), so printing a
+result into a log does not leak it.
+
+Example:
+    >>> from decimal import Decimal
+    >>> zero = SettlementTotals(*(Decimal("0"),) * 10)
+    >>> zero.differences(zero.replace(psn_cash_pay=Decimal("1.00")))
+    {'psn_cash_pay': (Decimal('0'), Decimal('1.00'))}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from nhsa.client._inputs import Certificate, Clinic, FeeLine
+from nhsa.client._outcomes import Resolution
+from nhsa.models import SetldetailItem
+
+
+@dataclass(frozen=True)
+class SettlementTotals:
+    """The amounts of a (pre-)settlement that must agree between 2206 and 2207.
+
+    Example:
+        >>> SettlementTotals.of({"medfee_sumamt": 1, "fulamt_ownpay_amt": 0,
+        ...     "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 1,
+        ...     "fund_pay_sumamt": 0, "psn_part_amt": 1, "acct_pay": 1, "psn_cash_pay": 0,
+        ...     "hosp_part_amt": 0}).acct_pay
+        Decimal('1')
+    """
+
+    medfee_sumamt: Decimal
+    fulamt_ownpay_amt: Decimal
+    overlmt_selfpay: Decimal
+    preselfpay_amt: Decimal
+    inscp_scp_amt: Decimal
+    fund_pay_sumamt: Decimal
+    psn_part_amt: Decimal
+    acct_pay: Decimal
+    psn_cash_pay: Decimal
+    hosp_part_amt: Decimal
+
+    @classmethod
+    def of(cls, setlinfo: Any) -> SettlementTotals:
+        """Read the totals from a setlinfo model or mapping (missing amounts count as 0)."""
+        get = setlinfo.get if isinstance(setlinfo, dict) else lambda name: getattr(setlinfo, name)
+        values = {}
+        for item in fields(cls):
+            value = get(item.name)
+            values[item.name] = Decimal(str(value)) if value is not None else Decimal(0)
+        return cls(**values)
+
+    def replace(self, **changes: Decimal) -> SettlementTotals:
+        """A copy with some amounts changed."""
+        return replace(self, **changes)
+
+    def differences(self, other: SettlementTotals) -> dict[str, tuple[Decimal, Decimal]]:
+        """Amounts that differ: field → (this value, the other value)."""
+        return {
+            item.name: (getattr(self, item.name), getattr(other, item.name))
+            for item in fields(self)
+            if getattr(self, item.name) != getattr(other, item.name)
+        }
+
+
+@dataclass(frozen=True, repr=False)
+class Registration:
+    """A registered outpatient visit (1101 + 2201): the handle every later step takes.
+
+    Attributes:
+        psn_no, psn_name: the person (the name never appears in ``repr``).
+        mdtrt_id: the visit id the platform issued.
+        ipt_otp_no: the hospital's visit serial sent with 2201.
+        insutype, insuplc_admdvs: the insurance chosen and its insured place.
+        balc: personal-account balance 1101 reported.
+        msgid: the 2201 msgid.
+
+    Example:
+        >>> reg = Registration("P1", "张三", "V1", "MZ1", "310", "530100",
+        ...     Certificate.e_voucher("EC-TOKEN-0001"),
+        ...     Clinic("0301", "内科门诊", "D01", "医师丁", "A03"),
+        ...     datetime(2026, 11, 23, 10, 0), Decimal("100.00"), "M1")
+        >>> "张三" in repr(reg)
+        False
+    """
+
+    psn_no: str
+    psn_name: str
+    mdtrt_id: str
+    ipt_otp_no: str
+    insutype: str
+    insuplc_admdvs: str
+    certificate: Certificate
+    clinic: Clinic
+    begntime: datetime
+    balc: Decimal
+    msgid: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Registration(psn_no={self.psn_no!r}, mdtrt_id={self.mdtrt_id!r}, "
+            f"insutype={self.insutype!r}, insuplc_admdvs={self.insuplc_admdvs!r}, "
+            f"certificate={self.certificate!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A settled charge (2203 + 2204 + 2206 + 2207).
+
+    Attributes:
+        chrg_bchno: the charge batch of the fee lines.
+        med_type, psn_setlway, acct_used_flag: as sent with 2206 and 2207.
+        msgid: the 2207 msgid (the platform echoes it as ``medins_setl_id``).
+        setl_id: the settlement id.
+        lines: the fee lines as uploaded (serials assigned).
+        pre_settlement, totals: 2206 and 2207 amounts (equal, or the charge was refunded and
+            :class:`~nhsa.client.errors.SettlementMismatchError` raised).
+        setlinfo, setldetail: the settlement answer as the platform gave it.
+
+    Example:
+        >>> Charge.__dataclass_fields__["setl_id"].type
+        'str'
+    """
+
+    registration: Registration
+    chrg_bchno: str
+    msgid: str
+    setl_id: str
+    med_type: str
+    psn_setlway: str
+    acct_used_flag: str
+    lines: tuple[FeeLine, ...]
+    pre_settlement: SettlementTotals
+    totals: SettlementTotals
+    setlinfo: Any
+    setldetail: tuple[SetldetailItem, ...]
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund (2208 + 2205, and for a partial refund the kept lines settled again).
+
+    Attributes:
+        charge: what was refunded.
+        msgid, setl_id: the 2208 msgid and the negative settlement's id.
+        refunded: the negated amounts the platform returned.
+        fee_batch_cancelled: whether 2205 cancelled the charge's fee lines.
+        recharge: for a partial refund, the new charge of the kept lines.
+
+    Example:
+        >>> Refund.__dataclass_fields__["recharge"].default is None
+        True
+    """
+
+    charge: Charge
+    msgid: str
+    setl_id: str
+    refunded: SettlementTotals
+    fee_batch_cancelled: bool
+    recharge: Charge | None = None
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """Totals the HIS sends to 3201/3202 for one group.
+
+    Example:
+        >>> LedgerTotals(Decimal("1"), Decimal("0"), Decimal("1"), 1).cash_payamt
+        Decimal('0')
+    """
+
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal
+    count: int
+
+    @property
+    def cash_payamt(self) -> Decimal:
+        """Cash part: medfee_sumamt − fund_pay_sumamt − acct_pay (reference §5.4)."""
+        return self.medfee_sumamt - self.fund_pay_sumamt - self.acct_pay
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    """One row of the platform's 3202 result file (``result.txt``).
+
+    Example:
+        >>> DetailRow("P1", "V1", "S1", "M1", "1", "0", "中心多", Decimal("1"), Decimal("0"),
+        ...           Decimal("1")).stmt_rslt
+        '1'
+    """
+
+    psn_no: str
+    mdtrt_id: str
+    setl_id: str
+    msgid: str
+    stmt_rslt: str
+    refd_setl_flag: str
+    memo: str
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal
+
+
+@dataclass(frozen=True)
+class GroupReconciliation:
+    """3201 (and 3202 where needed) for one insutype × clr_type × setl_optins.
+
+    Attributes:
+        his: the HIS's totals from the journal.
+        stmt_rslt, stmt_rslt_dscr: the platform's 3201 verdict (``0`` balanced).
+        mismatches: rows 3202 did not find balanced (empty when 3201 balanced).
+
+    Example:
+        >>> GroupReconciliation("310", "11", "530100",
+        ...     LedgerTotals(Decimal("0"), Decimal("0"), Decimal("0"), 0), "0", "对平").balanced
+        True
+    """
+
+    insutype: str
+    clr_type: str
+    setl_optins: str
+    his: LedgerTotals
+    stmt_rslt: str
+    stmt_rslt_dscr: str | None
+    mismatches: tuple[DetailRow, ...] = ()
+
+    @property
+    def balanced(self) -> bool:
+        """Whether 3201 balanced."""
+        return self.stmt_rslt == "0"
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """Day-end reconciliation.
+
+    Attributes:
+        unresolved: msgids of settlements still unknown, held or being reversed; the day
+            cannot be reconciled exactly until they are closed.
+
+    Example:
+        >>> ReconcileReport(date(2026, 11, 23), ()).balanced
+        True
+    """
+
+    day: date
+    groups: tuple[GroupReconciliation, ...]
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def balanced(self) -> bool:
+        """Every group balanced and nothing is unresolved."""
+        return not self.unresolved and all(group.balanced for group in self.groups)
+
+    @property
+    def mismatches(self) -> tuple[DetailRow, ...]:
+        """Every mismatching row of every group."""
+        return tuple(row for group in self.groups for row in group.mismatches)
+
+
+@dataclass(frozen=True)
+class RecoveredEntry:
+    """One journal entry ``recover()`` closed, and how.
+
+    Example:
+        >>> from nhsa.client._outcomes import Held
+        >>> RecoveredEntry("M1", "2207", Held("cashier")).infno
+        '2207'
+    """
+
+    msgid: str
+    infno: str
+    resolution: Resolution
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What ``recover()`` found and did.
+
+    Attributes:
+        resolved: entries it resolved (reversed, undone, or marked for a person).
+        held: msgids held for a cashier's decision (left alone).
+        abandoned: msgids of calls that are safe to repeat (or undo calls) whose outcome
+            was never learned; closed with no action.
+        in_flight: msgids another live process is still sending (left alone).
+        stale_guards_cleared: visit guards of crashed processes removed.
+
+    Example:
+        >>> RecoveryReport((), (), (), (), 0).clean
+        True
+    """
+
+    resolved: tuple[RecoveredEntry, ...]
+    held: tuple[str, ...]
+    abandoned: tuple[str, ...]
+    in_flight: tuple[str, ...]
+    stale_guards_cleared: int
+
+    @property
+    def clean(self) -> bool:
+        """Nothing needed doing."""
+        return not (self.resolved or self.held or self.abandoned or self.in_flight)

@@ -1,0 +1,65 @@
+"""From an outcome to a value or an error: the single mapping of outcomes onto the error tree.
+
+Example:
+    >>> from nhsa.client._outcomes import Rejected
+    >>> error_for(Rejected("2202", "H53010100001202611231015300001", -1, "就诊信息不存在", ()))
+    BusinessError('2202 refused by the platform (infcode -1): 就诊信息不存在')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded
+from nhsa.client.errors import BusinessError, NhsaClientError, NotSentError, OutcomeUnknownError
+
+
+def error_for(outcome: Outcome) -> NhsaClientError:
+    """The error that stands for a failed outcome (a transport failure never becomes a
+    :class:`~nhsa.client.errors.BusinessError`)."""
+    attempts = len(outcome.attempts)
+    if isinstance(outcome, Rejected):
+        return BusinessError(
+            f"{outcome.infno} refused by the platform (infcode {outcome.infcode}): "
+            f"{outcome.err_msg}",
+            infno=outcome.infno,
+            msgid=outcome.msgid,
+            infcode=outcome.infcode,
+            err_msg=outcome.err_msg,
+            attempts=attempts,
+            body=outcome.body,
+            outcome=outcome,
+        )
+    if isinstance(outcome, NotSent):
+        return NotSentError(
+            f"{outcome.infno} was not sent after {attempts} attempt(s): {outcome.reason}",
+            infno=outcome.infno,
+            msgid=outcome.msgid,
+            attempts=attempts,
+            outcome=outcome,
+        )
+    if isinstance(outcome, Succeeded):
+        raise TypeError("a succeeded outcome is not an error")
+    resolution = outcome.resolution
+    done = f"; {type(resolution).__name__}" if resolution is not None else ""
+    return OutcomeUnknownError(
+        f"{outcome.infno} {outcome.msgid}: outcome unknown ({outcome.reason}){done}",
+        resolution=resolution,
+        infno=outcome.infno,
+        msgid=outcome.msgid,
+        attempts=attempts,
+        body=outcome.body,
+        outcome=outcome,
+    )
+
+
+def unwrap(outcome: Outcome) -> Any:
+    """The output of a succeeded outcome; otherwise raise :func:`error_for` of it.
+
+    Example:
+        >>> unwrap(Succeeded("9001", "H53010100001202611231015300001", "out", ()))
+        'out'
+    """
+    if isinstance(outcome, Succeeded):
+        return outcome.output
+    raise error_for(outcome)

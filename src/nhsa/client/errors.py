@@ -1,0 +1,387 @@
+"""Every way an SDK call can fail, as one small tree.
+
+::
+
+    NhsaClientError                .infno .msgid .infcode .err_msg .attempts .body .patient_message
+    ├── InvalidInputError          refused before anything was sent; .field .rule  (also ValueError)
+    │   └── ForbiddenCertificateError   a kiosk asked to accept a certificate type it must not
+    ├── ClientConfigError          a configuration that cannot work                (also ValueError)
+    ├── VisitBusyError             another charge or refund of this visit is in flight (double tap)
+    ├── AlreadySettledError        the journal holds a live settlement of this visit
+    ├── InsuredPlaceOffline        the insured place is down (停机); .area .until
+    ├── NotSentError               the request provably never left; retries ran out
+    ├── OutcomeUnknownError        sent, no trustworthy answer; .resolution says what was done
+    ├── BusinessError              the platform refused (infcode ≠ 0): definite, nothing booked
+    │   └── SignInError            sign-in (9001) refused, or still refused after signing in again
+    ├── SettlementMismatchError    the settlement differs from the pre-settlement; .differences
+    └── JournalError               the local journal could not be written; nothing was sent
+
+A transport failure is never turned into a :class:`BusinessError`: only a real answer from the
+platform with ``infcode`` ≠ 0 is one. Every error carries the transaction (``infno``), the
+``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered, how many
+attempts were made, the answer's body with personal data masked (:func:`nhsa.redaction.redact`),
+and a bilingual :attr:`~NhsaClientError.patient_message` a kiosk can show as is.
+
+Example:
+    >>> error = InvalidInputError("mdtrt_cert_no: check digit is wrong", field="mdtrt_cert_no",
+    ...                           rule="gb11643-check-digit")
+    >>> (error.field, error.rule, isinstance(error, ValueError))
+    ('mdtrt_cert_no', 'gb11643-check-digit', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed
+
+__all__ = [
+    "AlreadySettledError",
+    "BusinessError",
+    "ClientConfigError",
+    "ForbiddenCertificateError",
+    "InsuredPlaceOffline",
+    "InvalidInputError",
+    "JournalError",
+    "NhsaClientError",
+    "NotSentError",
+    "OutcomeUnknownError",
+    "PatientMessage",
+    "SettlementMismatchError",
+    "SignInError",
+    "VisitBusyError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMessage:
+    """What to tell the patient, in Chinese and English.
+
+    Example:
+        >>> PatientMessage("请到人工窗口办理。", "Please go to a staffed window.").en
+        'Please go to a staffed window.'
+    """
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+_SEE_WINDOW = PatientMessage(
+    "暂时无法办理，请到人工窗口。",
+    "This cannot be done here right now; please go to a staffed window.",
+)
+
+
+class NhsaClientError(Exception):
+    """Base of every error the SDK raises.
+
+    Attributes:
+        infno: the transaction concerned, if any.
+        msgid: the msgid that went out last, if any.
+        infcode: the platform's infcode when it answered, else ``None``.
+        err_msg: the platform's error text when it answered, else ``None``.
+        attempts: how many attempts were made (0 when nothing was sent).
+        body: the answer's body with personal data masked ("" when there was none).
+        outcome: the outcome behind the error, when a call was made.
+
+    Example:
+        >>> NhsaClientError("boom", infno="2207").attempts
+        0
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        infno: str | None = None,
+        msgid: str | None = None,
+        infcode: int | None = None,
+        err_msg: str | None = None,
+        attempts: int = 0,
+        body: str = "",
+        outcome: Outcome | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.infno = infno
+        self.msgid = msgid
+        self.infcode = infcode
+        self.err_msg = err_msg
+        self.attempts = attempts
+        self.body = body
+        self.outcome = outcome
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """A sentence for the patient (kiosk screen or cashier), Chinese and English."""
+        return _SEE_WINDOW
+
+
+class InvalidInputError(NhsaClientError, ValueError):
+    """Bad input, refused before anything was sent.
+
+    Attributes:
+        field: the offending field (a wire name like ``mdtrt_cert_no`` or a JSON pointer).
+        rule: the rule it broke (``gb11643-check-digit``, ``decimal``, ``maxItems``, …).
+
+    Example:
+        >>> InvalidInputError("fees: at least one line", field="fees", rule="minItems").rule
+        'minItems'
+    """
+
+    def __init__(self, message: str, *, field: str, rule: str, infno: str | None = None) -> None:
+        super().__init__(message, infno=infno)
+        self.field = field
+        self.rule = rule
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """The input needs correcting before anything can be done."""
+        return PatientMessage(
+            "信息有误，请核对后重试或到人工窗口。",
+            "Some details are wrong; please check them or go to a staffed window.",
+        )
+
+
+class ForbiddenCertificateError(InvalidInputError):
+    """A kiosk was asked to accept a certificate type it must not (only 01 and 03 at a kiosk).
+
+    Example:
+        >>> ForbiddenCertificateError("02 not accepted", field="mdtrt_cert_type",
+        ...                           rule="kiosk-certificates").patient_message.en
+        'Please use the medical-insurance e-voucher or your social-security card here.'
+    """
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """Which certificates the kiosk takes."""
+        return PatientMessage(
+            "本机仅支持医保电子凭证或社会保障卡，请更换或到人工窗口。",
+            "Please use the medical-insurance e-voucher or your social-security card here.",
+        )
+
+
+class ClientConfigError(NhsaClientError, ValueError):
+    """A configuration that cannot work (missing keys for the profile, bad URL, …).
+
+    Example:
+        >>> ClientConfigError("journal_path is required").message
+        'journal_path is required'
+    """
+
+
+class VisitBusyError(NhsaClientError):
+    """Another charge or refund of the same visit is in flight (a kiosk double tap, or a second
+    window); the second one is refused before anything is sent.
+
+    Example:
+        >>> VisitBusyError("visit 530100000000001001 is being charged").patient_message.en
+        'This visit is already being paid; please wait for the first payment to finish.'
+    """
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """Wait for the first payment."""
+        return PatientMessage(
+            "本次就诊正在缴费中，请勿重复操作。",
+            "This visit is already being paid; please wait for the first payment to finish.",
+        )
+
+
+class AlreadySettledError(NhsaClientError):
+    """The journal holds a live (not refunded) settlement of this visit: charging again would
+    charge twice.
+
+    Example:
+        >>> AlreadySettledError("visit already settled").patient_message.en
+        'This visit has already been paid.'
+    """
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """Already paid."""
+        return PatientMessage("本次就诊已缴费。", "This visit has already been paid.")
+
+
+class InsuredPlaceOffline(NhsaClientError):  # noqa: N818 - the name the design fixed
+    """The patient's insured place (参保地) is down; calls for it fail fast until ``until``.
+
+    Attributes:
+        area: the insured area code (insuplc_admdvs).
+        until: when to come back (China time), if known.
+
+    Example:
+        >>> from datetime import datetime
+        >>> error = InsuredPlaceOffline("440300", datetime(2026, 11, 23, 18, 0))
+        >>> str(error)
+        'insured place 440300 is offline until 2026-11-23 18:00; come back after that'
+    """
+
+    def __init__(
+        self, area: str, until: datetime | None, *, reason: str = "", infno: str | None = None
+    ) -> None:
+        when = until.strftime("%Y-%m-%d %H:%M") if until else None
+        text = f"insured place {area} is offline"
+        text += f" until {when}; come back after that" if when else "; try again later"
+        if reason:
+            text += f" ({reason})"
+        super().__init__(text, infno=infno)
+        self.area = area
+        self.until = until
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """When to come back."""
+        if self.until is None:
+            return PatientMessage(
+                "参保地医保系统停机维护，请稍后再来办理。",
+                "Your insured place's system is down for maintenance; please come back later.",
+            )
+        when = self.until.strftime("%Y-%m-%d %H:%M")
+        return PatientMessage(
+            f"参保地医保系统停机维护，请于{when}后再来办理。",
+            f"Your insured place's system is down for maintenance; please come back after {when}.",
+        )
+
+
+class NotSentError(NhsaClientError):
+    """The request provably never left this machine and retries ran out: nothing happened.
+
+    Example:
+        >>> NotSentError("platform unreachable", infno="1101", attempts=4).attempts
+        4
+    """
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """Nothing happened; try again."""
+        return PatientMessage(
+            "网络暂时不通，未办理任何业务，请稍后重试。",
+            "The network is unavailable; nothing was done. Please try again shortly.",
+        )
+
+
+class OutcomeUnknownError(NhsaClientError):
+    """The call was sent and no trustworthy answer came back.
+
+    Attributes:
+        resolution: what the SDK did about it — :class:`~nhsa.client.Reversed` (the call is
+            certainly without effect), :class:`~nhsa.client.Held` (left for the cashier),
+            :class:`~nhsa.client.NeedsManualDecision` or :class:`~nhsa.client.StillPending`
+            (``recover()`` will finish undoing it).
+
+    Example:
+        >>> from nhsa.client import Reversed
+        >>> error = OutcomeUnknownError("2207 timed out", infno="2207",
+        ...     resolution=Reversed("2601", "H53010100001202611231015300002", True))
+        >>> error.patient_message.en.startswith("This payment did not complete")
+        True
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resolution: Resolution | None = None,
+        infno: str | None = None,
+        msgid: str | None = None,
+        attempts: int = 0,
+        body: str = "",
+        outcome: Outcome | None = None,
+    ) -> None:
+        super().__init__(
+            message, infno=infno, msgid=msgid, attempts=attempts, body=body, outcome=outcome
+        )
+        self.resolution = resolution
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """Whether the patient was charged, as far as the SDK knows."""
+        if isinstance(self.resolution, Reversed):
+            return PatientMessage(
+                "本次结算未完成，已自动撤销，未扣款。请重新缴费或到人工窗口办理。",
+                "This payment did not complete and was cancelled automatically; nothing was "
+                "charged. Please try again or go to a staffed window.",
+            )
+        if isinstance(self.resolution, Held):
+            return PatientMessage(
+                "结算结果待确认，请稍候，收费员正在处理。",
+                "The payment result is being confirmed; please wait while the cashier checks.",
+            )
+        return PatientMessage(
+            "结算结果未能确认，系统将自动处理，请到人工窗口确认。",
+            "The payment result could not be confirmed and will be corrected automatically; "
+            "please see a staffed window.",
+        )
+
+
+class BusinessError(NhsaClientError):
+    """The platform refused the call (``infcode`` ≠ 0). Definite: nothing was booked.
+
+    Example:
+        >>> BusinessError("2202 refused", infno="2202", infcode=-1,
+        ...               err_msg="就诊信息不存在").infcode
+        -1
+    """
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """The platform's reason, for the cashier to explain."""
+        reason = self.err_msg or "医保平台拒绝办理"
+        return PatientMessage(
+            f"医保平台未受理：{reason}。请到人工窗口咨询。",
+            "The insurance platform declined this; please ask at a staffed window.",
+        )
+
+
+class SignInError(BusinessError):
+    """Sign-in (9001) was refused, or a call was still refused for sign-in after signing in
+    again once.
+
+    Example:
+        >>> SignInError("9001 refused", infno="9001", infcode=-1, err_msg="非法用户").infno
+        '9001'
+    """
+
+
+class SettlementMismatchError(NhsaClientError):
+    """The settlement's totals differ from the pre-settlement shown to the patient; the SDK
+    refunded it (2208) so the patient is not charged an amount they did not see.
+
+    Attributes:
+        differences: field → (pre-settlement value, settlement value).
+        refunded: whether the refund (2208) succeeded.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> SettlementMismatchError("totals differ", differences={
+        ...     "psn_cash_pay": (Decimal("10.00"), Decimal("12.00"))}, refunded=True).refunded
+        True
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        differences: dict[str, tuple[object, object]],
+        refunded: bool,
+        infno: str | None = "2207",
+        msgid: str | None = None,
+    ) -> None:
+        super().__init__(message, infno=infno, msgid=msgid)
+        self.differences = differences
+        self.refunded = refunded
+
+
+class JournalError(NhsaClientError):
+    """The local journal could not be written, so nothing was sent (a call the SDK cannot
+    trace afterwards is never made).
+
+    Example:
+        >>> JournalError("disk full").message
+        'disk full'
+    """
