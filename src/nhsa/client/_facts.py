@@ -17,7 +17,6 @@ from typing import Any
 
 from nhsa.redaction import redact
 
-
 _DEMOGRAPHICS = frozenset({"brdy", "gend", "naty", "age"})
 
 
