@@ -1,0 +1,184 @@
+"""``nhsa mock``: serve the mock national platform, and print its transcript.
+
+Example:
+    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --admin-token "$TOKEN"
+    $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from nhsa.signing import Sm2PrivateKey
+from nhsa.signing.errors import KeyMaterialError
+
+app = typer.Typer(help="Run the mock national platform and read what it saw.")
+
+_ADMIN_ENV = "NHSA_MOCK_ADMIN_TOKEN"
+_PRIVATE_FILE_MODE = 0o600
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str) -> NoReturn:
+    _err().print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _platform_key(path: Path | None, db: Path) -> tuple[Sm2PrivateKey, Path]:
+    """The platform's signing key: the given file, or one kept beside the database."""
+    where = path or db.with_name(db.name + ".platform-key.pem")
+    if path is None and not where.exists():
+        key = Sm2PrivateKey.generate()
+        try:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.write_bytes(key.to_pem())
+            where.chmod(_PRIVATE_FILE_MODE)
+        except OSError as exc:
+            _fail(f"--db {db}: cannot write the platform key beside it ({exc.strerror})")
+        return key, where
+    try:
+        return Sm2PrivateKey.from_file(where), where
+    except KeyMaterialError as exc:
+        _fail(f"--platform-key {where}: {exc}")
+
+
+@app.command("serve")
+def serve(
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8700,
+    db: Annotated[
+        Path, typer.Option(help="SQLite database file; created if missing, kept across restarts.")
+    ] = Path("nhsa-mock.db"),
+    fixtures: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fixture folder (layout of conformance/fixtures/); bundled set if omitted."
+        ),
+    ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
+        ),
+    ] = "none",
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=_ADMIN_ENV,
+            help=f"Bearer token of the admin API (or ${_ADMIN_ENV}); printed if generated.",
+        ),
+    ] = None,
+    allow_fault_header: Annotated[
+        bool, typer.Option(help="Honour the test-only x-mock-fault request header.")
+    ] = False,
+    sync: Annotated[
+        str,
+        typer.Option(help="SQLite durability: normal (survives a crash) or full (a power cut)."),
+    ] = "normal",
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve the mock platform over HTTP (uvicorn, one worker) until interrupted."""
+    # The mock needs the 'mock' extra (starlette, uvicorn): imported here so that the rest
+    # of the nhsa command works without it.
+    from nhsa.mock.app import ServeError, ServerOptions, bind_socket, build_server  # noqa: PLC0415
+    from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
+    from nhsa.mock.platform import assemble  # noqa: PLC0415
+    from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
+    from nhsa.signing import SigningProfile  # noqa: PLC0415
+    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
+
+    if sync not in ("normal", "full"):
+        _fail(f"--sync {sync!r}: use normal or full")
+    durability: Synchronous = "full" if sync == "full" else "normal"
+    try:
+        chosen = SigningProfile.parse(profile)
+    except SigningConfigError as exc:
+        _fail(f"--profile {profile!r}: {exc}")
+    if fixtures is not None and not fixtures.is_dir():
+        _fail(f"--fixtures {fixtures}: not a folder")
+    if db.exists() and not db.is_file():
+        _fail(f"--db {db}: exists and is not a file")
+    generated = admin_token is None
+    token = admin_token or secrets.token_urlsafe(24)
+    key, key_path = _platform_key(platform_key, db)
+    try:
+        sock = bind_socket(host, port)
+    except ServeError as exc:
+        _fail(str(exc))
+    options = ServerOptions(
+        default_profile=str(chosen), allow_fault_header=allow_fault_header, admin_token=token
+    )
+    try:
+        platform = assemble(
+            db, fixtures=fixtures, options=options, platform_key=key, synchronous=durability
+        )
+    except (StoreError, FixtureError, OSError) as exc:
+        sock.close()
+        _fail(f"cannot start: {exc}")
+    bound_host, bound_port = sock.getsockname()[:2]
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"nhsa mock platform on http://{bound_host}:{bound_port}")
+    out.print(f"  database      {db} (synchronous={sync})")
+    out.print(f"  profile       {chosen} (for institutions registered without one)")
+    out.print(f"  platform key  {platform.core.platform_key.key_id} ({key_path})")
+    out.print(f"  fault header  {'on' if allow_fault_header else 'off'}")
+    out.print(
+        "  admin token   "
+        + (f"{token} (generated; pass --admin-token to fix it)" if generated else "(as given)")
+    )
+    out.print("  admin API     /admin/openapi.json")
+    sys.stdout.flush()
+    try:
+        build_server(platform.app, log_level=log_level).run(sockets=[sock])
+    finally:
+        platform.close()
+
+
+@app.command("transcript")
+def transcript(
+    tenant: Annotated[
+        str, typer.Option(help="The institution (fixmedins_code) whose records to print.")
+    ],
+    db: Annotated[Path, typer.Option(help="The mock's database file.")] = Path("nhsa-mock.db"),
+    since: Annotated[int, typer.Option(help="Only records with seq greater than this.")] = 0,
+    unmasked: Annotated[
+        bool, typer.Option(help="Print personal data unmasked (for the lab's own archive).")
+    ] = False,
+) -> None:
+    """Print a tenant's transcript as JSON Lines (personal data masked by default)."""
+    from nhsa.mock.store import SqliteStore, StoreError  # noqa: PLC0415 - the 'mock' extra
+    from nhsa.mock.transcript import jsonl_lines, records  # noqa: PLC0415
+
+    if not db.is_file():
+        _fail(f"--db {db}: no such database file")
+    if since < 0:
+        _fail(f"--since {since}: a sequence number is 0 or more")
+    try:
+        store = SqliteStore(db)
+    except StoreError as exc:
+        _fail(str(exc))
+    try:
+        found = records(store, tenant, since)
+    finally:
+        store.close()
+    if not found:
+        _err().print(f"no records for tenant {tenant} after seq {since} in {db}")
+    for line in jsonl_lines(found, mask=not unmasked):
+        sys.stdout.buffer.write(line)
+    sys.stdout.flush()

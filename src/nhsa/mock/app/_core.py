@@ -1,0 +1,117 @@
+"""The parts of one running mock platform that the app, the admin API and ``MockPlatform`` share.
+
+Example:
+    >>> from nhsa.mock.store import SqliteStore
+    >>> from nhsa.mock.fixtures import bundled_fixtures
+    >>> core = PlatformCore(SqliteStore(":memory:"), engine=None, fixtures=bundled_fixtures())
+    >>> core.directory.get("H53010100001").profile.tif
+    False
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nhsa.envelope import Clock, china_now
+from nhsa.mock.app._answers import RefMsgIds
+from nhsa.mock.app._options import ServerOptions
+from nhsa.mock.app._tenants import TenantDirectory
+from nhsa.mock.faults import FaultBoard
+from nhsa.mock.fixtures import FixtureSet
+from nhsa.mock.fixtures import Institution as FixtureInstitution
+from nhsa.mock.store import Institution, Store
+from nhsa.signing import (
+    MessageSigner,
+    MessageVerifier,
+    ReplayGuard,
+    SigningProfile,
+    Sm2PrivateKey,
+    TifVerifier,
+    VerifyPolicy,
+)
+
+__all__ = ["PlatformCore"]
+
+
+class PlatformCore:
+    """Store, engine, registered institutions, faults, keys and clock of one mock platform.
+
+    Args:
+        store: the durable state.
+        engine: the business rules (``nhsa.mock.engine.Engine``).
+        fixtures: the fixture set the engine serves (its institutions are registered).
+        options: server settings.
+        clock: the platform's time (China time); every timestamp and freshness check uses it.
+        platform_key: the key the platform signs answers with (a fresh one when omitted).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Any,
+        fixtures: FixtureSet,
+        *,
+        options: ServerOptions | None = None,
+        clock: Clock = china_now,
+        platform_key: Sm2PrivateKey | None = None,
+    ) -> None:
+        """Assemble the platform's shared parts."""
+        self.options = options or ServerOptions()
+        self.store = store
+        self.engine = engine
+        self.fixtures = fixtures
+        self.clock = clock
+        self.default_profile = SigningProfile.parse(self.options.default_profile)
+        self.directory = TenantDirectory(store, self.default_profile, self._fixture_institution)
+        self.faults = FaultBoard()
+        self.guard = self._new_guard()
+        self.msgids = self._new_guard()
+        self.gateway = TifVerifier(self.directory.token, guard=self.guard)
+        self.platform_key = platform_key or Sm2PrivateKey.generate()
+        self.refmsgids = RefMsgIds()
+        self._signers: dict[str, MessageSigner] = {}
+        self._verifiers: dict[tuple[VerifyPolicy, str], MessageVerifier] = {}
+
+    def forget_msgids(self) -> None:
+        """Drop the in-memory msgid memory (after a tenant reset; the store keeps its own)."""
+        self.msgids = self._new_guard()
+
+    def _new_guard(self) -> ReplayGuard:
+        return ReplayGuard(
+            self.options.timestamp_window_seconds, clock=lambda: self.clock().timestamp()
+        )
+
+    def _fixture_institution(self, code: str) -> FixtureInstitution | None:
+        if self.engine is None:
+            return self.fixtures.institution(code)
+        with self.store.snapshot() as tx:
+            if tx.get(Institution, code) is not None:
+                return None  # admin registrations are the directory's own business
+            return self.engine.fixtures_for(tx, code).institution(code)  # type: ignore[no-any-return]
+
+    def signer_for(self, profile: SigningProfile) -> MessageSigner | None:
+        """The platform's answer signer for institutions of ``profile`` (``None``: unsigned)."""
+        if not profile.sm2:
+            return None
+        signer = self._signers.get(profile.user_id)
+        if signer is None:
+            signer = MessageSigner(self.platform_key, user_id=profile.user_id)
+            self._signers[profile.user_id] = signer
+        return signer
+
+    def any_signer(self, profile: SigningProfile) -> MessageSigner:
+        """A signer even for unsigned profiles (the ``bad-signature`` fault needs one)."""
+        return self.signer_for(profile) or MessageSigner(self.platform_key)
+
+    def verifier_for(self, profile: SigningProfile) -> MessageVerifier | None:
+        """The request-signature verifier for ``profile`` (``None``: signatures not checked)."""
+        if profile.policy == "off":
+            return None
+        key = (profile.policy, profile.user_id)
+        verifier = self._verifiers.get(key)
+        if verifier is None:
+            verifier = MessageVerifier(
+                self.directory.keys, policy=profile.policy, user_id=profile.user_id
+            )
+            self._verifiers[key] = verifier
+        return verifier

@@ -1,0 +1,129 @@
+"""The ASGI endpoint of the business paths: read the body, run the pipeline, deliver.
+
+Delivery is where faults touch the connection: a withheld answer hangs or resets through the
+:class:`~nhsa.mock.faults.ConnectionControl` of the server in use, a latency fault waits
+before sending. The pipeline itself is synchronous (its SQLite commits take microseconds),
+so it runs on the event loop without a thread hop.
+
+Example::
+
+    Route("/fsi/api/rsfComIfsService/callService", BusinessEndpoint(pipeline, clock, ...))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nhsa.envelope import Clock
+from nhsa.mock.app import _wording as wording
+from nhsa.mock.app._answers import Reply, answer_envelope, seal
+from nhsa.mock.app._pipeline import Incoming, Pipeline
+from nhsa.mock.faults import control_of
+from nhsa.mock.transcript import Route
+
+__all__ = ["BusinessEndpoint", "send_reply"]
+
+
+async def send_reply(send: Any, reply: Reply) -> None:
+    """Send ``reply`` as a complete HTTP answer."""
+    headers = [
+        (b"content-type", reply.content_type.encode("latin-1")),
+        (b"content-length", str(len(reply.body)).encode("latin-1")),
+    ]
+    headers.extend(
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers
+    )
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body, "more_body": False})
+
+
+class BusinessEndpoint:
+    """One business path (the single entry, or one transaction's own path).
+
+    Args:
+        pipeline: the request pipeline.
+        clock: the platform's clock (stamps ``received_at``).
+        route: ``single-entry`` or ``per-transaction``.
+        path_infno: the infno a per-transaction path serves.
+        max_body_bytes: body size limit (reading stops just past it).
+        max_hang_seconds: how long a withheld answer holds the connection.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        clock: Clock,
+        *,
+        route: Route,
+        path_infno: str | None,
+        max_body_bytes: int,
+        max_hang_seconds: float,
+    ) -> None:
+        """Serve one business path."""
+        self._pipeline = pipeline
+        self._clock = clock
+        self._route: Route = route
+        self._path_infno = path_infno
+        self._limit = max_body_bytes
+        self._hang_limit = max_hang_seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Handle one request (an ASGI app)."""
+        received_at = self._clock()
+        if scope["method"] != "POST":
+            await send_reply(send, _method_not_allowed(scope["method"], received_at))
+            return
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        body, size = await self._read_body(receive, headers.get("content-length"))
+        incoming = Incoming(
+            route=self._route,
+            path=scope["path"],
+            path_infno=self._path_infno,
+            headers=headers,
+            body=body,
+            received_at=received_at,
+            size=size,
+        )
+        outcome = self._pipeline.process(incoming)
+        control = control_of(scope, send)
+        if outcome.withhold == "hang":
+            await control.hang(receive, self._hang_limit)
+        elif outcome.withhold == "reset":
+            await control.reset()
+        elif outcome.reply is not None:
+            if outcome.delay > 0:
+                await control.delay(outcome.delay)
+            await send_reply(send, outcome.reply)
+
+    async def _read_body(self, receive: Any, declared: str | None) -> tuple[bytes, int]:
+        """The body, read no further than one byte past the limit, and its size."""
+        size = int(declared) if declared is not None and declared.isdigit() else 0
+        if size > self._limit:
+            return b"", size
+        chunks: list[bytes] = []
+        read = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            read += len(chunk)
+            if read > self._limit or not message.get("more_body", False):
+                break
+        return b"".join(chunks), max(size, read)
+
+
+def _method_not_allowed(method: str, when: Any) -> Reply:
+    envelope = answer_envelope(
+        infcode=-1,
+        err_msg=wording.method_not_allowed(method),
+        output=None,
+        inf_refmsgid="",
+        received_at=when,
+        responded_at=when,
+    )
+    return Reply(405, seal(envelope, None), headers=(("allow", "POST"),))

@@ -1,0 +1,506 @@
+"""One business request, from raw bytes to the reply and its transcript record.
+
+The steps, in order; each refusal is a complete answer, recorded, with no state change:
+
+====  ==========================  ===========  ==========================================
+step  check                       HTTP status  err_msg starts with
+====  ==========================  ===========  ==========================================
+1     body ≤ 1 MiB                413          报文过大
+2     gateway (profile ``tif``)   401          缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
+3     body is a JSON object       200          报文格式错误
+4     institution registered      401          非法用户
+5     SM2 message signature       200          缺少签名 / 签名不一致 / 签名密钥与机构不符 …
+6     path's infno = body's       200          交易编号与请求路径不符
+7     contract (``nhsa.spec``)    200          报文校验失败 / 交易编号不存在
+8     msgid not reused            200          发送方报文ID重复
+9     x-mock-fault header valid   400          x-mock-fault 无效
+====  ==========================  ===========  ==========================================
+
+Gateway refusals (401) come from the layer in front of the platform: the real gateway's body
+format is not public (reference §7 gap 2), so the mock answers with a response envelope
+(infcode -1, ``inf_refmsgid`` empty, never signed) and the header ``x-mock-rejected-by:
+gateway``; every other answer is the platform's (HTTP 200, signed when the institution's
+profile signs). Then a fault may act (``before`` faults replace the call), the engine handles
+the call, and its answer and the transcript record are committed in one transaction before
+a byte is sent. Nothing here raises: an unexpected error rolls the transaction back and
+answers infcode -1 "mock internal error".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+
+from nhsa import spec
+from nhsa.mock.app import _wording as wording
+from nhsa.mock.app._answers import Reply, answer_envelope, bad_signature, seal
+from nhsa.mock.app._core import PlatformCore
+from nhsa.mock.app._tenants import Tenant
+from nhsa.mock.engine._types import Answer, Call
+from nhsa.mock.faults import (
+    FAULT_HEADER,
+    TREATMENT_PLACE_ONLY,
+    AppliedFault,
+    CallFacts,
+    FaultKind,
+    FaultSpecError,
+    Withhold,
+    garble,
+    parse_fault_header,
+    realistic_business_error,
+    unreachable_message,
+)
+from nhsa.mock.transcript import TranscriptDraft
+from nhsa.redaction import get_logger
+from nhsa.signing import SigningProfile
+from nhsa.signing.errors import GatewayAuthError, RejectedMessageError
+
+__all__ = ["Incoming", "Outcome", "Pipeline"]
+
+_log = get_logger("nhsa.mock.app")
+
+_FILE_TYPE = "application/octet-stream"
+_REJECTED_BY = "x-mock-rejected-by"
+_DOWNTIME = (
+    "参保地医保系统停机维护，暂不能办理：{area}（故障注入），恢复时间未公布；"
+    "请稍后再办理，或按自费结算 / the insured place's system ({area}) is down for "
+    "maintenance (armed fault), no end announced: try later, or settle as self-paid"
+)
+_HTTP_PHRASES = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A request as the endpoint read it.
+
+    Attributes:
+        route: ``single-entry`` or ``per-transaction``.
+        path: the URL path.
+        path_infno: the infno a per-transaction path serves (``None`` for the single entry).
+        headers: request headers, names in lower case.
+        body: the raw body bytes (cut short after the size limit).
+        received_at: when the platform received it (China time).
+        size: the body's size as declared (Content-Length) or read; may exceed ``len(body)``.
+    """
+
+    route: Literal["single-entry", "per-transaction"]
+    path: str
+    path_infno: str | None
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the endpoint must do: send ``reply`` (after ``delay`` s), or withhold the answer.
+
+    Attributes:
+        reply: the reply to send; ``None`` when the answer is withheld.
+        withhold: ``hang`` or ``reset`` when a fault withholds the answer.
+        delay: seconds to wait before sending (a ``latency`` fault).
+        seq: the transcript record's sequence number.
+    """
+
+    reply: Reply | None
+    withhold: Withhold | None = None
+    delay: float = 0.0
+    seq: int | None = None
+
+
+class _Refusal(Exception):  # noqa: N818 - control flow inside the pipeline, never escapes
+    def __init__(self, status: int, err_msg: str, *, gateway: bool = False) -> None:
+        super().__init__(err_msg)
+        self.status = status
+        self.err_msg = err_msg
+        self.gateway = gateway
+
+
+@dataclass
+class _Accepted:
+    tenant: Tenant
+    document: dict[str, Any]
+    infno: str
+    msgid: str
+
+
+class Pipeline:
+    """Runs the steps above for each request (see the module docstring).
+
+    Example::
+
+        outcome = Pipeline(core).process(incoming)
+    """
+
+    def __init__(self, core: PlatformCore) -> None:
+        """Serve requests for ``core``."""
+        self._core = core
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def process(self, incoming: Incoming) -> Outcome:
+        """Check, run and record one request; never raises."""
+        draft = TranscriptDraft.start(
+            received_at=incoming.received_at,
+            route=incoming.route,
+            path=incoming.path,
+            headers=incoming.headers,
+            body=incoming.body,
+        )
+        profile = self._core.default_profile
+        try:
+            accepted, profile = self._accept(incoming, draft)
+            fault = self._fault_for(accepted, incoming.headers)
+        except _Refusal as refusal:
+            return self._refuse(incoming, draft, refusal, profile)
+        if fault is not None:
+            draft.fault = fault.record()
+            if fault.spec.stage == "before":
+                return self._fault_instead(incoming, draft, accepted, fault)
+        return self._run(incoming, draft, accepted, fault)
+
+    def _accept(
+        self, incoming: Incoming, draft: TranscriptDraft
+    ) -> tuple[_Accepted, SigningProfile]:
+        core = self._core
+        if incoming.size > core.options.max_body_bytes:
+            limit = core.options.max_body_bytes
+            raise _Refusal(413, wording.body_too_large(incoming.size, limit), gateway=True)
+        document, parse_error = _parse(incoming.body)
+        draft.read_envelope(document)
+        claimed = _text(document, "fixmedins_code")
+        tenant = self._identify(incoming.headers, claimed)
+        profile = tenant.profile if tenant is not None else core.default_profile
+        if profile.tif:
+            self._check_gateway(incoming.headers, claimed, draft)
+        if parse_error is not None or not isinstance(document, dict):
+            raise _Refusal(200, wording.malformed_json(parse_error or "not a JSON object"))
+        registered = core.directory.get(claimed) if claimed else None
+        if registered is None:
+            raise _Refusal(401, wording.unregistered_institution(claimed), gateway=True)
+        profile = registered.profile
+        self._check_signature(profile, incoming.body, draft)
+        infno = document.get("infno")
+        if incoming.path_infno is not None and infno != incoming.path_infno:
+            raise _Refusal(
+                200, wording.path_infno_mismatch(incoming.path, incoming.path_infno, str(infno))
+            )
+        issues = spec.validate_request(document)
+        if issues:
+            draft.validation = [
+                {"pointer": i.pointer, "rule": i.rule, "message": i.message} for i in issues
+            ]
+            unknown = [i for i in issues if i.rule == "known-transaction"]
+            raise _Refusal(
+                200,
+                wording.unknown_infno(str(infno), sorted(spec.contract().transactions))
+                if unknown
+                else wording.contract_violation(issues),
+            )
+        msgid = str(document["msgid"])
+        try:
+            core.msgids.claim_msgid(registered.code, msgid)
+        except RejectedMessageError:
+            raise _Refusal(
+                200,
+                f"发送方报文ID重复：{msgid} / msgid: {msgid!r} breaks the rule unique (this "
+                "institution already sent it); a new message needs a new msgid, an unknown "
+                "outcome is resolved with 2601",
+            ) from None
+        return _Accepted(registered, document, str(infno), msgid), profile
+
+    def _identify(self, headers: Mapping[str, str], claimed: str | None) -> Tenant | None:
+        directory = self._core.directory
+        paasid = headers.get("x-tif-paasid")
+        owner = directory.by_paasid(paasid) if paasid else None
+        return owner or (directory.get(claimed) if claimed else None)
+
+    def _check_gateway(
+        self, headers: Mapping[str, str], claimed: str | None, draft: TranscriptDraft
+    ) -> None:
+        draft.gateway = {"scheme": "tif", "ok": False, "error": None}
+        try:
+            paasid = self._core.gateway.verify(headers)
+        except GatewayAuthError as error:
+            draft.gateway["error"] = error.err_msg
+            raise _Refusal(401, _named(error), gateway=True) from None
+        owner = self._core.directory.by_paasid(paasid)
+        if claimed is not None and owner is not None and owner.code != claimed:
+            message = (
+                f"非法用户: x-tif-paasid {paasid!r} belongs to {owner.code} but the message "
+                f"claims fixmedins_code {claimed} (rule paasid-owns-institution); send with "
+                "the institution's own gateway application"
+            )
+            draft.gateway["error"] = message
+            raise _Refusal(401, message, gateway=True)
+        draft.gateway["ok"] = True
+
+    def _check_signature(
+        self, profile: SigningProfile, body: bytes, draft: TranscriptDraft
+    ) -> None:
+        verifier = self._core.verifier_for(profile)
+        present = _signed(draft.request)
+        draft.signature = {"present": present, "ok": None, "key_id": None, "error": None}
+        if verifier is None:
+            return
+        try:
+            key_id = verifier.verify_request(body)
+        except RejectedMessageError as error:
+            draft.signature.update(ok=False, error=error.err_msg)
+            raise _Refusal(200, _named(error)) from None
+        draft.signature.update(ok=True, key_id=key_id)
+
+    def _fault_for(self, accepted: _Accepted, headers: Mapping[str, str]) -> AppliedFault | None:
+        core = self._core
+        header = headers.get(FAULT_HEADER)
+        if header is not None and core.options.allow_fault_header:
+            try:
+                return core.faults.one_shot(parse_fault_header(header))
+            except FaultSpecError as error:
+                raise _Refusal(400, wording.fault_header_invalid(str(error))) from None
+        facts = CallFacts(
+            accepted.infno,
+            psn_no=_psn_no(accepted.document.get("input")),
+            area=_text(accepted.document, "insuplc_admdvs"),
+            routed=accepted.infno not in TREATMENT_PLACE_ONLY,
+        )
+        return core.faults.take(accepted.tenant.code, facts)
+
+    # -- answering ------------------------------------------------------------------------
+
+    def _refuse(
+        self,
+        incoming: Incoming,
+        draft: TranscriptDraft,
+        refusal: _Refusal,
+        profile: SigningProfile,
+    ) -> Outcome:
+        now = self._core.clock()
+        envelope = answer_envelope(
+            infcode=-1,
+            err_msg=refusal.err_msg,
+            output=None,
+            inf_refmsgid="" if refusal.gateway else self._refmsgid(draft, None, now),
+            received_at=incoming.received_at,
+            responded_at=now,
+        )
+        signer = None if refusal.gateway else self._core.signer_for(profile)
+        headers: tuple[tuple[str, str], ...] = (
+            (_REJECTED_BY, "gateway" if refusal.gateway else "platform"),
+        )
+        if refusal.status == 413:
+            headers += (("connection", "close"),)
+        reply = Reply(refusal.status, seal(envelope, signer), headers=headers)
+        draft.infcode, draft.err_msg, draft.response = -1, refusal.err_msg, envelope
+        return Outcome(reply, seq=self._record_alone(draft, now))
+
+    def _fault_instead(
+        self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted, fault: AppliedFault
+    ) -> Outcome:
+        """A ``before`` fault: the call is not processed; its answer is replaced or withheld."""
+        now = self._core.clock()
+        kind, area = fault.kind, _text(accepted.document, "insuplc_admdvs")
+        withhold = fault.spec.drop_mode
+        if withhold is not None:
+            draft.delivered = False
+            return Outcome(None, withhold=withhold, seq=self._record_alone(draft, now))
+        if kind is FaultKind.HTTP_ERROR:
+            draft.delivered = False
+            return Outcome(_error_page(fault.spec.status), seq=self._record_alone(draft, now))
+        if kind is FaultKind.INSURED_PLACE_DOWNTIME:
+            err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
+        elif kind is FaultKind.INSURED_PLACE_UNREACHABLE:
+            err_msg = unreachable_message(area)
+        else:
+            err_msg = fault.spec.err_msg or realistic_business_error(accepted.infno)
+        envelope = answer_envelope(
+            infcode=-1,
+            err_msg=err_msg,
+            output=None,
+            inf_refmsgid=self._refmsgid(draft, accepted.tenant, now),
+            received_at=incoming.received_at,
+            responded_at=now,
+        )
+        body = seal(envelope, self._core.signer_for(accepted.tenant.profile))
+        draft.infcode, draft.err_msg, draft.response = -1, err_msg, envelope
+        return Outcome(Reply(200, body), seq=self._record_alone(draft, now))
+
+    def _run(
+        self,
+        incoming: Incoming,
+        draft: TranscriptDraft,
+        accepted: _Accepted,
+        fault: AppliedFault | None,
+    ) -> Outcome:
+        core = self._core
+        call = Call(
+            accepted.tenant.code,
+            accepted.infno,
+            accepted.msgid,
+            accepted.document,
+            incoming.received_at,
+        )
+        try:
+            with core.store.transaction() as tx:
+                answer: Answer = core.engine.handle(call, tx)
+                now = core.clock()
+                outcome = self._compose(incoming, draft, accepted, answer, fault=fault, now=now)
+                seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
+        except Exception as exc:  # the engine's bug must not become a 500 or a traceback
+            _log.error(
+                "engine failed on %s msgid %s of %s; rolled back:\n%s",
+                accepted.infno,
+                accepted.msgid,
+                accepted.tenant.code,
+                traceback.format_exc(),
+            )
+            return self._refuse(
+                incoming,
+                _reset_outcome(draft),
+                _Refusal(200, wording.internal_error(type(exc).__name__)),
+                accepted.tenant.profile,
+            )
+        return Outcome(outcome.reply, outcome.withhold, outcome.delay, seq)
+
+    def _compose(
+        self,
+        incoming: Incoming,
+        draft: TranscriptDraft,
+        accepted: _Accepted,
+        answer: Answer,
+        *,
+        fault: AppliedFault | None,
+        now: datetime,
+    ) -> Outcome:
+        draft.infcode, draft.err_msg = answer.infcode, answer.err_msg
+        draft.state_changed = answer.state_changed
+        draft.effects = dict(answer.effects)
+        if answer.file is not None and answer.infcode == 0:
+            reply = Reply(200, answer.file, content_type=_FILE_TYPE)
+            draft.response = {"file": {"bytes": len(answer.file), "sha256": _sha256(answer.file)}}
+            return self._after_fault(reply, None, accepted, draft, fault)
+        envelope = answer_envelope(
+            infcode=answer.infcode,
+            err_msg=answer.err_msg,
+            output=answer.output,
+            inf_refmsgid=self._refmsgid(draft, accepted.tenant, now),
+            received_at=incoming.received_at,
+            responded_at=now,
+            warn_msg=answer.warn_msg,
+        )
+        draft.response = envelope
+        reply = Reply(200, seal(envelope, self._core.signer_for(accepted.tenant.profile)))
+        return self._after_fault(reply, envelope, accepted, draft, fault)
+
+    def _after_fault(
+        self,
+        reply: Reply,
+        envelope: dict[str, Any] | None,
+        accepted: _Accepted,
+        draft: TranscriptDraft,
+        fault: AppliedFault | None,
+    ) -> Outcome:
+        """An ``after`` fault: the call was processed; its answer is delayed, spoilt or lost."""
+        if fault is None:
+            return Outcome(reply)
+        kind = fault.kind
+        if kind is FaultKind.LATENCY:
+            return Outcome(reply, delay=(fault.spec.ms or 0) / 1000)
+        if kind is FaultKind.BAD_SIGNATURE and envelope is not None:
+            signer = self._core.any_signer(accepted.tenant.profile)
+            return Outcome(Reply(200, bad_signature(envelope, signer)))
+        draft.delivered = False
+        if kind is FaultKind.COMMIT_THEN_DROP:
+            return Outcome(None, withhold=fault.spec.drop_mode)
+        return Outcome(_spoilt(kind, reply, fault.spec.status))
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _record_alone(self, draft: TranscriptDraft, now: datetime) -> int | None:
+        """Write a record for a request the engine never saw (its own transaction)."""
+        try:
+            with self._core.store.transaction() as tx:
+                return self._core.store.append_transcript(tx, draft.finish(answered_at=now))
+        except Exception:  # a full disk must not turn a refusal into a 500
+            _log.error("transcript record not written:\n%s", traceback.format_exc())
+            return None
+
+    def _refmsgid(self, draft: TranscriptDraft, tenant: Tenant | None, now: datetime) -> str:
+        area = _text(draft.request, "mdtrtarea_admvs") or (tenant.area if tenant else None)
+        return self._core.refmsgids.next(area, now)
+
+
+def _parse(body: bytes) -> tuple[Any, str | None]:
+    if not body.strip():
+        return None, "the body is empty"
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError as exc:
+        return None, f"not UTF-8 JSON: {exc}"
+
+
+def _text(document: object, name: str) -> str | None:
+    value = document.get(name) if isinstance(document, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _signed(document: object) -> bool:
+    return bool(_text(document, "cainfo")) and bool(_text(document, "signtype"))
+
+
+def _psn_no(nodes: object) -> str | None:
+    if not isinstance(nodes, Mapping):
+        return None
+    for node in nodes.values():
+        items = node if isinstance(node, list) else [node]
+        for item in items:
+            found = _text(item, "psn_no")
+            if found:
+                return found
+    return None
+
+
+def _named(error: RejectedMessageError) -> str:
+    """The error's wording and message, with the field and rule it broke."""
+    where = f" (field {error.field}, rule {error.rule})" if error.field or error.rule else ""
+    return f"{error.err_msg}{where}"
+
+
+def _spoilt(kind: FaultKind, reply: Reply, status: int) -> Reply:
+    """The reply an ``empty-body``, ``garbled-body`` or ``http-error`` fault sends instead."""
+    if kind is FaultKind.EMPTY_BODY:
+        return Reply(200, b"", content_type=reply.content_type)
+    if kind is FaultKind.GARBLED_BODY:
+        return Reply(200, garble(reply.body), content_type=reply.content_type)
+    return _error_page(status)
+
+
+def _error_page(status: int) -> Reply:
+    phrase = _HTTP_PHRASES.get(status, "Server Error")
+    page = (
+        f"<html><head><title>{status} {phrase}</title></head><body><center><h1>{status} "
+        f"{phrase}</h1></center><hr><center>nhsa-kit mock gateway (armed fault)</center>"
+        "</body></html>"
+    ).encode()
+    return Reply(status, page, content_type="text/html; charset=utf-8")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _reset_outcome(draft: TranscriptDraft) -> TranscriptDraft:
+    draft.state_changed, draft.effects, draft.delivered = False, {}, True
+    return draft

@@ -1,0 +1,86 @@
+"""The URL map: the single entry, one path per transaction, public pages, the admin API.
+
+Example:
+    >>> sorted(business_paths())[:1]
+    ['/fsi/api/catalogqueryservice/queryDataDic']
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from nhsa import spec
+from nhsa.envelope import dumps
+from nhsa.mock.app import _wording as wording
+from nhsa.mock.app._answers import JSON_TYPE, answer_envelope, seal
+from nhsa.mock.app._core import PlatformCore
+from nhsa.mock.app._endpoint import BusinessEndpoint
+from nhsa.mock.app._pipeline import Pipeline
+
+__all__ = ["SINGLE_ENTRY", "build_app", "business_paths"]
+
+SINGLE_ENTRY: Final = "/fsi/api/rsfComIfsService/callService"
+
+
+def business_paths() -> dict[str, str]:
+    """Each per-transaction path (reference §2.2) → the infno it serves, from the contract."""
+    return {t.path: infno for infno, t in spec.contract().transactions.items()}
+
+
+def build_app(
+    core: PlatformCore, admin_routes: list[BaseRoute], public_routes: list[BaseRoute]
+) -> Starlette:
+    """The ASGI app of one mock platform."""
+    pipeline = Pipeline(core)
+    options = core.options
+
+    def endpoint(route: Any, infno: str | None) -> BusinessEndpoint:
+        return BusinessEndpoint(
+            pipeline,
+            core.clock,
+            route=route,
+            path_infno=infno,
+            max_body_bytes=options.max_body_bytes,
+            max_hang_seconds=options.max_hang_seconds,
+        )
+
+    routes: list[BaseRoute] = [Route(SINGLE_ENTRY, endpoint("single-entry", None))]
+    routes += [
+        Route(path, endpoint("per-transaction", infno)) for path, infno in business_paths().items()
+    ]
+    routes.append(Mount("/admin", routes=admin_routes))
+    routes.append(Mount("/public", routes=public_routes))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if request.url.path.startswith(("/admin", "/public")):
+            body = dumps(
+                {
+                    "error": {
+                        "code": "not-found" if status == 404 else "method-not-allowed",
+                        "field": "path",
+                        "rule": "known-path",
+                        "message": f"{request.method} {request.url.path} is not served here; "
+                        "see /admin/openapi.json",
+                    }
+                }
+            )
+            return Response(body, status, media_type=JSON_TYPE)
+        now = core.clock()
+        envelope = answer_envelope(
+            infcode=-1,
+            err_msg=wording.unknown_path(request.url.path),
+            output=None,
+            inf_refmsgid="",
+            received_at=now,
+            responded_at=now,
+        )
+        return Response(seal(envelope, None), 404, media_type=JSON_TYPE)
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})

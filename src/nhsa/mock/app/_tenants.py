@@ -1,0 +1,189 @@
+"""Who may call: registered institutions, their gateway credentials, keys and signing profile.
+
+An institution is registered when the admin API registered it (kept in the store), or when
+the fixtures serving it list it; an admin registration of the same code wins. Each carries
+its signing profile (``none``, ``tif``, ``sm2``, ``tif+sm2``; the server's default when not
+set), its TIF ``paasid``/token and its SM2 public key. The directory keeps all of it in memory
+— the hot path reads no database — and is told of every registration, so it never goes stale.
+
+Example:
+    >>> from nhsa.mock.store import SqliteStore
+    >>> from nhsa.signing import SigningProfile
+    >>> directory = TenantDirectory(SqliteStore(":memory:"), SigningProfile.parse("none"),
+    ...                             fallback=lambda code: None)
+    >>> directory.get("H53010100001") is None
+    True
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from nhsa.mock.fixtures import Institution as FixtureInstitution
+from nhsa.mock.store import Institution, Store
+from nhsa.signing import KeyRing, SigningProfile, Sm2PublicKey
+
+__all__ = ["Tenant", "TenantDirectory"]
+
+Fallback = Callable[[str], FixtureInstitution | None]
+"""code → the institution as the fixtures serving that tenant list it, or ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """A registered institution as the server sees it (the token stays in the directory).
+
+    Example:
+        >>> Tenant("H53010100001", "测试医院", "530100", "3", SigningProfile.parse("tif"),
+        ...        "paas-1", None, "admin").profile.tif
+        True
+    """
+
+    code: str
+    name: str
+    area: str
+    level: str
+    profile: SigningProfile
+    paasid: str | None
+    key_id: str | None
+    source: Literal["fixtures", "admin"]
+
+
+class TenantDirectory:
+    """Registered institutions by code and by paasid, with their tokens and public keys.
+
+    Args:
+        store: where admin registrations are kept (read once, at start).
+        default_profile: the profile of an institution registered without one.
+        fallback: finds an institution the fixtures list (asked once per code, then cached).
+    """
+
+    def __init__(self, store: Store, default_profile: SigningProfile, fallback: Fallback) -> None:
+        """Load every admin registration from ``store``."""
+        self._default_profile = default_profile
+        self._fallback = fallback
+        self._lock = threading.Lock()
+        self.keys = KeyRing()
+        self._admin: dict[str, Institution] = {}
+        self._tenants: dict[str, Tenant] = {}
+        self._by_paasid: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}
+        with store.snapshot() as tx:
+            registered = tx.find(Institution)
+        for record in registered:
+            self.remember(record)
+
+    @property
+    def default_profile(self) -> SigningProfile:
+        """The profile of institutions registered without one."""
+        return self._default_profile
+
+    def check(self, record: Institution) -> None:
+        """Refuse a registration that cannot work, before anything is stored.
+
+        Raises ``ValueError`` (or a :class:`~nhsa.signing.errors.KeyMaterialError`, also a
+        signing error) naming the field: a bad key, a key id that is not the key's, an unknown
+        profile, a profile lacking its credentials, a paasid owned by another institution.
+        """
+        profile = (
+            SigningProfile.parse(record.signing_profile)
+            if record.signing_profile
+            else self._default_profile
+        )
+        if record.public_key_pem:
+            key = Sm2PublicKey.from_pem(record.public_key_pem, source="public_key_pem")
+            if record.key_id not in (None, key.key_id):
+                raise ValueError(
+                    f"key_id: {record.key_id!r} is not the id of public_key_pem ({key.key_id}); "
+                    "leave key_id out and the platform computes it"
+                )
+        if profile.tif and not (record.paasid and record.paas_token):
+            raise ValueError(f"paasid: profile {profile} needs a paasid and its token")
+        if profile.policy != "off" and not record.public_key_pem:
+            raise ValueError(f"public_key_pem: profile {profile} needs the institution's key")
+        owner = self._by_paasid.get(record.paasid or "")
+        if owner not in (None, record.fixmedins_code):
+            raise ValueError(
+                f"paasid: {record.paasid!r} already belongs to {owner}; each institution needs "
+                "its own gateway application"
+            )
+
+    def remember(self, record: Institution) -> Tenant:
+        """Take an admin registration (already stored) into the directory."""
+        tenant = Tenant(
+            code=record.fixmedins_code,
+            name=record.fixmedins_name,
+            area=record.mdtrtarea_admvs,
+            level=record.level,
+            profile=(
+                SigningProfile.parse(record.signing_profile)
+                if record.signing_profile
+                else self._default_profile
+            ),
+            paasid=record.paasid,
+            key_id=record.key_id,
+            source="admin",
+        )
+        key = Sm2PublicKey.from_pem(record.public_key_pem) if record.public_key_pem else None
+        with self._lock:
+            previous = self._admin.get(record.fixmedins_code)
+            if previous is not None and previous.paasid:
+                self._by_paasid.pop(previous.paasid, None)
+                self._tokens.pop(previous.paasid, None)
+            if previous is not None and previous.key_id:
+                self.keys.remove(previous.key_id)
+            self._admin[record.fixmedins_code] = record
+            self._tenants[record.fixmedins_code] = tenant
+            if record.paasid and record.paas_token:
+                self._by_paasid[record.paasid] = record.fixmedins_code
+                self._tokens[record.paasid] = record.paas_token
+        if key is not None:
+            self.keys.add(key, record.fixmedins_code)
+        return tenant
+
+    def forget_fixture_entry(self, code: str) -> None:
+        """Look ``code`` up in its fixtures again next time (after its fixtures changed)."""
+        with self._lock:
+            if code not in self._admin:
+                self._tenants.pop(code, None)
+
+    def get(self, code: str) -> Tenant | None:
+        """The registered institution with this code, or ``None``."""
+        tenant = self._tenants.get(code)
+        if tenant is not None:
+            return tenant
+        institution = self._fallback(code)
+        if institution is None:
+            return None
+        tenant = Tenant(
+            code=institution.fixmedins_code,
+            name=institution.fixmedins_name,
+            area=institution.mdtrtarea_admvs,
+            level=institution.level,
+            profile=self._default_profile,
+            paasid=None,
+            key_id=None,
+            source="fixtures",
+        )
+        with self._lock:
+            return self._tenants.setdefault(code, tenant)
+
+    def by_paasid(self, paasid: str) -> Tenant | None:
+        """The institution that owns this gateway application, or ``None``."""
+        code = self._by_paasid.get(paasid)
+        return self._tenants.get(code) if code else None
+
+    def token(self, paasid: str) -> str | None:
+        """The gateway token of ``paasid`` (a :data:`~nhsa.signing.TokenLookup`)."""
+        return self._tokens.get(paasid)
+
+    def registration(self, code: str) -> Institution | None:
+        """The admin registration of ``code`` (``None`` for fixture-only institutions)."""
+        return self._admin.get(code)
+
+    def registered_codes(self) -> list[str]:
+        """Codes registered through the admin API."""
+        return sorted(self._admin)

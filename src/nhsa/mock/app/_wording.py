@@ -1,0 +1,131 @@
+"""The err_msg of every answer the server gives before the engine is reached.
+
+Each says what is wrong and what to do, Chinese first, then English. Wordings from
+``interface_specs/v1/errors.json`` are used where the catalogue has one (``报文格式错误``,
+``报文校验失败``, ``交易编号不存在``, ``发送方报文ID重复``, ``非法用户``); the rest are ours.
+
+Example:
+    >>> body_too_large(2_000_000, 1_048_576).startswith("报文过大")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from nhsa.spec import ValidationIssue
+
+__all__ = [
+    "MAX_ERR_MSG",
+    "body_too_large",
+    "contract_violation",
+    "fault_header_invalid",
+    "internal_error",
+    "malformed_json",
+    "method_not_allowed",
+    "path_infno_mismatch",
+    "unknown_infno",
+    "unknown_path",
+    "unregistered_institution",
+]
+
+MAX_ERR_MSG: Final = 2000
+"""Readers accept err_msg up to 2000 characters (the response envelope schema)."""
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERR_MSG else text[: MAX_ERR_MSG - 1] + "…"
+
+
+def body_too_large(size: int, limit: int) -> str:
+    """The answer to a body over the size limit."""
+    return (
+        f"报文过大：{size} 字节，上限 {limit} 字节 / body: {size} bytes breaks the rule "
+        f"max-size ({limit} bytes); split fee details over several 2204 calls"
+    )
+
+
+def malformed_json(detail: str) -> str:
+    """The answer to a body that is not a JSON object.
+
+    Example:
+        >>> malformed_json("unexpected character: line 1 column 2 (char 1)")[:7]
+        '报文格式错误：'
+    """
+    return _clip(
+        f"报文格式错误：{detail} / body: breaks the rule json-object ({detail}); send the "
+        "envelope as one UTF-8 JSON object"
+    )
+
+
+def contract_violation(issues: Sequence[ValidationIssue]) -> str:
+    """The answer to a request that breaks the contract: every issue's pointer and rule.
+
+    Example:
+        >>> text = contract_violation([ValidationIssue("/input/data/psn_no", "required", "x")])
+        >>> text.split(" / ")[0]
+        '报文校验失败：/input/data/psn_no required'
+    """
+    pairs = "；".join(f"{issue.pointer or '/'} {issue.rule}" for issue in issues)
+    first = issues[0]
+    more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+    return _clip(
+        f"报文校验失败：{pairs} / the request breaks the contract (pointer rule): "
+        f"{first.pointer or '/'} {first.rule} — {first.message}{more}"
+    )
+
+
+def unknown_infno(infno: str, known: Sequence[str]) -> str:
+    """The answer to an infno the platform does not serve."""
+    return _clip(
+        f"交易编号不存在：{infno} / infno: {infno!r} breaks the rule known-transaction; this "
+        f"platform serves {', '.join(known)}"
+    )
+
+
+def unregistered_institution(code: str | None) -> str:
+    """The gateway's answer to an institution that is not registered."""
+    who = code if code else "(none given)"
+    return (
+        f"非法用户: fixmedins_code {who} breaks the rule registered-institution; register the "
+        "institution (POST /admin/institutions, or list it in the fixtures) before calling"
+    )
+
+
+def path_infno_mismatch(path: str, path_infno: str, body_infno: str) -> str:
+    """The answer to a per-transaction path whose infno differs from the body's."""
+    return (
+        f"交易编号与请求路径不符：路径对应【{path_infno}】，报文为【{body_infno}】 / infno: "
+        f"{body_infno!r} breaks the rule matches-path ({path} serves {path_infno}); post "
+        "to the path of the body's infno or to /fsi/api/rsfComIfsService/callService"
+    )
+
+
+def unknown_path(path: str) -> str:
+    """The answer to a URL the platform does not serve."""
+    return (
+        f"请求路径不存在：{path} / path: {path!r} breaks the rule known-path; post to "
+        "/fsi/api/rsfComIfsService/callService or a transaction's own path (nhsa spec list)"
+    )
+
+
+def method_not_allowed(method: str) -> str:
+    """The answer to a method other than POST on a business path."""
+    return (
+        f"请求方法不支持：{method} / method: {method} breaks the rule post-only; the "
+        "platform's business endpoints take POST"
+    )
+
+
+def fault_header_invalid(detail: str) -> str:
+    """The answer to an ``x-mock-fault`` header that cannot be armed."""
+    return _clip(f"x-mock-fault 无效：{detail} / {detail}; fix the header or remove it")
+
+
+def internal_error(kind: str) -> str:
+    """The answer when the engine failed unexpectedly (the transaction was rolled back)."""
+    return (
+        f"模拟平台内部错误，交易未生效 / mock internal error ({kind}): the transaction was "
+        "rolled back and nothing was booked; the server log has the details"
+    )

@@ -1,0 +1,218 @@
+"""The armed faults of every tenant, and the one decision per call: does a fault fire?
+
+Faults are kept in memory, per tenant (an institution's ``fixmedins_code``), in arming order.
+For each call the oldest armed fault whose scope matches and whose draw succeeds fires; at
+most one fault acts on a call. A fault armed for ``times`` calls disarms itself after its last
+firing. Draws come from a private ``random.Random(seed)`` per fault, so the same sequence of
+calls fires the same faults on every run. Faults do not survive a restart of the server: they
+belong to the test run that armed them.
+
+Example:
+    >>> from nhsa.mock.faults._model import FaultKind, FaultSpec
+    >>> board = FaultBoard()
+    >>> armed = board.arm("H53010100001", FaultSpec(kind=FaultKind.RESET, infno=("2207",)))
+    >>> board.take("H53010100001", CallFacts("2206")) is None
+    True
+    >>> board.take("H53010100001", CallFacts("2207")).fault_id == armed.fault_id
+    True
+    >>> board.faults("H53010100001")
+    []
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from nhsa.mock.faults._model import FaultKind, FaultSpec
+
+__all__ = [
+    "TREATMENT_PLACE_ONLY",
+    "AppliedFault",
+    "ArmedFault",
+    "CallFacts",
+    "FaultBoard",
+    "Origin",
+]
+
+TREATMENT_PLACE_ONLY: Final = frozenset({"9001", "9002", "9101", "9102", "3201", "3202"})
+"""Calls the treatment place's own system answers: an insured-place fault leaves them alone
+unless its ``infno`` scope names them (the engine's downtime check skips the same set)."""
+_INSURED_PLACE_KINDS: Final = frozenset(
+    {FaultKind.INSURED_PLACE_DOWNTIME, FaultKind.INSURED_PLACE_UNREACHABLE}
+)
+
+Origin = Literal["admin", "python", "header"]
+"""How a fault was armed: admin API, a Python call on MockPlatform, or the request header."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What a fault's scope is matched against, read from the request envelope.
+
+    Example:
+        >>> CallFacts("2207", psn_no="P53010000000001", area="530100").infno
+        '2207'
+    """
+
+    infno: str | None
+    psn_no: str | None = None
+    area: str | None = None
+    routed: bool = True
+    """Whether the platform forwards this call to the insured place."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedFault:
+    """A fault that fired on one call; what the transcript's ``fault`` member records.
+
+    Example:
+        >>> applied = AppliedFault("f-1", FaultSpec(kind=FaultKind.HANG), "admin")
+        >>> applied.record()
+        {'id': 'f-1', 'kind': 'hang', 'stage': 'before', 'armed_by': 'admin'}
+    """
+
+    fault_id: str
+    spec: FaultSpec
+    origin: Origin
+
+    @property
+    def kind(self) -> FaultKind:
+        """The fault's kind."""
+        return self.spec.kind
+
+    def record(self) -> dict[str, Any]:
+        """The transcript's description of this fault."""
+        described: dict[str, Any] = {"id": self.fault_id, "kind": self.spec.kind.value}
+        for name in ("ms", "status", "mode", "area"):
+            value = getattr(self.spec, name)
+            if value is not None and (name != "status" or self.kind is FaultKind.HTTP_ERROR):
+                described[name] = value
+        if self.spec.after_commit:
+            described["after_commit"] = True
+        described["stage"] = self.spec.stage
+        described["armed_by"] = self.origin
+        return described
+
+
+@dataclass(slots=True)
+class ArmedFault:
+    """A fault waiting on a tenant's board.
+
+    Attributes:
+        fault_id: ``f-<n>``, unique within this server's lifetime.
+        tenant: the institution it applies to.
+        spec: the fault.
+        origin: who armed it.
+        fired: how many calls it has acted on so far.
+    """
+
+    fault_id: str
+    tenant: str
+    spec: FaultSpec
+    origin: Origin
+    fired: int = 0
+    _draws: random.Random = field(default_factory=random.Random, repr=False)
+
+    @property
+    def remaining(self) -> int | None:
+        """Calls it will still act on (``None``: no limit)."""
+        return None if self.spec.times is None else self.spec.times - self.fired
+
+    def describe(self) -> dict[str, Any]:
+        """The armed fault as JSON data (admin API, ``MockPlatform.faults``).
+
+        Example:
+            >>> ArmedFault("f-2", "H53010100001", FaultSpec(kind=FaultKind.RESET), "python"
+            ...           ).describe()["remaining"]
+            1
+        """
+        return {
+            "id": self.fault_id,
+            "tenant": self.tenant,
+            **self.spec.describe(),
+            "armed_by": self.origin,
+            "fired": self.fired,
+            "remaining": self.remaining,
+        }
+
+    def fires(self) -> bool:
+        """Draw once: whether this matching call is one the fault acts on."""
+        return self.spec.probability >= 1.0 or self._draws.random() < self.spec.probability
+
+    def matches(self, call: CallFacts) -> bool:
+        """Whether the call lies inside this fault's scope."""
+        spec = self.spec
+        if spec.kind in _INSURED_PLACE_KINDS and spec.infno is None and not call.routed:
+            return False
+        return (
+            (spec.infno is None or call.infno in spec.infno)
+            and (spec.psn_no is None or call.psn_no == spec.psn_no)
+            and (spec.area is None or call.area == spec.area)
+        )
+
+
+class FaultBoard:
+    """Thread-safe store of armed faults, keyed by tenant.
+
+    Example:
+        >>> from nhsa.mock.faults._model import FaultKind, FaultSpec
+        >>> board = FaultBoard()
+        >>> _ = board.arm("H1", FaultSpec(kind=FaultKind.HANG, times=None))
+        >>> [board.take("H1", CallFacts("1101")).kind.value for _ in range(2)]
+        ['hang', 'hang']
+        >>> board.take("H2", CallFacts("1101")) is None
+        True
+    """
+
+    def __init__(self) -> None:
+        """An empty board."""
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._by_tenant: dict[str, list[ArmedFault]] = {}
+
+    def arm(self, tenant: str, spec: FaultSpec, origin: Origin = "python") -> ArmedFault:
+        """Arm ``spec`` for ``tenant``; it acts on matching calls from the next one on."""
+        with self._lock:
+            armed = ArmedFault(
+                f"f-{next(self._ids)}", tenant, spec, origin, _draws=random.Random(spec.seed)
+            )
+            self._by_tenant.setdefault(tenant, []).append(armed)
+            return armed
+
+    def faults(self, tenant: str) -> list[ArmedFault]:
+        """The tenant's armed faults, oldest first."""
+        with self._lock:
+            return list(self._by_tenant.get(tenant, ()))
+
+    def clear(self, tenant: str, fault_id: str | None = None) -> int:
+        """Disarm one fault (by id) or all of the tenant's; returns how many were removed."""
+        with self._lock:
+            armed = self._by_tenant.get(tenant, [])
+            kept = [] if fault_id is None else [f for f in armed if f.fault_id != fault_id]
+            removed = len(armed) - len(kept)
+            self._by_tenant[tenant] = kept
+            return removed
+
+    def take(self, tenant: str, call: CallFacts) -> AppliedFault | None:
+        """The fault that acts on this call, if any; counts it as fired."""
+        with self._lock:
+            armed = self._by_tenant.get(tenant)
+            if not armed:
+                return None
+            for fault in armed:
+                if not fault.matches(call) or not fault.fires():
+                    continue
+                fault.fired += 1
+                if fault.remaining == 0:
+                    armed.remove(fault)
+                return AppliedFault(fault.fault_id, fault.spec, fault.origin)
+            return None
+
+    def one_shot(self, spec: FaultSpec) -> AppliedFault:
+        """A fault armed by a request's own header: it acts on that request only."""
+        with self._lock:
+            return AppliedFault(f"h-{next(self._ids)}", spec, "header")
