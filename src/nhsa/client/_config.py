@@ -78,6 +78,10 @@ class ClientConfig:
         fee_lines_per_upload: fee lines per 2204 call; a bill with more lines is uploaded in
             several calls under one charge batch (the spec's 40,000-character input limit
             fits roughly 60–90 lines).
+        msgid_state_path: the msgid counter file when it should not live in the journal —
+            every client that sends for this institution must share one counter, or two of
+            them can issue the same msgid in the same second (the platform refuses the
+            second as a duplicate).
 
     Example:
         >>> ClientConfig("H53010100001", "医院", "5301", journal_path=":memory:")
@@ -107,6 +111,7 @@ class ClientConfig:
     terminal_mac: str | None = None
     outpatient_clr_type: str = "11"
     fee_lines_per_upload: int = 50
+    msgid_state_path: str | Path | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z0-9]{12}", self.fixmedins_code):

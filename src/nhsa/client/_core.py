@@ -133,9 +133,9 @@ class Core:
         self.mode = mode
         self.contract = spec.contract()
         self.journal = Journal(config.journal_path, clock=clock)
-        in_memory = str(config.journal_path) == ":memory:"
+        counter = config.msgid_state_path or config.journal_path
         self.msgids = MsgidGenerator(
-            config.fixmedins_code, None if in_memory else config.journal_path, clock=clock
+            config.fixmedins_code, None if str(counter) == ":memory:" else counter, clock=clock
         )
         self.signing = config.signing()
         self.session = Session()
@@ -384,6 +384,8 @@ class Core:
             ) from None
         except TypeError as error:
             raise InvalidInputError(str(error), field="input", rule="model", infno=infno) from None
+        except ValidationError as error:
+            raise error_from_pydantic(error, "envelope") from None
         body = encode_request(envelope)
         issues = spec.validate_request(orjson.loads(body))
         if issues:
