@@ -40,7 +40,7 @@ import orjson
 from nhsa.client.errors import ClientConfigError, InsuredPlaceOffline
 from nhsa.envelope import CHINA_TIME, Clock, china_now
 
-_UNTIL = re.compile(r"(?:至|until|到)\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)")
+_UNTIL = re.compile(r"(?:至|到|预计|until)\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)")
 _AREA_KEYS = ("area", "admdvs", "insuplc_admdvs", "admdvs_code")
 _START_KEYS = ("start", "begin", "begntime", "start_time", "starts_at")
 _END_KEYS = ("end", "until", "endtime", "end_time", "ends_at")
@@ -60,6 +60,22 @@ class DowntimeNotice:
     start: datetime
     end: datetime
     note: str = ""
+
+    def covers(self, area: str) -> bool:
+        """Whether the notice's area holds ``area``: a province (``xx0000``) or a city
+        (``xxxx00``) covers every area inside it.
+
+        Example:
+            >>> from datetime import datetime
+            >>> guangdong = DowntimeNotice("440000", datetime(2026, 1, 1), datetime(2026, 1, 2))
+            >>> guangdong.covers("440305")
+            True
+        """
+        if self.area.endswith("0000"):
+            return area[:2] == self.area[:2]
+        if self.area.endswith("00"):
+            return area[:4] == self.area[:4]
+        return area == self.area
 
 
 NoticeSource = str | Callable[[], Iterable[DowntimeNotice]]
@@ -119,7 +135,7 @@ class InsuredPlaceBreaker:
             if opened is not None and opened[0] > now:
                 raise InsuredPlaceOffline(area, opened[0], reason=opened[1], infno=infno)
             for notice in self._notices:
-                if notice.area == area and notice.start <= now < notice.end:
+                if notice.covers(area) and notice.start <= now < notice.end:
                     reason = f"downtime notice board{': ' + notice.note if notice.note else ''}"
                     raise InsuredPlaceOffline(area, notice.end, reason=reason, infno=infno)
 
