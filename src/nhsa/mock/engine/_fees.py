@@ -23,7 +23,7 @@ from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, open_visit
 from nhsa.mock.settlement import FeeLine as BillLine
 from nhsa.mock.settlement import SettlementError, price_line
-from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, FeeLine, PreSettlement
+from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, FeeLine
 from nhsa.models import Input2204, Input2204FeedetailItem, Input2205
 
 ALL_BATCHES = "0000"
@@ -91,8 +91,6 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
         )
     for record in records:
         ctx.tx.put(record)
-    for batch in {line.chrg_bchno for line in lines}:
-        ctx.tx.delete(PreSettlement, ctx.tenant, visit.mdtrt_id, batch)
     output = {"result": [dict(record.result) for record in records]}
     effects = {"mdtrt_id": visit.mdtrt_id, "lines": str(len(records))}
     return Answer.ok(output, changed=True, effects=effects)
@@ -125,8 +123,6 @@ def cancel_fees(ctx: Context, node: Input2205) -> Answer:
         )
     for line in unsettled:
         ctx.tx.put(replace(line, status=CANCELLED))
-    for batch in {line.chrg_bchno for line in unsettled}:
-        ctx.tx.delete(PreSettlement, ctx.tenant, visit.mdtrt_id, batch)
     effects = {"mdtrt_id": visit.mdtrt_id, "cancelled_lines": str(len(unsettled))}
     return Answer.ok({}, changed=True, effects=effects)
 

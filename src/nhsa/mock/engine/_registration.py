@@ -158,8 +158,6 @@ def upload_visit_info(ctx: Context, node: Input2203 | Input2203A) -> Answer:
             "请核对医疗类别或按自费处理",
             str(missing),
         ) from None
-    for presettlement in ctx.tx.find(PreSettlement, tenant=ctx.tenant, mdtrt_id=visit.mdtrt_id):
-        ctx.tx.delete(PreSettlement, ctx.tenant, visit.mdtrt_id, presettlement.chrg_bchno)
     ctx.tx.put(
         replace(
             visit,
