@@ -1,0 +1,57 @@
+"""Small helpers the built-in checks share: evidence for a record, verdicts, transaction kinds.
+
+Example:
+    >>> is_state_changing("2207"), is_state_changing("1101"), is_state_changing("2601")
+    (True, False, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from nhsa import spec
+from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, failed, passed
+from nhsa.conformance._transcript import Record, seq_of
+
+__all__ = ["evidence_for", "is_state_changing", "show", "verdict"]
+
+
+@cache
+def is_state_changing(infno: str | None) -> bool:
+    """Whether the contract marks ``infno`` as a write that is not safe to repeat.
+
+    2601 (reversal), 9001 and 9002 are writes the contract declares safe to repeat; they are
+    not state-changing in the sense of the resend rules.
+    """
+    if infno is None:
+        return False
+    try:
+        transaction = spec.contract().transaction(infno)
+    except spec.UnknownTransactionError:
+        return False
+    return transaction.kind == "write" and not transaction.safe_to_repeat
+
+
+def evidence_for(
+    ctx: CheckContext, records: Record | Sequence[Record], expected: str, seen: str
+) -> Evidence:
+    """Evidence pointing at one record or several, with the step of the first one."""
+    items = [records] if isinstance(records, Mapping) else list(records)
+    seqs = tuple(seq_of(r) for r in items)
+    return Evidence(expected, seen, seqs, ctx.step_name(seqs[0]) if seqs else None)
+
+
+def verdict(problems: Sequence[Evidence], ok: str, bad: str) -> CheckOutcome:
+    """Pass with ``ok`` when there are no problems, else fail with ``bad`` and the evidence."""
+    if problems:
+        return failed(f"{bad}: {len(problems)} found", *problems)
+    return passed(ok)
+
+
+def show(value: Any) -> str:
+    """A value as a short string for evidence (``None`` shown as 'nothing')."""
+    if value is None or value == "":
+        return "nothing"
+    return str(value)

@@ -1,0 +1,211 @@
+"""Envelope checks: valid per the contract, msgid rules, the institution's own codes, signatures.
+
+Example:
+    >>> from nhsa.conformance import default_registry
+    >>> default_registry()["msgid_unique"].verifies
+    ('HIS-MSG-003',)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+
+from nhsa import spec
+from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
+from nhsa.conformance._registry import check
+from nhsa.conformance._transcript import Record, request_of
+from nhsa.conformance.checks._common import evidence_for, show, verdict
+from nhsa.envelope import CHINA_TIME, parse_msgid
+
+__all__ = [
+    "envelope_names_own_institution",
+    "msgid_format",
+    "msgid_unique",
+    "requests_signed",
+    "requests_valid_per_contract",
+]
+
+_ISSUES_SHOWN = 3
+
+
+@check("requests_valid_per_contract", verifies=["HIS-MSG-001"])
+def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
+    """Every request is a JSON envelope valid against the contract for its transaction."""
+    if not ctx.records:
+        return not_applicable("the HIS sent nothing to the platform")
+    problems: list[Evidence] = []
+    for record in ctx.records:
+        request = record.get("request")
+        if not isinstance(request, Mapping):
+            problems.append(
+                evidence_for(ctx, record, "a JSON envelope", "a body that is not a JSON object")
+            )
+            continue
+        issues = spec.validate_request(request)
+        if issues:
+            shown = "; ".join(str(issue) for issue in issues[:_ISSUES_SHOWN])
+            more = f" (+{len(issues) - _ISSUES_SHOWN} more)" if len(issues) > _ISSUES_SHOWN else ""
+            problems.append(evidence_for(ctx, record, "valid per interface_specs/v1", shown + more))
+    return verdict(
+        problems,
+        f"all {len(ctx.records)} requests are valid per the contract",
+        "requests that break the contract",
+    )
+
+
+@check("msgid_format", verifies=["HIS-MSG-002"], args={"max_skew_seconds": int})
+def msgid_format(ctx: CheckContext) -> CheckOutcome:
+    """Every msgid is the institution's code + send time (yyyyMMddHHmmss) + a 4-digit sequence.
+
+    The time part may differ from when the platform received the request by at most
+    ``max_skew_seconds`` (default 600): a msgid is generated just before sending.
+    """
+    skew = int(ctx.args.get("max_skew_seconds", 600))
+    problems: list[Evidence] = []
+    checked = 0
+    for record in ctx.records:
+        msgid = request_of(record).get("msgid")
+        if msgid is None:
+            continue
+        checked += 1
+        problem = _msgid_problem(str(msgid), ctx.fixmedins_code, record, skew)
+        if problem:
+            expected = f"{ctx.fixmedins_code} + yyyyMMddHHmmss + 4 digits"
+            problems.append(evidence_for(ctx, record, expected, problem))
+    if not checked:
+        return not_applicable("no request carried a msgid")
+    return verdict(problems, f"all {checked} msgids are well formed", "malformed msgids")
+
+
+def _msgid_problem(msgid: str, code: str, record: Record, skew: int) -> str | None:
+    try:
+        prefix, when, _ = parse_msgid(msgid)
+    except ValueError as exc:
+        return str(exc)
+    if prefix != code:
+        return f"msgid {msgid} starts with {prefix}, not the institution's code {code}"
+    received = _received_at(record)
+    if received is not None and abs((received - when).total_seconds()) > skew:
+        return (
+            f"msgid {msgid}: its time {when:%Y-%m-%d %H:%M:%S} is more than {skew} s from "
+            f"when the platform received it ({received:%Y-%m-%d %H:%M:%S})"
+        )
+    return None
+
+
+def _received_at(record: Record) -> datetime | None:
+    value = record.get("received_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TIME)
+
+
+@check("msgid_unique", verifies=["HIS-MSG-003"])
+def msgid_unique(ctx: CheckContext) -> CheckOutcome:
+    """No msgid is used for two requests the platform processed.
+
+    A request the gateway rejected was never processed, so sending its msgid again (a
+    transport retry) is not a reuse.
+    """
+    by_msgid: dict[str, list[Record]] = defaultdict(list)
+    for record in ctx.records:
+        msgid = request_of(record).get("msgid")
+        if isinstance(msgid, str):
+            by_msgid[msgid].append(record)
+    problems = []
+    for msgid, records in by_msgid.items():
+        processed = [r for r in records if _gateway_ok(r)]
+        if len(processed) > 1:
+            infnos = ", ".join(show(r.get("infno")) for r in processed)
+            problems.append(
+                evidence_for(
+                    ctx,
+                    processed,
+                    "each msgid used once",
+                    f"{msgid} used {len(processed)} times ({infnos})",
+                )
+            )
+    if not by_msgid:
+        return not_applicable("no request carried a msgid")
+    return verdict(problems, f"all {len(by_msgid)} msgids are unique", "reused msgids")
+
+
+def _gateway_ok(record: Record) -> bool:
+    gateway = record.get("gateway")
+    return not (isinstance(gateway, Mapping) and gateway.get("ok") is False)
+
+
+@check("envelope_names_own_institution", verifies=["HIS-MSG-004"])
+def envelope_names_own_institution(ctx: CheckContext) -> CheckOutcome:
+    """Every request names the hospital's own fixmedins_code and area (mdtrtarea_admvs)."""
+    config = ctx.plan.configuration
+    problems = []
+    for record in ctx.records:
+        envelope = request_of(record)
+        if not envelope:
+            continue
+        code, area = envelope.get("fixmedins_code"), envelope.get("mdtrtarea_admvs")
+        if code != config.fixmedins_code or area != config.mdtrtarea_admvs:
+            problems.append(
+                evidence_for(
+                    ctx,
+                    record,
+                    f"fixmedins_code {config.fixmedins_code},"
+                    f" mdtrtarea_admvs {config.mdtrtarea_admvs}",
+                    f"fixmedins_code {show(code)}, mdtrtarea_admvs {show(area)}",
+                )
+            )
+    return verdict(
+        problems,
+        "every request names the hospital's own code and area",
+        "requests naming another institution or area",
+    )
+
+
+@check("requests_signed", verifies=["HIS-SIG-001"])
+def requests_signed(ctx: CheckContext) -> CheckOutcome:
+    """Every request passes the gateway (tif) and carries a valid SM2 signature, as required."""
+    profile = ctx.plan.registration.profile
+    tif, sm2 = "tif" in profile, "sm2" in profile
+    if not (tif or sm2):
+        return not_applicable("the scenario's signing profile is none")
+    problems = []
+    for record in ctx.records:
+        gateway = record.get("gateway")
+        signature = record.get("signature")
+        if tif and not (isinstance(gateway, Mapping) and gateway.get("ok") is True):
+            seen = gateway.get("error") if isinstance(gateway, Mapping) else None
+            problems.append(
+                evidence_for(
+                    ctx, record, "valid x-tif gateway headers", show(seen or "gateway check failed")
+                )
+            )
+        if sm2:
+            good = (
+                isinstance(signature, Mapping)
+                and signature.get("present") is True
+                and signature.get("ok") is True
+            )
+            if not good:
+                seen = signature.get("error") if isinstance(signature, Mapping) else None
+                problems.append(
+                    evidence_for(
+                        ctx,
+                        record,
+                        "a valid SM2 signature (cainfo)",
+                        show(seen or "no valid signature"),
+                    )
+                )
+    if not ctx.records:
+        return not_applicable("the HIS sent nothing to the platform")
+    return verdict(
+        problems,
+        f"all {len(ctx.records)} requests are signed as profile {profile} requires",
+        "requests not signed as required",
+    )

@@ -1,0 +1,180 @@
+"""Day-end reconciliation: 3201 balanced against the platform's ledger; 3202 when it is not.
+
+Example:
+    >>> from nhsa.conformance import default_registry
+    >>> default_registry()["reconciliation_balanced"].verifies
+    ('HIS-REC-001',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+
+from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, StepRun, not_applicable
+from nhsa.conformance._money import amount
+from nhsa.conformance._registry import check
+from nhsa.conformance._transcript import (
+    Record,
+    answer_trusted,
+    data_of,
+    infno_of,
+    output_of,
+    seq_of,
+)
+from nhsa.conformance.checks._common import evidence_for, show, verdict
+
+__all__ = ["detail_reconciliation_when_unbalanced", "reconciliation_balanced"]
+
+GROUP_KEYS: Final = ("insutype", "clr_type", "setl_optins", "stmt_begndate", "stmt_enddate")
+TOTALS: Final = (
+    ("medfee_sumamt", "medfee_sumamt"),
+    ("fund_pay_sumamt", "fund_pay_sumamt"),
+    ("acct_pay", "acct_pay"),
+)
+
+
+def stmt_rslt(record: Record) -> str | None:
+    """The 3201 answer's stmt_rslt as text ("0" = balanced), or ``None``."""
+    node = output_of(record).get("stmtinfo")
+    value = node.get("stmt_rslt") if isinstance(node, Mapping) else None
+    return None if value is None else str(value)
+
+
+def final_per_group(records: list[Record]) -> list[Record]:
+    """The last 3201 of each (insutype, clr_type, setl_optins, date range), in order."""
+    last: dict[tuple[Any, ...], Record] = {}
+    for record in records:
+        data = data_of(record)
+        last[tuple(data.get(k) for k in GROUP_KEYS)] = record
+    return sorted(last.values(), key=seq_of)
+
+
+@check("reconciliation_balanced", verifies=["HIS-REC-001"])
+def reconciliation_balanced(ctx: CheckContext) -> CheckOutcome:
+    """Each reconcile ends with every 3201 group balanced, and the HIS's totals equal the ledger's.
+
+    The sum of the HIS's final 3201 totals (one per insutype/clr_type) must equal the
+    platform's own totals for the day, so a HIS cannot balance by leaving an insutype out.
+    """
+    steps = ctx.steps_of("reconcile")
+    if not steps:
+        return not_applicable("the scenario has no reconcile step")
+    problems: list[Evidence] = []
+    for step in steps:
+        problems.extend(_step_problems(ctx, step))
+    return verdict(
+        problems,
+        f"all {len(steps)} reconciliations balanced against the platform's ledger",
+        "reconciliations not balanced",
+    )
+
+
+def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
+    sent = [r for r in ctx.records_in(step) if infno_of(r) == "3201"]
+    if not sent:
+        return [Evidence("a 3201 for the day", "no 3201 sent", step.records, step.name)]
+    problems = []
+    finals = final_per_group(sent)
+    for record in finals:
+        result = (
+            stmt_rslt(record) if record.get("infcode") == 0 and answer_trusted(record) else None
+        )
+        if result != "0":
+            detail = output_of(record).get("stmtinfo")
+            why = (
+                detail.get("stmt_rslt_dscr")
+                if isinstance(detail, Mapping)
+                else record.get("err_msg")
+            )
+            problems.append(
+                evidence_for(
+                    ctx, record, "stmt_rslt 0 (balanced)", f"stmt_rslt {show(result)}: {show(why)}"
+                )
+            )
+    if ctx.ledger is None:
+        return problems
+    day = _day(step.request.get("day"))
+    if day is None:
+        return problems
+    ledger = ctx.ledger(day, day)
+    for his_name, ledger_name in TOTALS:
+        his_total = sum((_amount(data_of(r).get(his_name)) for r in finals), Decimal("0.00"))
+        held = getattr(ledger, ledger_name)
+        if his_total != held:
+            problems.append(
+                evidence_for(
+                    ctx,
+                    finals,
+                    f"{his_name} {held} (platform ledger {day})",
+                    f"{his_total} in the HIS's 3201",
+                )
+            )
+    his_count = sum(int(_amount(data_of(r).get("fixmedins_setl_cnt"))) for r in finals)
+    if his_count != ledger.setl_cnt:
+        problems.append(
+            evidence_for(
+                ctx,
+                finals,
+                f"fixmedins_setl_cnt {ledger.setl_cnt} (platform ledger {day})",
+                f"{his_count} in the HIS's 3201",
+            )
+        )
+    return problems
+
+
+def _day(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _amount(value: object) -> Decimal:
+    try:
+        return amount(value)
+    except ValueError:
+        return Decimal("0.00")
+
+
+@check("detail_reconciliation_when_unbalanced", verifies=["HIS-REC-002"])
+def detail_reconciliation_when_unbalanced(ctx: CheckContext) -> CheckOutcome:
+    """After an unbalanced 3201 the HIS uploads its detail (9101) and reconciles it (3202)."""
+    unbalanced = [
+        r
+        for r in ctx.records_of("3201")
+        if r.get("infcode") == 0 and answer_trusted(r) and stmt_rslt(r) not in (None, "0")
+    ]
+    if not unbalanced:
+        return not_applicable("no 3201 answer was unbalanced; no detail reconciliation was needed")
+    problems = []
+    for record in unbalanced:
+        optins = data_of(record).get("setl_optins")
+        later = [r for r in ctx.records if seq_of(r) > seq_of(record)]
+        upload = next((r for r in later if infno_of(r) == "9101" and r.get("infcode") == 0), None)
+        detail = next(
+            (
+                r
+                for r in later
+                if infno_of(r) == "3202"
+                and data_of(r).get("setl_optins") == optins
+                and (upload is None or seq_of(r) > seq_of(upload))
+            ),
+            None,
+        )
+        if upload is None or detail is None:
+            seen = "no 9101 upload" if upload is None else "no 3202"
+            problems.append(
+                evidence_for(ctx, record, f"9101 then 3202 for setl_optins {optins}", seen)
+            )
+    return verdict(
+        problems,
+        f"all {len(unbalanced)} unbalanced 3201 answers were followed by 9101 and 3202",
+        "unbalanced reconciliations not followed up",
+    )
