@@ -175,6 +175,9 @@ class Pipeline:
         self, incoming: Incoming, draft: TranscriptDraft
     ) -> tuple[_Accepted, SigningProfile]:
         core = self._core
+        owner = core.directory.by_paasid(incoming.headers.get("x-tif-paasid", ""))
+        if owner is not None:
+            draft.tenant = owner.code  # attributes even a body that is never parsed
         if incoming.size > core.options.max_body_bytes:
             limit = core.options.max_body_bytes
             raise _Refusal(413, wording.body_too_large(incoming.size, limit), gateway=True)
