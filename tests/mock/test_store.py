@@ -249,3 +249,21 @@ def test_unopenable_files_are_refused_clearly(tmp_path: Path) -> None:
     garbage.write_bytes(b"this is not a database file at all" * 100)
     with pytest.raises(StoreError, match=r"garbage\.db cannot be used"):
         SqliteStore(garbage)
+
+
+def test_checkpoints_run_off_the_request_path(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wal.db", checkpoint_every=60)
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    with store.transaction() as tx:
+        tx.put(Balance(T1, "P1", "310", Decimal("10.00")))
+    log, copied = store.checkpoint()
+    assert log == copied > 0
+    thread = store._checkpointer
+    assert thread is not None
+    assert thread.is_alive()
+    store.close()
+    assert not thread.is_alive()
+    with SqliteStore(tmp_path / "wal.db", checkpoint_every=None) as reopened:
+        assert reopened._checkpointer is None
+        with reopened.snapshot() as tx:
+            assert tx.get(Balance, T1, "P1", "310") is not None

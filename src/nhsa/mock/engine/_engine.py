@@ -135,7 +135,7 @@ class Engine:
     def handle(self, call: Call, tx: UnitOfWork) -> Answer:
         """Answer one call inside ``tx`` (see the module docstring)."""
         fixtures = self.fixtures_for(tx, call.tenant)
-        institution = self.institution(tx, call.tenant)
+        institution = self.institution(tx, call.tenant, fixtures)
         if institution is None:
             return Answer.failed(
                 f"非法用户：定点医药机构 {call.tenant} 未在平台登记；请通过管理接口登记机构 / "
@@ -200,7 +200,9 @@ class Engine:
         with self._lock:
             self._loaded.pop(directory, None)
 
-    def institution(self, tx: UnitOfWork, tenant: str) -> Institution | None:
+    def institution(
+        self, tx: UnitOfWork, tenant: str, fixtures: FixtureSet | None = None
+    ) -> Institution | None:
         """The institution as registered through the admin API, else from its fixtures."""
         registered = tx.get(RegisteredInstitution, tenant)
         if registered is not None:
@@ -211,7 +213,7 @@ class Engine:
                 level=registered.level,
                 networked=frozenset(Service(s) for s in registered.networked),
             )
-        return self.fixtures_for(tx, tenant).institution(tenant)
+        return (fixtures or self.fixtures_for(tx, tenant)).institution(tenant)
 
 
 def _duplicate(seen: Message) -> Answer:

@@ -51,7 +51,7 @@ def load_json(text: str) -> Any:
 
 
 _COLUMNS: dict[type[Any], tuple[str, ...]] = {}
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+_READERS: dict[type[Any], tuple[tuple[str, Callable[[SqlValue], object] | None], ...]] = {}
 
 
 def columns(kind: type[Any]) -> tuple[str, ...]:
@@ -61,10 +61,12 @@ def columns(kind: type[Any]) -> tuple[str, ...]:
     return _COLUMNS[kind]
 
 
-def _hints(kind: type[Any]) -> dict[str, Any]:
-    if kind not in _HINTS:
-        _HINTS[kind] = typing.get_type_hints(kind)
-    return _HINTS[kind]
+def _readers(kind: type[Any]) -> tuple[tuple[str, Callable[[SqlValue], object] | None], ...]:
+    # Resolved once per record type: reading a row is then one dict lookup per column.
+    if kind not in _READERS:
+        hints = typing.get_type_hints(kind)
+        _READERS[kind] = tuple((name, _decoder(hints[name])) for name in columns(kind))
+    return _READERS[kind]
 
 
 def to_row(record: object) -> dict[str, SqlValue]:
@@ -74,8 +76,11 @@ def to_row(record: object) -> dict[str, SqlValue]:
 
 def from_row(kind: type[R], row: Mapping[str, SqlValue]) -> R:
     """Rebuild a record of ``kind`` from its column values."""
-    hints = _hints(kind)
-    values = {name: _decode(hints[name], row[name]) for name in columns(kind)}
+    values = {
+        name: value if value is None or read is None else read(value)
+        for name, read in _readers(kind)
+        for value in (row[name],)
+    }
     return kind(**values)
 
 
@@ -112,12 +117,9 @@ _DECODERS: dict[Any, Callable[[SqlValue], object]] = {
 }
 
 
-def _decode(hint: Any, value: SqlValue) -> object:
-    if value is None:
-        return None
+def _decoder(hint: Any) -> Callable[[SqlValue], object] | None:
     target = _non_optional(hint)
-    decoder = _DECODERS.get(typing.get_origin(target) or target)
-    return value if decoder is None else decoder(value)
+    return _DECODERS.get(typing.get_origin(target) or target)
 
 
 def _non_optional(hint: Any) -> Any:

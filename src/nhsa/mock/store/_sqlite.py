@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from nhsa.mock.store._checkpoint import Checkpointer, checkpoint
 from nhsa.mock.store._errors import StoreError, StoreUsageError
 from nhsa.mock.store._records import RECORD_TYPES
 from nhsa.mock.store._rows import columns, dump_json, encode_key, from_row, load_json, to_row
@@ -41,6 +42,34 @@ Synchronous = Literal["normal", "full"]
 
 def _quoted(name: str) -> str:
     return f'"{name}"'
+
+
+_STATEMENTS: dict[type[Any], tuple[str, str, str]] = {}
+
+
+def _statements(kind: type[Any]) -> tuple[str, str, str]:
+    """The get, upsert and delete statements of a record type (built once per type)."""
+    if kind not in _STATEMENTS:
+        _STATEMENTS[kind] = _build_statements(kind)
+    return _STATEMENTS[kind]
+
+
+def _build_statements(kind: type[Any]) -> tuple[str, str, str]:
+    table = _quoted(kind.TABLE)
+    names = columns(kind)
+    key: tuple[str, ...] = kind.KEY
+    where = " AND ".join(f"{_quoted(n)} = ?" for n in key)
+    updates = ", ".join(f"{_quoted(n)} = excluded.{_quoted(n)}" for n in names if n not in key)
+    upsert = (
+        f"INSERT INTO {table} ({', '.join(map(_quoted, names))}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join('?' for _ in names)}) "
+        f"ON CONFLICT ({', '.join(map(_quoted, key))}) DO UPDATE SET {updates}"
+    )
+    return (
+        f"SELECT * FROM {table} WHERE {where}",  # noqa: S608 - fixed names
+        upsert,
+        f"DELETE FROM {table} WHERE {where}",  # noqa: S608 - fixed names
+    )
 
 
 class SqliteUnitOfWork:
@@ -68,12 +97,8 @@ class SqliteUnitOfWork:
 
     def get(self, kind: type[R], *key: object) -> R | None:
         """The record with this primary key, or ``None``."""
-        names = self._key_of(kind, key)
-        where = " AND ".join(f"{_quoted(n)} = ?" for n in names)
-        row = self._db.execute(
-            f"SELECT * FROM {_quoted(self._table(kind))} WHERE {where}",  # noqa: S608 - names are checked
-            [encode_key(v) for v in key],
-        ).fetchone()
+        self._key_of(kind, key)
+        row = self._db.execute(_statements(kind)[0], [encode_key(v) for v in key]).fetchone()
         return None if row is None else from_row(kind, dict(row))
 
     def find(self, kind: type[R], **equals: object) -> list[R]:
@@ -90,28 +115,14 @@ class SqliteUnitOfWork:
         """Insert or replace by primary key (an update keeps the row's insertion order)."""
         self._check_writable("put")
         kind = type(record)
-        table = self._table(kind)
-        row = to_row(record)
-        names = list(row)
-        updates = [n for n in names if n not in kind.KEY]  # type: ignore[attr-defined]
-        conflict = ", ".join(_quoted(n) for n in kind.KEY)  # type: ignore[attr-defined]
-        self._db.execute(
-            f"INSERT INTO {_quoted(table)} ({', '.join(map(_quoted, names))}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in names)}) "
-            f"ON CONFLICT ({conflict}) DO UPDATE SET "
-            + ", ".join(f"{_quoted(n)} = excluded.{_quoted(n)}" for n in updates),
-            list(row.values()),
-        )
+        self._table(kind)
+        self._db.execute(_statements(kind)[1], list(to_row(record).values()))
 
     def delete(self, kind: type[Any], *key: object) -> bool:
         """Delete by primary key; whether a row was there."""
         self._check_writable("delete")
-        names = self._key_of(kind, key)
-        where = " AND ".join(f"{_quoted(n)} = ?" for n in names)
-        cursor = self._db.execute(
-            f"DELETE FROM {_quoted(self._table(kind))} WHERE {where}",  # noqa: S608
-            [encode_key(v) for v in key],
-        )
+        self._key_of(kind, key)
+        cursor = self._db.execute(_statements(kind)[2], [encode_key(v) for v in key])
         return cursor.rowcount > 0
 
     @contextmanager
@@ -237,6 +248,8 @@ class SqliteStore:
         path: the database file (created with its parent folder if missing), or ``":memory:"``.
         synchronous: ``"normal"`` (default; survives a process kill) or ``"full"`` (survives a
             power cut, about 4× slower commits).
+        checkpoint_every: seconds between WAL checkpoints on a background thread, so no request
+            pays for one; ``None`` leaves them to SQLite (inside an occasional COMMIT).
 
     Raises :class:`~nhsa.mock.store.SchemaVersionError` for a file this version cannot use.
 
@@ -249,7 +262,13 @@ class SqliteStore:
         >>> store.close()
     """
 
-    def __init__(self, path: Path | str, *, synchronous: Synchronous = "normal") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        synchronous: Synchronous = "normal",
+        checkpoint_every: float | None = 1.0,
+    ) -> None:
         if synchronous not in ("normal", "full"):
             raise ValueError(f"synchronous: {synchronous!r} must be 'normal' or 'full'")
         self.path = path if str(path) == ":memory:" else Path(path)
@@ -277,6 +296,11 @@ class SqliteStore:
         except StoreError:
             self._db.close()
             raise
+        self._checkpointer: Checkpointer | None = None
+        if isinstance(self.path, Path) and checkpoint_every is not None:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(self.path, every=checkpoint_every)
+            self._checkpointer.start()
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -310,8 +334,15 @@ class SqliteStore:
         with self.snapshot() as tx:
             return tx.transcript(tenant, since_seq)
 
+    def checkpoint(self) -> tuple[int, int]:
+        """Checkpoint the WAL now: (frames in the log, frames copied into the database)."""
+        with self._lock:
+            return checkpoint(self._db)
+
     def close(self) -> None:
-        """Close the connection (pending WAL content is already durable)."""
+        """Stop the checkpointer and close the connection (committed work is durable)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._db.close()
 
