@@ -29,7 +29,8 @@ from nhsa.client import (
     RetryPolicy,
     WindowMode,
 )
-from tests.client.platform import AREA, TENANT, TENANT_NAME, EnginePlatform
+from nhsa.mock import MockPlatform
+from tests.client.platform import AREA, TENANT, TENANT_NAME, EnginePlatform, MockView
 
 # Invented patient P53010000000001 of the bundled fixtures (conformance/fixtures/persons.yaml).
 ID_NUMBER = "530102198503150018"
@@ -78,6 +79,19 @@ def platform() -> Iterator[EnginePlatform]:
     engine_platform.store.close()
 
 
+@pytest.fixture(params=["engine", "mock"])
+def any_platform(request: pytest.FixtureRequest) -> Iterator[EnginePlatform | MockView]:
+    """The engine behind a scripted handler, and the whole in-process MockPlatform (its app,
+    gateway, SM2 signatures, faults and transcript) with the ``tif+sm2`` profile."""
+    if request.param == "engine":
+        engine_platform = EnginePlatform()
+        yield engine_platform
+        engine_platform.store.close()
+        return
+    with MockPlatform(profile="tif+sm2") as mock:
+        yield MockView(mock, "tif+sm2")
+
+
 @pytest.fixture
 def config_for(tmp_path: Path) -> Callable[..., ClientConfig]:
     def build(platform: EnginePlatform | None = None, **overrides: Any) -> ClientConfig:
@@ -109,14 +123,26 @@ def make_twin(kind: str) -> Iterator[Callable[..., Twin]]:
     with anyio.from_thread.start_blocking_portal() as portal:
 
         def build(config: ClientConfig, mode: Any, transport: Any = None) -> Twin:
+            """``transport``: an httpx transport for both kinds, or a platform with
+            ``sync_transport()`` and ``async_transport()``."""
             if kind == "sync":
-                twin = Twin(Client(config, mode, transport=transport, sleep=lambda s: None), None)
+                sync = (
+                    transport.sync_transport()
+                    if hasattr(transport, "sync_transport")
+                    else transport
+                )
+                twin = Twin(Client(config, mode, transport=sync, sleep=lambda s: None), None)
             else:
 
                 async def no_sleep(seconds: float) -> None:
                     return None
 
-                client = AsyncClient(config, mode, transport=transport, sleep=no_sleep)
+                wanted = (
+                    transport.async_transport()
+                    if hasattr(transport, "async_transport")
+                    else transport
+                )
+                client = AsyncClient(config, mode, transport=wanted, sleep=no_sleep)
                 twin = Twin(client, portal)
             made.append(twin)
             return twin

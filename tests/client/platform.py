@@ -16,15 +16,18 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import httpx
 import orjson
 
 from nhsa.envelope import CHINA_TIME, dumps
-from nhsa.mock.engine import Call, Engine, EngineOptions
+from nhsa.mock.engine import Call, Engine, EngineOptions, PlatformServices
 from nhsa.mock.fixtures import bundled_fixtures
+from nhsa.mock.platform import MockPlatform
 from nhsa.mock.store import ACTIVE, Settlement, SqliteStore
 from nhsa.signing import KeyEntry, KeyRing, PlatformSigning, SigningProfile, Sm2PrivateKey
 from nhsa.signing.errors import RejectedMessageError
@@ -126,6 +129,19 @@ class EnginePlatform:
     def transport(self) -> httpx.MockTransport:
         """An httpx transport (sync and async) that calls :meth:`handle`."""
         return httpx.MockTransport(self.handle)
+
+    def sync_transport(self) -> httpx.MockTransport:
+        return self.transport()
+
+    def async_transport(self) -> httpx.MockTransport:
+        return self.transport()
+
+    def arm(self, infno: str, action: str) -> None:
+        """Strike ``action`` on the next request of ``infno``."""
+        self.script.on(infno, action, nth=self.script.counts.get(infno, 0) + 1)
+
+    def schedule_downtime(self, admdvs: str, start: datetime, end: datetime) -> None:
+        PlatformServices(self.engine).schedule_downtime(TENANT, admdvs, start, end)
 
     # -- queries the tests make -----------------------------------------------------------------
 
@@ -236,3 +252,68 @@ class EnginePlatform:
         }
         body = self.signing.seal_response(dumps(envelope))
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+
+class MockView:
+    """The in-process :class:`~nhsa.mock.MockPlatform` (server, faults, transcript) behind the
+    same small interface as :class:`EnginePlatform`, read through its transcript."""
+
+    FAULTS: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {
+        "drop": ("commit-then-drop", {}),
+        "reset": ("commit-then-drop", {"mode": "reset"}),
+        "garble": ("garbled-body", {}),
+        "empty": ("empty-body", {}),
+        "bad-signature": ("bad-signature", {}),
+        "http-502-after": ("http-error", {"status": 502, "after_commit": True}),
+        "http-503": ("http-error", {"status": 503}),
+        "hang": ("hang", {}),
+    }
+
+    def __init__(self, mock: MockPlatform, profile: str) -> None:
+        self.mock = mock
+        self.enrollment = mock.enroll(TENANT, profile=profile)
+
+    def client_settings(self) -> dict[str, Any]:
+        enrollment = self.enrollment
+        return {
+            "base_url": self.mock.base_url,
+            "profile": str(enrollment.profile),
+            "paasid": enrollment.paasid,
+            "token": enrollment.token,
+            "private_key": enrollment.private_key,
+            "platform_keys": KeyRing([KeyEntry(enrollment.platform_key, "NHSA")]),
+        }
+
+    def sync_transport(self) -> httpx.BaseTransport:
+        return self.mock.transport
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        return self.mock.async_transport
+
+    def arm(self, infno: str, action: str) -> None:
+        kind, params = self.FAULTS[action]
+        self.mock.arm_fault(TENANT, kind, infno=infno, **params)
+
+    def schedule_downtime(self, admdvs: str, start: datetime, end: datetime) -> None:
+        self.mock.schedule_downtime(TENANT, admdvs, start, end)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return self.mock.transcript(TENANT)
+
+    @property
+    def seen(self) -> list[dict[str, Any]]:
+        return [r["request"] for r in self.records if r.get("request")]
+
+    def infnos(self) -> list[str]:
+        return [r["infno"] for r in self.records]
+
+    def requests_of(self, infno: str) -> list[dict[str, Any]]:
+        return [r["request"] for r in self.records if r["infno"] == infno]
+
+    def settlements(self) -> list[Any]:
+        return [
+            SimpleNamespace(setl_id=row["setl_id"], medfee_sumamt=Decimal(row["medfee_sumamt"]))
+            for row in self.mock.settlements(TENANT)
+            if row["status"] == "active"
+        ]

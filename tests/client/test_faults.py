@@ -1,15 +1,19 @@
 """Exact fault timing around the real engine: what the SDK sends, and never sends, after each fault.
 
-Every test runs against the sync and the async client (``kind``) and asserts the same sequence
-of requests, so the two drivers are shown to apply one policy.
+respx intercepts the clients' real HTTP transport and hands each request to the mock's engine
+through a script that strikes at an exact request — before the engine sees it (never sent) or
+after it committed (answer lost). Every test runs against the sync and the async client
+(``kind``) and asserts the same sequence of requests, so the two drivers are shown to apply one
+policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import respx
 
 from nhsa.client import (
     BusinessError,
@@ -22,11 +26,20 @@ from nhsa.client import (
     VisitBusyError,
     WindowMode,
 )
+from nhsa.client._config import SINGLE_ENTRY_PATH
 from tests.client.conftest import CLINIC, DIAGNOSES, KIOSK, WINDOW, Twin, card, e_voucher, fees
 from tests.client.platform import EnginePlatform
 
 MakeTwin = Callable[..., Twin]
 ConfigFor = Callable[..., ClientConfig]
+
+
+@pytest.fixture(autouse=True)
+def routed(platform: EnginePlatform) -> Iterator[respx.MockRouter]:
+    """Route the clients' real transport to the scripted engine (``transport=None`` below)."""
+    with respx.mock(base_url="http://platform.test", assert_all_called=False) as router:
+        router.post(SINGLE_ENTRY_PATH, name="platform").mock(side_effect=platform.handle)
+        yield router
 
 
 def _visit(twin: Twin) -> Any:
@@ -41,7 +54,7 @@ def _only(platform: EnginePlatform, infno: str) -> list[dict[str, Any]]:
 def test_unknown_2207_is_reversed_by_2601_and_never_resent(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin, fault: str
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", fault)
 
@@ -69,10 +82,11 @@ def test_unknown_2207_is_reversed_by_2601_and_never_resent(
 
 
 def test_bad_answer_signature_is_unknown_and_reversed(
-    config_for: ConfigFor, make_twin: MakeTwin
+    config_for: ConfigFor, make_twin: MakeTwin, routed: respx.MockRouter
 ) -> None:
     platform = EnginePlatform(profile="tif+sm2")
-    twin = make_twin(config_for(platform), WINDOW, platform.transport())
+    routed["platform"].side_effect = platform.handle
+    twin = make_twin(config_for(platform), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", "bad-signature")
 
@@ -91,7 +105,7 @@ def test_bad_answer_signature_is_unknown_and_reversed(
 def test_reset_before_send_is_retried_with_the_same_msgid(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin, fault: str
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", fault)
 
@@ -107,7 +121,7 @@ def test_reset_before_send_is_retried_with_the_same_msgid(
 def test_not_sent_after_every_attempt_books_nothing_and_cancels_the_batch(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     for attempt in range(1, 5):
         platform.script.on("2207", "connect-error", nth=attempt)
@@ -127,7 +141,7 @@ def test_not_sent_after_every_attempt_books_nothing_and_cancels_the_batch(
 def test_busy_answer_is_retried_under_a_new_msgid(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin, fault: str
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", fault)
 
@@ -142,7 +156,7 @@ def test_busy_answer_is_retried_under_a_new_msgid(
 def test_unknown_query_is_simply_retried(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     platform.script.on("1101", "drop")
 
     visit = _visit(twin)
@@ -156,7 +170,7 @@ def test_unknown_query_is_simply_retried(
 def test_lost_2601_is_repeated_with_a_new_msgid_until_definite(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", "drop").on("2601", "drop")
 
@@ -176,7 +190,7 @@ def test_lost_2601_is_repeated_with_a_new_msgid_until_definite(
 def test_kiosk_reverses_at_once_and_tells_the_patient(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), KIOSK, platform.transport())
+    twin = make_twin(config_for(), KIOSK, None)
     visit = twin.register(e_voucher(), insutype="310", clinic=CLINIC)
     platform.script.on("2207", "drop")
 
@@ -194,9 +208,7 @@ def test_kiosk_reverses_at_once_and_tells_the_patient(
 def test_window_hold_leaves_the_decision_to_the_cashier(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(
-        config_for(), WindowMode("C0001", "收费员甲", on_unknown="hold"), platform.transport()
-    )
+    twin = make_twin(config_for(), WindowMode("C0001", "收费员甲", on_unknown="hold"), None)
     visit = _visit(twin)
     platform.script.on("2207", "drop")
 
@@ -220,7 +232,7 @@ def test_window_hold_leaves_the_decision_to_the_cashier(
 def test_sign_in_refusal_signs_in_again_and_repeats_once(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2204", "sign-in-expired")
 
@@ -237,7 +249,7 @@ def test_sign_in_refusal_signs_in_again_and_repeats_once(
 def test_settled_totals_that_differ_from_the_pre_settlement_are_refunded(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     platform.script.on("2207", "tamper-amount")
 
@@ -255,7 +267,7 @@ def test_settled_totals_that_differ_from_the_pre_settlement_are_refunded(
 def test_rejected_settlement_is_a_business_error_and_cleans_up(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:
-    twin = make_twin(config_for(), WINDOW, platform.transport())
+    twin = make_twin(config_for(), WINDOW, None)
     visit = _visit(twin)
     twin.cancel_registration(visit)
 

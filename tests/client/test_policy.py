@@ -1,0 +1,254 @@
+"""The decision points, one by one: classification, the retry rule and loop, error mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nhsa.client import (
+    BusinessError,
+    NotSent,
+    NotSentError,
+    OutcomeUnknownError,
+    Rejected,
+    RetryPolicy,
+    Reversed,
+    Succeeded,
+    Unknown,
+)
+from nhsa.client._classify import AnswerPatterns, classify
+from nhsa.client._flow import Sleep
+from nhsa.client._outcomes import Outcome
+from nhsa.client._retry import decide, with_retries
+from nhsa.client._unwrap import error_for
+from nhsa.spec import contract
+
+MSGID = "H53010100001202611231015300001"
+PATTERNS = AnswerPatterns()
+
+
+def _classify(reply: Any, infno: str = "2207", **overrides: Any) -> Outcome:
+    transaction = contract().transaction(infno)
+    options: dict[str, Any] = {
+        "infno": infno,
+        "msgid": MSGID,
+        "patterns": PATTERNS,
+        "verify": None,
+        "response_body": transaction.response_body,
+        "kind": transaction.kind,
+    } | overrides
+    return classify(reply, **options)
+
+
+def _answer(infcode: int, **fields: Any) -> httpx.Response:
+    return httpx.Response(200, content=orjson.dumps({"infcode": infcode, **fields}))
+
+
+REQUEST = httpx.Request("POST", "http://platform.test/")
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (httpx.ConnectError, "not_sent"),
+        (httpx.ConnectTimeout, "not_sent"),
+        (httpx.PoolTimeout, "not_sent"),
+        (httpx.UnsupportedProtocol, "not_sent"),
+        (httpx.ReadTimeout, "unknown"),
+        (httpx.WriteTimeout, "unknown"),
+        (httpx.ReadError, "unknown"),
+        (httpx.WriteError, "unknown"),
+        (httpx.RemoteProtocolError, "unknown"),
+        (httpx.LocalProtocolError, "unknown"),
+        (httpx.ProxyError, "unknown"),
+        (httpx.CloseError, "unknown"),
+    ],
+)
+def test_transport_errors_map_by_whether_the_request_can_have_arrived(
+    error: type[httpx.TransportError], kind: str
+) -> None:
+    assert _classify(error("boom", request=REQUEST)).kind == kind
+
+
+@given(st.sampled_from(sorted(contract().transactions)), st.text(max_size=40))
+def test_a_transport_error_never_becomes_a_business_error(infno: str, text: str) -> None:
+    for error in (httpx.ReadTimeout, httpx.ConnectError, httpx.RemoteProtocolError):
+        outcome = _classify(error(text, request=REQUEST), infno)
+        assert not isinstance(outcome, Rejected)
+        assert not isinstance(error_for(outcome), BusinessError)
+
+
+def test_http_429_is_busy_and_carries_retry_after() -> None:
+    outcome = _classify(httpx.Response(429, headers={"retry-after": "3"}, text="slow down"))
+    assert isinstance(outcome, Rejected)
+    assert (outcome.busy, outcome.retry_after, outcome.infcode) == (True, 3.0, None)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_http_5xx_is_unknown(status: int) -> None:
+    assert _classify(httpx.Response(status, text="gateway")).kind == "unknown"
+
+
+def test_a_gateway_refusal_is_definite() -> None:
+    body = orjson.dumps({"infcode": -1, "err_msg": "签名不一致"})
+    outcome = _classify(httpx.Response(401, content=body))
+    assert isinstance(outcome, Rejected)
+    assert (outcome.infcode, outcome.err_msg, outcome.status_code) == (-1, "签名不一致", 401)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<html>oops</html>", b'{"infcode": "x"}', b"[1, 2]", b'{"infcode":0,"output":{'],
+)
+def test_an_unreadable_answer_is_unknown(body: bytes) -> None:
+    assert _classify(httpx.Response(200, content=body)).kind == "unknown"
+
+
+def test_a_success_that_does_not_fit_the_contract_is_unknown() -> None:
+    # infcode 0 but no setlinfo: a 2207 answer that cannot be trusted.
+    assert _classify(_answer(0, output={})).kind == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("err_msg", "flag"),
+    [
+        ("系统繁忙，请稍后重试", "busy"),
+        ("Server BUSY", "busy"),
+        ("未签到，请先调用【9001】签到", "sign_in"),
+        ("签到已失效，请重新调用【9001】签到", "sign_in"),
+        ("参保地医保系统停机维护，暂不能办理：440300", "downtime"),
+    ],
+)
+def test_refusals_are_flagged_by_their_wording(err_msg: str, flag: str) -> None:
+    outcome = _classify(_answer(-1, err_msg=err_msg))
+    assert isinstance(outcome, Rejected)
+    flags = {name for name in ("busy", "sign_in", "downtime") if getattr(outcome, name)}
+    assert flags == {flag}
+
+
+def test_province_wording_can_be_added() -> None:
+    patterns = AnswerPatterns(busy=("交易量过大",))
+    outcome = _classify(_answer(-1, err_msg="交易量过大，请等待"), patterns=patterns)
+    assert isinstance(outcome, Rejected)
+    assert outcome.busy
+
+
+def test_a_settlement_answer_naming_another_msgid_is_not_ours() -> None:
+    example = contract().transaction("2207").examples[0].response
+    ours = "H53010100001202611231015309999"
+    outcome = _classify(httpx.Response(200, content=orjson.dumps(example)), msgid=ours)
+    assert example["output"]["setlinfo"]["medins_setl_id"] != ours
+    assert outcome.kind == "unknown"
+    assert _classify(httpx.Response(200, content=orjson.dumps(example))).kind == "succeeded"
+    assert "not our msgid" in outcome.reason  # type: ignore[union-attr]
+
+
+def test_a_9102_file_answer_is_the_raw_bytes() -> None:
+    outcome = _classify(
+        httpx.Response(200, content=b"PK\x03\x04zip", headers={"content-type": "application/zip"}),
+        "9102",
+    )
+    assert isinstance(outcome, Succeeded)
+    assert outcome.output == b"PK\x03\x04zip"
+
+
+def test_answer_bodies_are_redacted_in_outcomes() -> None:
+    body = orjson.dumps({"infcode": -1, "err_msg": "no", "certno": "530102198503150018"})
+    outcome = _classify(httpx.Response(403, content=body))
+    assert "530102198503150018" not in outcome.body  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "infno", "retry", "new_msgid"),
+    [
+        (NotSent("2207", MSGID, "ConnectError", ()), "2207", True, False),
+        (Unknown("2207", MSGID, "ReadTimeout", ()), "2207", False, False),
+        (Unknown("2204", MSGID, "ReadTimeout", ()), "2204", False, False),
+        (Unknown("1101", MSGID, "ReadTimeout", ()), "1101", True, True),
+        (Unknown("2601", MSGID, "ReadTimeout", ()), "2601", True, True),
+        (Unknown("9001", MSGID, "ReadTimeout", ()), "9001", True, True),
+        (Rejected("2207", MSGID, -1, "系统繁忙", (), busy=True), "2207", True, True),
+        (Rejected("2207", MSGID, -1, "no", ()), "2207", False, False),
+        (Succeeded("2207", MSGID, None, ()), "2207", False, False),
+    ],
+)
+def test_the_retry_decision_reads_the_contract(
+    outcome: Outcome, infno: str, retry: bool, new_msgid: bool
+) -> None:
+    decision = decide(outcome, contract().transaction(infno))
+    assert (decision.retry, decision.new_msgid) == (retry, new_msgid)
+
+
+def _run(flow: Any, outcomes: list[Outcome]) -> tuple[Outcome, list[float], list[bool]]:
+    sleeps: list[float] = []
+    asked: list[bool] = []
+    replies = iter(outcomes)
+
+    def attempt(new_msgid: bool) -> Any:
+        asked.append(new_msgid)
+        return next(replies)
+        yield  # a flow that never sends
+
+    generator = flow(attempt)
+    try:
+        instruction = next(generator)
+        while True:
+            assert isinstance(instruction, Sleep)
+            sleeps.append(instruction.seconds)
+            instruction = generator.send(None)
+    except StopIteration as done:
+        return done.value, sleeps, asked
+
+
+def test_the_retry_loop_backs_off_and_stops_at_max_attempts() -> None:
+    policy = RetryPolicy(max_attempts=3, backoff_initial=1, backoff_max=1.5, rng=lambda: 1.0)
+    not_sent = NotSent("1101", MSGID, "ConnectError", ())
+    final, sleeps, asked = _run(
+        lambda attempt: with_retries(policy, contract().transaction("1101"), attempt),
+        [not_sent, not_sent, not_sent],
+    )
+    assert final is not_sent
+    assert sleeps == [1.0, 1.5]  # 1 × 2⁰, then capped at 1.5
+    assert asked == [False, False, False]  # the same msgid: it never arrived
+
+
+def test_the_retry_loop_honours_retry_after_and_asks_for_a_new_msgid_when_busy() -> None:
+    policy = RetryPolicy(max_attempts=3, backoff_initial=0.1, rng=lambda: 0.0)
+    busy = Rejected("2207", MSGID, None, "HTTP 429", (), busy=True, retry_after=2.0)
+    done = Succeeded("2207", MSGID, None, ())
+    final, sleeps, asked = _run(
+        lambda attempt: with_retries(policy, contract().transaction("2207"), attempt),
+        [busy, done],
+    )
+    assert final is done
+    assert sleeps == [2.0]
+    assert asked == [False, True]
+
+
+def test_jitter_stays_between_half_and_all_of_the_backoff() -> None:
+    for fraction in (0.0, 0.3, 0.999):
+        delay = RetryPolicy(backoff_initial=4, backoff_max=8, rng=lambda f=fraction: f).delay(2)
+        assert 4.0 <= delay <= 8.0
+
+
+def test_errors_carry_what_a_support_desk_needs() -> None:
+    rejected = Rejected("2202", MSGID, -1, "就诊信息不存在", (), body='{"certno":"***"}')
+    business = error_for(rejected)
+    assert isinstance(business, BusinessError)
+    assert (business.infno, business.msgid, business.infcode, business.err_msg) == (
+        "2202",
+        MSGID,
+        -1,
+        "就诊信息不存在",
+    )
+    assert business.body == '{"certno":"***"}'
+    assert isinstance(error_for(NotSent("1101", MSGID, "ConnectError", ())), NotSentError)
+    reversed_ = Reversed("2601", "H53010100001202611231015300002", True)
+    unknown = error_for(Unknown("2207", MSGID, "ReadTimeout", (), resolution=reversed_))
+    assert isinstance(unknown, OutcomeUnknownError)
+    assert unknown.resolution is reversed_
