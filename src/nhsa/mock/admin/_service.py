@@ -171,11 +171,12 @@ class AdminService:
         )
         try:
             self.core.directory.check(record)
-        except (ValueError, SigningError) as error:
+        except SigningError as error:
+            field = "profile" if error.field in (None, "profile") else error.field
+            raise _invalid(field, error.rule or "usable", str(error)) from None
+        except ValueError as error:
             field, _, message = str(error).partition(": ")
-            raise _invalid(
-                field if message else "profile", "usable", message or str(error)
-            ) from None
+            raise _invalid(field, "usable", message) from None
         try:
             stored = self.services.register_institution(
                 record.fixmedins_code,

@@ -129,6 +129,13 @@ class _Refusal(Exception):  # noqa: N818 - control flow inside the pipeline, nev
 
 
 @dataclass
+class _Progress:
+    """How far the checks got: the profile of the sender, once it is known."""
+
+    profile: SigningProfile
+
+
+@dataclass
 class _Accepted:
     tenant: Tenant
     document: dict[str, Any]
@@ -159,21 +166,19 @@ class Pipeline:
             headers=incoming.headers,
             body=incoming.body,
         )
-        profile = self._core.default_profile
+        progress = _Progress(self._core.default_profile)
         try:
-            accepted, profile = self._accept(incoming, draft)
+            accepted = self._accept(incoming, draft, progress)
             fault = self._fault_for(accepted, incoming.headers)
         except _Refusal as refusal:
-            return self._refuse(incoming, draft, refusal, profile)
+            return self._refuse(incoming, draft, refusal, progress.profile)
         if fault is not None:
             draft.fault = fault.record()
             if fault.spec.stage == "before":
                 return self._fault_instead(incoming, draft, accepted, fault)
         return self._run(incoming, draft, accepted, fault)
 
-    def _accept(
-        self, incoming: Incoming, draft: TranscriptDraft
-    ) -> tuple[_Accepted, SigningProfile]:
+    def _accept(self, incoming: Incoming, draft: TranscriptDraft, progress: _Progress) -> _Accepted:
         core = self._core
         owner = core.directory.by_paasid(incoming.headers.get("x-tif-paasid", ""))
         if owner is not None:
@@ -186,6 +191,7 @@ class Pipeline:
         claimed = _text(document, "fixmedins_code")
         tenant = self._identify(incoming.headers, claimed)
         profile = tenant.profile if tenant is not None else core.default_profile
+        progress.profile = profile
         if profile.tif:
             self._check_gateway(incoming.headers, claimed, draft)
         if parse_error is not None or not isinstance(document, dict):
@@ -193,8 +199,8 @@ class Pipeline:
         registered = core.directory.get(claimed) if claimed else None
         if registered is None:
             raise _Refusal(401, wording.unregistered_institution(claimed), gateway=True)
-        profile = registered.profile
-        self._check_signature(profile, incoming.body, draft)
+        progress.profile = registered.profile
+        self._check_signature(registered.profile, incoming.body, draft)
         infno = document.get("infno")
         if incoming.path_infno is not None and infno != incoming.path_infno:
             raise _Refusal(
@@ -222,7 +228,7 @@ class Pipeline:
                 "institution already sent it); a new message needs a new msgid, an unknown "
                 "outcome is resolved with 2601",
             ) from None
-        return _Accepted(registered, document, str(infno), msgid), profile
+        return _Accepted(registered, document, str(infno), msgid)
 
     def _identify(self, headers: Mapping[str, str], claimed: str | None) -> Tenant | None:
         directory = self._core.directory
