@@ -198,6 +198,13 @@ def test_statistics_net_out_reversals(desk: Desk, services: PlatformServices) ->
         assert len(tx.find(Settlement, tenant=desk.tenant)) == 4
     assert first.setlinfo["hifp_pay"] == Decimal("120.00")
 
+    other = Desk(desk.engine, desk.store, tenant="H53010200002")
+    other.sign_in()
+    other.charge(LOCAL, [(CLASS_A_DRUG, "10", "1")])
+    everyone = services.statistics(None, date(2026, 11, 23), date(2026, 11, 23))
+    assert (everyone.total.visits, everyone.total.medfee_sumamt) == (3, Decimal("610.00"))
+    assert services.statistics(desk.tenant, date(2026, 11, 24), date(2026, 12, 1)).total.visits == 0
+
 
 def test_reset_tenant(desk: Desk, services: PlatformServices) -> None:
     desk.charge(LOCAL, [(CLASS_A_DRUG, "10", "1")])

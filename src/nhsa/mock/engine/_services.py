@@ -102,13 +102,14 @@ class Figures:
 
 @dataclass(frozen=True)
 class Statistics:
-    """The public statistics of a tenant's ledger for a date range (reversals netted out).
+    """The public statistics of the ledger for a date range (reversals netted out), of one
+    tenant or (``tenant`` None) of every institution.
 
     ``by_locality`` splits the total by where patients are insured: ``local``,
     ``in_province`` (省内异地) and ``cross_province`` (跨省异地).
     """
 
-    tenant: str
+    tenant: str | None
     begndate: date
     enddate: date
     total: Figures
@@ -291,18 +292,20 @@ class PlatformServices:
 
     # -- statistics -------------------------------------------------------------------------
 
-    def statistics(self, tenant: str, begndate: date, enddate: date) -> Statistics:
-        """Visits, medical costs, fund payments and fund share from the ledger."""
+    def statistics(self, tenant: str | None, begndate: date, enddate: date) -> Statistics:
+        """Visits, medical costs, fund payments and fund share from the ledger.
+
+        ``tenant`` None covers every institution (what the authority publishes).
+        """
         if enddate < begndate:
             raise ServiceError("enddate", f"{enddate} is before begndate {begndate}")
         with self.engine.store.snapshot() as tx:
-            rows = ledger(tx, tenant, begndate, enddate)
-            institution = self.engine.institution(tx, tenant)
-        area = institution.mdtrtarea_admvs if institution else None
+            tenants = [tenant] if tenant is not None else tx.tenants()
+            rows = [row for code in tenants for row in ledger(tx, code, begndate, enddate)]
         slices: dict[str, list[Settlement]] = {place.value: [] for place in Locality}
         for row in rows:
-            place = locality_of(row.insuplc_admdvs, area) if area else Locality.LOCAL
-            slices[place.value].append(row)
+            # clr_optins is the treatment place's area the row was settled at
+            slices[locality_of(row.insuplc_admdvs, row.clr_optins).value].append(row)
         return Statistics(
             tenant,
             begndate,
