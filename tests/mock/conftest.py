@@ -35,6 +35,14 @@ PANLONG = "H53010300003"
 
 START = datetime(2026, 11, 23, 9, 0, 0, tzinfo=CHINA_TIME)
 
+CATALOGUE = frozenset(
+    entry["id"]
+    for entry in orjson.loads(
+        (spec.contract().root / "errors.json").read_bytes()  # the error catalogue
+    )["x-errors"]
+)
+"""Every error id of interface_specs/v1/errors.json: each refusal must name one."""
+
 # Catalogue 530100 items used by the tests.
 CLASS_A_DRUG = "XJ01CRA001A001010100001"  # 阿莫西林胶囊, 甲类
 CLASS_B_DRUG = "XJ01DCC035A001010100002"  # 头孢呋辛酯片, 乙类 selfpay 0.05
@@ -112,6 +120,8 @@ class Desk:
         if self.check_outputs and answer.infcode == 0 and answer.file is None:
             issues = spec.validate_output(call.infno, wire(answer.output))
             assert issues == [], f"{call.infno} output breaks the contract: {issues}"
+        if answer.infcode != 0:
+            assert answer.error in CATALOGUE, f"{answer.error!r} is not in errors.json"
         return answer
 
     def call(

@@ -140,11 +140,19 @@ def test_every_handler_answers_a_contract_valid_output(desk: Desk) -> None:
 
 def test_refusals_say_what_to_do_in_both_languages(desk: Desk) -> None:
     refusals = [
-        desk.cancel_fees(LOCAL, "3000000000000", "0000"),
-        desk.cancel_settlement(LOCAL, "3000000000000", "4000000000000"),
-        desk.reverse(LOCAL, f"{desk.tenant}202611230000000001", "2204"),
+        (desk.cancel_fees(LOCAL, "3000000000000", "0000"), "business.visit_not_found"),
+        (
+            desk.cancel_settlement(LOCAL, "3000000000000", "4000000000000"),
+            "business.visit_not_found",
+        ),
+        (
+            desk.reverse(LOCAL, f"{desk.tenant}202611230000000001", "2204"),
+            "business.not_reversible",
+        ),
+        (desk.call("2299", {}), "envelope.unknown_infno"),
     ]
-    for answer in refusals:
+    for answer, error in refusals:
+        assert answer.error == error
         assert answer.infcode == -1
         assert answer.output is None
         assert answer.state_changed is False

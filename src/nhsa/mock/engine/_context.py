@@ -11,10 +11,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Call, EngineOptions
@@ -67,11 +65,6 @@ class Context:
     def today(self) -> date:
         """The calendar day of this call in China."""
         return self.call.received_at.date()
-
-    @property
-    def envelope(self) -> Mapping[str, Any]:
-        """The request envelope."""
-        return self.call.envelope
 
     def envelope_text(self, name: str) -> str | None:
         """A string field of the envelope, ``None`` when absent or empty."""

@@ -91,13 +91,15 @@ class _Unserved:
             served = ", ".join(HANDLERS)
             return Answer.failed(
                 f"交易编号不存在：{self.infno}；本模拟平台受理 {served} / unknown transaction "
-                f"{self.infno}: this mock platform serves {served}"
+                f"{self.infno}: this mock platform serves {served}",
+                "envelope.unknown_infno",
             )
         return Answer.failed(
             f"当前状态不允许此操作：【{self.infno}】{transaction.title_zh}为住院交易，本模拟平台"
             "尚未模拟住院业务（2301–2305、2401–2405） / "
             f"{self.infno} ({transaction.title_en}) is an inpatient transaction, which this "
-            "mock platform does not simulate yet"
+            "mock platform does not simulate yet",
+            "business.illegal_state",
         )
 
 
@@ -139,7 +141,8 @@ class Engine:
         if institution is None:
             return Answer.failed(
                 f"非法用户：定点医药机构 {call.tenant} 未在平台登记；请通过管理接口登记机构 / "
-                f"unknown institution {call.tenant}: register it through the admin API first"
+                f"unknown institution {call.tenant}: register it through the admin API first",
+                "gateway.unknown_paasid",
             )
         if call.msgid:
             seen = tx.get(Message, call.tenant, call.msgid)
@@ -174,11 +177,12 @@ class Engine:
                 check_call(ctx)
                 return handler(ctx, _read_input(call))
         except BusinessError as refusal:
-            return Answer.failed(refusal.err_msg)
+            return Answer.failed(refusal.err_msg, refusal.kind)
         except SettlementError as refusal:
             return Answer.failed(
                 f"当前状态不允许此操作：结算计算拒绝：{refusal} / the settlement calculator "
-                f"refused: {refusal}"
+                f"refused: {refusal}",
+                "business.illegal_state",
             )
 
     # -- tenants ----------------------------------------------------------------------------
@@ -223,14 +227,16 @@ def _duplicate(seen: Message) -> Answer:
             f"发送方报文ID重复：{seen.msgid} 已于 {when} 被冲正(2601, msgid={seen.reversed_by})，"
             "原交易不再受理；请用新的报文ID重新办理 / "
             f"msgid {seen.msgid} was reversed (2601 {seen.reversed_by}) before it arrived: it is "
-            "refused; send the business again with a new msgid"
+            "refused; send the business again with a new msgid",
+            "envelope.duplicate_msgid",
         )
     return Answer.failed(
         f"发送方报文ID重复：{seen.msgid} 已于 {when} 用于【{seen.infno}】；"
         "每个请求须使用新的报文ID，"
         "结果未知的交易请用【2601】冲正 / "
         f"duplicate msgid: {seen.msgid} was used at {when} for {seen.infno}; send every request "
-        "with a new msgid, and undo an unknown outcome with 2601"
+        "with a new msgid, and undo an unknown outcome with 2601",
+        "envelope.duplicate_msgid",
     )
 
 

@@ -43,11 +43,14 @@ class Answer:
       puts it in the envelope's ``warn_msg``;
     - ``output`` is wire-ready (Decimal amounts; ``nhsa.envelope.dumps`` encodes them exactly);
     - ``file`` carries the raw bytes of a 9102 download: the server answers them as the body
-      (``application/octet-stream``) instead of a JSON envelope, and ``output`` is ``{}``.
+      (``application/octet-stream``) instead of a JSON envelope, and ``output`` is ``{}``;
+    - ``error`` names a refusal's entry in ``interface_specs/v1/errors.json`` (e.g.
+      ``business.illegal_state``), so a check can judge a refusal without parsing its text.
 
     Example:
-        >>> Answer.failed("就诊信息不存在 / visit not found").infcode
-        -1
+        >>> answer = Answer.failed("就诊信息不存在 / visit not found", "business.visit_not_found")
+        >>> answer.infcode, answer.error
+        (-1, 'business.visit_not_found')
     """
 
     infcode: int
@@ -57,6 +60,7 @@ class Answer:
     effects: Mapping[str, str] = field(default_factory=dict)
     warn_msg: str | None = None
     file: bytes | None = None
+    error: str | None = None
 
     @classmethod
     def ok(
@@ -74,9 +78,9 @@ class Answer:
         )
 
     @classmethod
-    def failed(cls, err_msg: str) -> Answer:
-        """A definite business failure (infcode -1); nothing was written."""
-        return cls(-1, err_msg, None, False, {})
+    def failed(cls, err_msg: str, error: str) -> Answer:
+        """A definite refusal (infcode -1) of kind ``error``; nothing was written."""
+        return cls(-1, err_msg, None, False, {}, error=error)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeVar
 
 from nhsa.mock.store._checkpoint import Checkpointer, checkpoint
 from nhsa.mock.store._errors import StoreError, StoreUsageError
+from nhsa.mock.store._protocol import UnitOfWork
 from nhsa.mock.store._records import RECORD_TYPES
 from nhsa.mock.store._rows import columns, dump_json, encode_key, from_row, load_json, to_row
 from nhsa.mock.store._schema import migrate
@@ -325,7 +326,7 @@ class SqliteStore:
         with self._exclusive("BEGIN DEFERRED", writable=False) as tx:
             yield tx
 
-    def append_transcript(self, tx: SqliteUnitOfWork, record: Mapping[str, Any]) -> int:
+    def append_transcript(self, tx: UnitOfWork, record: Mapping[str, Any]) -> int:
         """Append a transcript record inside ``tx``; returns its ``seq``."""
         return tx.append_transcript(record)
 
