@@ -253,7 +253,11 @@ class Client(SyncTransactions, _Base):
         return self._run(self._held_flow(msgid))
 
     def close(self) -> None:
-        """Sign out (9002) if signed in, then release the connection pool and the journal."""
+        """Sign out (9002) if signed in, then release the connection pool and the journal.
+
+        Example:
+            >>> client.close()  # doctest: +SKIP
+        """
         try:
             self._run(self._core.sign_out())
         except NhsaClientError as error:
@@ -413,7 +417,11 @@ class AsyncClient(AsyncTransactions, _Base):
         return await self._run(self._held_flow(msgid))
 
     async def aclose(self) -> None:
-        """Sign out (9002) if signed in, then release the connection pool and the journal."""
+        """Sign out (9002) if signed in, then release the connection pool and the journal.
+
+        Example:
+            >>> await client.aclose()  # doctest: +SKIP
+        """
         try:
             await self._run(self._core.sign_out())
         except NhsaClientError as error:

@@ -325,12 +325,19 @@ class Core:
                 current.append(message)
             message = current[-1]
             number = len(history) + 1
-            _log.debug("%s %s attempt %d sending %s", infno, message.msgid, number, message.body)
+            _log.debug(
+                "%s %s attempt %d sending %s", infno, message.msgid, number, _text(message.body)
+            )
             reply = yield Send(self._request(infno, message.body))
             assert reply is not None, "a Send is always answered with a response or an error"
             if isinstance(reply, httpx.Response):
-                _log.debug("%s %s answer HTTP %d %s", infno, message.msgid, reply.status_code,
-                           reply.content)  # fmt: skip
+                _log.debug(
+                    "%s %s answer HTTP %d %s",
+                    infno,
+                    message.msgid,
+                    reply.status_code,
+                    _text(reply.content),
+                )
             outcome = classify(
                 reply,
                 infno=infno,
@@ -508,6 +515,11 @@ def _detail(outcome: Outcome) -> str:
     if isinstance(outcome, NotSent):
         return f"not sent: {outcome.reason}"
     return f"unknown: {outcome.reason}"
+
+
+def _text(body: bytes) -> str:
+    """A body as text for a log line (the redaction filter masks it before any handler)."""
+    return body.decode("utf-8", "replace")
 
 
 def _reply_text(reply: object) -> str:
