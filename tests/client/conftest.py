@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
+import httpx
 import pytest
 
 from nhsa.client import (
@@ -150,6 +155,40 @@ def make_twin(kind: str) -> Iterator[Callable[..., Twin]]:
         yield build
         for twin in made:
             twin.close()
+
+
+ADMIN_TOKEN = "client-tests-admin-token"
+NHSA = str(Path(sys.executable).with_name("nhsa"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mock_server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [NHSA, "mock", "serve", "--port", str(port),
+         "--db", str(tmp_path / "mock.db"), "--admin-token", ADMIN_TOKEN],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/public/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("nhsa mock serve did not come up")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def card() -> Certificate:

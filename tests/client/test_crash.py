@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,42 +22,10 @@ import pytest
 
 from nhsa.client import Client, ClientConfig, Reversed
 from nhsa.envelope import china_now
-from tests.client.conftest import FAST, WINDOW
+from tests.client.conftest import ADMIN_TOKEN, FAST, WINDOW
 from tests.client.platform import AREA, TENANT, TENANT_NAME
 
-ADMIN_TOKEN = "crash-test-token"
 ROOT = Path(__file__).resolve().parents[2]
-NHSA = str(Path(sys.executable).with_name("nhsa"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def mock_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [NHSA, "mock", "serve", "--port", str(port),
-         "--db", str(tmp_path / "mock.db"), "--admin-token", ADMIN_TOKEN],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(url + "/public/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("nhsa mock serve did not come up")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _admin(url: str) -> httpx.Client:

@@ -22,6 +22,9 @@ from nhsa.client._outcomes import Resolution
 from nhsa.models import SetldetailItem
 
 
+_CENT = Decimal("0.01")
+
+
 @dataclass(frozen=True)
 class SettlementTotals:
     """The amounts of a (pre-)settlement that must agree between 2206 and 2207.
@@ -31,7 +34,7 @@ class SettlementTotals:
         ...     "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 1,
         ...     "fund_pay_sumamt": 0, "psn_part_amt": 1, "acct_pay": 1, "psn_cash_pay": 0,
         ...     "hosp_part_amt": 0}).acct_pay
-        Decimal('1')
+        Decimal('1.00')
     """
 
     medfee_sumamt: Decimal
@@ -47,12 +50,14 @@ class SettlementTotals:
 
     @classmethod
     def of(cls, setlinfo: Any) -> SettlementTotals:
-        """Read the totals from a setlinfo model or mapping (missing amounts count as 0)."""
+        """Read the totals from a setlinfo model or mapping (missing amounts count as 0), to
+        the cent (a JSON answer may carry ``74.8`` for ``74.80``)."""
         get = setlinfo.get if isinstance(setlinfo, dict) else lambda name: getattr(setlinfo, name)
         values = {}
         for item in fields(cls):
             value = get(item.name)
-            values[item.name] = Decimal(str(value)) if value is not None else Decimal(0)
+            amount = Decimal(str(value)) if value is not None else Decimal(0)
+            values[item.name] = amount.quantize(_CENT)
         return cls(**values)
 
     def replace(self, **changes: Decimal) -> SettlementTotals:
