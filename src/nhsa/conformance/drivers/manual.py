@@ -1,0 +1,516 @@
+"""The ``manual`` driver: a person acts at the window or kiosk; the suite watches the platform.
+
+Some HIS cannot be driven by a program (a closed vendor system, a kiosk with a card reader).
+For those, each action is an :class:`Instruction` for an operator — "at kiosk KIOSK01, scan
+the e-voucher of 测试乙 and pay: 1 × 110200001000000 at 25.00 …" — and the driver then polls
+the mock's transcript for the messages that action must produce (a 9001; a 2201; a 2207 of
+that visit; …). The outcome is read from what the platform saw, never from the operator:
+
+- the awaited message was answered intact with infcode 0 → ``ok`` (ids and amounts from the
+  answer);
+- it was refused (infcode -1), or an unknown settlement was reversed (2601) → ``rejected``;
+- it was sent but its answer never reached the HIS, and nothing closed it → ``unknown``;
+- nothing arrived before the wait ran out → ``pending``: the runner records the step as
+  *wait*, and the report lists it for the lab to finish by hand.
+
+Once a decisive message arrives the driver waits until the HIS has been quiet for a moment
+(``settle_s``) so that follow-ups of the same action (the 3202 after an unbalanced 3201, a
+reversal after a lost answer) are counted too.
+
+Example:
+    >>> shown = []
+    >>> driver = ManualDriver(object(), announce=shown.append)  # type: ignore[arg-type]
+    >>> driver.sign_in(SignInRequest()).status
+    'error'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from rich.console import Console
+
+from nhsa.conformance._driver import (
+    CancelRegistrationRequest,
+    Certificate,
+    ChargeRequest,
+    DriverHealth,
+    DriverResult,
+    FeeItem,
+    HisConfiguration,
+    PartialRefundRequest,
+    ReconcileRequest,
+    RefundRequest,
+    RegisterRequest,
+    SignInRequest,
+)
+from nhsa.conformance._errors import MockError
+from nhsa.conformance._mock_handle import MockHandle
+from nhsa.conformance._transcript import (
+    Record,
+    answer_trusted,
+    data_of,
+    definite_failure,
+    infno_of,
+    output_of,
+    request_of,
+    seq_of,
+)
+from nhsa.mock.fixtures import FixtureSet, InsuredPerson, bundled_fixtures
+
+__all__ = ["Instruction", "ManualDriver", "create_driver"]
+
+REPORTED: Final = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay")
+_CERTIFICATE_NAMES: Final = {
+    "01": ("扫描医保电子凭证", "scan the medical-insurance e-voucher"),
+    "02": ("录入居民身份证", "enter the resident ID card"),
+    "03": ("读取社会保障卡", "read the social-security card"),
+}
+_NOT_CONFIGURED: Final = "not configured: the suite must call configure first"
+Decide = Callable[[Sequence[Record]], DriverResult | None]
+
+
+def create_driver(_target: str, *, mock: MockHandle, step_timeout: float) -> ManualDriver:
+    """``--driver manual``: instructions on the console, outcomes from the transcript.
+
+    The driver stops waiting a little before the step timeout, so the runner gets a
+    ``pending`` result (a *wait* step) rather than a timeout.
+
+    Example:
+        >>> create_driver("manual", mock=object(), step_timeout=30).wait_s  # type: ignore[arg-type]
+        28.0
+    """
+    return ManualDriver(mock, wait_s=max(step_timeout - 2.0, step_timeout * 0.8))
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """What the operator is asked to do for one action.
+
+    Attributes:
+        action: the driver action (``configure``, ``sign_in``, ``register``, …).
+        text: the instruction, Chinese then English.
+        request: the action's request object, for a scripted operator in tests.
+        details: lines to show under the instruction (fee lines, settings).
+    """
+
+    action: str
+    text: str
+    request: object
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class _Watch:
+    """The transcript of one tenant, read as it grows."""
+
+    mock: MockHandle
+    tenant: str
+    last_seq: int = 0
+    seen: list[Record] = field(default_factory=list)
+
+    def fresh(self) -> list[Record]:
+        records = [
+            r for r in self.mock.transcript(self.tenant, self.last_seq) if seq_of(r) > self.last_seq
+        ]
+        if records:
+            self.last_seq = seq_of(records[-1])
+            self.seen.extend(records)
+        return records
+
+
+class ManualDriver:
+    """A :class:`~nhsa.conformance.Driver` for a HIS operated by a person (module docstring).
+
+    Args:
+        mock: the run's mock (its transcript is what is watched).
+        announce: shows an instruction to the operator (default: printed on the console).
+        wait_s: how long to wait for the awaited messages of one action.
+        poll_s: how often to read the transcript.
+        settle_s: quiet time after a decisive message before the outcome is read.
+        fixtures: where patients' names come from (default: the bundled set).
+    """
+
+    def __init__(
+        self,
+        mock: MockHandle,
+        *,
+        announce: Callable[[Instruction], None] | None = None,
+        wait_s: float = 25.0,
+        poll_s: float = 0.5,
+        settle_s: float = 1.0,
+        fixtures: FixtureSet | None = None,
+    ) -> None:
+        """Set up; nothing is shown until the first action."""
+        self.mock = mock
+        self.wait_s = wait_s
+        self.poll_s = poll_s
+        self.settle_s = settle_s
+        self._announce = announce or _print_instruction
+        self._fixtures = fixtures
+        self._config: HisConfiguration | None = None
+        self._watch: _Watch | None = None
+
+    def describe(self) -> str:
+        """``manual (operator at the window or kiosk)``."""
+        return "manual (operator at the window or kiosk)"
+
+    def health(self) -> DriverHealth:
+        """Ready: the operator is told what to do step by step."""
+        return DriverHealth(True, "manual operator", f"waits up to {self.wait_s:g} s per action")
+
+    def configure(self, config: HisConfiguration) -> DriverResult:
+        """Tell the operator how to set the HIS up; watch the new institution's transcript."""
+        self._config = config
+        try:
+            known = self.mock.transcript(config.fixmedins_code, 0)
+            since = max((seq_of(r) for r in known), default=0)
+        except MockError as error:
+            return DriverResult("error", message=f"cannot read the mock's transcript: {error}")
+        self._watch = _Watch(self.mock, config.fixmedins_code, since)
+        signing = config.signing
+        details = [
+            f"机构编码 fixmedins_code   {config.fixmedins_code}",
+            f"机构名称 fixmedins_name   {config.fixmedins_name}",
+            f"就医地区划 mdtrtarea_admvs {config.mdtrtarea_admvs}",
+            f"平台地址 platform URL     {config.platform_url}",
+            f"签名方式 signing profile  {signing.profile}",
+            f"未知结果 on unknown       {config.on_unknown}",
+        ]
+        if signing.paasid:
+            details.append(f"网关 paasid / token      {signing.paasid} / {signing.token}")
+        if signing.private_key_pem:
+            details.append(f"SM2 key id               {signing.key_id} (private key below)")
+            details.extend(signing.private_key_pem.strip().splitlines())
+        where = _where(config)
+        self._announce(
+            Instruction(
+                "configure",
+                f"请将{where}的 HIS 设置为以下参数 / Set up the HIS at {where} with these settings",
+                config,
+                tuple(details),
+            )
+        )
+        return DriverResult("ok", message=f"settings shown to the operator at {where}")
+
+    def sign_in(self, request: SignInRequest) -> DriverResult:
+        """Ask for a sign-in; wait for a 9001."""
+        return self._step("sign_in", request, "签到 / sign in (9001)", (), _decide_sign_in)
+
+    def register(self, request: RegisterRequest) -> DriverResult:
+        """Ask for a registration with the patient's certificate; wait for the 2201."""
+        zh, en = _CERTIFICATE_NAMES[request.certificate.cert_type]
+        who = self._patient_name(request.certificate)
+        details = (
+            f"凭证 certificate {request.certificate.cert_type}: {request.certificate.cert_no}",
+            f"险种 insutype {request.insutype}; 医疗类别 med_type {request.med_type}; "
+            f"门诊号 ipt_otp_no {request.ipt_otp_no}",
+            f"科室 {request.dept_name} ({request.dept_code}); 医师 {request.dr_name}",
+        )
+        return self._step(
+            "register",
+            request,
+            f"{zh}（{who}），挂号 / {en} of {who} and register the visit",
+            details,
+            _decide_register,
+        )
+
+    def cancel_registration(self, request: CancelRegistrationRequest) -> DriverResult:
+        """Ask to cancel the registration; wait for the 2202 of the visit."""
+        return self._step(
+            "cancel_registration",
+            request,
+            f"撤销挂号 {request.mdtrt_id} / cancel the registration of visit {request.mdtrt_id}",
+            (),
+            _decide_by_visit("2202", request.mdtrt_id),
+        )
+
+    def charge(self, request: ChargeRequest) -> DriverResult:
+        """Ask to charge the fee lines; wait for the 2207 of the visit (and its reversal)."""
+        return self._step(
+            "charge",
+            request,
+            f"为就诊 {request.mdtrt_id} 收费结算 / charge and settle visit {request.mdtrt_id}",
+            _fee_details(request.items),
+            _decide_settlement(request.mdtrt_id),
+        )
+
+    def refund(self, request: RefundRequest) -> DriverResult:
+        """Ask for a full refund; wait for the 2208 of the settlement."""
+        return self._step(
+            "refund",
+            request,
+            f"全额退费 {request.setl_id} / refund settlement {request.setl_id} in full",
+            (),
+            _decide_refund(request.setl_id, resettle_visit=None),
+        )
+
+    def partial_refund(self, request: PartialRefundRequest) -> DriverResult:
+        """Ask for a partial refund; wait for the 2208 and the new 2207."""
+        return self._step(
+            "partial_refund",
+            request,
+            f"部分退费 {request.setl_id}：退以下项目，其余重新结算 / refund these lines of "
+            f"{request.setl_id} and settle the rest again",
+            _fee_details(request.items),
+            _decide_refund(request.setl_id, resettle_visit=request.mdtrt_id),
+        )
+
+    def reconcile(self, request: ReconcileRequest) -> DriverResult:
+        """Ask for day-end reconciliation; wait for the 3201s."""
+        day = request.day.isoformat()
+        return self._step(
+            "reconcile", request, f"日终对账 {day} / reconcile the day {day}", (), _decide_reconcile
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def _step(
+        self,
+        action: str,
+        request: object,
+        what: str,
+        details: tuple[str, ...],
+        decide: Decide,
+    ) -> DriverResult:
+        if self._config is None or self._watch is None:
+            return DriverResult("error", message=_NOT_CONFIGURED)
+        where = _where(self._config)
+        self._announce(Instruction(action, f"在{where}：{what}", request, details))
+        try:
+            return self._await(self._watch, decide, action)
+        except MockError as error:
+            return DriverResult("error", message=f"cannot read the mock's transcript: {error}")
+
+    def _await(self, watch: _Watch, decide: Decide, action: str) -> DriverResult:
+        deadline = time.monotonic() + self.wait_s
+        start = len(watch.seen)
+        decided: DriverResult | None = None
+        quiet_since = time.monotonic()
+        while True:
+            if watch.fresh():
+                quiet_since = time.monotonic()
+            records = watch.seen[start:]
+            decided = decide(records)
+            now = time.monotonic()
+            settled = now - quiet_since >= self.settle_s
+            if decided is not None and decided.status != "unknown" and settled:
+                return decided
+            if now >= deadline:
+                break
+            time.sleep(self.poll_s)
+        if decided is not None:
+            return decided
+        seen = len(watch.seen) - start
+        return DriverResult(
+            "pending",
+            message=f"{action}: the awaited messages did not reach the platform within "
+            f"{self.wait_s:g} s ({seen} other records arrived)",
+        )
+
+    def _patient_name(self, certificate: Certificate) -> str:
+        fixtures = self._fixtures or bundled_fixtures()
+        person = next((p for p in fixtures.persons if _presents(p, certificate)), None)
+        return person.psn_name if person is not None else "患者 / the patient"
+
+
+# -- deciding from the transcript ---------------------------------------------------------------
+
+
+def _decide_sign_in(records: Sequence[Record]) -> DriverResult | None:
+    answers = [r for r in records if infno_of(r) == "9001"]
+    if not answers:
+        return None
+    return _by_answer(answers[-1], lambda _: DriverResult("ok", message="9001 answered"))
+
+
+def _decide_register(records: Sequence[Record]) -> DriverResult | None:
+    visits = [r for r in records if infno_of(r) == "2201"]
+    if visits:
+
+        def registered(record: Record) -> DriverResult:
+            data = data_of(record)
+            visit = output_of(record).get("data")
+            mdtrt_id = visit.get("mdtrt_id") if isinstance(visit, Mapping) else None
+            return DriverResult(
+                "ok",
+                mdtrt_id=_text(mdtrt_id),
+                psn_no=_text(data.get("psn_no")),
+                ipt_otp_no=_text(data.get("ipt_otp_no")),
+            )
+
+        return _by_answer(visits[-1], registered)
+    refused = [r for r in records if infno_of(r) == "1101" and definite_failure(r)]
+    return _refused(refused[-1]) if refused else None
+
+
+def _decide_by_visit(infno: str, mdtrt_id: str) -> Decide:
+    def decide(records: Sequence[Record]) -> DriverResult | None:
+        mine = [
+            r for r in records if infno_of(r) == infno and data_of(r).get("mdtrt_id") == mdtrt_id
+        ]
+        if not mine:
+            return None
+        return _by_answer(mine[-1], lambda _: DriverResult("ok", mdtrt_id=mdtrt_id))
+
+    return decide
+
+
+def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0) -> Decide:
+    def decide(records: Sequence[Record]) -> DriverResult | None:
+        settles = [
+            r
+            for r in records
+            if infno_of(r) == "2207"
+            and data_of(r).get("mdtrt_id") == mdtrt_id
+            and seq_of(r) > after_seq
+        ]
+        if not settles:
+            earlier = [
+                r
+                for r in records
+                if infno_of(r) in ("2203", "2204", "2206")
+                and definite_failure(r)
+                and seq_of(r) > after_seq
+            ]
+            return _refused(earlier[-1]) if earlier else None
+        last = settles[-1]
+        if answer_trusted(last):
+            return _by_answer(last, lambda r: _settled(r, mdtrt_id))
+        return _after_lost_answer(records, last)
+
+    return decide
+
+
+def _decide_refund(setl_id: str, *, resettle_visit: str | None) -> Decide:
+    def decide(records: Sequence[Record]) -> DriverResult | None:
+        reversals = [
+            r for r in records if infno_of(r) == "2208" and data_of(r).get("setl_id") == setl_id
+        ]
+        if not reversals:
+            return None
+        last = reversals[-1]
+        if not answer_trusted(last):
+            return _after_lost_answer(records, last)
+        if definite_failure(last) or resettle_visit is None:
+            return _by_answer(last, lambda r: _settled(r, _text(data_of(r).get("mdtrt_id"))))
+        again = _decide_settlement(resettle_visit, after_seq=seq_of(last))(records)
+        return again if again is not None else None
+
+    return decide
+
+
+def _decide_reconcile(records: Sequence[Record]) -> DriverResult | None:
+    totals = [r for r in records if infno_of(r) == "3201"]
+    if not totals:
+        return None
+    final: dict[tuple[Any, ...], Record] = {}
+    for record in totals:
+        data = data_of(record)
+        final[tuple(data.get(k) for k in ("insutype", "clr_type", "setl_optins"))] = record
+    balanced = all(
+        r.get("infcode") == 0 and str(_node(output_of(r), "stmtinfo").get("stmt_rslt")) == "0"
+        for r in final.values()
+    )
+    return DriverResult("ok", balanced=balanced, message=f"{len(final)} groups reconciled")
+
+
+def _by_answer(record: Record, success: Callable[[Record], DriverResult]) -> DriverResult:
+    if not answer_trusted(record):
+        return DriverResult("unknown", message=f"the answer to {infno_of(record)} was lost")
+    if record.get("infcode") == 0:
+        return success(record)
+    return _refused(record)
+
+
+def _refused(record: Record) -> DriverResult:
+    return DriverResult(
+        "rejected",
+        message=f"{infno_of(record)} refused: {record.get('err_msg') or 'infcode -1'}",
+    )
+
+
+def _after_lost_answer(records: Sequence[Record], lost: Record) -> DriverResult:
+    """A lost answer is closed by a successful 2601 naming it; until then it is unknown."""
+    msgid = lost.get("msgid") or request_of(lost).get("msgid")
+    closed = any(
+        infno_of(r) == "2601"
+        and data_of(r).get("omsgid") == msgid
+        and r.get("infcode") == 0
+        and answer_trusted(r)
+        for r in records
+    )
+    if closed:
+        return DriverResult("rejected", message=f"{infno_of(lost)} {msgid} lost, then reversed")
+    return DriverResult("unknown", message=f"{infno_of(lost)} {msgid}: the answer was lost")
+
+
+def _settled(record: Record, mdtrt_id: str | None) -> DriverResult:
+    info = _node(output_of(record), "setlinfo")
+    amounts = {}
+    for name in REPORTED:
+        value = _decimal(info.get(name))
+        if value is not None:
+            amounts[name] = value
+    return DriverResult(
+        "ok",
+        mdtrt_id=mdtrt_id,
+        setl_id=_text(info.get("setl_id")),
+        psn_no=_text(data_of(record).get("psn_no")),
+        amounts=amounts,
+    )
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+
+def _where(config: HisConfiguration) -> str:
+    mode = config.mode
+    if mode.kind == "kiosk":
+        return f"自助机 {mode.opter} (kiosk {mode.opter}, dev_no {mode.dev_no})"
+    return f"收费窗口 {mode.opter} (window {mode.opter}, {mode.opter_name})"
+
+
+def _fee_details(items: Sequence[FeeItem]) -> tuple[str, ...]:
+    return tuple(f"{i.qty} × {i.code} ({i.hospital_code}) @ {i.price}" for i in items)
+
+
+def _presents(person: InsuredPerson, certificate: Certificate) -> bool:
+    if certificate.cert_type == "01":
+        return person.certificates.ec_token == certificate.cert_no
+    if certificate.cert_type == "03":
+        return person.certificates.social_security_card.card_no == certificate.cert_no
+    return person.certno == certificate.cert_no
+
+
+def _node(value: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    node = value.get(name)
+    return node if isinstance(node, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _print_instruction(instruction: Instruction) -> None:
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"\n[bold]▶ {instruction.text}[/bold]")
+    for line in instruction.details:
+        console.print(f"    {line}", markup=False)
+    console.print("  (waiting for the messages to reach the platform …)")
