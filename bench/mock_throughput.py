@@ -1,0 +1,560 @@
+"""Mock platform throughput: complete outpatient charge workflows against an empty endpoint.
+
+``nhsa mock serve`` runs as one uvicorn worker pinned to CPU 0; the load generator (aiohttp,
+``CONCURRENCY`` tasks, one process) runs pinned to CPU 1, so client and server never share a
+core and the client's own CPU use shows whether it had headroom. Per signing profile (``tif``,
+then ``tif+sm2``) the same run measures:
+
+1. **baseline** — ``GET /public/ping`` on the same server stack (Starlette + uvicorn, same
+   middleware), ``BASELINE_SECONDS`` of closed-loop load;
+2. **workflows** — each task signs in (9001), then loops 1101 → 2201 → 2203 → 2204 → 2206 →
+   2207 with real, signed envelopes for ``WORKFLOW_SECONDS``.
+
+Reported: settlements/s, requests/s and their ratio to the baseline, p50/p99 per infno, client
+CPU share. Goals (issue 4): with ``tif``, workflow requests/s ≥ 40 % of the baseline and p99 of
+2207 < 20 ms; with ``sm2`` added, the extra server time per request ≤ 1.2 × the library's own
+sign + verify time, measured in this run (``signing.MessageSigner`` + ``MessageVerifier`` over
+a 2207 request and answer).
+
+Run: ``.venv/bin/python bench/mock_throughput.py`` (about 40 s; each load phase stops by
+itself) — prints a table, writes ``bench/results/mock_throughput.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from nhsa import signing
+from nhsa.envelope import CHINA_TIME, dumps
+
+RESULTS = Path(__file__).resolve().parent / "results" / "mock_throughput.json"
+CONCURRENCY = 8
+BASELINE_SECONDS = 4.0
+WORKFLOW_SECONDS = 8.0
+PROFILES = ("tif", "tif+sm2")
+INSTITUTION, AREA, NAME = "H53010100001", "530100", "昆明市测试第一人民医院"
+PATIENT = {"psn_no": "P53010000000001", "certno": "530102198503150018", "insutype": "310"}
+FEES = (("110200001000000", "25.00", "1"), ("XJ01DCC035A001010100002", "18.60", "2"))
+TOKEN = "bench-admin-token"
+WORKFLOW = ("1101", "2201", "2203", "2204", "2206", "2207")
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def _pinned(cpu: int, command: list[str]) -> list[str]:
+    taskset = shutil.which("taskset")
+    return [taskset, "-c", str(cpu), *command] if taskset and (os.cpu_count() or 1) > 1 else command
+
+
+def start_server(db: Path, profile: str) -> tuple[subprocess.Popen[str], str]:
+    """``nhsa mock serve`` on a free port, pinned to CPU 0; (process, base URL)."""
+    command = _pinned(
+        0,
+        [
+            sys.executable,
+            "-c",
+            "from nhsa.cli import main; main()",
+            "mock",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--profile",
+            profile,
+            "--admin-token",
+            TOKEN,
+        ],
+    )
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline()
+    match = re.search(r"on (http://\S+)", banner)
+    if match is None:
+        raise SystemExit(f"mock server did not start: {banner}{process.stdout.read()}")
+    url = match.group(1)
+    for _ in range(400):
+        try:
+            httpx.get(url + "/public/ping", timeout=1).raise_for_status()
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise SystemExit("mock server did not answer")
+
+
+def enroll(url: str, profile: str) -> dict[str, str]:
+    """Register the institution with fresh credentials; what the load generator needs."""
+    key = signing.Sm2PrivateKey.generate()
+    body = {
+        "fixmedins_code": INSTITUTION,
+        "fixmedins_name": NAME,
+        "mdtrtarea_admvs": AREA,
+        "level": "3",
+        "networked": ["outpatient"],
+        "profile": profile,
+        "paasid": "paas-bench",
+        "token": "paas-bench-token",
+        "public_key_pem": key.public_key.to_pem().decode(),
+    }
+    response = httpx.post(
+        url + "/admin/institutions", json=body, headers={"authorization": f"Bearer {TOKEN}"}
+    )
+    response.raise_for_status()
+    return {
+        "url": url,
+        "profile": profile,
+        "paasid": body["paasid"],
+        "token": body["token"],
+        "private_key_pem": key.to_pem().decode(),
+    }
+
+
+# -- the load generator (runs in its own process, pinned to CPU 1) ----------------------
+
+
+class Messages:
+    """Envelopes of one virtual HIS: unique msgids, signed when the profile signs."""
+
+    _second = ""
+    _serial = itertools.count()
+
+    def __init__(self, config: dict[str, Any], opter: str) -> None:
+        profile = signing.SigningProfile.parse(config["profile"])
+        self.auth = signing.TifAuth(config["paasid"], config["token"])
+        key = signing.Sm2PrivateKey.from_pem(config["private_key_pem"])
+        self.signer = signing.MessageSigner(key) if profile.sm2 else None
+        self.opter, self.sign_no = opter, ""
+
+    @classmethod
+    def msgid(cls) -> str:
+        second = datetime.now(CHINA_TIME).strftime("%Y%m%d%H%M%S")
+        if second != cls._second:
+            cls._second, cls._serial = second, itertools.count()
+        return f"{INSTITUTION}{second}{next(cls._serial):04d}"
+
+    def request(
+        self, infno: str, nodes: dict[str, Any], insuplc: str = ""
+    ) -> tuple[bytes, dict[str, str]]:
+        envelope = {
+            "infno": infno,
+            "msgid": self.msgid(),
+            "mdtrtarea_admvs": AREA,
+            "insuplc_admdvs": insuplc,
+            "recer_sys_code": "YBXT",
+            "cainfo": "",
+            "signtype": "",
+            "infver": "V1.0",
+            "opter_type": "1",
+            "opter": self.opter,
+            "opter_name": "收费员",
+            "inf_time": datetime.now(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S"),
+            "fixmedins_code": INSTITUTION,
+            "fixmedins_name": NAME,
+            "sign_no": self.sign_no,
+            "input": nodes,
+        }
+        body = dumps(envelope)
+        if self.signer is not None:
+            body = self.signer.sign(body)
+        return body, {"content-type": "application/json", **self.auth.headers()}
+
+
+def _workflow_inputs(mdtrt_id: str, now: str, batch: str) -> dict[str, dict[str, Any]]:
+    lines = [
+        {
+            "feedetl_sn": f"{batch}-{n}",
+            "mdtrt_id": mdtrt_id,
+            "psn_no": PATIENT["psn_no"],
+            "chrg_bchno": batch,
+            "rx_circ_flag": "0",
+            "fee_ocur_time": now,
+            "med_list_codg": code,
+            "medins_list_codg": f"HIS-{n}",
+            "det_item_fee_sumamt": (Decimal(price) * Decimal(count)).quantize(Decimal("0.01")),
+            "cnt": Decimal(count),
+            "pric": Decimal(price),
+            "bilg_dept_codg": "0301",
+            "bilg_dept_name": "内科门诊",
+            "bilg_dr_codg": "D1",
+            "bilg_dr_name": "医师丁",
+            "hosp_appr_flag": "0",
+        }
+        for n, (code, price, count) in enumerate(FEES, 1)
+    ]
+    return {
+        "2203": {
+            "mdtrtinfo": {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": PATIENT["psn_no"],
+                "med_type": "11",
+                "begntime": now,
+            },
+            "diseinfo": [
+                {
+                    "diag_type": "1",
+                    "diag_srt_no": 1,
+                    "diag_code": "J02.900",
+                    "diag_name": "急性咽炎",
+                    "diag_dept": "内科",
+                    "dise_dor_no": "D1",
+                    "dise_dor_name": "医师丁",
+                    "diag_time": now,
+                    "vali_flag": "1",
+                }
+            ],
+        },
+        "2204": {"feedetail": lines},
+    }
+
+
+async def _call(
+    session: Any,
+    url: str,
+    messages: Messages,
+    infno: str,
+    nodes: dict[str, Any],
+    latencies: dict[str, list[float]],
+    insuplc: str = "",
+) -> dict[str, Any]:
+    body, headers = messages.request(infno, nodes, insuplc)
+    started = time.perf_counter()
+    async with session.post(url, data=body, headers=headers) as response:
+        raw = await response.read()
+    latencies.setdefault(infno, []).append(time.perf_counter() - started)
+    answer: dict[str, Any] = orjson.loads(raw)
+    if answer.get("infcode") != 0:
+        raise RuntimeError(f"{infno}: {answer.get('err_msg')}")
+    return answer
+
+
+async def _workflows(
+    session: Any,
+    config: dict[str, Any],
+    task: int,
+    deadline: float,
+    latencies: dict[str, list[float]],
+    settled: list[int],
+) -> None:
+    url = config["url"] + "/fsi/api/rsfComIfsService/callService"
+    messages = Messages(config, f"K{task:03d}")
+    answer = await _call(
+        session,
+        url,
+        messages,
+        "9001",
+        {"signIn": {"opter_no": messages.opter, "ip": "10.0.0.1"}},
+        latencies,
+    )
+    messages.sign_no = answer["output"]["signinoutb"]["sign_no"]
+    latencies.pop("9001", None)
+    insuplc = AREA
+    for visit in itertools.count():
+        if time.perf_counter() >= deadline:
+            return
+        now = datetime.now(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
+        cert = {"mdtrt_cert_type": "02", "mdtrt_cert_no": PATIENT["certno"]}
+        await _call(
+            session, url, messages, "1101", {"data": {**cert, "psn_cert_type": "01"}}, latencies
+        )
+        registered = await _call(
+            session,
+            url,
+            messages,
+            "2201",
+            {
+                "data": {
+                    "psn_no": PATIENT["psn_no"],
+                    "insutype": PATIENT["insutype"],
+                    "begntime": now,
+                    **cert,
+                    "ipt_otp_no": f"MZ{task:03d}{visit:07d}{messages.msgid()[-8:]}",
+                    "atddr_no": "D1",
+                    "dr_name": "医师丁",
+                    "dept_code": "0301",
+                    "dept_name": "内科门诊",
+                    "caty": "A03",
+                }
+            },
+            latencies,
+            insuplc,
+        )
+        mdtrt_id = registered["output"]["data"]["mdtrt_id"]
+        batch = f"CB{task:03d}{visit:06d}"
+        inputs = _workflow_inputs(mdtrt_id, now, batch)
+        await _call(session, url, messages, "2203", inputs["2203"], latencies, insuplc)
+        await _call(session, url, messages, "2204", inputs["2204"], latencies, insuplc)
+        common = {
+            "psn_no": PATIENT["psn_no"],
+            **cert,
+            "med_type": "11",
+            "psn_setlway": "01",
+            "mdtrt_id": mdtrt_id,
+            "chrg_bchno": batch,
+            "acct_used_flag": "1",
+            "insutype": PATIENT["insutype"],
+        }
+        total = sum(line["det_item_fee_sumamt"] for line in inputs["2204"]["feedetail"])
+        pre = await _call(
+            session,
+            url,
+            messages,
+            "2206",
+            {"data": {**common, "medfee_sumamt": total}},
+            latencies,
+            insuplc,
+        )
+        info = pre["output"]["setlinfo"]
+        echoed = {
+            name: Decimal(str(info[name]))
+            for name in (
+                "medfee_sumamt",
+                "fulamt_ownpay_amt",
+                "overlmt_selfpay",
+                "preselfpay_amt",
+                "inscp_scp_amt",
+            )
+        }
+        await _call(
+            session, url, messages, "2207", {"data": {**common, **echoed}}, latencies, insuplc
+        )
+        settled.append(1)
+
+
+async def _baseline(
+    session: Any, config: dict[str, Any], deadline: float, latencies: dict[str, list[float]]
+) -> None:
+    url = config["url"] + "/public/ping"
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        async with session.get(url) as response:
+            await response.read()
+        latencies.setdefault("ping", []).append(time.perf_counter() - started)
+
+
+async def load(config: dict[str, Any]) -> dict[str, Any]:
+    """Both phases from one client process; the figures as JSON data."""
+    import aiohttp  # noqa: PLC0415 - dev extra, needed only by the load generator
+
+    results: dict[str, Any] = {}
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for phase, seconds in (("baseline", BASELINE_SECONDS), ("workflows", WORKFLOW_SECONDS)):
+            latencies: dict[str, list[float]] = {}
+            settled: list[int] = []
+            cpu, wall = time.process_time(), time.perf_counter()
+            deadline = wall + seconds
+            if phase == "baseline":
+                tasks = [
+                    _baseline(session, config, deadline, latencies) for _ in range(CONCURRENCY)
+                ]
+            else:
+                tasks = [
+                    _workflows(session, config, n, deadline, latencies, settled)
+                    for n in range(CONCURRENCY)
+                ]
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - wall
+            requests = sum(len(v) for v in latencies.values())
+            results[phase] = {
+                "seconds": elapsed,
+                "requests": requests,
+                "requests_per_s": requests / elapsed,
+                "settlements": len(settled),
+                "settlements_per_s": len(settled) / elapsed,
+                "client_cpu_share": (time.process_time() - cpu) / elapsed,
+                "latency_ms": {name: _percentiles(values) for name, values in latencies.items()},
+            }
+    return results
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "count": len(ordered),
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    }
+
+
+# -- the library's own signing cost ------------------------------------------------------
+
+
+def sign_verify_us() -> float:
+    """SM2 sign + verify of a 2207-sized message with the library, µs (median of 200)."""
+    key = signing.Sm2PrivateKey.generate()
+    signer = signing.MessageSigner(key)
+    verifier = signing.MessageVerifier(
+        signing.KeyRing([signing.KeyEntry(key.public_key, INSTITUTION)])
+    )
+    body = dumps(
+        {
+            "infno": "2207",
+            "msgid": f"{INSTITUTION}202611231015300001",
+            "fixmedins_code": INSTITUTION,
+            "cainfo": "",
+            "signtype": "",
+            "input": {
+                "data": {
+                    "psn_no": PATIENT["psn_no"],
+                    "medfee_sumamt": Decimal("62.20"),
+                    "note": "x" * 600,
+                }
+            },
+        }
+    )
+    samples = []
+    for _ in range(200):
+        started = time.perf_counter()
+        verifier.verify_request(signer.sign(body))
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e6
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def run_profile(profile: str) -> dict[str, Any]:
+    """Serve with ``profile``, load it from a pinned client process, stop the server."""
+    with tempfile.TemporaryDirectory(prefix="nhsa-bench-") as folder:
+        process, url = start_server(Path(folder) / "bench.db", profile)
+        try:
+            config = enroll(url, profile)
+            client = subprocess.run(
+                _pinned(1, [sys.executable, __file__, "--client", json.dumps(config)]),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+            if client.returncode != 0:
+                raise SystemExit(f"load generator failed:\n{client.stderr[-3000:]}")
+            return dict(json.loads(client.stdout))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+def main() -> None:
+    """Run every profile, print the table, write the JSON, report the goals."""
+    library_us = sign_verify_us()
+    runs = {profile: run_profile(profile) for profile in PROFILES}
+    tif, sm2 = runs["tif"]["workflows"], runs["tif+sm2"]["workflows"]
+    ratio = tif["requests_per_s"] / runs["tif"]["baseline"]["requests_per_s"]
+    p99_2207 = tif["latency_ms"]["2207"]["p99"]
+    extra_us = (1 / sm2["requests_per_s"] - 1 / tif["requests_per_s"]) * 1e6
+    goals = {
+        "tif_requests_vs_baseline": {"value": ratio, "goal": ">= 0.40", "met": ratio >= 0.40},
+        "tif_p99_2207_ms": {"value": p99_2207, "goal": "< 20", "met": p99_2207 < 20},
+        "sm2_extra_us_per_request": {
+            "value": extra_us,
+            "library_sign_verify_us": library_us,
+            "ratio": extra_us / library_us,
+            "goal": "<= 1.2 x library",
+            "met": extra_us <= 1.2 * library_us,
+        },
+    }
+    _print(runs, goals)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                },
+                "settings": {
+                    "concurrency": CONCURRENCY,
+                    "baseline_seconds": BASELINE_SECONDS,
+                    "workflow_seconds": WORKFLOW_SECONDS,
+                    "server_cpu": 0,
+                    "client_cpu": 1,
+                },
+                "runs": runs,
+                "goals": goals,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    Console().print(f"wrote {RESULTS}")
+
+
+def _print(runs: dict[str, Any], goals: dict[str, Any]) -> None:
+    table = Table(title=f"mock platform throughput ({CONCURRENCY} concurrent, 1 server worker)")
+    for column in (
+        "profile",
+        "phase",
+        "req/s",
+        "settl/s",
+        "vs baseline",
+        "client CPU",
+        *(f"{infno} p50/p99 ms" for infno in WORKFLOW),
+        "ping p50/p99 ms",
+    ):
+        table.add_column(column, justify="right")
+    for profile, run in runs.items():
+        base = run["baseline"]["requests_per_s"]
+        for phase in ("baseline", "workflows"):
+            data = run[phase]
+            cells = [
+                f"{data['latency_ms'][k]['p50']:.1f}/{data['latency_ms'][k]['p99']:.1f}"
+                if k in data["latency_ms"]
+                else ""
+                for k in (*WORKFLOW, "ping")
+            ]
+            table.add_row(
+                profile,
+                phase,
+                f"{data['requests_per_s']:.0f}",
+                f"{data['settlements_per_s']:.1f}" if phase == "workflows" else "",
+                f"{data['requests_per_s'] / base:.2f}",
+                f"{data['client_cpu_share']:.0%}",
+                *cells,
+            )
+    console = Console()
+    console.print(table)
+    for name, goal in goals.items():
+        verdict = "met" if goal["met"] else "MISSED"
+        extra = (
+            f" (library sign+verify {goal['library_sign_verify_us']:.0f} µs, {goal['ratio']:.2f}x)"
+            if "ratio" in goal
+            else ""
+        )
+        console.print(f"{name}: {goal['value']:.2f}{extra} — goal {goal['goal']}: {verdict}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--client":
+        sys.stdout.write(json.dumps(asyncio.run(load(json.loads(sys.argv[2])))))
+    else:
+        main()
