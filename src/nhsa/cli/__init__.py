@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 
 from nhsa import __version__
-from nhsa.cli import demo_commands, keys_commands, mock_commands, spec_commands
+from nhsa.cli import (
+    conformance_commands,
+    demo_commands,
+    keys_commands,
+    mock_commands,
+    spec_commands,
+)
 
 app = typer.Typer(
     name="nhsa",
@@ -24,6 +30,7 @@ app = typer.Typer(
 app.add_typer(spec_commands.app, name="spec")
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(mock_commands.app, name="mock")
+app.add_typer(conformance_commands.app, name="conformance")
 app.command("demo")(demo_commands.demo)
 
 

@@ -142,7 +142,8 @@ class InProcessMock:
     """A :class:`~nhsa.conformance.MockHandle` over an in-process ``MockPlatform``.
 
     The platform stays the caller's (this adapter never closes it). ``platform`` is public so
-    the ``sdk`` driver can take ``platform.transport`` and talk to it without sockets.
+    the ``sdk`` driver can take ``platform.transport`` and talk to it without sockets; when
+    the platform is also served on a port, ``url`` is where (a HIS in another process uses it).
 
     Example::
 
@@ -151,17 +152,19 @@ class InProcessMock:
             result = Runner(driver, mock).run(stages)
     """
 
-    def __init__(self, platform: MockPlatform) -> None:
-        """Adapt ``platform`` (already started, or started by the caller later)."""
+    def __init__(self, platform: MockPlatform, *, url: str | None = None) -> None:
+        """Adapt ``platform``; ``url`` when it is also served on a port (``platform.serve()``)."""
         self.platform = platform
+        self.url = url
 
     def describe(self) -> str:
-        """``in-process MockPlatform``."""
-        return "in-process nhsa.mock.MockPlatform"
+        """``in-process MockPlatform`` (and the URL it is served at, if any)."""
+        served = f" served at {self.url}" if self.url else ""
+        return f"in-process nhsa.mock.MockPlatform{served}"
 
     def platform_url(self) -> str:
-        """The base URL the in-process transports accept."""
-        return self.platform.base_url
+        """The served URL, or the base URL the in-process transports accept."""
+        return self.url or self.platform.base_url
 
     def platform_public_key_pem(self) -> str | None:
         """The platform's signing key (PEM)."""

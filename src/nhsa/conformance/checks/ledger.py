@@ -3,7 +3,9 @@
 The platform's truth is the transcript replayed (:func:`~nhsa.conformance._transcript.settlements`):
 every settlement committed — including under commit-then-drop, where the HIS never heard of it —
 and every reversal. A HIS that reports ``ok`` must point at a settlement that stands with the
-amounts it recorded; a HIS that reports ``rejected`` or ``unknown`` must leave nothing standing.
+amounts it recorded; one that reports ``rejected`` must leave nothing standing; ``unknown`` is
+an honest answer that matches any truth (whether money was lost is ``nothing_lost_or_doubled``'s
+question).
 
 Example:
     >>> from nhsa.conformance import default_registry
@@ -102,8 +104,10 @@ def _register(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[st
 
 def _charge(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]:
     created = [t for t in _at_end(ctx, step) if t.seq in step.records and t.live]
-    if result.status != "ok":
-        return [f"{result.status}, but settlement {show(t.setl_id)} stands" for t in created]
+    if result.status == "unknown":
+        return []  # an honest "I do not know" matches any truth; nothing_lost_or_doubled judges
+    if result.status == "rejected":
+        return [f"rejected, but settlement {show(t.setl_id)} stands" for t in created]
     match = next((t for t in created if t.setl_id == result.setl_id), None)
     if match is None:
         standing = ", ".join(show(t.setl_id) for t in created) or "none"

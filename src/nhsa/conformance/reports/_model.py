@@ -1,0 +1,220 @@
+"""The report as data: one JSON-ready dict built from a run, the source of every format.
+
+The JSON file is this dict; the JUnit XML and the HTML page are rendered from it, so the
+three can never disagree. Its shape is ``conformance/report.schema.json`` (versioned by
+``schema_version``; fields are only ever added within a major version). Personal data is
+masked with :func:`nhsa.redaction.redact` before it enters the dict: requests sent to the
+driver (certificate numbers), transcript excerpts (names, identity and card numbers), and
+evidence text.
+
+Example::
+
+    report = build_report(result)
+    report["result"], report["summary"]["checks"]["fail"]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from nhsa.conformance._context import StepRun
+from nhsa.conformance._results import Member, Status, roll_up
+from nhsa.conformance._runner import CheckRun, RunResult, ScenarioRun
+from nhsa.conformance._transcript import Record, fault_kind, input_of, output_of, seq_of
+from nhsa.redaction import redact
+
+__all__ = ["REPORT_SCHEMA_ID", "SCHEMA_VERSION", "build_report", "jsonable"]
+
+SCHEMA_VERSION: Final = "1.0"
+REPORT_SCHEMA_ID: Final = "https://nhsa-kit.invalid/conformance/report.schema.json"
+NOT_TESTED: Final = "not-tested"
+NOT_RUN: Final = "not-run"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: Decimals as exact decimal strings, dates as ISO text, tuples as lists.
+
+    Example:
+        >>> jsonable({"a": Decimal("25.10"), "d": date(2026, 11, 23), "t": (1, 2)})
+        {'a': '25.10', 'd': '2026-11-23', 't': [1, 2]}
+    """
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    return value
+
+
+def build_report(run: RunResult) -> dict[str, Any]:
+    """The report of ``run`` (see the module docstring)."""
+    scenarios = list(run.scenarios())
+    report: dict[str, Any] = {
+        "$schema": REPORT_SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "kit_version": run.kit_version,
+        "run": {
+            "id": run.run_id,
+            "started_at": run.started_at.isoformat(timespec="seconds"),
+            "finished_at": run.finished_at.isoformat(timespec="seconds"),
+            "duration_s": round(run.duration_s, 3),
+            "driver": run.driver,
+            "mock": run.mock,
+            "step_timeout_s": run.step_timeout,
+            "stages": [stage.stage for stage in run.stages],
+            "requirements_source": run.requirements.source,
+        },
+        "result": run.status.value,
+        "exit_code": run.exit_code,
+        "summary": _summary(run, scenarios),
+        "requirements": _requirements(run, scenarios),
+        "timeouts": [
+            {
+                "stage": s.scenario.stage,
+                "scenario": s.scenario.id,
+                "step": step.name,
+                "message": step.message,
+            }
+            for s, step in run.timed_out()
+        ],
+        "stages": [
+            {
+                "stage": stage.stage,
+                "result": stage.status.value,
+                "scenarios": [_scenario(s) for s in stage.scenarios],
+            }
+            for stage in run.stages
+        ],
+    }
+    return jsonable(report)  # type: ignore[no-any-return]
+
+
+def _count(statuses: Iterable[Status]) -> dict[str, int]:
+    counted = Counter(s.value for s in statuses)
+    return {status.value: counted.get(status.value, 0) for status in Status}
+
+
+def _summary(run: RunResult, scenarios: list[ScenarioRun]) -> dict[str, Any]:
+    return {
+        "stages": _count(stage.status for stage in run.stages),
+        "scenarios": _count(s.status for s in scenarios),
+        "steps": _count(step.status for s in scenarios for step in s.steps),
+        "checks": _count(c.status for s in scenarios for c in s.checks if c.required),
+        "optional_checks": _count(c.status for s in scenarios for c in s.checks if not c.required),
+    }
+
+
+def _requirements(run: RunResult, scenarios: list[ScenarioRun]) -> list[dict[str, Any]]:
+    rows = []
+    for requirement in run.requirements.values():
+        runs = [(s, c) for s in scenarios for c in s.checks if requirement.id in c.verifies]
+        if not requirement.tested:
+            result = NOT_TESTED
+        elif not runs:
+            result = NOT_RUN
+        else:
+            result = roll_up(Member(c.status) for _, c in runs).value
+        rows.append(
+            {
+                "id": requirement.id,
+                "text": requirement.text,
+                "level": requirement.level,
+                "actors": list(requirement.actors),
+                "source": requirement.source,
+                "stages": list(requirement.stages),
+                "not_tested_reason": requirement.not_tested_reason or None,
+                "checks": sorted(c.name for c in run.registry.verifying(requirement.id)),
+                "result": result,
+                "evaluations": [
+                    {"scenario": s.scenario.id, "check": c.name, "result": c.status.value}
+                    for s, c in runs
+                ],
+            }
+        )
+    return rows
+
+
+def _scenario(run: ScenarioRun) -> dict[str, Any]:
+    scenario = run.scenario
+    return {
+        "id": scenario.id,
+        "title": scenario.title,
+        "file": str(scenario.path),
+        "line": scenario.line,
+        "result": run.status.value,
+        "message": run.message or None,
+        "institution": run.institution,
+        "mode": scenario.given.mode,
+        "profile": scenario.given.profile,
+        "patients": dict(run.patients),
+        "faults": list(run.faults),
+        "requirements": list(scenario.requirements),
+        "started_at": run.started_at.isoformat(timespec="seconds") if run.started_at else None,
+        "duration_s": round(run.duration_s, 3),
+        "steps": [_step(step) for step in run.steps],
+        "checks": [_check(check) for check in run.checks],
+        "transcript": [_record(record) for record in run.records],
+    }
+
+
+def _step(step: StepRun) -> dict[str, Any]:
+    return {
+        "name": step.name,
+        "action": step.action,
+        "line": step.line,
+        "result": step.status.value,
+        "message": redact(step.message),
+        "expected": list(step.expected),
+        "outcome": step.outcome,
+        "timed_out": step.timed_out,
+        "duration_s": round(step.duration_s, 3),
+        "patient": step.patient,
+        "request": redact(jsonable(step.request)),
+        "driver_result": redact(step.result.as_dict()) if step.result is not None else None,
+        "records": list(step.records),
+    }
+
+
+def _check(check: CheckRun) -> dict[str, Any]:
+    return {
+        "name": check.name,
+        "title": check.title,
+        "verifies": list(check.verifies),
+        "required": check.required,
+        "result": check.status.value,
+        "message": redact(check.message),
+        "args": dict(check.args),
+        "evidence": [redact(e.as_dict()) for e in check.evidence],
+    }
+
+
+_RECORD_FIELDS: Final = (
+    "infno",
+    "msgid",
+    "received_at",
+    "opter_type",
+    "insuplc_admdvs",
+    "infcode",
+    "delivered",
+    "state_changed",
+)
+
+
+def _record(record: Record) -> dict[str, Any]:
+    excerpt: dict[str, Any] = {"seq": seq_of(record)}
+    excerpt.update({name: record.get(name) for name in _RECORD_FIELDS})
+    excerpt["err_msg"] = redact(record.get("err_msg"))
+    excerpt["fault"] = fault_kind(record)
+    excerpt["input"] = redact(jsonable(input_of(record)))
+    excerpt["output"] = redact(jsonable(output_of(record)))
+    return excerpt
