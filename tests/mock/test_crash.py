@@ -184,7 +184,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(database: Path, first_serve
     deadline = time.monotonic() + LOAD_DEADLINE_SECONDS
     while len(ledger.acknowledged) < ACKNOWLEDGED_BEFORE_KILL and time.monotonic() < deadline:
         time.sleep(0.01)
-    held = hold_next_settlement(first_server.url, deadline)
+    held = hold_next_settlement(first_server.url, time.monotonic() + LOAD_DEADLINE_SECONDS)
     first_server.kill()  # mid-load, and while a committed 2207's answer is still held back
     stop.set()
     for thread in threads:
