@@ -3,6 +3,10 @@
 Measured in one run, on one machine, against one in-process ``MockPlatform`` (its sync
 transport: the ASGI app on an event loop in a background thread):
 
+Raw and SDK calls alternate one by one, so both see the same noise from whatever else runs on
+the machine; five repeats are made and the median one (by ratio) is reported, with all five
+ratios in the JSON.
+
 - **raw**: ``httpx.Client.post`` of ready-made request bodies — the bytes the SDK would send,
   each with its own msgid (and, when signing, signed and given fresh gateway headers before the
   clock starts) — nothing checked on the way back;
@@ -62,7 +66,7 @@ DIAGNOSES = [Diagnosis("J06.900", "急性上呼吸道感染")]
 CALLS = 400
 WARMUP = 30
 WORKFLOWS = 40
-REPEATS = 3
+REPEATS = 5
 
 
 def _lookup() -> Input1101:
@@ -109,6 +113,22 @@ def _prepared(client: Client, count: int) -> list[tuple[bytes, dict[str, str]]]:
     return prepared
 
 
+def _paired(
+    first: Callable[[int], object], second: Callable[[int], object], count: int
+) -> tuple[list[float], list[float]]:
+    """Time ``first(i)`` and ``second(i)`` alternately, so both see the same machine noise."""
+    a, b = [], []
+    gc.collect()
+    for index in range(count):
+        start = time.perf_counter()
+        first(index)
+        middle = time.perf_counter()
+        second(index)
+        a.append(middle - start)
+        b.append(time.perf_counter() - middle)
+    return a, b
+
+
 def _per_call(action: Callable[[int], object], count: int) -> list[float]:
     samples = []
     gc.collect()
@@ -134,7 +154,7 @@ def _call_overhead(mock: MockPlatform, profile: str, folder: Path) -> dict[str, 
         client.person_information(_lookup())  # signs in, warms every cache
         raw_http = httpx.Client(transport=mock.transport, base_url=mock.base_url)
         url = SINGLE_ENTRY_PATH
-        best: dict[str, Any] | None = None
+        runs: list[dict[str, Any]] = []
         for _ in range(REPEATS):
             bodies = _prepared(client, CALLS + WARMUP)
             for body, headers in bodies[:WARMUP]:
@@ -147,8 +167,9 @@ def _call_overhead(mock: MockPlatform, profile: str, folder: Path) -> dict[str, 
                 answer = raw_http.post(url, content=body, headers=headers)
                 assert b'"infcode":0' in answer.content, answer.content[:200]
 
-            raw_samples = _per_call(raw, CALLS)
-            sdk_samples = _per_call(lambda _: client.person_information(_lookup()), CALLS)
+            raw_samples, sdk_samples = _paired(
+                raw, lambda _: client.person_information(_lookup()), CALLS
+            )
             raw_stats, sdk_stats = _summary(raw_samples), _summary(sdk_samples)
             run = {
                 "raw": raw_stats,
@@ -157,11 +178,13 @@ def _call_overhead(mock: MockPlatform, profile: str, folder: Path) -> dict[str, 
                 "ratio_median": sdk_stats["median_us"] / raw_stats["median_us"],
                 "sdk_extra_us": sdk_stats["median_us"] - raw_stats["median_us"],
             }
-            if best is None or run["ratio_median"] < best["ratio_median"]:
-                best = run  # the least disturbed of the repeats: noise only ever adds time
+            runs.append(run)
         raw_http.close()
-    assert best is not None
-    return best
+    # The median repeat by ratio: robust to a repeat disturbed by the other work on the box.
+    runs.sort(key=lambda run: run["ratio_median"])
+    chosen = dict(runs[len(runs) // 2])
+    chosen["ratio_median_of_each_repeat"] = [round(run["ratio_median"], 3) for run in runs]
+    return chosen
 
 
 def _signing_cost(mock: MockPlatform, folder: Path) -> dict[str, float]:

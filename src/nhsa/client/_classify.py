@@ -138,14 +138,13 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         return Unknown(infno, msgid, detail, ())
     body = reply.content
     status = reply.status_code
-    shown = _shown(body)
     if status == 429:
         return Rejected(
             infno, msgid, None, f"HTTP 429: {_text(body)}", (), status_code=status, busy=True,
-            retry_after=_retry_after(reply), body=shown,
+            retry_after=_retry_after(reply), body=_shown(body),
         )  # fmt: skip
     if status >= 500:
-        return Unknown(infno, msgid, f"HTTP {status}", (), body=shown)
+        return Unknown(infno, msgid, f"HTTP {status}", (), body=_shown(body))
     if status >= 400:
         parsed = _envelope_fields(body)
         err_msg = parsed.get("err_msg") or f"HTTP {status}: {_text(body)}"
@@ -155,7 +154,7 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
             infcode=parsed.get("infcode"),
             err_msg=str(err_msg),
             status=status,
-            body=shown,
+            body=_shown(body),
             patterns=patterns,
         )
     if response_body == "file" and _is_file(reply):
@@ -164,11 +163,13 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         try:
             verify(body)
         except SigningError as error:
-            return Unknown(infno, msgid, f"answer signature rejected: {error}", (), body=shown)
+            return Unknown(
+                infno, msgid, f"answer signature rejected: {error}", (), body=_shown(body)
+            )
     try:
         parsed_answer = parse_response(body, infno)
     except MalformedResponseError as error:
-        return Unknown(infno, msgid, f"malformed answer: {error}", (), body=shown)
+        return Unknown(infno, msgid, f"malformed answer: {error}", (), body=_shown(body))
     if not parsed_answer.ok:
         err_msg = parsed_answer.err_msg or f"infcode {parsed_answer.infcode} without err_msg"
         return _rejected(
@@ -177,7 +178,7 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
             infcode=parsed_answer.infcode,
             err_msg=err_msg,
             status=status,
-            body=shown,
+            body=_shown(body),
             patterns=patterns,
         )
     output = parsed_answer.output
@@ -186,7 +187,7 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         if named is not None and named != msgid:
             return Unknown(
                 infno, msgid, f"the answer names medins_setl_id {named}, not our msgid", (),
-                body=shown,
+                body=_shown(body),
             )  # fmt: skip
     return Succeeded(
         infno,

@@ -143,6 +143,7 @@ class Core:
         self.clock = clock
         self._timeout = config.timeouts.as_httpx().as_dict()
         self._base = httpx.URL(config.base_url)
+        self._urls: dict[str, httpx.URL] = {}
         self._verify: Callable[[bytes], object] | None = (
             self.signing.open_response if config.signing_profile.policy != "off" else None
         )
@@ -164,12 +165,19 @@ class Core:
 
     def url_for(self, infno: str) -> str:
         """The URL a transaction is posted to under the configured route."""
-        path = (
-            SINGLE_ENTRY_PATH
-            if self.config.route == "single-entry"
-            else self.transaction(infno).path
-        )
-        return str(self._base.copy_with(path=self._base.path.rstrip("/") + path))
+        return str(self._url(infno))
+
+    def _url(self, infno: str) -> httpx.URL:
+        url = self._urls.get(infno)
+        if url is None:
+            path = (
+                SINGLE_ENTRY_PATH
+                if self.config.route == "single-entry"
+                else self.transaction(infno).path
+            )
+            url = self._base.copy_with(path=self._base.path.rstrip("/") + path)
+            self._urls[infno] = url
+        return url
 
     def transaction(self, infno: str) -> Transaction:
         """The contract's description of ``infno``; unknown codes are an input error."""
@@ -394,9 +402,10 @@ class Core:
         except ValidationError as error:
             raise error_from_pydantic(error, "envelope") from None
         body = encode_request(envelope)
-        issues = spec.validate_request(orjson.loads(body))
-        if issues:
-            raise error_from_issues(issues, infno)
+        message = orjson.loads(body)
+        validators = self.contract.validators
+        if not validators.is_valid_request(message):  # the fast yes/no first; reasons if not
+            raise error_from_issues(validators.check_request(message), infno)
         return _Message(msgid, self.signing.seal_request(body))
 
     def _request(self, infno: str, body: bytes) -> httpx.Request:
@@ -406,7 +415,7 @@ class Core:
             headers.update(self.signing.auth.headers())
         return httpx.Request(
             "POST",
-            self.url_for(infno),
+            self._url(infno),
             content=body,
             headers=headers,
             extensions={"timeout": self._timeout},

@@ -21,7 +21,6 @@ from nhsa.client._inputs import Certificate, Clinic, FeeLine
 from nhsa.client._outcomes import Resolution
 from nhsa.models import SetldetailItem
 
-
 _CENT = Decimal("0.01")
 
 

@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -153,8 +154,14 @@ def with_retries(
     """Run ``attempt(new_msgid)`` until :func:`decide` says stop or the budget runs out.
 
     tenacity keeps the count, the clock and the waits; this flow yields each wait as a
-    :class:`Sleep` so the same loop serves the sync and the async client.
+    :class:`Sleep` so the same loop serves the sync and the async client. Most calls need one
+    attempt, so tenacity is only set up once the first outcome asks for a retry; that outcome
+    then answers tenacity's first attempt, and its clock starts from before it.
     """
+    started = time.monotonic()
+    first = yield from attempt(False)
+    if not decide(first, transaction).retry:
+        return first
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(policy.max_attempts)
         | tenacity.stop_after_delay(policy.deadline),
@@ -164,11 +171,14 @@ def with_retries(
     )
     retrying.begin()
     state = tenacity.RetryCallState(retrying, fn=None, args=(), kwargs={})
+    state.start_time = started
+    made: Outcome | None = first
     new_msgid = False
     while True:
         action = retrying.iter(state)
         if isinstance(action, tenacity.DoAttempt):
-            outcome = yield from attempt(new_msgid)
+            outcome = made if made is not None else (yield from attempt(new_msgid))
+            made = None
             state.set_result(outcome)
             new_msgid = decide(outcome, transaction).new_msgid
         elif isinstance(action, tenacity.DoSleep):
