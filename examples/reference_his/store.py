@@ -1,0 +1,261 @@
+"""The reference HIS's own database: visits, settlements and its current configuration (SQLite).
+
+A HIS keeps its own record of what it registered and settled — the platform's ids mapped to
+its visits — beside the SDK's journal (which records every message before it is sent). This
+store is that record: a :class:`~nhsa.conformance.drivers.VisitBook` in SQLite (WAL, one
+transaction per write), so the service can be killed and restarted without forgetting a
+settlement. The configuration the suite last sent is kept too (file mode 0600: it holds the
+institution's private key and gateway token), so a restarted HIS resumes as the same
+institution and runs ``client.recover()`` at once.
+
+Example:
+    >>> store = HisStore(":memory:")
+    >>> store.registrations("H53010112345"), store.configuration()
+    ([], None)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from nhsa.client import Certificate, Charge, Clinic, FeeLine, Registration, SettlementTotals
+from nhsa.conformance import HisConfiguration, ModeConfig, SigningConfig
+
+__all__ = ["HisStore"]
+
+_PRIVATE: Final = 0o600
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS visits (
+    tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (tenant, mdtrt_id));
+CREATE TABLE IF NOT EXISTS settlements (
+    tenant TEXT NOT NULL, setl_id TEXT NOT NULL, mdtrt_id TEXT NOT NULL, data TEXT NOT NULL,
+    live INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (tenant, setl_id));
+CREATE TABLE IF NOT EXISTS configuration (
+    id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+"""
+
+
+class HisStore:
+    """Visits, settlements and the configuration, in one SQLite file.
+
+    Args:
+        path: the database file (created if missing), or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (and create) the database."""
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).touch(mode=_PRIVATE, exist_ok=True)
+            os.chmod(self.path, _PRIVATE)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    # -- the configuration ----------------------------------------------------------------------
+
+    def save_configuration(self, config: HisConfiguration) -> None:
+        """Keep the configuration in force (it survives a restart)."""
+        self._write(
+            "INSERT OR REPLACE INTO configuration (id, data) VALUES (1, ?)",
+            (json.dumps(asdict(config), ensure_ascii=False),),
+        )
+
+    def configuration(self) -> HisConfiguration | None:
+        """The configuration last saved, or ``None``."""
+        rows = self._read("SELECT data FROM configuration WHERE id = 1", ())
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        return HisConfiguration(
+            **{
+                **data,
+                "mode": ModeConfig(**data["mode"]),
+                "signing": SigningConfig(**data["signing"]),
+            }
+        )
+
+    # -- the VisitBook protocol -----------------------------------------------------------------
+
+    def add_registration(self, tenant: str, registration: Registration) -> None:
+        """Remember a registered visit."""
+        self._write(
+            "INSERT OR REPLACE INTO visits (tenant, mdtrt_id, data) VALUES (?, ?, ?)",
+            (tenant, registration.mdtrt_id, _dumps(_registration_data(registration))),
+        )
+
+    def registration(self, tenant: str, mdtrt_id: str) -> Registration | None:
+        """The visit, or ``None``."""
+        rows = self._read(
+            "SELECT data FROM visits WHERE tenant = ? AND mdtrt_id = ?", (tenant, mdtrt_id)
+        )
+        return _registration(json.loads(rows[0][0])) if rows else None
+
+    def registrations(self, tenant: str) -> list[Registration]:
+        """Every visit of the institution, in the order registered."""
+        rows = self._read("SELECT data FROM visits WHERE tenant = ? ORDER BY rowid", (tenant,))
+        return [_registration(json.loads(row[0])) for row in rows]
+
+    def add_charge(self, tenant: str, charge: Charge) -> None:
+        """Remember a standing settlement."""
+        self._write(
+            "INSERT OR REPLACE INTO settlements (tenant, setl_id, mdtrt_id, data, live)"
+            " VALUES (?, ?, ?, ?, 1)",
+            (tenant, charge.setl_id, charge.registration.mdtrt_id, _dumps(_charge_data(charge))),
+        )
+
+    def charge(self, tenant: str, setl_id: str) -> Charge | None:
+        """The settlement (standing or refunded), or ``None``."""
+        rows = self._read(
+            "SELECT data FROM settlements WHERE tenant = ? AND setl_id = ?", (tenant, setl_id)
+        )
+        return self._charge(tenant, json.loads(rows[0][0])) if rows else None
+
+    def close_charge(self, tenant: str, setl_id: str) -> None:
+        """Mark the settlement refunded."""
+        self._write(
+            "UPDATE settlements SET live = 0 WHERE tenant = ? AND setl_id = ?", (tenant, setl_id)
+        )
+
+    def live_charges(self, tenant: str, mdtrt_id: str) -> list[Charge]:
+        """The visit's standing settlements."""
+        rows = self._read(
+            "SELECT data FROM settlements WHERE tenant = ? AND mdtrt_id = ? AND live = 1"
+            " ORDER BY rowid",
+            (tenant, mdtrt_id),
+        )
+        return [self._charge(tenant, json.loads(row[0])) for row in rows]
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _charge(self, tenant: str, data: dict[str, Any]) -> Charge:
+        registration = self.registration(tenant, data["mdtrt_id"])
+        if registration is None:  # written together; a missing visit means a damaged file
+            raise LookupError(f"settlement {data['setl_id']}: visit {data['mdtrt_id']} missing")
+        return _charge(registration, data)
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(sql, params)
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _registration_data(r: Registration) -> dict[str, Any]:
+    return {
+        "psn_no": r.psn_no,
+        "psn_name": r.psn_name,
+        "mdtrt_id": r.mdtrt_id,
+        "ipt_otp_no": r.ipt_otp_no,
+        "insutype": r.insutype,
+        "insuplc_admdvs": r.insuplc_admdvs,
+        "certificate": [
+            r.certificate.mdtrt_cert_type,
+            r.certificate.mdtrt_cert_no,
+            r.certificate.card_sn,
+        ],
+        "clinic": asdict(r.clinic),
+        "begntime": r.begntime.isoformat(),
+        "balc": str(r.balc),
+        "msgid": r.msgid,
+    }
+
+
+def _registration(d: dict[str, Any]) -> Registration:
+    cert_type, cert_no, card_sn = d["certificate"]
+    return Registration(
+        psn_no=d["psn_no"],
+        psn_name=d["psn_name"],
+        mdtrt_id=d["mdtrt_id"],
+        ipt_otp_no=d["ipt_otp_no"],
+        insutype=d["insutype"],
+        insuplc_admdvs=d["insuplc_admdvs"],
+        certificate=Certificate(cert_type, cert_no, card_sn),
+        clinic=Clinic(**d["clinic"]),
+        begntime=datetime.fromisoformat(d["begntime"]),
+        balc=Decimal(d["balc"]),
+        msgid=d["msgid"],
+    )
+
+
+def _charge_data(c: Charge) -> dict[str, Any]:
+    return {
+        "mdtrt_id": c.registration.mdtrt_id,
+        "setl_id": c.setl_id,
+        "chrg_bchno": c.chrg_bchno,
+        "msgid": c.msgid,
+        "med_type": c.med_type,
+        "psn_setlway": c.psn_setlway,
+        "acct_used_flag": c.acct_used_flag,
+        "lines": [
+            {
+                "med_list_codg": line.med_list_codg,
+                "medins_list_codg": line.medins_list_codg,
+                "cnt": str(line.cnt),
+                "pric": str(line.pric),
+                "det_item_fee_sumamt": str(line.det_item_fee_sumamt),
+                "feedetl_sn": line.feedetl_sn,
+                "fee_ocur_time": line.fee_ocur_time.isoformat() if line.fee_ocur_time else None,
+                "rx_circ_flag": line.rx_circ_flag,
+                "hosp_appr_flag": line.hosp_appr_flag,
+            }
+            for line in c.lines
+        ],
+        "pre_settlement": {k: str(v) for k, v in asdict(c.pre_settlement).items()},
+        "totals": {k: str(v) for k, v in asdict(c.totals).items()},
+    }
+
+
+def _charge(registration: Registration, d: dict[str, Any]) -> Charge:
+    lines = tuple(
+        FeeLine(
+            line["med_list_codg"],
+            line["medins_list_codg"],
+            cnt=Decimal(line["cnt"]),
+            pric=Decimal(line["pric"]),
+            det_item_fee_sumamt=Decimal(line["det_item_fee_sumamt"]),
+            feedetl_sn=line["feedetl_sn"],
+            fee_ocur_time=(
+                datetime.fromisoformat(line["fee_ocur_time"]) if line["fee_ocur_time"] else None
+            ),
+            rx_circ_flag=line["rx_circ_flag"],
+            hosp_appr_flag=line["hosp_appr_flag"],
+        )
+        for line in d["lines"]
+    )
+    return Charge(
+        registration=registration,
+        chrg_bchno=d["chrg_bchno"],
+        msgid=d["msgid"],
+        setl_id=d["setl_id"],
+        med_type=d["med_type"],
+        psn_setlway=d["psn_setlway"],
+        acct_used_flag=d["acct_used_flag"],
+        lines=lines,
+        pre_settlement=SettlementTotals(**{k: Decimal(v) for k, v in d["pre_settlement"].items()}),
+        totals=SettlementTotals(**{k: Decimal(v) for k, v in d["totals"].items()}),
+        setlinfo=None,  # the full answer stays in the SDK's journal; the HIS keeps the totals
+        setldetail=(),
+    )
