@@ -122,7 +122,12 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         typer.Option("--requirements", help="A lab's own requirements CSV, added to the kit's."),
     ] = None,
 ) -> None:
-    """Run stages of scenarios against a HIS and write the reports."""
+    """Run stages of scenarios against a HIS and write the reports.
+
+    Example::
+
+        nhsa conformance run --stage lab,self-test --driver sdk --report-dir out/
+    """
     with _clean_errors():
         registry = default_registry()
         reqs = _requirements(requirements)
@@ -210,7 +215,12 @@ def coverage_command(
         typer.Option("--requirements", help="A lab's own requirements CSV, added to the kit's."),
     ] = None,
 ) -> None:
-    """Print the requirement × check matrix; exit 1 if a SHALL requirement has no check."""
+    """Print the requirement × check matrix; exit 1 if a SHALL requirement has no check.
+
+    Example::
+
+        nhsa conformance coverage --requirements lab.csv
+    """
     with _clean_errors():
         registry = default_registry()
         reqs = _requirements(requirements)
@@ -242,7 +252,12 @@ def list_scenarios(
         Path | None, typer.Option("--stages-dir", help="Scenario folders (default: bundled).")
     ] = None,
 ) -> None:
-    """Load (and so check) the scenarios of the stages and list them, one per line."""
+    """Load (and so check) the scenarios of the stages and list them, one per line.
+
+    Example::
+
+        nhsa conformance list --stage city --stages-dir my-stages/
+    """
     with _clean_errors():
         registry = default_registry()
         stages = load_stages(stages_dir or bundled_stages_dir(), _stages(stage), registry)
@@ -265,7 +280,12 @@ def sign(
         Path | None, typer.Option("--out", help="Signature file (default: REPORT.sig).")
     ] = None,
 ) -> None:
-    """Write a detached SM2 signature over the exact bytes of REPORT."""
+    """Write a detached SM2 signature over the exact bytes of REPORT.
+
+    Example::
+
+        nhsa conformance sign out/report.json --key lab.sm2.key.pem --passphrase-env LAB_KEY_PASS
+    """
     passphrase = os.environ.get(passphrase_env) if passphrase_env else None
     if passphrase_env and not passphrase:
         _fail(f"--passphrase-env {passphrase_env}: the environment variable is not set or empty")
@@ -286,7 +306,12 @@ def verify(
         Path | None, typer.Option("--sig", help="Signature file (default: REPORT.sig).")
     ] = None,
 ) -> None:
-    """Verify REPORT against its detached signature; exit 1 if it was changed or not signed so."""
+    """Verify REPORT against its detached signature; exit 1 if it was changed or not signed so.
+
+    Example::
+
+        nhsa conformance verify out/report.json --pub lab.sm2.pub.pem
+    """
     try:
         public = Sm2PublicKey.from_file(pub)
     except KeyMaterialError as exc:

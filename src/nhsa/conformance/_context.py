@@ -126,19 +126,34 @@ class CheckOutcome:
 
 
 def passed(message: str, *evidence: Evidence) -> CheckOutcome:
-    """A passing outcome (evidence optional: what was verified)."""
+    """A passing outcome (evidence optional: what was verified).
+
+    Example:
+        >>> passed("all 3 msgids unique").status
+        <Status.PASS: 'pass'>
+    """
     return CheckOutcome(Status.PASS, message, evidence[:MAX_EVIDENCE])
 
 
 def failed(message: str, *evidence: Evidence) -> CheckOutcome:
-    """A failing outcome; ``message`` says what the HIS did wrong, evidence says where."""
+    """A failing outcome; ``message`` says what the HIS did wrong, evidence says where.
+
+    Example:
+        >>> failed("msgid reused", Evidence("once", "twice", (3, 9))).message
+        'msgid reused'
+    """
     extra = len(evidence) - MAX_EVIDENCE
     suffix = f" (and {extra} more)" if extra > 0 else ""
     return CheckOutcome(Status.FAIL, message + suffix, evidence[:MAX_EVIDENCE])
 
 
 def not_applicable(reason: str) -> CheckOutcome:
-    """A skip: the check does not apply to what this scenario did (say why)."""
+    """A skip: the check does not apply to what this scenario did (say why).
+
+    Example:
+        >>> not_applicable("applies to kiosk scenarios only").status
+        <Status.SKIP: 'skip'>
+    """
     return CheckOutcome(Status.SKIP, reason)
 
 

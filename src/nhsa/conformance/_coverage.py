@@ -30,7 +30,12 @@ __all__ = ["CoverageRow", "coverage"]
 
 @dataclass(frozen=True)
 class CoverageRow:
-    """One requirement: the checks verifying it and the scenarios that run those checks."""
+    """One requirement: the checks verifying it and the scenarios that run those checks.
+
+    Example::
+
+        row.status, row.gap   # ('covered', False)
+    """
 
     requirement: Requirement
     checks: tuple[str, ...]
@@ -58,7 +63,12 @@ def coverage(
     registry: CheckRegistry,
     stages: Mapping[str, Iterable[Scenario]],
 ) -> list[CoverageRow]:
-    """The matrix, one row per requirement in file order."""
+    """The matrix, one row per requirement in file order.
+
+    Example::
+
+        gaps = [row for row in coverage(requirements, registry, stages) if row.gap]
+    """
     uses: dict[str, list[str]] = {}
     for scenarios in stages.values():
         for scenario in scenarios:

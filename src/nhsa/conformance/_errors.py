@@ -48,7 +48,12 @@ __all__ = [
 
 
 class ConformanceError(Exception):
-    """Base of every error the conformance suite raises on purpose."""
+    """Base of every error the conformance suite raises on purpose.
+
+    Example:
+        >>> issubclass(ScenarioError, ConformanceError)
+        True
+    """
 
 
 class DataFileError(ConformanceError):
@@ -69,23 +74,48 @@ class DataFileError(ConformanceError):
 
 
 class ScenarioError(DataFileError):
-    """A scenario file is malformed: unknown key, action, check, bad reference or type."""
+    """A scenario file is malformed: unknown key, action, check, bad reference or type.
+
+    Example:
+        >>> ScenarioError("a.yaml", 3, "unknown check 'x'").line
+        3
+    """
 
 
 class RequirementsError(DataFileError):
-    """``requirements.csv`` is malformed: a missing column, a bad level, a duplicate id."""
+    """``requirements.csv`` is malformed: a missing column, a bad level, a duplicate id.
+
+    Example:
+        >>> str(RequirementsError("r.csv", 2, "duplicate id HIS-MSG-001"))
+        'r.csv:2: duplicate id HIS-MSG-001'
+    """
 
 
 class CheckRegistryError(ConformanceError):
-    """A check cannot be registered or loaded (duplicate name, unknown requirement id)."""
+    """A check cannot be registered or loaded (duplicate name, unknown requirement id).
+
+    Example:
+        >>> str(CheckRegistryError("check 'x' is registered twice"))
+        "check 'x' is registered twice"
+    """
 
 
 class DriverError(ConformanceError):
-    """The system under test cannot be driven."""
+    """The system under test cannot be driven.
+
+    Example:
+        >>> issubclass(DriverUnavailableError, DriverError)
+        True
+    """
 
 
 class UnknownDriverError(DriverError):
-    """``--driver`` names a driver this installation does not have."""
+    """``--driver`` names a driver this installation does not have.
+
+    Example:
+        >>> str(UnknownDriverError("--driver 'fax': use sdk, manual or a URL"))
+        "--driver 'fax': use sdk, manual or a URL"
+    """
 
 
 class DriverUnavailableError(DriverError):
@@ -103,11 +133,21 @@ class DriverUnavailableError(DriverError):
 
 
 class DriverProtocolError(DriverError):
-    """The driver answered, but not with a result of the driver API (garbage, wrong shape)."""
+    """The driver answered, but not with a result of the driver API (garbage, wrong shape).
+
+    Example:
+        >>> isinstance(DriverProtocolError("<html>502</html> is not a result"), DriverError)
+        True
+    """
 
 
 class MockError(ConformanceError):
-    """The mock platform, used as the instrument, refused or failed an operation."""
+    """The mock platform, used as the instrument, refused or failed an operation.
+
+    Example:
+        >>> issubclass(MockUnavailableError, MockError)
+        True
+    """
 
 
 class MockUnavailableError(MockError):
@@ -125,4 +165,9 @@ class MockUnavailableError(MockError):
 
 
 class ReportSignatureError(ConformanceError):
-    """A report cannot be signed, or its signature file is unreadable or does not verify."""
+    """A report cannot be signed, or its signature file is unreadable or does not verify.
+
+    Example:
+        >>> str(ReportSignatureError("report.json was changed after it was signed"))
+        'report.json was changed after it was signed'
+    """

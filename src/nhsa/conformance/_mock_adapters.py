@@ -50,6 +50,10 @@ def mock_fault_body(spec: FaultSpec) -> dict[str, Any]:
     """The mock's fault body (admin API / ``MockPlatform.arm_fault``) for a suite fault.
 
     ``downtime`` is not a fault on the mock but a scheduled window; see :func:`downtime_window`.
+
+    Example:
+        >>> mock_fault_body(FaultSpec("commit-then-drop", infno="2207"))
+        {'kind': 'commit-then-drop', 'times': 1, 'infno': '2207'}
     """
     body: dict[str, Any] = {"kind": _KIND_NAMES.get(spec.kind, spec.kind), "times": spec.count}
     optional = {

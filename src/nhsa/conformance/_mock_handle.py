@@ -78,7 +78,12 @@ UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
 
 
 class InstitutionTakenError(MockError):
-    """The institution code chosen for a scenario is already registered on the mock."""
+    """The institution code chosen for a scenario is already registered on the mock.
+
+    Example:
+        >>> issubclass(InstitutionTakenError, MockError)
+        True
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,12 @@ class PlannedPatient:
 
 @dataclass(frozen=True)
 class ScenarioPlan:
-    """Everything the runner needs to run one scenario against one mock and one driver."""
+    """Everything the runner needs to run one scenario against one mock and one driver.
+
+    Example::
+
+        plan.tenant, plan.configuration.mode.kind, plan.patients["patient"].psn_no
+    """
 
     scenario: Scenario
     registration: InstitutionRegistration
@@ -177,6 +182,12 @@ def plan_scenario(
 
     Raises :class:`~nhsa.conformance.ScenarioError` (file and line) when the template
     institution, a patient or a fee code does not exist in ``fixtures``.
+
+    Example::
+
+        plan = plan_scenario(scenario, bundled_fixtures(), institution_code="H53010112345",
+                             platform_url=url, platform_key_pem=None, run_id="r1",
+                             token="ab12", today=date(2026, 11, 23))
     """
     given = scenario.given
     template = fixtures.institution(given.institution)

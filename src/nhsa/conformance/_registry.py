@@ -229,7 +229,12 @@ _loaded = False
 
 
 def default_registry() -> CheckRegistry:
-    """The process-wide registry with the built-in checks and every entry point loaded."""
+    """The process-wide registry with the built-in checks and every entry point loaded.
+
+    Example:
+        >>> "sign_in_first" in default_registry()
+        True
+    """
     global _loaded  # noqa: PLW0603 - loading plug-ins is a process-wide, once-only act
     if not _loaded:
         importlib.import_module("nhsa.conformance.checks")

@@ -48,7 +48,12 @@ DriverRequest = (
 
 
 class UnresolvedReferenceError(LookupError):
-    """A reference names a step that produced no value (it failed, was skipped or timed out)."""
+    """A reference names a step that produced no value (it failed, was skipped or timed out).
+
+    Example:
+        >>> issubclass(UnresolvedReferenceError, LookupError)
+        True
+    """
 
 
 @dataclass
@@ -62,7 +67,12 @@ class _Visit:
 
 @dataclass
 class StepInputs:
-    """What earlier steps left for later ones: results, visits, settled fee lines."""
+    """What earlier steps left for later ones: results, visits, settled fee lines.
+
+    Example:
+        >>> StepInputs().results
+        {}
+    """
 
     results: dict[str, DriverResult] = field(default_factory=dict)
     visits: dict[str, _Visit] = field(default_factory=dict)
@@ -88,7 +98,12 @@ class StepInputs:
 def build_request(
     step: Step, plan: ScenarioPlan, inputs: StepInputs, today: date
 ) -> tuple[DriverRequest, str | None]:
-    """The driver request for ``step`` and the alias of the patient it acts for."""
+    """The driver request for ``step`` and the alias of the patient it acts for.
+
+    Example::
+
+        request, patient = build_request(step, plan, inputs, today=date(2026, 11, 23))
+    """
     params = step.params
     if step.action == "sign_in":
         return SignInRequest(operator=params.get("operator")), None

@@ -182,7 +182,12 @@ source, stage, not_tested_reason
 
 @cache
 def bundled_requirements() -> RequirementSet:
-    """The kit's own requirements (``conformance/requirements.csv``), read once."""
+    """The kit's own requirements (``conformance/requirements.csv``), read once.
+
+    Example:
+        >>> bundled_requirements()["HIS-MSG-001"].required
+        True
+    """
     return load_requirements(data_dir("conformance") / "requirements.csv")
 
 

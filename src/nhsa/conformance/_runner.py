@@ -79,12 +79,22 @@ _REGISTRATION_ATTEMPTS: Final = 5
 
 
 class RunAbortedError(ConformanceError):
-    """The run could not start: the driver or the mock is not usable."""
+    """The run could not start: the driver or the mock is not usable.
+
+    Example:
+        >>> issubclass(RunAbortedError, ConformanceError)
+        True
+    """
 
 
 @dataclass(frozen=True)
 class CheckRun:
-    """A check as it ran in one scenario."""
+    """A check as it ran in one scenario.
+
+    Example::
+
+        [c.name for c in scenario_run.checks if c.required and c.status is Status.FAIL]
+    """
 
     name: str
     title: str
@@ -98,7 +108,12 @@ class CheckRun:
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """One scenario as it ran: its tenant, steps, checks, transcript and rolled-up result."""
+    """One scenario as it ran: its tenant, steps, checks, transcript and rolled-up result.
+
+    Example::
+
+        run.scenario.id, run.status, [s.name for s in run.timed_out]
+    """
 
     scenario: Scenario
     status: Status
@@ -120,7 +135,12 @@ class ScenarioRun:
 
 @dataclass(frozen=True)
 class StageRun:
-    """The scenarios of one stage and the stage's rolled-up result."""
+    """The scenarios of one stage and the stage's rolled-up result.
+
+    Example::
+
+        {s.scenario.id: s.status.value for s in stage_run.scenarios}
+    """
 
     stage: str
     status: Status
@@ -129,7 +149,12 @@ class StageRun:
 
 @dataclass(frozen=True)
 class RunResult:
-    """A whole run: stages, result, and what it ran against."""
+    """A whole run: stages, result, and what it ran against.
+
+    Example::
+
+        result.status, result.exit_code, result.timed_out()
+    """
 
     run_id: str
     status: Status
@@ -166,7 +191,15 @@ class RunResult:
 
 
 class RunObserver(Protocol):
-    """Progress callbacks (the CLI draws a progress bar from these)."""
+    """Progress callbacks (the CLI draws a progress bar from these).
+
+    Example::
+
+        class Printer:
+            def scenario_started(self, scenario, index, total): print(index, total, scenario.id)
+            def step_finished(self, scenario, step): print("  ", step.name, step.status)
+            def scenario_finished(self, run): print("=>", run.status)
+    """
 
     def scenario_started(self, scenario: Scenario, index: int, total: int) -> None:
         """A scenario begins (``index`` counts from 1)."""
@@ -190,6 +223,12 @@ class Runner:
         requirements: the requirements (default: ``conformance/requirements.csv``).
         step_timeout: seconds a step may take unless the scenario says otherwise.
         observer: progress callbacks.
+
+    Example::
+
+        with MockPlatform() as platform:
+            mock = InProcessMock(platform)
+            result = Runner(driver, mock, step_timeout=10).run(stages)
     """
 
     def __init__(
@@ -454,13 +493,13 @@ class _Execution:
         run = self._drive(step, asdict(request), patient, lambda: call(request), expected)
         if run.result is not None:
             self.inputs.results[step.name] = run.result
-            settles = isinstance(request, ChargeRequest | PartialRefundRequest)
-            if run.result.status == "ok" and settles:
+            if run.result.status == "ok" and isinstance(
+                request, ChargeRequest | PartialRefundRequest
+            ):
+                # a later partial refund takes lines back at the price this step settled them
                 settlement = step.params.get("settlement")
                 self.inputs.settled[step.name] = settled_items(
-                    request,  # type: ignore[arg-type]  # narrowed by `settles`
-                    self.inputs,
-                    settlement.step if settlement else None,
+                    request, self.inputs, settlement.step if settlement else None
                 )
         return run
 

@@ -153,7 +153,12 @@ class FeeSpec:
 
 @dataclass(frozen=True)
 class RefundLine:
-    """A line a partial refund takes back: catalogue code and quantity."""
+    """A line a partial refund takes back: catalogue code and quantity.
+
+    Example:
+        >>> RefundLine("110200001000000", Decimal("1"), 12).qty
+        Decimal('1')
+    """
 
     code: str
     qty: Decimal
@@ -197,6 +202,10 @@ class Step:
 
     ``params`` holds plain values, :class:`Reference`, tuples of :class:`FeeSpec` /
     :class:`RefundLine`, or a :class:`FaultPlan` (for ``arm_fault``).
+
+    Example::
+
+        step.name, step.action, step.params["visit"]   # 'charge', 'charge', $register.mdtrt_id
     """
 
     name: str
@@ -216,6 +225,10 @@ class CheckUse:
     """A check a scenario expects, with its arguments; ``optional`` overrides the default.
 
     By default a check is required when any requirement it verifies is SHALL.
+
+    Example::
+
+        - {name: msgid_format, args: {max_skew_seconds: 600}, optional: true}
     """
 
     name: str
@@ -226,7 +239,12 @@ class CheckUse:
 
 @dataclass(frozen=True)
 class Given:
-    """The scenario's set-up (see the module docstring)."""
+    """The scenario's set-up (see the module docstring).
+
+    Example::
+
+        scenario.given.mode, scenario.given.patients["patient"].psn_no
+    """
 
     institution: str
     profile: str

@@ -55,7 +55,12 @@ def driver_module_for(target: str) -> str:
 
 
 def open_driver(target: str, mock: MockHandle, *, step_timeout: float) -> Driver:
-    """Create the driver for ``target`` (see the module docstring)."""
+    """Create the driver for ``target`` (see the module docstring).
+
+    Example::
+
+        driver = open_driver("http://127.0.0.1:9000", mock, step_timeout=30)
+    """
     name = driver_module_for(target)
     try:
         module = importlib.import_module(name)
@@ -74,7 +79,13 @@ def open_driver(target: str, mock: MockHandle, *, step_timeout: float) -> Driver
 
 @contextmanager
 def open_mock(url: str | None, *, admin_token: str | None, serve: bool) -> Iterator[MockHandle]:
-    """The mock for a run: remote when ``url`` is given, else an in-process platform."""
+    """The mock for a run: remote when ``url`` is given, else an in-process platform.
+
+    Example::
+
+        with open_mock("http://127.0.0.1:8700", admin_token=token, serve=False) as mock:
+            mock.transcript("H53010112345")
+    """
     if url is not None:
         remote = RemoteMock(url, admin_token=admin_token)
         try:

@@ -48,7 +48,12 @@ _FIELDS: Final = ("format", "file", "size", "sha256", "algorithm", "user_id", "k
 
 @dataclass(frozen=True)
 class VerifiedReport:
-    """A report whose signature verified: which key signed it, and when it says it was signed."""
+    """A report whose signature verified: which key signed it, and when it says it was signed.
+
+    Example::
+
+        verify_report(Path("report.json"), public_key).key_id
+    """
 
     path: Path
     key_id: str
@@ -67,7 +72,12 @@ def signature_path(report: Path) -> Path:
 
 
 def sign_report(report: Path, key: Sm2PrivateKey, *, out: Path | None = None) -> Path:
-    """Write the detached signature of ``report`` (default ``<report>.sig``); return its path."""
+    """Write the detached signature of ``report`` (default ``<report>.sig``); return its path.
+
+    Example::
+
+        sign_report(Path("out/report.json"), Sm2PrivateKey.from_file("lab.sm2.key.pem"))
+    """
     data = _read(report, "report")
     document = {
         "format": SIGNATURE_FORMAT,
@@ -91,7 +101,12 @@ def sign_report(report: Path, key: Sm2PrivateKey, *, out: Path | None = None) ->
 def verify_report(
     report: Path, public_key: Sm2PublicKey, *, signature: Path | None = None
 ) -> VerifiedReport:
-    """Check ``report`` against its signature file; raise ReportSignatureError saying why not."""
+    """Check ``report`` against its signature file; raise ReportSignatureError saying why not.
+
+    Example::
+
+        verify_report(Path("out/report.json"), Sm2PublicKey.from_file("lab.sm2.pub.pem"))
+    """
     data = _read(report, "report")
     sig_path = signature or signature_path(report)
     document = _signature_document(sig_path)

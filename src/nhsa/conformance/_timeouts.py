@@ -27,7 +27,12 @@ _T = TypeVar("_T")
 
 
 class StepTimeoutError(TimeoutError):
-    """The call did not finish within the step timeout."""
+    """The call did not finish within the step timeout.
+
+    Example:
+        >>> str(StepTimeoutError(2.5))
+        'no answer within 2.5 s'
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -41,7 +46,12 @@ class _Outcome(Generic[_T]):
 
 
 def call_with_timeout(call: Callable[[], _T], seconds: float) -> _T:
-    """``call()``'s value, its exception re-raised, or StepTimeoutError after ``seconds``."""
+    """``call()``'s value, its exception re-raised, or StepTimeoutError after ``seconds``.
+
+    Example:
+        >>> call_with_timeout(lambda: "done", 5)
+        'done'
+    """
     outcome: _Outcome[_T] = _Outcome()
 
     def target() -> None:

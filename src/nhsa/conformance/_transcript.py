@@ -69,37 +69,67 @@ _FAULT_ALIASES: Final = {
 
 
 def seq_of(record: Record) -> int:
-    """The record's sequence number (0 when missing)."""
+    """The record's sequence number (0 when missing).
+
+    Example:
+        >>> seq_of({"seq": 17}), seq_of({})
+        (17, 0)
+    """
     value = record.get("seq")
     return value if isinstance(value, int) else 0
 
 
 def request_of(record: Record) -> Mapping[str, Any]:
-    """The parsed request envelope, or ``{}`` when the body was not a JSON object."""
+    """The parsed request envelope, or ``{}`` when the body was not a JSON object.
+
+    Example:
+        >>> request_of({"request": None})
+        {}
+    """
     request = record.get("request")
     return request if isinstance(request, Mapping) else {}
 
 
 def infno_of(record: Record) -> str | None:
-    """The transaction code: the record's ``infno``, else the request's."""
+    """The transaction code: the record's ``infno``, else the request's.
+
+    Example:
+        >>> infno_of({"request": {"infno": "2207"}})
+        '2207'
+    """
     value = record.get("infno") or request_of(record).get("infno")
     return value if isinstance(value, str) else None
 
 
 def input_of(record: Record) -> Mapping[str, Any]:
-    """The request's ``input`` object, or ``{}``."""
+    """The request's ``input`` object, or ``{}``.
+
+    Example:
+        >>> input_of({"request": {"input": {"data": {}}}})
+        {'data': {}}
+    """
     value = request_of(record).get("input")
     return value if isinstance(value, Mapping) else {}
 
 
 def data_of(record: Record) -> Mapping[str, Any]:
-    """The request's ``input.data`` node (most transactions), or ``{}``."""
+    """The request's ``input.data`` node (most transactions), or ``{}``.
+
+    Example:
+        >>> data_of({"request": {"input": {"data": {"psn_no": "P1"}}}})
+        {'psn_no': 'P1'}
+    """
     value = input_of(record).get("data")
     return value if isinstance(value, Mapping) else {}
 
 
 def output_of(record: Record) -> Mapping[str, Any]:
-    """The answer's ``output`` object (as sent, or as it would have been sent), or ``{}``."""
+    """The answer's ``output`` object (as sent, or as it would have been sent), or ``{}``.
+
+    Example:
+        >>> output_of({"response": {"output": {"stmtinfo": {}}}})
+        {'stmtinfo': {}}
+    """
     response = record.get("response")
     if not isinstance(response, Mapping):
         return {}
@@ -131,7 +161,12 @@ def _first(record: Record, key: str) -> str | None:
 
 
 def psn_no_of(record: Record) -> str | None:
-    """The person the request is about (``psn_no`` in any input node), or ``None``."""
+    """The person the request is about (``psn_no`` in any input node), or ``None``.
+
+    Example:
+        >>> psn_no_of({"request": {"input": {"feedetail": [{"psn_no": "P1"}]}}})
+        'P1'
+    """
     return _first(record, "psn_no")
 
 
@@ -139,6 +174,10 @@ def mdtrt_id_of(record: Record) -> str | None:
     """The visit the request is about (``mdtrt_id`` in any input node), or ``None``.
 
     For a 2201 (which creates the visit) this is the id the platform answered with.
+
+    Example:
+        >>> mdtrt_id_of({"infno": "2201", "response": {"output": {"data": {"mdtrt_id": "M9"}}}})
+        'M9'
     """
     if infno_of(record) == "2201":
         node = output_of(record).get("data")
@@ -148,7 +187,12 @@ def mdtrt_id_of(record: Record) -> str | None:
 
 
 def fault_kind(record: Record) -> str | None:
-    """The kind of fault applied to this request, in the suite's names, or ``None``."""
+    """The kind of fault applied to this request, in the suite's names, or ``None``.
+
+    Example:
+        >>> fault_kind({"fault": {"id": "f-1", "kind": "http-error"}})
+        'http-5xx'
+    """
     fault = record.get("fault")
     if not isinstance(fault, Mapping):
         return None
@@ -161,6 +205,10 @@ def state_changed(record: Record) -> bool:
 
     Records written before the mock carried ``state_changed`` fall back to ``infcode == 0``
     for transactions the contract marks as writes.
+
+    Example:
+        >>> state_changed({"state_changed": True}), state_changed({"infcode": -1})
+        (True, False)
     """
     value = record.get("state_changed")
     if isinstance(value, bool):
@@ -169,19 +217,35 @@ def state_changed(record: Record) -> bool:
 
 
 def answer_trusted(record: Record) -> bool:
-    """Whether the HIS received this answer intact (delivered, no fault that spoils it)."""
+    """Whether the HIS received this answer intact (delivered, no fault that spoils it).
+
+    Example:
+        >>> answer_trusted({"delivered": True, "fault": {"kind": "bad-signature"}})
+        False
+    """
     if record.get("delivered") is False:
         return False
     return fault_kind(record) not in UNTRUSTED_ANSWER_FAULTS
 
 
 def definite_failure(record: Record) -> bool:
-    """An intact answer with infcode -1: the platform definitely refused the request."""
+    """An intact answer with infcode -1: the platform definitely refused the request.
+
+    Example:
+        >>> definite_failure({"delivered": True, "infcode": -1})
+        True
+    """
     return answer_trusted(record) and record.get("infcode") == -1
 
 
 def sign_no_issued(record: Record) -> str | None:
-    """The sign_no a 9001 answer issued, when it reached the HIS intact."""
+    """The sign_no a 9001 answer issued, when it reached the HIS intact.
+
+    Example:
+        >>> sign_no_issued({"infno": "9001", "infcode": 0, "delivered": True,
+        ...                 "response": {"output": {"signinoutb": {"sign_no": "S1"}}}})
+        'S1'
+    """
     if infno_of(record) != "9001" or record.get("infcode") != 0 or not answer_trusted(record):
         return None
     node = output_of(record).get("signinoutb")
@@ -314,7 +378,13 @@ def _text(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class FeeLine:
-    """A fee line the platform accepted (2204) and still holds when a batch is settled."""
+    """A fee line the platform accepted (2204) and still holds when a batch is settled.
+
+    Example::
+
+        lines = fee_lines_for_batch(records, "M1", "B1", before_seq=9)
+        [line.det_item_fee_sumamt for line in lines]
+    """
 
     seq: int
     feedetl_sn: str

@@ -24,6 +24,10 @@ def is_state_changing(infno: str | None) -> bool:
 
     2601 (reversal), 9001 and 9002 are writes the contract declares safe to repeat; they are
     not state-changing in the sense of the resend rules.
+
+    Example:
+        >>> is_state_changing("2201"), is_state_changing("9001")
+        (True, False)
     """
     if infno is None:
         return False
@@ -37,21 +41,36 @@ def is_state_changing(infno: str | None) -> bool:
 def evidence_for(
     ctx: CheckContext, records: Record | Sequence[Record], expected: str, seen: str
 ) -> Evidence:
-    """Evidence pointing at one record or several, with the step of the first one."""
+    """Evidence pointing at one record or several, with the step of the first one.
+
+    Example::
+
+        evidence_for(ctx, record, "opter_type 2", "opter_type 1")
+    """
     items = [records] if isinstance(records, Mapping) else list(records)
     seqs = tuple(seq_of(r) for r in items)
     return Evidence(expected, seen, seqs, ctx.step_name(seqs[0]) if seqs else None)
 
 
 def verdict(problems: Sequence[Evidence], ok: str, bad: str) -> CheckOutcome:
-    """Pass with ``ok`` when there are no problems, else fail with ``bad`` and the evidence."""
+    """Pass with ``ok`` when there are no problems, else fail with ``bad`` and the evidence.
+
+    Example:
+        >>> verdict([], "all good", "bad things").status
+        <Status.PASS: 'pass'>
+    """
     if problems:
         return failed(f"{bad}: {len(problems)} found", *problems)
     return passed(ok)
 
 
 def show(value: Any) -> str:
-    """A value as a short string for evidence (``None`` shown as 'nothing')."""
+    """A value as a short string for evidence (``None`` shown as 'nothing').
+
+    Example:
+        >>> show(None), show("530100")
+        ('nothing', '530100')
+    """
     if value is None or value == "":
         return "nothing"
     return str(value)

@@ -42,7 +42,13 @@ ECHOED_AMOUNTS: Final = (
 
 @check("insuplc_from_1101", verifies=["HIS-ARE-001"])
 def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
-    """Requests about a person carry that person's insured area from 1101, not the hospital's."""
+    """Requests about a person carry that person's insured area from 1101, not the hospital's.
+
+    Example::
+
+        expect:
+          checks: [insuplc_from_1101]
+    """
     areas: dict[str, dict[str, str]] = {}
     problems: list[Evidence] = []
     checked = 0
@@ -103,7 +109,13 @@ def _learn_areas(record: Record, areas: dict[str, dict[str, str]]) -> None:
 
 @check("settle_echoes_presettle", verifies=["HIS-AMT-001"])
 def settle_echoes_presettle(ctx: CheckContext) -> CheckOutcome:
-    """Each 2207 repeats the amounts of the last 2206 answer for the same visit and batch."""
+    """Each 2207 repeats the amounts of the last 2206 answer for the same visit and batch.
+
+    Example::
+
+        expect:
+          checks: [settle_echoes_presettle]
+    """
     settlements = ctx.records_of("2207")
     if not settlements:
         return not_applicable("the HIS sent no 2207")
@@ -158,7 +170,13 @@ def _last_presettlement(
 
 @check("settled_total_matches_fees", verifies=["HIS-AMT-002"])
 def settled_total_matches_fees(ctx: CheckContext) -> CheckOutcome:
-    """A 2207's medfee_sumamt equals its batch's fee lines; each line is round(cnt × pric, 2)."""
+    """A 2207's medfee_sumamt equals its batch's fee lines; each line is round(cnt × pric, 2).
+
+    Example::
+
+        expect:
+          checks: [settled_total_matches_fees]
+    """
     settlements = ctx.records_of("2207")
     if not settlements:
         return not_applicable("the HIS sent no 2207")

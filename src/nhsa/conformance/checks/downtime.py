@@ -37,7 +37,12 @@ def end_time_in(text: str) -> str | None:
 
 
 def is_downtime_answer(record: Record) -> bool:
-    """An intact infcode -1 answer saying the insured place is down."""
+    """An intact infcode -1 answer saying the insured place is down.
+
+    Example:
+        >>> is_downtime_answer({"infcode": -1, "delivered": True, "err_msg": "参保地系统停机维护"})
+        True
+    """
     message = str(record.get("err_msg") or "")
     return (
         record.get("infcode") == -1
@@ -62,6 +67,11 @@ def no_pile_on_during_downtime(ctx: CheckContext) -> CheckOutcome:
 
     A HIS that reads the downtime notice board sends none; one with a breaker stops after a
     few downtime answers. Counted: requests whose insuplc_admdvs is the down area.
+
+    Example::
+
+        expect:
+          checks: [{name: no_pile_on_during_downtime, args: {max_calls: 3}}]
     """
     areas = _down_areas(ctx)
     if not areas:
@@ -86,7 +96,13 @@ def no_pile_on_during_downtime(ctx: CheckContext) -> CheckOutcome:
 
 @check("patient_told_when_to_return", verifies=["HIS-DWN-002"])
 def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
-    """A patient turned away by downtime is told when service returns (the platform's time)."""
+    """A patient turned away by downtime is told when service returns (the platform's time).
+
+    Example::
+
+        expect:
+          checks: [patient_told_when_to_return]
+    """
     areas = _down_areas(ctx)
     if not areas:
         return not_applicable("the scenario arms no downtime")

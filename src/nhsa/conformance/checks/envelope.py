@@ -32,7 +32,13 @@ _ISSUES_SHOWN = 3
 
 @check("requests_valid_per_contract", verifies=["HIS-MSG-001"])
 def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
-    """Every request is a JSON envelope valid against the contract for its transaction."""
+    """Every request is a JSON envelope valid against the contract for its transaction.
+
+    Example::
+
+        expect:
+          checks: [requests_valid_per_contract]
+    """
     if not ctx.records:
         return not_applicable("the HIS sent nothing to the platform")
     problems: list[Evidence] = []
@@ -61,6 +67,11 @@ def msgid_format(ctx: CheckContext) -> CheckOutcome:
 
     The time part may differ from when the platform received the request by at most
     ``max_skew_seconds`` (default 600): a msgid is generated just before sending.
+
+    Example::
+
+        expect:
+          checks: [{name: msgid_format, args: {max_skew_seconds: 600}}]
     """
     skew = int(ctx.args.get("max_skew_seconds", 600))
     problems: list[Evidence] = []
@@ -112,6 +123,11 @@ def msgid_unique(ctx: CheckContext) -> CheckOutcome:
 
     A request the gateway rejected was never processed, so sending its msgid again (a
     transport retry) is not a reuse.
+
+    Example::
+
+        expect:
+          checks: [msgid_unique]
     """
     by_msgid: dict[str, list[Record]] = defaultdict(list)
     for record in ctx.records:
@@ -143,7 +159,13 @@ def _gateway_ok(record: Record) -> bool:
 
 @check("envelope_names_own_institution", verifies=["HIS-MSG-004"])
 def envelope_names_own_institution(ctx: CheckContext) -> CheckOutcome:
-    """Every request names the hospital's own fixmedins_code and area (mdtrtarea_admvs)."""
+    """Every request names the hospital's own fixmedins_code and area (mdtrtarea_admvs).
+
+    Example::
+
+        expect:
+          checks: [envelope_names_own_institution]
+    """
     config = ctx.plan.configuration
     problems = []
     for record in ctx.records:
@@ -170,7 +192,13 @@ def envelope_names_own_institution(ctx: CheckContext) -> CheckOutcome:
 
 @check("requests_signed", verifies=["HIS-SIG-001"])
 def requests_signed(ctx: CheckContext) -> CheckOutcome:
-    """Every request passes the gateway (tif) and carries a valid SM2 signature, as required."""
+    """Every request passes the gateway (tif) and carries a valid SM2 signature, as required.
+
+    Example::
+
+        expect:
+          checks: [requests_signed]
+    """
     profile = ctx.plan.registration.profile
     tif, sm2 = "tif" in profile, "sm2" in profile
     if not (tif or sm2):

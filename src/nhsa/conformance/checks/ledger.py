@@ -43,7 +43,13 @@ _Judge = Callable[[CheckContext, StepRun, DriverResult], list[str]]
 
 @check("driver_outcome_matches_platform", verifies=["HIS-AMT-003", "HIS-SIG-002"])
 def driver_outcome_matches_platform(ctx: CheckContext) -> CheckOutcome:
-    """What the HIS reports for each action (outcome, ids, amounts) matches the platform."""
+    """What the HIS reports for each action (outcome, ids, amounts) matches the platform.
+
+    Example::
+
+        expect:
+          checks: [driver_outcome_matches_platform]
+    """
     problems: list[Evidence] = []
     judged = 0
     for step, result in ctx.iter_results():
@@ -222,6 +228,11 @@ def nothing_lost_or_doubled(ctx: CheckContext) -> CheckOutcome:
     paid, the hospital does not know), or one the HIS reported no longer stands although no
     refund step took it back. Doubled: two standing settlements of one batch (mdtrt_id +
     chrg_bchno), or two from one charge action.
+
+    Example::
+
+        expect:
+          checks: [nothing_lost_or_doubled]
     """
     traces = settlements(ctx.records)
     if not traces and not ctx.steps_of("charge"):

@@ -26,7 +26,13 @@ KIOSK_CERTIFICATES = ("01", "03")
 
 @check("opter_type_matches_mode", verifies=["HIS-MOD-001", "HIS-MOD-002"])
 def opter_type_matches_mode(ctx: CheckContext) -> CheckOutcome:
-    """Every request's opter_type matches the counter: 1 at a window, 2 at a kiosk."""
+    """Every request's opter_type matches the counter: 1 at a window, 2 at a kiosk.
+
+    Example::
+
+        expect:
+          checks: [opter_type_matches_mode]
+    """
     wanted = OPTER_TYPE[ctx.mode]
     problems = [
         evidence_for(
@@ -49,7 +55,13 @@ def opter_type_matches_mode(ctx: CheckContext) -> CheckOutcome:
 
 @check("kiosk_sends_dev_no", verifies=["HIS-MOD-002"])
 def kiosk_sends_dev_no(ctx: CheckContext) -> CheckOutcome:
-    """At a kiosk, every request carries the terminal's device number (dev_no)."""
+    """At a kiosk, every request carries the terminal's device number (dev_no).
+
+    Example::
+
+        expect:
+          checks: [kiosk_sends_dev_no]
+    """
     if ctx.mode != "kiosk":
         return not_applicable("applies to kiosk scenarios only")
     problems = [
@@ -68,6 +80,11 @@ def kiosk_certificate_types(ctx: CheckContext) -> CheckOutcome:
 
     Every request carrying mdtrt_cert_type must say 01 or 03; a step whose patient presented
     another certificate must end ``rejected`` with no request of that certificate sent.
+
+    Example::
+
+        expect:
+          checks: [kiosk_certificate_types]
     """
     if ctx.mode != "kiosk":
         return not_applicable("applies to kiosk scenarios only")
@@ -105,7 +122,13 @@ def kiosk_certificate_types(ctx: CheckContext) -> CheckOutcome:
 
 @check("kiosk_tells_patient", verifies=["HIS-MOD-004"])
 def kiosk_tells_patient(ctx: CheckContext) -> CheckOutcome:
-    """When a kiosk action does not succeed, the kiosk tells the patient (patient_message)."""
+    """When a kiosk action does not succeed, the kiosk tells the patient (patient_message).
+
+    Example::
+
+        expect:
+          checks: [kiosk_tells_patient]
+    """
     if ctx.mode != "kiosk":
         return not_applicable("applies to kiosk scenarios only")
     unfinished = [

@@ -50,7 +50,13 @@ def _texts(value: Any) -> list[str]:
 
 @check("no_personal_data_exposed", verifies=["HIS-PRV-001"])
 def no_personal_data_exposed(ctx: CheckContext) -> CheckOutcome:
-    """The HIS's results and messages contain no identity number, card number, card_sn or token."""
+    """The HIS's results and messages contain no identity number, card number, card_sn or token.
+
+    Example::
+
+        expect:
+          checks: [no_personal_data_exposed]
+    """
     secrets: list[tuple[str, str]] = []
     for patient in ctx.plan.patients.values():
         person = patient.person

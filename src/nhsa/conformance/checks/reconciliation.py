@@ -37,14 +37,24 @@ TOTALS: Final = (
 
 
 def stmt_rslt(record: Record) -> str | None:
-    """The 3201 answer's stmt_rslt as text ("0" = balanced), or ``None``."""
+    """The 3201 answer's stmt_rslt as text ("0" = balanced), or ``None``.
+
+    Example:
+        >>> stmt_rslt({"response": {"output": {"stmtinfo": {"stmt_rslt": 0}}}})
+        '0'
+    """
     node = output_of(record).get("stmtinfo")
     value = node.get("stmt_rslt") if isinstance(node, Mapping) else None
     return None if value is None else str(value)
 
 
 def final_per_group(records: list[Record]) -> list[Record]:
-    """The last 3201 of each (insutype, clr_type, setl_optins, date range), in order."""
+    """The last 3201 of each (insutype, clr_type, setl_optins, date range), in order.
+
+    Example:
+        >>> final_per_group([])
+        []
+    """
     last: dict[tuple[Any, ...], Record] = {}
     for record in records:
         data = data_of(record)
@@ -58,6 +68,11 @@ def reconciliation_balanced(ctx: CheckContext) -> CheckOutcome:
 
     The sum of the HIS's final 3201 totals (one per insutype/clr_type) must equal the
     platform's own totals for the day, so a HIS cannot balance by leaving an insutype out.
+
+    Example::
+
+        expect:
+          checks: [reconciliation_balanced]
     """
     steps = ctx.steps_of("reconcile")
     if not steps:
@@ -145,7 +160,13 @@ def _amount(value: object) -> Decimal:
 
 @check("detail_reconciliation_when_unbalanced", verifies=["HIS-REC-002"])
 def detail_reconciliation_when_unbalanced(ctx: CheckContext) -> CheckOutcome:
-    """After an unbalanced 3201 the HIS uploads its detail (9101) and reconciles it (3202)."""
+    """After an unbalanced 3201 the HIS uploads its detail (9101) and reconciles it (3202).
+
+    Example::
+
+        expect:
+          checks: [detail_reconciliation_when_unbalanced]
+    """
     unbalanced = [
         r
         for r in ctx.records_of("3201")

@@ -74,6 +74,11 @@ def no_resend_after_unknown(ctx: CheckContext) -> CheckOutcome:
 
     After a reversal (2601) of the original answered successfully, the same input may be
     settled again with a new msgid (reference §5.2 step 5).
+
+    Example::
+
+        expect:
+          checks: [no_resend_after_unknown]
     """
     problems: list[Evidence] = []
     by_msgid: dict[str, list[Record]] = defaultdict(list)
@@ -117,7 +122,13 @@ def _closed_at(ctx: CheckContext, original: Record) -> int | None:
 
 @check("reversal_after_unknown_2207", verifies=["HIS-REV-002", "HIS-REV-003", "HIS-SIG-002"])
 def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
-    """An unknown 2207 is reversed (2601 omsgid/oinfno 2207) before the visit is settled again."""
+    """An unknown 2207 is reversed (2601 omsgid/oinfno 2207) before the visit is settled again.
+
+    Example::
+
+        expect:
+          checks: [reversal_after_unknown_2207]
+    """
     unknown = [r for r in ctx.records_of("2207") if not answer_trusted(r)]
     if not unknown:
         return not_applicable("no 2207 had an unknown outcome (no fault spoiled a 2207 answer)")
@@ -165,7 +176,13 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
 
 @check("no_reversal_after_definite_failure", verifies=["HIS-REV-004"])
 def no_reversal_after_definite_failure(ctx: CheckContext) -> CheckOutcome:
-    """No 2601 names a request the platform definitely refused (an intact infcode -1 answer)."""
+    """No 2601 names a request the platform definitely refused (an intact infcode -1 answer).
+
+    Example::
+
+        expect:
+          checks: [no_reversal_after_definite_failure]
+    """
     reversible = {
         infno for infno, t in spec.contract().transactions.items() if t.reversible_by_2601
     }
@@ -191,7 +208,13 @@ def no_reversal_after_definite_failure(ctx: CheckContext) -> CheckOutcome:
 
 @check("error_answers_handled", verifies=["HIS-ERR-001"])
 def error_answers_handled(ctx: CheckContext) -> CheckOutcome:
-    """An error answer ends the action cleanly (no driver error) and its msgid is never resent."""
+    """An error answer ends the action cleanly (no driver error) and its msgid is never resent.
+
+    Example::
+
+        expect:
+          checks: [error_answers_handled]
+    """
     refused = [r for r in ctx.records if r.get("infcode") == -1 and answer_trusted(r)]
     if not refused:
         return not_applicable("the platform answered no request with an error")

@@ -34,7 +34,13 @@ _SIGN_IN_WORDS = ("9001", "签到")
 
 @check("sign_in_first", verifies=["HIS-SES-001"])
 def sign_in_first(ctx: CheckContext) -> CheckOutcome:
-    """The HIS signs in (9001, answered successfully) before its first business call."""
+    """The HIS signs in (9001, answered successfully) before its first business call.
+
+    Example::
+
+        expect:
+          checks: [sign_in_first]
+    """
     signed_in = False
     for record in ctx.records:
         if sign_no_issued(record):
@@ -53,7 +59,13 @@ def sign_in_first(ctx: CheckContext) -> CheckOutcome:
 
 @check("sign_no_carried", verifies=["HIS-SES-002"])
 def sign_no_carried(ctx: CheckContext) -> CheckOutcome:
-    """Every business call carries a sign_no the platform issued to this HIS by 9001."""
+    """Every business call carries a sign_no the platform issued to this HIS by 9001.
+
+    Example::
+
+        expect:
+          checks: [sign_no_carried]
+    """
     issued: set[str] = set()
     problems: list[Evidence] = []
     business = 0
@@ -82,7 +94,13 @@ def sign_no_carried(ctx: CheckContext) -> CheckOutcome:
 
 @check("re_sign_in_after_rejection", verifies=["HIS-SES-003"])
 def re_sign_in_after_rejection(ctx: CheckContext) -> CheckOutcome:
-    """After the platform says the sign-in is missing or expired, the next call is a new 9001."""
+    """After the platform says the sign-in is missing or expired, the next call is a new 9001.
+
+    Example::
+
+        expect:
+          checks: [re_sign_in_after_rejection]
+    """
     problems: list[Evidence] = []
     rejections = [
         r

@@ -31,7 +31,13 @@ __all__ = ["cancel_after_reversal", "full_refund_sequence", "partial_refund_rese
 
 @check("cancel_after_reversal", verifies=["HIS-REG-001"])
 def cancel_after_reversal(ctx: CheckContext) -> CheckOutcome:
-    """A registration is cancelled (2202) only while its visit holds no settlement."""
+    """A registration is cancelled (2202) only while its visit holds no settlement.
+
+    Example::
+
+        expect:
+          checks: [cancel_after_reversal]
+    """
     cancels = ctx.records_of("2202")
     if not cancels:
         return not_applicable("the HIS cancelled no registration")
@@ -62,7 +68,13 @@ def cancel_after_reversal(ctx: CheckContext) -> CheckOutcome:
 
 @check("full_refund_sequence", verifies=["HIS-RFD-001"])
 def full_refund_sequence(ctx: CheckContext) -> CheckOutcome:
-    """A full refund reverses the settlement (2208), then cancels the visit's fee lines (2205)."""
+    """A full refund reverses the settlement (2208), then cancels the visit's fee lines (2205).
+
+    Example::
+
+        expect:
+          checks: [full_refund_sequence]
+    """
     refunds = ctx.steps_of("refund")
     if not refunds:
         return not_applicable("the scenario has no refund step")
@@ -114,7 +126,13 @@ def _refund_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
 
 @check("partial_refund_resettles", verifies=["HIS-RFD-002"])
 def partial_refund_resettles(ctx: CheckContext) -> CheckOutcome:
-    """A partial refund reverses the settlement and settles the rest: old total − refunded."""
+    """A partial refund reverses the settlement and settles the rest: old total − refunded.
+
+    Example::
+
+        expect:
+          checks: [partial_refund_resettles]
+    """
     steps = [s for s in ctx.steps_of("partial_refund") if s.outcome == "ok"]
     if not steps:
         return not_applicable("no partial refund succeeded in this scenario")

@@ -37,7 +37,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ReportPaths:
-    """Where the three report files were written."""
+    """Where the three report files were written.
+
+    Example::
+
+        paths = write_reports(result, Path("out"))
+        paths.html   # out/report.html
+    """
 
     json: Path
     junit: Path
@@ -49,6 +55,10 @@ def write_reports(run: RunResult, folder: Path) -> ReportPaths:
 
     Raises :class:`~nhsa.conformance.ConformanceError` naming the folder when it cannot be
     written.
+
+    Example::
+
+        write_reports(result, Path("conformance-report")).json
     """
     report = build_report(run)
     paths = ReportPaths(folder / "report.json", folder / "junit.xml", folder / "report.html")

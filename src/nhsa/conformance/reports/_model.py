@@ -57,7 +57,13 @@ def jsonable(value: Any) -> Any:
 
 
 def build_report(run: RunResult) -> dict[str, Any]:
-    """The report of ``run`` (see the module docstring)."""
+    """The report of ``run`` (see the module docstring).
+
+    Example::
+
+        report = build_report(result)
+        report["result"], report["summary"]["checks"]
+    """
     scenarios = list(run.scenarios())
     report: dict[str, Any] = {
         "$schema": REPORT_SCHEMA_ID,
@@ -96,7 +102,8 @@ def build_report(run: RunResult) -> dict[str, Any]:
             for stage in run.stages
         ],
     }
-    return jsonable(report)  # type: ignore[no-any-return]
+    plain: dict[str, Any] = jsonable(report)
+    return plain
 
 
 def _count(statuses: Iterable[Status]) -> dict[str, int]:
