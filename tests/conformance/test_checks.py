@@ -704,3 +704,25 @@ def test_every_check_can_fail_or_is_covered_above(name: str) -> None:
     source = inspect.getsource(sys.modules[__name__])
     assert f'"{name}"' in source, f"no test in this module exercises check {name}"
     assert PERSON
+
+
+def test_calls_before_the_downtime_began_do_not_count(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    b.sign_in()
+    for _ in range(4):
+        b.register(psn_no="P44030000000009", insuplc="440300")
+    earlier = step("earlier", "register", DriverResult("ok"), b.records[:])
+    arm = StepRun(
+        "arm_fault", "arm_fault", {"kind": "downtime", "area": "440300"}, None, Status.PASS, ""
+    )
+    start = len(b.records)
+    down_answer(b).update(
+        infcode=-1, err_msg="参保地医保系统停机维护，至 10:00", state_changed=False
+    )
+    told = DriverResult("rejected", patient_message="请10:00后再来")
+    later = step("later", "register", told, records_since(b, start), patient="other")
+    steps = [earlier, arm, later]
+    assert_status(run_check("no_pile_on_during_downtime", b.records, steps), Status.PASS)
+    assert_status(run_check("patient_told_when_to_return", b.records, steps), Status.PASS)
+    outcome = run_check("no_pile_on_during_downtime", b.records, steps, args={"max_calls": 0})
+    assert outcome.evidence[0].seen == "1 calls"

@@ -11,9 +11,8 @@ import re
 from typing import Final
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
-from nhsa.conformance._mock_handle import FaultSpec
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import Record, answer_trusted, request_of
+from nhsa.conformance._transcript import Record, answer_trusted, request_of, seq_of
 from nhsa.conformance.checks._common import evidence_for, verdict
 
 __all__ = ["end_time_in", "no_pile_on_during_downtime", "patient_told_when_to_return"]
@@ -51,14 +50,19 @@ def is_downtime_answer(record: Record) -> bool:
     )
 
 
-def _down_areas(ctx: CheckContext) -> list[str]:
-    faults: list[FaultSpec] = list(ctx.plan.faults)
-    faults += [
-        ctx.plan.resolve_fault(s.params["fault"])
-        for s in ctx.scenario.steps
-        if s.action == "arm_fault"
-    ]
-    return sorted({f.area for f in faults if f.kind == "downtime" and f.area})
+def _down_since(ctx: CheckContext) -> dict[str, int]:
+    """Each down insured area and the last seq before its downtime was armed (0: from the start)."""
+    since: dict[str, int] = {}
+    for fault in ctx.plan.faults:
+        if fault.kind == "downtime" and fault.area:
+            since.setdefault(fault.area, 0)
+    earlier: list[int] = []
+    for step in ctx.steps:
+        if step.action == "arm_fault" and step.request.get("kind") == "downtime":
+            area = str(step.request.get("area"))
+            since.setdefault(area, max(earlier, default=0))
+        earlier.extend(step.records)
+    return since
 
 
 @check("no_pile_on_during_downtime", verifies=["HIS-DWN-001"], args={"max_calls": int})
@@ -73,13 +77,17 @@ def no_pile_on_during_downtime(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [{name: no_pile_on_during_downtime, args: {max_calls: 3}}]
     """
-    areas = _down_areas(ctx)
-    if not areas:
+    down = _down_since(ctx)
+    if not down:
         return not_applicable("the scenario arms no downtime")
     limit = int(ctx.args.get("max_calls", 3))
     problems = []
-    for area in areas:
-        calls = [r for r in ctx.records if request_of(r).get("insuplc_admdvs") == area]
+    for area, since in down.items():
+        calls = [
+            r
+            for r in ctx.records
+            if seq_of(r) > since and request_of(r).get("insuplc_admdvs") == area
+        ]
         if len(calls) > limit:
             problems.append(
                 evidence_for(
@@ -103,8 +111,8 @@ def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [patient_told_when_to_return]
     """
-    areas = _down_areas(ctx)
-    if not areas:
+    down = _down_since(ctx)
+    if not down:
         return not_applicable("the scenario arms no downtime")
     answers = [r for r in ctx.records if is_downtime_answer(r)]
     announced = next(
@@ -115,8 +123,10 @@ def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
     turned_away = 0
     for step, result in ctx.iter_results():
         patient = ctx.plan.patients.get(step.patient or "")
-        if patient is None or patient.insured_area not in areas or result.status == "ok":
+        if patient is None or patient.insured_area not in down or result.status == "ok":
             continue
+        if step.records and step.records[-1] <= down[patient.insured_area]:
+            continue  # turned away before the downtime began: another story
         turned_away += 1
         message = result.patient_message or ""
         own = [r for r in ctx.records_in(step) if is_downtime_answer(r)]
