@@ -16,6 +16,7 @@ from nhsa.client import (
     OutcomeUnknownError,
 )
 from nhsa.envelope import china_now
+from nhsa.models import Input9002, Input9002SignOut
 from tests.client.conftest import (
     CLINIC,
     DIAGNOSES,
@@ -258,3 +259,25 @@ def test_reconcile_details_name_what_the_hospital_does_not_know(
     assert platform.infnos()[-4:] == ["3201", "9101", "3202", "9102"]
     (row,) = report.mismatches
     assert (row.setl_id, row.stmt_rslt, row.msgid) == (unknown.setl_id, "1", unknown.msgid)
+
+
+def test_an_expired_sign_in_is_renewed_and_the_call_repeated_once(
+    platform: Any, config_for: ConfigFor, make_twin: MakeTwin
+) -> None:
+    twin = _twin(platform, config_for, make_twin, "window")
+    visit = twin.register(card(), insutype="310", clinic=CLINIC)
+    core = twin.client._core
+    stale = core.session.sign_no(core.operator)
+    assert stale is not None
+    # The same operator signs out elsewhere (another workstation, the night job, …).
+    elsewhere = _twin(platform, config_for, make_twin, "window")
+    elsewhere.sign_out(Input9002(signOut=Input9002SignOut(sign_no=stale, opter_no="C0001")))
+
+    charge = twin.charge(visit, fees(), diagnoses=DIAGNOSES)
+
+    refused, repeated = platform.requests_of("2203")
+    assert refused["sign_no"] == stale
+    assert repeated["sign_no"] not in (stale, None)
+    assert repeated["msgid"] != refused["msgid"]
+    assert twin.journal.get(refused["msgid"]).state == "rejected"
+    assert charge.setl_id

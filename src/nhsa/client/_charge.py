@@ -61,7 +61,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _log = get_logger("nhsa.client")
-UNRESOLVED = ("sending", "unknown", "reversing", "held")
+UNRESOLVED = ("sending", "unknown", "reversing", "held", "manual")
+"""States of a settlement that may or may not stand: the visit is not charged again until a
+person or ``recover()`` has closed it."""
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -216,7 +218,8 @@ def check_live_settlement(core: Core, mdtrt_id: str) -> None:
         if entry.state in UNRESOLVED:
             raise VisitBusyError(
                 f"visit {mdtrt_id}: settlement {entry.msgid} is {entry.state}; resolve it "
-                "(recover(), or reverse_held() for a held one) before charging again",
+                "(recover(); reverse_held() for a held one; a manual one needs a person to "
+                "check the platform) before charging again",
                 infno="2207",
                 msgid=entry.msgid,
             )

@@ -81,12 +81,13 @@ class _Base:
 
     def _held_flow(self, msgid: str) -> Flow[Resolution]:
         entry = self._core.journal.get(msgid)
-        if entry is None or entry.state != "held":
+        if entry is None or entry.state not in ("held", "manual"):
             state = entry.state if entry else "not in the journal"
             raise InvalidInputError(
-                f"msgid {msgid}: only a held entry can be reversed this way (it is {state})",
+                f"msgid {msgid}: only a held or manual entry can be reversed this way "
+                f"(it is {state})",
                 field="msgid",
-                rule="held",
+                rule="held-or-manual",
             )
         return _resolution.resolve(self._core, msgid, hold=False)
 
@@ -244,7 +245,8 @@ class Client(SyncTransactions, _Base):
         return self._run(_recover.recover(self._core))
 
     def reverse_held(self, msgid: str) -> Resolution:
-        """Undo a call a window held for the cashier (2601 or its business cancel).
+        """Undo a call a window held for the cashier (2601 or its business cancel) — or try
+        the undo of a ``manual`` entry again once its cause is fixed.
 
         Example:
             >>> client.reverse_held("H53010100001202611231015300001")  # doctest: +SKIP
@@ -409,7 +411,7 @@ class AsyncClient(AsyncTransactions, _Base):
         return await self._run(_recover.recover(self._core))
 
     async def reverse_held(self, msgid: str) -> Resolution:
-        """Undo a call a window held for the cashier.
+        """Undo a held call, or try the undo of a ``manual`` entry again.
 
         Example:
             >>> await client.reverse_held(msgid)  # doctest: +SKIP
