@@ -281,3 +281,17 @@ def test_an_expired_sign_in_is_renewed_and_the_call_repeated_once(
     assert repeated["msgid"] != refused["msgid"]
     assert twin.journal.get(refused["msgid"]).state == "rejected"
     assert charge.setl_id
+
+
+def test_sign_in_at_the_start_of_a_shift_is_reused(
+    platform: Any, config_for: ConfigFor, make_twin: MakeTwin, mode_name: str
+) -> None:
+    twin = _twin(platform, config_for, make_twin, mode_name)
+
+    signed = twin.sign_in()
+    twin.register(MODES[mode_name][1](), insutype="310", clinic=CLINIC)
+
+    assert platform.infnos() == ["9001", "1101", "2201"]
+    assert {r["sign_no"] for r in platform.requests_of("2201")} == {signed.signinoutb.sign_no}
+    twin.close()
+    assert platform.infnos()[-1] == "9002"  # closing signs out

@@ -29,7 +29,7 @@ import httpx
 
 from nhsa.client import _charge, _reconcile, _recover, _refund, _register, _resolution
 from nhsa.client._config import ClientConfig
-from nhsa.client._core import Core
+from nhsa.client._core import SIGN_IN, Core
 from nhsa.client._flow import Flow, drive, drive_async
 from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine
 from nhsa.client._journal import Journal
@@ -39,7 +39,7 @@ from nhsa.client._results import Charge, ReconcileReport, RecoveryReport, Refund
 from nhsa.client._transactions import AsyncTransactions, SyncTransactions
 from nhsa.client.errors import InvalidInputError, NhsaClientError
 from nhsa.envelope import Clock, china_now
-from nhsa.models import InputModel
+from nhsa.models import Input9001, InputModel, Output9001
 from nhsa.redaction import get_logger
 
 T = TypeVar("T")
@@ -244,6 +244,22 @@ class Client(SyncTransactions, _Base):
         """
         return self._run(_recover.recover(self._core))
 
+    def sign_in(
+        self, input_model: Input9001 | None = None, /, *, insuplc_admdvs: str | None = None
+    ) -> Output9001:
+        """Sign in now (9001) — as this client's operator by default — and keep the sign_no.
+
+        Calls sign in on first use anyway; this is for a HIS that signs in at the start of a
+        shift. Safe to repeat, so retried like a query.
+
+        Example:
+            >>> client.sign_in().signinoutb.sign_no  # doctest: +SKIP
+            '6000000000001'
+        """
+        chosen = input_model or self._core.sign_in_input()
+        answer: Output9001 = self._typed(SIGN_IN, chosen, insuplc_admdvs)
+        return answer
+
     def reverse_held(self, msgid: str) -> Resolution:
         """Undo a call a window held for the cashier (2601 or its business cancel) — or try
         the undo of a ``manual`` entry again once its cause is fixed.
@@ -409,6 +425,18 @@ class AsyncClient(AsyncTransactions, _Base):
             True
         """
         return await self._run(_recover.recover(self._core))
+
+    async def sign_in(
+        self, input_model: Input9001 | None = None, /, *, insuplc_admdvs: str | None = None
+    ) -> Output9001:
+        """Sign in now (9001) — as this client's operator by default — and keep the sign_no.
+
+        Example:
+            >>> (await client.sign_in()).signinoutb.sign_no  # doctest: +SKIP
+        """
+        chosen = input_model or self._core.sign_in_input()
+        answer: Output9001 = await self._typed(SIGN_IN, chosen, insuplc_admdvs)
+        return answer
 
     async def reverse_held(self, msgid: str) -> Resolution:
         """Undo a held call, or try the undo of a ``manual`` entry again.

@@ -261,19 +261,30 @@ class Core:
             return cached
         return (yield from self.sign_in())
 
-    def sign_in(self) -> Flow[str]:
-        """Sign in (9001) as this client's operator and cache the new sign_no."""
-        operator = self.operator
+    def sign_in_input(self) -> Input9001:
+        """The 9001 input of this client's operator (terminal address from the config)."""
         try:
-            sign_in = Input9001(
+            return Input9001(
                 signIn=Input9001SignIn(
-                    opter_no=operator.opter,
+                    opter_no=self.operator.opter,
                     mac=self.config.terminal_mac,
                     ip=self.config.terminal_ip,
                 )
             )
         except ValidationError as error:
             raise error_from_pydantic(error, "signIn") from None
+
+    def sign_out_input(self) -> Input9002 | None:
+        """The 9002 input ending this operator's session, or ``None`` when not signed in."""
+        sign_no = self.session.sign_no(self.operator)
+        if not sign_no:
+            return None
+        return Input9002(signOut=Input9002SignOut(sign_no=sign_no, opter_no=self.operator.opter))
+
+    def sign_in(self) -> Flow[str]:
+        """Sign in (9001) as this client's operator and cache the new sign_no."""
+        operator = self.operator
+        sign_in = self.sign_in_input()
         outcome = yield from self._exchange(self.transaction(SIGN_IN), sign_in, None, "", None)
         if isinstance(outcome, Succeeded):
             sign_no: str = outcome.output.signinoutb.sign_no
@@ -295,12 +306,11 @@ class Core:
     def sign_out(self) -> Flow[Outcome | None]:
         """Sign out (9002) if signed in; the outcome, or ``None`` when there was no session."""
         operator = self.operator
-        sign_no = self.session.sign_no(operator)
-        if not sign_no:
+        sign_out = self.sign_out_input()
+        if sign_out is None:
             return None
-        sign_out = Input9002(signOut=Input9002SignOut(sign_no=sign_no, opter_no=operator.opter))
         outcome = yield from self._exchange(
-            self.transaction(SIGN_OUT), sign_out, None, sign_no, None
+            self.transaction(SIGN_OUT), sign_out, None, sign_out.signOut.sign_no, None
         )
         self.session.forget(operator)
         return outcome
