@@ -146,3 +146,28 @@ def test_html_renders_in_headless_chromium(mixed_run: RunResult, tmp_path: Path)
     assert 'data-scenario="lab/resend" data-result="fail"' in dom
     assert 'data-check="no_resend_after_unknown" data-result="fail"' in dom
     assert "需求覆盖矩阵" in dom  # the coverage matrix rendered, with its Chinese heading
+
+
+def test_timeouts_are_listed_in_every_format(tmp_path: Path, schema: dict[str, Any]) -> None:
+    root = tmp_path / "stages"
+    (root / "lab").mkdir(parents=True)
+    name, text = charge_scenario("slow")
+    (root / "lab" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    mock = FakeMock()
+    his = FakeHis(mock, hang_on="charge")
+    try:
+        result = Runner(his, mock, step_timeout=0.2).run(
+            load_stages(root, ["lab"], default_registry())
+        )
+    finally:
+        his.close()
+    report = build_report(result)
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(report))
+    assert [(t["scenario"], t["step"]) for t in report["timeouts"]] == [("lab/slow", "charge")]
+    assert report["result"] == "error"
+    assert report["exit_code"] == 2
+    html = render_html(report)
+    assert 'class="timeout"' in html
+    assert 'data-step="charge" data-result="error"' in html
+    errors = ET.fromstring(junit_xml(report)).findall("testsuite/testcase/error")
+    assert any("timed out" in (e.get("message") or "") for e in errors)
