@@ -1,4 +1,4 @@
-"""The ``nhsa`` command: version, spec list/show/validate, demo."""
+"""The ``nhsa`` command: version, spec list/show/validate (demo: tests/cli/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -120,11 +120,3 @@ def test_validate_unknown_infno_option_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["spec", "validate", str(path), "--infno", "0000"])
     assert result.exit_code == 1
     assert "unknown transaction '0000'" in result.stderr
-
-
-def test_demo_checks_every_example(spec_contract: Any) -> None:
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.stdout
-    count = sum(2 * len(t.examples) for t in spec_contract.transactions.values())
-    assert f"{count} example messages" in result.stdout
-    assert "all valid" in result.stdout

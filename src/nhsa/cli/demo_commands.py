@@ -219,13 +219,14 @@ def _service(
 
 def _await_url(name: str, process: subprocess.Popen[str], log: IO[str]) -> str:
     found: list[str] = []
-    ready = threading.Event()
+    ready, ended = threading.Event(), threading.Event()
 
     def read(stream: IO[str]) -> None:
         for line in stream:  # keep draining, so the server never blocks on a full pipe
             if not found and " on http://" in line:
                 found.append(line.split(" on ", 1)[1].split()[0])
                 ready.set()
+        ended.set()
         ready.set()
 
     assert process.stdout is not None  # opened with stdout=PIPE
@@ -236,6 +237,9 @@ def _await_url(name: str, process: subprocess.Popen[str], log: IO[str]) -> str:
             break
     if found:
         return found[0]
+    if ended.is_set():  # its output ended: it is exiting; learn how
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_SECONDS)
     log.flush()
     log.seek(0)
     tail = "".join(log.readlines()[-15:]).strip() or "(no output)"
