@@ -16,7 +16,9 @@ from nhsa.client import (
     OutcomeUnknownError,
 )
 from nhsa.envelope import china_now
+from nhsa.mock import MockPlatform
 from nhsa.models import Input9002, Input9002SignOut
+from nhsa.spec import contract
 from tests.client.conftest import (
     CLINIC,
     DIAGNOSES,
@@ -295,3 +297,21 @@ def test_sign_in_at_the_start_of_a_shift_is_reused(
     assert {r["sign_no"] for r in platform.requests_of("2201")} == {signed.signinoutb.sign_no}
     twin.close()
     assert platform.infnos()[-1] == "9002"  # closing signs out
+
+
+def test_the_per_transaction_route_posts_to_each_transactions_path(
+    config_for: ConfigFor, make_twin: MakeTwin
+) -> None:
+    with MockPlatform(profile="tif+sm2") as served:
+        mock = MockView(served, "tif+sm2")
+        twin = make_twin(config_for(mock, route="per-transaction"), WINDOW, mock)
+        twin.register(card(), insutype="310", clinic=CLINIC)
+        records = mock.records
+        twin.close()
+
+    contract_paths = {
+        infno: contract().transaction(infno).path for infno in ("9001", "1101", "2201")
+    }
+    assert [(r["route"], r["path"]) for r in records] == [
+        ("per-transaction", contract_paths[r["infno"]]) for r in records
+    ]

@@ -23,8 +23,8 @@ Example:
     >>> from nhsa.client import ClientConfig, WindowMode
     >>> core = Core(ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:"),
     ...             WindowMode("C0001", "收费员甲"))
-    >>> core.url_for("2207")
-    'http://127.0.0.1:8700/fsi/api/rsfComIfsService/callService'
+    >>> core.transaction("2207").reversible_by_2601
+    True
 """
 
 from __future__ import annotations
@@ -163,11 +163,8 @@ class Core:
         self.msgids.close()
         self.journal.close()
 
-    def url_for(self, infno: str) -> str:
-        """The URL a transaction is posted to under the configured route."""
-        return str(self._url(infno))
-
     def _url(self, infno: str) -> httpx.URL:
+        """The URL a transaction is posted to under the configured route (cached)."""
         url = self._urls.get(infno)
         if url is None:
             path = (

@@ -266,13 +266,6 @@ class Journal:
             ),
         )
 
-    def update_body(self, msgid: str, body_sha256: str) -> None:
-        """Record the hash of the bytes actually sent (they change when a retry re-signs)."""
-        self._write(
-            "UPDATE journal SET body_sha256 = ?, updated_at = ? WHERE msgid = ?",
-            (body_sha256, self._now(), msgid),
-        )
-
     def mark(
         self,
         msgid: str,
