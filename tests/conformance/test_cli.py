@@ -38,7 +38,9 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> FakeMock:
     mock = FakeMock()
 
     @contextmanager
-    def open_mock(url: str | None, *, admin_token: str | None, serve: bool) -> Iterator[FakeMock]:
+    def open_mock(
+        url: str | None, *, admin_token: str | None, serve: bool, fixtures: object = None
+    ) -> Iterator[FakeMock]:
         yield mock
 
     monkeypatch.setattr(commands, "open_mock", open_mock)
@@ -219,4 +221,13 @@ def test_a_driver_this_installation_lacks_is_a_clean_error(
     )
     assert result.exit_code == 2
     assert "--driver 'sdk': this installation has no such driver" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_broken_fixture_folder_is_a_clean_error(stages: Path, tmp_path: Path) -> None:
+    result = invoke(
+        "run", "--stage", "lab", "--stages-dir", str(stages), "--fixtures", str(tmp_path / "none")
+    )
+    assert result.exit_code == 2
+    assert f"--fixtures {tmp_path / 'none'}" in result.stderr
     assert "Traceback" not in result.output

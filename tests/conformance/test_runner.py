@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nhsa.conformance import (
+    DriverResult,
     RunAbortedError,
     Runner,
     RunResult,
@@ -250,4 +252,20 @@ def test_an_unexpected_outcome_fails_the_step(
     charge = next(s for s in scenario.steps if s.name == "charge")
     assert charge.status is Status.FAIL
     assert charge.message.startswith("ok, expected rejected")
+    assert scenario.status is Status.FAIL
+
+
+def test_a_refused_configuration_stops_the_scenario(
+    stages_dir: Callable[..., Path], mock: FakeMock
+) -> None:
+    class Refusing(FakeHis):
+        def configure(self, config: Any) -> DriverResult:
+            super().configure(config)
+            return DriverResult("rejected", message="kiosk mode is not licensed")
+
+    result = run(stages_dir(charge_scenario()), Refusing(mock), mock)
+    (scenario,) = result.scenarios()
+    assert scenario.steps[0].status is Status.FAIL
+    assert all(step.status is Status.SKIP for step in scenario.steps[1:])
+    assert "kiosk mode is not licensed" in scenario.message
     assert scenario.status is Status.FAIL

@@ -45,6 +45,7 @@ from nhsa.conformance._coverage import coverage
 from nhsa.conformance._setup import open_driver, open_mock
 from nhsa.conformance._signature import sign_report, verify_report
 from nhsa.conformance.reports import write_reports
+from nhsa.mock.fixtures import FixtureError, FixtureSet, load_fixtures
 from nhsa.signing import Sm2PrivateKey, Sm2PublicKey
 from nhsa.signing.errors import KeyMaterialError
 
@@ -87,6 +88,15 @@ def _stages(text: str) -> list[str]:
     return [stage for stage in STAGES if stage in chosen]
 
 
+def _fixtures(folder: Path | None) -> FixtureSet | None:
+    if folder is None:
+        return None
+    try:
+        return load_fixtures(folder)
+    except FixtureError as exc:
+        _fail(f"--fixtures {folder}: {exc}")
+
+
 def _requirements(extra: Path | None) -> RequirementSet:
     base = bundled_requirements()
     return base.merged(load_requirements(extra)) if extra is not None else base
@@ -121,6 +131,12 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         Path | None,
         typer.Option("--requirements", help="A lab's own requirements CSV, added to the kit's."),
     ] = None,
+    fixtures: Annotated[
+        Path | None,
+        typer.Option(
+            "--fixtures", help="The fixture folder the mock serves (default: the bundled one)."
+        ),
+    ] = None,
 ) -> None:
     """Run stages of scenarios against a HIS and write the reports.
 
@@ -133,13 +149,14 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         reqs = _requirements(requirements)
         registry.validate_against(reqs)
         chosen = load_stages(stages_dir or bundled_stages_dir(), _stages(stage), registry, reqs)
+        fixture_set = _fixtures(fixtures)
         serve = driver.startswith(("http://", "https://")) and mock is None
-        with open_mock(mock, admin_token=admin_token, serve=serve) as handle:
+        with open_mock(mock, admin_token=admin_token, serve=serve, fixtures=fixture_set) as handle:
             his = open_driver(driver, handle, step_timeout=step_timeout)
             try:
                 with _ProgressBar(sum(len(s) for s in chosen.values())) as progress:
                     runner = Runner(
-                        his, handle, registry=registry, requirements=reqs,
+                        his, handle, fixtures=fixture_set, registry=registry, requirements=reqs,
                         step_timeout=step_timeout, observer=progress,
                     )  # fmt: skip
                     result = runner.run(chosen)

@@ -475,9 +475,13 @@ class _Execution:
         config = self.plan.configuration
         step = Step("configure", "configure", {}, self.scenario.line)
         request = _safe_configuration(config)
-        self._record(
-            self._drive(step, request, None, lambda: self.runner.driver.configure(config), ("ok",))
+        run = self._drive(
+            step, request, None, lambda: self.runner.driver.configure(config), ("ok",)
         )
+        self._record(run)
+        if run.status is not Status.PASS and self.abort_reason is None:
+            # a HIS that would not take this institution's configuration cannot act for it
+            self.abort_reason = f"step configure: {run.message}"
 
     def _driver_step(self, step: Step) -> StepRun:
         try:

@@ -31,6 +31,7 @@ from nhsa.conformance._driver import Driver
 from nhsa.conformance._errors import UnknownDriverError
 from nhsa.conformance._mock_adapters import InProcessMock, RemoteMock
 from nhsa.conformance._mock_handle import MockHandle
+from nhsa.mock.fixtures import FixtureSet
 from nhsa.mock.platform import MockPlatform
 
 __all__ = ["DRIVER_PACKAGE", "driver_module_for", "open_driver", "open_mock"]
@@ -78,8 +79,17 @@ def open_driver(target: str, mock: MockHandle, *, step_timeout: float) -> Driver
 
 
 @contextmanager
-def open_mock(url: str | None, *, admin_token: str | None, serve: bool) -> Iterator[MockHandle]:
+def open_mock(
+    url: str | None,
+    *,
+    admin_token: str | None,
+    serve: bool,
+    fixtures: FixtureSet | None = None,
+) -> Iterator[MockHandle]:
     """The mock for a run: remote when ``url`` is given, else an in-process platform.
+
+    ``fixtures`` is what an in-process platform serves (a remote one was started with its own
+    ``--fixtures``; the suite must be given the same folder).
 
     Example::
 
@@ -95,6 +105,6 @@ def open_mock(url: str | None, *, admin_token: str | None, serve: bool) -> Itera
             remote.close()
         return
     with ExitStack() as stack:
-        platform = stack.enter_context(MockPlatform())
+        platform = stack.enter_context(MockPlatform(fixtures=fixtures))
         served = stack.enter_context(platform.serve()) if serve else None
         yield InProcessMock(platform, url=served)
