@@ -6,10 +6,12 @@ the HIS reaches the platform over sockets exactly as a separate process would.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +21,34 @@ from examples.reference_his.app import build_app
 from examples.reference_his.service import ReferenceHis
 
 from nhsa.conformance import (
+    CancelRegistrationRequest,
+    Certificate,
+    ChargeRequest,
     DriverHealth,
     DriverProtocolError,
     DriverResult,
     DriverUnavailableError,
+    FeeItem,
     HisConfiguration,
     InProcessMock,
+    ModeConfig,
+    PartialRefundRequest,
     ReconcileRequest,
+    RefundRequest,
+    RegisterRequest,
     RunAbortedError,
     Runner,
     RunResult,
+    SigningConfig,
+    SignInRequest,
     Status,
     bundled_stages_dir,
     default_registry,
     load_stages,
 )
+from nhsa.conformance.drivers._api import check, driver_api, request_schema
 from nhsa.conformance.drivers.http import HttpDriver, create_driver
+from nhsa.conformance.drivers.wire import REQUEST_TYPES, decode, from_json, to_json
 from nhsa.conformance.reports import write_reports
 from nhsa.mock import MockPlatform
 from nhsa.mock.app import BackgroundServer
@@ -121,11 +135,11 @@ def _answering(body: bytes, status: int = 200) -> HttpDriver:
     [
         (200, b"<html>ok</html>", r"body that is not JSON: '<html>ok</html>'"),
         (500, b"Internal Server Error", r"answered HTTP 500: 'Internal Server Error'"),
-        (200, b'{"status": "maybe"}', r"/status: 'maybe' is not one of"),
+        (200, b'{"status": "maybe"}', r'/status: "maybe" is not one of "ok"'),
         (200, b'{"status": "ok", "amounts": {"acct_pay": 3.1}}', r"/amounts/acct_pay: 3.1 is"),
-        (200, b'{"status": "ok", "setl_id": 7}', r"/setl_id: 7 is not a string"),
-        (200, b'{"status": "ok", "surprise": 1}', r"/surprise: is not a member"),
-        (200, b"[]", r"/: \[\] is not an object"),
+        (200, b'{"status": "ok", "setl_id": 7}', r"/setl_id: 7 is not of type"),
+        (200, b'{"status": "ok", "surprise": 1}', r"/surprise: is not a member of ActionResult"),
+        (200, b"[]", r'/: \[\] is not of type "object" \(type\)'),
         (200, b"", r"not JSON: \(empty body\)"),
     ],
 )
@@ -229,3 +243,50 @@ def test_garbage_mid_run_errors_that_step_only(
     assert "driver failed" in charge.message
     assert f"{server.url}/charge" in charge.message
     assert second.status is Status.PASS
+
+
+SCHEMA_TYPES: dict[str, type[Any]] = {
+    **{request_schema(action): kind for action, kind in REQUEST_TYPES.items()},
+    "ModeConfig": ModeConfig,
+    "SigningConfig": SigningConfig,
+    "Certificate": Certificate,
+    "FeeItem": FeeItem,
+    "ActionResult": DriverResult,
+    "Health": DriverHealth,
+}
+
+
+@pytest.mark.parametrize("component", sorted(SCHEMA_TYPES))
+def test_the_driver_api_document_and_the_driver_types_name_the_same_fields(
+    component: str,
+) -> None:
+    properties = driver_api()["components"]["schemas"][component]["properties"]
+    assert set(properties) == {f.name for f in dataclasses.fields(SCHEMA_TYPES[component])}
+
+
+def test_what_the_suite_sends_and_the_reference_his_answers_fit_the_document() -> None:
+    item = FeeItem("110200001000000", "H1", Decimal("2"), Decimal("12.50"))
+    card = Certificate("03", "TA5300001", card_sn="530100D1")
+    samples = {
+        "configure": HisConfiguration(
+            "H53010112345", "医院", "530100", "http://127.0.0.1:8700",
+            ModeConfig("kiosk", "K01", "自助机", dev_no="D1", dev_safe_info="ok"),
+            SigningConfig("tif+sm2", paasid="p", token="t", private_key_pem="PEM", key_id="k"),
+            run_id="r1", on_unknown="reverse",
+        ),
+        "sign_in": SignInRequest(),
+        "register": RegisterRequest(card, "310", "11", "OTP1", emergency=True),
+        "cancel_registration": CancelRegistrationRequest("M1", "P1", "OTP1"),
+        "charge": ChargeRequest("M1", "P1", card, "310", "11", "B1", (item,), "0"),
+        "refund": RefundRequest("M1", "S1", "P1"),
+        "partial_refund": PartialRefundRequest("M1", "S1", "P1", (item,), "B2"),
+        "reconcile": ReconcileRequest(date(2026, 11, 23)),
+    }  # fmt: skip
+    for action, request in samples.items():
+        assert decode(action, to_json(request)) == request
+    result = DriverResult(
+        "ok", mdtrt_id="M1", setl_id="S1", msgids=("m1",), reversed_msgids=("m0",),
+        amounts={"acct_pay": Decimal("-3.10")}, balanced=True, patient_message="请稍候",
+    )  # fmt: skip
+    check("ActionResult", to_json(result))
+    assert from_json(DriverResult, to_json(result)) == result

@@ -2,7 +2,8 @@
 
 A HIS in any language implements ``conformance/driver-api.yaml`` — ``GET /health`` and one
 ``POST /<action>`` per action, JSON mirroring :mod:`nhsa.conformance._driver`'s types — and
-the suite calls it at ``--driver http://HOST:PORT``. Every answer is checked before it is
+the suite calls it at ``--driver http://HOST:PORT``. Every answer is checked against the
+document's schema (``ActionResult``, ``Health``) and then field by field before it is
 believed:
 
 - the HIS cannot be reached (refused, timed out, reset) → :class:`DriverUnavailableError`
@@ -40,6 +41,7 @@ from nhsa.conformance._driver import (
 )
 from nhsa.conformance._errors import DriverProtocolError, DriverUnavailableError
 from nhsa.conformance._mock_handle import MockHandle
+from nhsa.conformance.drivers._api import check
 from nhsa.conformance.drivers.wire import WireError, from_json, to_json
 
 __all__ = ["HttpDriver", "create_driver"]
@@ -136,7 +138,9 @@ class HttpDriver:
         return result
 
     def _read(self, kind: type[Any], data: Any, path: str) -> Any:
+        component = "Health" if kind is DriverHealth else "ActionResult"
         try:
+            check(component, data)
             return from_json(kind, data)
         except WireError as error:
             raise DriverProtocolError(

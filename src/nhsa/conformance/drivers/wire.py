@@ -5,8 +5,9 @@ field, so one codec serves both sides: the ``http`` driver encodes requests and 
 results; a HIS written in Python (the reference HIS) decodes requests and encodes results.
 Amounts travel as decimal strings (``"25.00"``), days as ISO dates, tuples as arrays.
 
-Decoding checks every field against its Python type and raises :class:`WireError` naming the
-JSON pointer and the rule broken, so a garbled document never turns into a half-built request.
+:func:`decode` first checks a request against the schema ``driver-api.yaml`` gives its path,
+then every field against its Python type; either raises :class:`WireError` naming the JSON
+pointer and the rule broken, so a garbled document never turns into a half-built request.
 
 Example:
     >>> from nhsa.conformance import ReconcileRequest
@@ -18,6 +19,9 @@ Example:
     >>> decode("reconcile", {"day": "yesterday"})
     Traceback (most recent call last):
     nhsa.conformance.drivers.wire.WireError: /day: 'yesterday' is not an ISO date (format)
+    >>> decode("reconcile", {})
+    Traceback (most recent call last):
+    nhsa.conformance.drivers.wire.WireError: /: "day" is a required property (required)
 """
 
 from __future__ import annotations
@@ -104,6 +108,9 @@ def decode(action: str, data: Any) -> Any:
     kind = REQUEST_TYPES.get(action)
     if kind is None:
         raise WireError("", f"unknown action {action!r}", "action")
+    from nhsa.conformance.drivers import _api  # noqa: PLC0415 - it imports WireError from here
+
+    _api.check(_api.request_schema(action), data)
     return from_json(kind, data)
 
 
