@@ -109,6 +109,9 @@ def test_recover_closes_each_orphan_by_its_contract_path(
     assert by_infno["2207"].original_found is False  # it never arrived: a tombstone now
     (undo,) = platform.requests_of("2205")
     assert undo["input"]["data"]["chrg_bchno"] == "CB-LOST"
+    # The platform has no such batch: "nothing to cancel" closes the entry, never arrived.
+    assert isinstance(by_infno["2204"], Reversed)
+    assert (by_infno["2204"].by_infno, by_infno["2204"].original_found) == ("2205", False)
     assert isinstance(by_infno["2201"], NeedsManualDecision)
     assert report.abandoned == (orphans["9001"].msgid,)
     assert report.in_flight == (live.msgid,)

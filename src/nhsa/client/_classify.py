@@ -65,9 +65,10 @@ _BODY_LIMIT = 2000
 
 @dataclass(frozen=True)
 class AnswerPatterns:
-    """Wording that marks a refusal as busy, a missing sign-in, a downtime, or a 2601 note
-    that the original never arrived. Regular expressions, searched (ignoring case) in
-    ``err_msg`` (or, for ``original_not_found``, ``warn_msg``). The defaults cover the mock
+    """Wording that marks a refusal as busy, a missing sign-in, a downtime, a 2601 note that
+    the original never arrived, or a business cancel refused because there is nothing to
+    cancel. Regular expressions, searched (ignoring case) in ``err_msg`` (or, for
+    ``original_not_found``, ``warn_msg``). The defaults cover the mock
     platform's wording (``interface_specs/v1/errors.json``) and common real phrasings; add
     your province's.
 
@@ -90,10 +91,11 @@ class AnswerPatterns:
     )
     downtime: Sequence[str] = ("停机",)
     original_not_found: Sequence[str] = ("原交易不存在", "original not found")
+    nothing_to_undo: Sequence[str] = ("无可撤销", "nothing to (cancel|undo)", "no fee lines")
     _compiled: dict[str, re.Pattern[str]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("busy", "sign_in", "downtime", "original_not_found"):
+        for name in ("busy", "sign_in", "downtime", "original_not_found", "nothing_to_undo"):
             expressions = getattr(self, name)
             if isinstance(expressions, str):
                 expressions = (expressions,)
@@ -105,7 +107,7 @@ class AnswerPatterns:
 
     def matches(
         self,
-        kind: Literal["busy", "sign_in", "downtime", "original_not_found"],
+        kind: Literal["busy", "sign_in", "downtime", "original_not_found", "nothing_to_undo"],
         text: str | None,
     ) -> bool:
         """Whether ``text`` carries the wording of ``kind``."""

@@ -14,7 +14,8 @@ infno    path                         notes
 2304     2601                         inpatient settlement
 2305     2601                         inpatient settlement cancel
 2401     2601                         admission
-2204     2205 with its chrg_bchno     cancels the batch whether or not it arrived
+2204     2205 with its chrg_bchno     cancels the batch; "nothing to cancel" means the
+                                      upload never arrived: closed as well
 2402     2405 (mdtrt_id, psn_no)      undoes the discharge
 2201     manual decision              2202 needs the mdtrt_id only the lost answer had
 2301     manual decision              2302 needs feedetl_sn serials
@@ -190,6 +191,15 @@ def _undo(core: Core, entry: JournalEntry, infno: str, undo: InputModel) -> Flow
         return Reversed(infno, outcome.msgid, None, outcome.warn_msg)
     if isinstance(outcome, NotSent):
         return _still_pending(core, entry, f"{infno} not sent: {outcome.reason}")
+    if isinstance(outcome, Rejected) and core.config.patterns.matches(
+        "nothing_to_undo", outcome.err_msg
+    ):
+        # A definite "there is nothing to cancel": the original never took effect.
+        core.journal.mark(
+            entry.msgid, "reversed", detail=outcome.err_msg, resolved_by=outcome.msgid,
+            original_found=False,
+        )  # fmt: skip
+        return Reversed(infno, outcome.msgid, False, outcome.err_msg)
     if isinstance(outcome, Rejected):
         reason = f"{infno} refused (infcode {outcome.infcode}): {outcome.err_msg}"
         core.journal.mark(entry.msgid, "manual", detail=reason)
