@@ -53,8 +53,8 @@ class StepRun:
 
     Example:
         >>> s = StepRun("charge", "charge", {}, DriverResult("ok"), Status.PASS, "ok", (5, 6))
-        >>> s.outcome, s.first_seq
-        ('ok', 5)
+        >>> s.outcome, s.last_seq
+        ('ok', 6)
     """
 
     name: str
@@ -75,11 +75,6 @@ class StepRun:
     def outcome(self) -> str | None:
         """The driver's status for the step, or ``None`` when there was no result."""
         return self.result.status if self.result is not None else None
-
-    @property
-    def first_seq(self) -> int | None:
-        """The first record of the step, or ``None`` when the mock saw nothing."""
-        return self.records[0] if self.records else None
 
     @property
     def last_seq(self) -> int | None:

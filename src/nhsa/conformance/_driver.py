@@ -41,8 +41,8 @@ runner turns both into an ``error`` step, never into a verdict on the business r
 
 Example:
     >>> r = DriverResult(status="ok", mdtrt_id="M1", msgids=("H53010100001202611231015300001",))
-    >>> r.definite, r.field("mdtrt_id")
-    (True, 'M1')
+    >>> r.status, r.field("mdtrt_id")
+    ('ok', 'M1')
 """
 
 from __future__ import annotations
@@ -332,8 +332,8 @@ class DriverResult:
     what the patient was shown or told; ``message`` is the HIS's note for the operator or lab.
 
     Example:
-        >>> DriverResult("rejected", patient_message="参保地系统维护至 18:00").definite
-        True
+        >>> DriverResult("rejected", patient_message="参保地系统维护至 18:00").status
+        'rejected'
     """
 
     status: Outcome
@@ -347,11 +347,6 @@ class DriverResult:
     balanced: bool | None = None
     patient_message: str | None = None
     message: str | None = None
-
-    @property
-    def definite(self) -> bool:
-        """Whether the HIS knows the outcome (``ok`` or ``rejected``)."""
-        return self.status in ("ok", "rejected")
 
     def field(self, name: str) -> Any:
         """A result field by name (``amounts.<name>`` reaches into amounts), for references.

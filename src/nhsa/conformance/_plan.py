@@ -47,7 +47,6 @@ __all__ = [
     "fresh_institution_code",
     "plan_scenario",
     "resolve_fault",
-    "total_of",
 ]
 
 EMERGENCY_MED_TYPE = "13"
@@ -418,13 +417,3 @@ def certificate_of(person: InsuredPerson, cert_type: CertType) -> Certificate:
         card = person.certificates.social_security_card
         return Certificate("03", card.card_no, card_sn=card.card_sn)
     return Certificate("02", person.certno)
-
-
-def total_of(items: tuple[FeeItem, ...]) -> Decimal:
-    """The sum of fee items' totals (what medfee_sumamt must be).
-
-    Example:
-        >>> total_of((FeeItem("X", "H", Decimal("2"), Decimal("1.25")),))
-        Decimal('2.50')
-    """
-    return sum((item.total for item in items), Decimal("0.00"))

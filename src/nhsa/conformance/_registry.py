@@ -173,7 +173,9 @@ def _spec_of(
     if not doc:
         raise CheckRegistryError(f"check {name!r} ({origin}): give it a docstring (its title)")
     title = doc.splitlines()[0].strip()
-    return CheckSpec(name, verifies, function, title, doc, args, origin)
+    # The usage example is for developers; the report shows what the check judges.
+    description = doc.split("\nExample", 1)[0].strip()
+    return CheckSpec(name, verifies, function, title, description, args, origin)
 
 
 REGISTRY: Final = CheckRegistry()

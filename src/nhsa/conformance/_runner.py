@@ -104,6 +104,7 @@ class CheckRun:
     message: str
     evidence: tuple[Evidence, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 when every required check passed; 2 when something could not be judged; else 1."""
-        if self.status is Status.PASS:
+        if not self.status.blocks_exit:
             return 0
         return 2 if self.status is Status.ERROR else 1
 
@@ -411,7 +412,14 @@ class Runner:
                 )
             )
             base = CheckRun(
-                use.name, spec.title, spec.verifies, required, Status.SKIP, "", args=use.args
+                use.name,
+                spec.title,
+                spec.verifies,
+                required,
+                Status.SKIP,
+                "",
+                args=use.args,
+                description=spec.description,
             )
             if abort_reason is not None:
                 yield replace(base, message=f"not evaluated: {abort_reason}")

@@ -48,7 +48,6 @@ from nhsa._resources import data_dir
 from nhsa.conformance._driver import ACTIONS, RESULT_FIELDS
 from nhsa.conformance._errors import ScenarioError
 from nhsa.conformance._mock_handle import FAULT_KINDS, FaultKind, FaultSpec
-from nhsa.conformance._money import cents
 from nhsa.conformance._registry import CheckRegistry
 from nhsa.conformance._requirements import STAGES, RequirementSet
 from nhsa.conformance._yaml import Located, load_located
@@ -120,7 +119,7 @@ class PatientSpec:
 
     def describe(self) -> str:
         """A one-line description for reports."""
-        if self.psn_no:
+        if not self.is_selector:
             return f"psn_no {self.psn_no}"
         parts = [
             f"{name}={getattr(self, name)}"
@@ -135,8 +134,8 @@ class FeeSpec:
     """A fee line of a scenario: catalogue code, quantity, unit price (hospital code optional).
 
     Example:
-        >>> FeeSpec("110200001000000", Decimal("2"), Decimal("12.5"), None, 9).total
-        Decimal('25.00')
+        >>> FeeSpec("110200001000000", Decimal("2"), Decimal("12.5"), None, 9).qty
+        Decimal('2')
     """
 
     code: str
@@ -144,11 +143,6 @@ class FeeSpec:
     price: Decimal
     hospital_code: str | None
     line: int
-
-    @property
-    def total(self) -> Decimal:
-        """qty × price to the cent."""
-        return cents(self.qty * self.price)
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,7 @@ def _check(check: CheckRun) -> dict[str, Any]:
     return {
         "name": check.name,
         "title": check.title,
+        "description": check.description,
         "verifies": list(check.verifies),
         "required": check.required,
         "result": check.status.value,
