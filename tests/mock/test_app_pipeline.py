@@ -53,6 +53,12 @@ def business_state(mock: MockPlatform) -> dict[str, Any]:
     return rows
 
 
+def message_ids(mock: MockPlatform) -> set[tuple[str, str, int | None]]:
+    """The msgid memory: (tenant, msgid, infcode) of every message the engine handled."""
+    with mock.store.snapshot() as tx:
+        return {(m.tenant, m.msgid, m.infcode) for m in tx.find(Message)}
+
+
 def send(
     his: SyntheticHis,
     body: bytes,
@@ -208,6 +214,7 @@ def test_refusal_answers_records_and_changes_nothing(
     if name == "stale-sign-in":
         _sign_out(his)
     before = business_state(mock)
+    remembered = message_ids(mock)
     last_seq = mock.transcript(KUNMING)[-1]["seq"]
 
     response = request(his)
@@ -223,6 +230,10 @@ def test_refusal_answers_records_and_changes_nothing(
         assert answer["inf_refmsgid"] == ""
         assert answer["cainfo"] == ""
     assert business_state(mock) == before
+    # Only the engine remembers a refused msgid (so a resend is recognised); the checks in
+    # front of it leave the messages table alone (a case may first send one good request).
+    refused = {m for m in message_ids(mock) - remembered if m[2] != 0}
+    assert len(refused) == (1 if refused_by == "engine" else 0), refused
     tenant = "H99999999999" if name == "unregistered" else KUNMING
     records = [r for r in mock.transcript(tenant) if r["seq"] > last_seq or tenant != KUNMING]
     assert records, "the refusal is in the transcript"

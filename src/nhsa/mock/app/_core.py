@@ -19,7 +19,7 @@ from nhsa.mock.app._tenants import TenantDirectory
 from nhsa.mock.faults import FaultBoard
 from nhsa.mock.fixtures import FixtureSet
 from nhsa.mock.fixtures import Institution as FixtureInstitution
-from nhsa.mock.store import Institution, Store
+from nhsa.mock.store import Store
 from nhsa.signing import (
     MessageSigner,
     MessageVerifier,
@@ -84,10 +84,11 @@ class PlatformCore:
     def _fixture_institution(self, code: str) -> FixtureInstitution | None:
         if self.engine is None:
             return self.fixtures.institution(code)
+        # The engine's view counts an institution registered in the store by any route (the
+        # engine's public services write there without telling the directory) as well as the
+        # tenant's own fixtures, so the gateway admits exactly whom the engine would serve.
         with self.store.snapshot() as tx:
-            if tx.get(Institution, code) is not None:
-                return None  # admin registrations are the directory's own business
-            return self.engine.fixtures_for(tx, code).institution(code)  # type: ignore[no-any-return]
+            return self.engine.institution(tx, code)  # type: ignore[no-any-return]
 
     def signer_for(self, profile: SigningProfile) -> MessageSigner | None:
         """The platform's answer signer for institutions of ``profile`` (``None``: unsigned)."""

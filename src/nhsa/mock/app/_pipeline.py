@@ -120,12 +120,25 @@ class Outcome:
     seq: int | None = None
 
 
+_GATEWAY_ERROR_IDS = {
+    "missing-header": "gateway.missing_header",
+    "unknown-paasid": "gateway.unknown_paasid",
+    "gateway-signature-mismatch": "gateway.signature_mismatch",
+    "stale-timestamp": "gateway.stale_timestamp",
+    "replayed-nonce": "gateway.replayed_nonce",
+}
+"""Gateway error code → its entry in ``interface_specs/v1/errors.json`` (others have none)."""
+
+
 class _Refusal(Exception):  # noqa: N818 - control flow inside the pipeline, never escapes
-    def __init__(self, status: int, err_msg: str, *, gateway: bool = False) -> None:
+    def __init__(
+        self, status: int, err_msg: str, *, gateway: bool = False, error: str | None = None
+    ) -> None:
         super().__init__(err_msg)
         self.status = status
         self.err_msg = err_msg
         self.gateway = gateway
+        self.error = error
 
 
 @dataclass
@@ -195,10 +208,19 @@ class Pipeline:
         if profile.tif:
             self._check_gateway(incoming.headers, claimed, draft)
         if parse_error is not None or not isinstance(document, dict):
-            raise _Refusal(200, wording.malformed_json(parse_error or "not a JSON object"))
+            raise _Refusal(
+                200,
+                wording.malformed_json(parse_error or "not a JSON object"),
+                error="envelope.malformed_json",
+            )
         registered = core.directory.get(claimed) if claimed else None
         if registered is None:
-            raise _Refusal(401, wording.unregistered_institution(claimed), gateway=True)
+            raise _Refusal(
+                401,
+                wording.unregistered_institution(claimed),
+                gateway=True,
+                error="gateway.unknown_paasid",
+            )
         progress.profile = registered.profile
         self._check_signature(registered.profile, incoming.body, draft)
         infno = document.get("infno")
@@ -217,6 +239,7 @@ class Pipeline:
                 wording.unknown_infno(str(infno), sorted(spec.contract().transactions))
                 if unknown
                 else wording.contract_violation(issues),
+                error="envelope.unknown_infno" if unknown else "envelope.validation_failed",
             )
         msgid = str(document["msgid"])
         try:
@@ -227,6 +250,7 @@ class Pipeline:
                 f"发送方报文ID重复：{msgid} / msgid: {msgid!r} breaks the rule unique (this "
                 "institution already sent it); a new message needs a new msgid, an unknown "
                 "outcome is resolved with 2601",
+                error="envelope.duplicate_msgid",
             ) from None
         return _Accepted(registered, document, str(infno), msgid)
 
@@ -244,7 +268,9 @@ class Pipeline:
             paasid = self._core.gateway.verify(headers)
         except GatewayAuthError as error:
             draft.gateway["error"] = error.err_msg
-            raise _Refusal(401, _named(error), gateway=True) from None
+            raise _Refusal(
+                401, _named(error), gateway=True, error=_GATEWAY_ERROR_IDS.get(error.code)
+            ) from None
         owner = self._core.directory.by_paasid(paasid)
         if claimed is not None and owner is not None and owner.code != claimed:
             message = (
@@ -253,7 +279,7 @@ class Pipeline:
                 "the institution's own gateway application"
             )
             draft.gateway["error"] = message
-            raise _Refusal(401, message, gateway=True)
+            raise _Refusal(401, message, gateway=True, error="gateway.unknown_paasid")
         draft.gateway["ok"] = True
 
     def _check_signature(
@@ -313,6 +339,7 @@ class Pipeline:
             headers += (("connection", "close"),)
         reply = Reply(refusal.status, seal(envelope, signer), headers=headers)
         draft.infcode, draft.err_msg, draft.response = -1, refusal.err_msg, envelope
+        draft.error_id = refusal.error
         return Outcome(reply, seq=self._record_alone(draft, now))
 
     def _fault_instead(
@@ -330,6 +357,7 @@ class Pipeline:
             return Outcome(_error_page(fault.spec.status), seq=self._record_alone(draft, now))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
+            draft.error_id = "business.insured_place_offline"
         elif kind is FaultKind.INSURED_PLACE_UNREACHABLE:
             err_msg = unreachable_message(area)
         else:
@@ -394,6 +422,7 @@ class Pipeline:
         now: datetime,
     ) -> Outcome:
         draft.infcode, draft.err_msg = answer.infcode, answer.err_msg
+        draft.error_id = answer.error
         draft.state_changed = answer.state_changed
         draft.effects = dict(answer.effects)
         if answer.file is not None and answer.infcode == 0:
@@ -512,4 +541,5 @@ def _sha256(data: bytes) -> str:
 
 def _reset_outcome(draft: TranscriptDraft) -> TranscriptDraft:
     draft.state_changed, draft.effects, draft.delivered = False, {}, True
+    draft.error_id = None
     return draft

@@ -4,9 +4,12 @@ The record's shape is fixed (it is what the conformance suite judges a HIS by)::
 
     seq, tenant, received_at, answered_at, route, path, headers, infno, msgid, opter_type,
     opter, sign_no, insuplc_admdvs, request, request_sha256, gateway, signature, validation,
-    infcode, err_msg, response, fault, delivered, state_changed, effects
+    infcode, err_msg, response, fault, delivered, state_changed, effects, error_id
 
-``seq`` is given by the store when the record is appended. A request whose sender cannot be
+``seq`` is given by the store when the record is appended. ``error_id`` (added after the first
+release, so readers must allow it to be absent in old records) names the entry of
+``interface_specs/v1/errors.json`` a refusal matches, or is ``None`` (a success, or a refusal
+the catalogue has no entry for). A request whose sender cannot be
 told (no readable ``fixmedins_code``) is recorded under the tenant ``"-"``.
 
 Example:
@@ -83,6 +86,7 @@ class TranscriptDraft:
     delivered: bool = True
     state_changed: bool = False
     effects: dict[str, str] = field(default_factory=dict)
+    error_id: str | None = None
 
     @classmethod
     def start(
@@ -140,4 +144,5 @@ class TranscriptDraft:
             "delivered": self.delivered,
             "state_changed": self.state_changed,
             "effects": self.effects,
+            "error_id": self.error_id,
         }
