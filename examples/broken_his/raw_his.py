@@ -34,6 +34,7 @@ from nhsa.conformance import (
     DriverResult,
     FeeItem,
     HisConfiguration,
+    Outcome,
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
@@ -705,7 +706,7 @@ def _fee_line(visit: _Visit, batch: str, index: int, item: FeeItem) -> dict[str,
 
 
 def _failure(answer: _Answer) -> DriverResult:
-    status = "unknown" if answer.fate == "lost" else "rejected"
+    status: Outcome = "unknown" if answer.fate == "lost" else "rejected"
     return DriverResult(
         status,
         message=redact(f"{answer.msgid}: {answer.fate} {answer.err_msg}"),

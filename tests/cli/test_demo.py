@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import nhsa
 from nhsa.cli import app, demo_commands
 from nhsa.conformance import ReportSignatureError
 from nhsa.conformance._signature import verify_report
@@ -83,7 +84,7 @@ def test_a_server_that_ignores_sigint_is_killed(
 def test_without_the_reference_his_the_demo_stops_with_a_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo_commands.nhsa, "__file__", str(tmp_path / "src" / "nhsa" / "x.py"))
+    monkeypatch.setattr(nhsa, "__file__", str(tmp_path / "src" / "nhsa" / "x.py"))
     result = runner.invoke(app, ["demo", "--report-dir", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "examples/reference_his" in result.stderr

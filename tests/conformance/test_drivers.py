@@ -47,10 +47,16 @@ from nhsa.conformance.drivers import (
 )
 from nhsa.conformance.drivers.sdk import create_driver
 from nhsa.mock import MockPlatform
-from nhsa.mock.fixtures import bundled_fixtures
+from nhsa.mock.fixtures import InsuredPerson, bundled_fixtures
 
-PERSON = bundled_fixtures().person("P53010000000001")
-assert PERSON is not None
+
+def _person(psn_no: str) -> InsuredPerson:
+    person = bundled_fixtures().person(psn_no)
+    assert person is not None, psn_no
+    return person
+
+
+PERSON = _person("P53010000000001")
 ID_CARD = Certificate("02", PERSON.certno)
 E_VOUCHER = Certificate("01", PERSON.certificates.ec_token)
 FEES = (
@@ -148,6 +154,7 @@ def test_cancelling_a_settled_visit_is_refused_before_anything_is_sent(
 
     assert refused.status == "rejected"
     assert refused.msgids == ()
+    assert paid.setl_id
     assert paid.setl_id in (refused.message or "")
     assert "refund" in (refused.patient_message or "")
     assert _infnos(platform, config.fixmedins_code, before) == []
