@@ -127,11 +127,6 @@ class SdkHis:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    @property
-    def configuration(self) -> HisConfiguration | None:
-        """The configuration in force, if any."""
-        return self._config
-
     def health(self) -> DriverHealth:
         """Always ready to be configured; the detail says for which institution it acts."""
         if self._config is None:
@@ -162,15 +157,6 @@ class SdkHis:
             message=f"{config.fixmedins_code} at {mode.kind} {mode.opter} → "
             f"{config.platform_url} ({config.signing.profile}){note}",
         )
-
-    def recover(self) -> int:
-        """Run the SDK's ``recover()`` again; how many journal entries it resolved.
-
-        Example::
-
-            his.recover()  # 0 when nothing was left open
-        """
-        return len(self._require().recover().resolved)
 
     def close(self) -> None:
         """Sign out (9002) and release the client."""
