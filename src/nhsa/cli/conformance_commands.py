@@ -115,7 +115,7 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
     admin_token: Annotated[
         str | None,
         typer.Option(
-            "--admin-token", envvar="NHSA_ADMIN_TOKEN", help="The mock's admin API token."
+            "--admin-token", envvar="NHSA_MOCK_ADMIN_TOKEN", help="The mock's admin API token."
         ),
     ] = None,
     report_dir: Annotated[

@@ -253,7 +253,7 @@ class RemoteMock:
 
     Example::
 
-        mock = RemoteMock("http://127.0.0.1:8700", admin_token=os.environ["NHSA_ADMIN_TOKEN"])
+        mock = RemoteMock("http://127.0.0.1:8700", admin_token=os.environ["NHSA_MOCK_ADMIN_TOKEN"])
     """
 
     def __init__(

@@ -10,7 +10,7 @@ A name this installation has no module for is an :class:`UnknownDriverError`, ne
 ``ImportError``.
 
 ``--mock URL`` uses a running ``nhsa mock serve`` through its admin API (token from
-``--admin-token`` or ``NHSA_ADMIN_TOKEN``); without it the suite starts an in-process
+``--admin-token`` or ``NHSA_MOCK_ADMIN_TOKEN``); without it the suite starts an in-process
 ``MockPlatform`` — and, because a HIS in another process cannot reach an in-process app,
 serves it on a free loopback port when the driver is a URL.
 

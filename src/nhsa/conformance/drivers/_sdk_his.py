@@ -207,9 +207,7 @@ class SdkHis:
         """Sign in now (9001); later calls reuse the sign_no."""
 
         def act(client: Client) -> DriverResult:
-            # The SDK signs in on first use and has no public "sign in now"; the core's own
-            # sign-in keeps the sign_no in the session, so later calls reuse it.
-            client._run(client._core.sign_in())
+            client.sign_in()  # keeps the sign_no in the session; later calls reuse it
             who = client.mode.operator.opter
             other = request.operator not in (None, who)
             asked = f" (asked for {request.operator})" if other else ""
