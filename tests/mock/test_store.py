@@ -188,7 +188,7 @@ def test_ids_are_unique_across_threads_and_restarts(tmp_path: Path) -> None:
     with SqliteStore(path) as store, store.transaction() as tx:
         after_restart = tx.next_id()
     assert len(set(seen)) == 200
-    assert after_restart == max(seen) + 1
+    assert after_restart > max(seen)  # the rest of a reserved block is skipped, never reused
 
 
 def test_transcript_is_per_tenant_ordered_and_exact(store: SqliteStore) -> None:

@@ -26,15 +26,26 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from nhsa.mock.store._cache import QUERY_CACHED, Overlay, RecordCache
 from nhsa.mock.store._checkpoint import Checkpointer, checkpoint
 from nhsa.mock.store._errors import StoreError, StoreUsageError
+from nhsa.mock.store._ids import IdBlocks
 from nhsa.mock.store._protocol import UnitOfWork
 from nhsa.mock.store._records import RECORD_TYPES
-from nhsa.mock.store._rows import columns, dump_json, encode_key, from_row, load_json, to_row
+from nhsa.mock.store._rows import (
+    columns,
+    dump_json,
+    encode_key,
+    from_values,
+    load_json,
+    row_values,
+    stored_form,
+)
 from nhsa.mock.store._schema import migrate
 
 R = TypeVar("R")
@@ -45,31 +56,46 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
-_STATEMENTS: dict[type[Any], tuple[str, str, str]] = {}
+@dataclass(frozen=True)
+class _Statements:
+    """The SQL of one record type, columns in field order (rows are read by position)."""
+
+    select: str
+    get: str
+    upsert: str
+    delete: str
+    key_positions: tuple[int, ...]
 
 
-def _statements(kind: type[Any]) -> tuple[str, str, str]:
-    """The get, upsert and delete statements of a record type (built once per type)."""
-    if kind not in _STATEMENTS:
-        _STATEMENTS[kind] = _build_statements(kind)
-    return _STATEMENTS[kind]
+_STATEMENTS: dict[type[Any], _Statements] = {}
 
 
-def _build_statements(kind: type[Any]) -> tuple[str, str, str]:
+def _statements(kind: type[Any]) -> _Statements:
+    """The statements of a record type (built once per type)."""
+    found = _STATEMENTS.get(kind)
+    if found is None:
+        found = _STATEMENTS[kind] = _build_statements(kind)
+    return found
+
+
+def _build_statements(kind: type[Any]) -> _Statements:
     table = _quoted(kind.TABLE)
     names = columns(kind)
     key: tuple[str, ...] = kind.KEY
     where = " AND ".join(f"{_quoted(n)} = ?" for n in key)
     updates = ", ".join(f"{_quoted(n)} = excluded.{_quoted(n)}" for n in names if n not in key)
+    select = f"SELECT {', '.join(map(_quoted, names))} FROM {table}"  # noqa: S608 - fixed names
     upsert = (
         f"INSERT INTO {table} ({', '.join(map(_quoted, names))}) "  # noqa: S608 - fixed names
         f"VALUES ({', '.join('?' for _ in names)}) "
         f"ON CONFLICT ({', '.join(map(_quoted, key))}) DO UPDATE SET {updates}"
     )
-    return (
-        f"SELECT * FROM {table} WHERE {where}",  # noqa: S608 - fixed names
-        upsert,
-        f"DELETE FROM {table} WHERE {where}",  # noqa: S608 - fixed names
+    return _Statements(
+        select=select,
+        get=f"{select} WHERE {where}",
+        upsert=upsert,
+        delete=f"DELETE FROM {table} WHERE {where}",  # noqa: S608 - fixed names
+        key_positions=tuple(names.index(n) for n in key),
     )
 
 
@@ -77,30 +103,56 @@ class SqliteUnitOfWork:
     """A unit of work over the store's connection (see :class:`~nhsa.mock.store.UnitOfWork`).
 
     Created by :meth:`SqliteStore.transaction` / :meth:`SqliteStore.snapshot`, never directly.
+    Reads by key and of the admin-written tables go through the store's
+    :class:`~nhsa.mock.store._cache.RecordCache`; writes go to SQLite at once and to this unit's
+    overlay, which the cache takes only when the transaction commits.
     """
 
-    def __init__(self, connection: sqlite3.Connection, *, writable: bool) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        writable: bool,
+        cache: RecordCache | None = None,
+        overlay: Overlay | None = None,
+        ids: IdBlocks | None = None,
+    ) -> None:
         self._db = connection
         self._writable = writable
         self._savepoints = itertools.count(1)
+        self._cache = cache if cache is not None else RecordCache(limit=0)
+        self._overlay = overlay if overlay is not None else Overlay()
+        self._ids = ids if ids is not None else IdBlocks(size=1)
 
     # -- ids ------------------------------------------------------------------------------
 
     def next_id(self) -> int:
         """The next value of the global id sequence."""
         self._check_writable("next_id")
-        row = self._db.execute(
-            "UPDATE id_sequence SET value = value + 1 WHERE name = 'global' RETURNING value"
-        ).fetchone()
-        return int(row[0])
+        value = self._ids.take(self._db)
+        if self._ids.reserved:
+            self._overlay.reserved_ids()
+        return value
 
     # -- records --------------------------------------------------------------------------
 
     def get(self, kind: type[R], *key: object) -> R | None:
         """The record with this primary key, or ``None``."""
         self._key_of(kind, key)
-        row = self._db.execute(_statements(kind)[0], [encode_key(v) for v in key]).fetchone()
-        return None if row is None else from_row(kind, dict(row))
+        encoded = tuple(encode_key(v) for v in key)
+        written, value = self._overlay.lookup(kind, encoded)
+        if written:
+            return value  # type: ignore[return-value]
+        cached = not self._overlay.bypass
+        if cached:
+            known, value = self._cache.record(kind, encoded)
+            if known:
+                return value  # type: ignore[return-value]
+        row = self._db.execute(_statements(kind).get, encoded).fetchone()
+        record = None if row is None else from_values(kind, row)
+        if cached:
+            self._cache.remember(kind, encoded, record)
+        return record
 
     def find(self, kind: type[R], **equals: object) -> list[R]:
         """Records whose columns equal the given values, in insertion order."""
@@ -117,13 +169,19 @@ class SqliteUnitOfWork:
         self._check_writable("put")
         kind = type(record)
         self._table(kind)
-        self._db.execute(_statements(kind)[1], list(to_row(record).values()))
+        statements = _statements(kind)
+        values = row_values(record)
+        self._db.execute(statements.upsert, values)
+        key = tuple(values[i] for i in statements.key_positions)
+        self._overlay.write(kind, key, stored_form(record, values))
 
     def delete(self, kind: type[Any], *key: object) -> bool:
         """Delete by primary key; whether a row was there."""
         self._check_writable("delete")
         self._key_of(kind, key)
-        cursor = self._db.execute(_statements(kind)[2], [encode_key(v) for v in key])
+        encoded = tuple(encode_key(v) for v in key)
+        cursor = self._db.execute(_statements(kind).delete, encoded)
+        self._overlay.write(kind, encoded, None)
         return cursor.rowcount > 0
 
     @contextmanager
@@ -131,13 +189,17 @@ class SqliteUnitOfWork:
         """A nested transaction; an exception undoes only the work inside the block."""
         name = f"sp{next(self._savepoints)}"
         self._db.execute(f"SAVEPOINT {name}")
+        self._overlay.push()
         try:
             yield
         except BaseException:
             self._db.execute(f"ROLLBACK TO {name}")
             self._db.execute(f"RELEASE {name}")
+            if self._overlay.drop():
+                self._ids.drop()
             raise
         self._db.execute(f"RELEASE {name}")
+        self._overlay.release()
 
     # -- transcript -----------------------------------------------------------------------
 
@@ -178,6 +240,7 @@ class SqliteUnitOfWork:
     def reset_tenant(self, tenant: str, *, keep_registration: bool = True) -> dict[str, int]:
         """Delete the tenant's rows in every table (transcript included)."""
         self._check_writable("reset_tenant")
+        self._overlay.behind_the_api()
         deleted: dict[str, int] = {}
         for kind in RECORD_TYPES:
             if "tenant" in columns(kind):
@@ -210,15 +273,27 @@ class SqliteUnitOfWork:
             )
         clauses = [f"{_quoted(n)} = ?" for n in equals]
         values = [encode_key(v) for v in equals.values()]
+        where_key = tuple(zip(equals, values, strict=True))
         if span is not None:
             clauses.append(f"{_quoted(span[0])} BETWEEN ? AND ?")
             values += [encode_key(span[1]), encode_key(span[2])]
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._db.execute(
-            f"SELECT * FROM {_quoted(self._table(kind))}{where} ORDER BY rowid",  # noqa: S608
-            values,
+        cacheable = (
+            span is None
+            and kind in QUERY_CACHED
+            and not self._overlay.bypass
+            and kind not in self._overlay.kinds
         )
-        return [from_row(kind, dict(row)) for row in rows]
+        if cacheable:
+            cached = self._cache.query(kind, where_key)
+            if cached is not None:
+                return list(cached)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        self._table(kind)
+        rows = self._db.execute(f"{_statements(kind).select}{where} ORDER BY rowid", values)
+        found = [from_values(kind, row) for row in rows]
+        if cacheable:
+            self._cache.remember_query(kind, where_key, found)
+        return list(found)
 
     @staticmethod
     def _table(kind: type[Any]) -> str:
@@ -278,12 +353,17 @@ class SqliteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=30,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=512,
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._cache = RecordCache()
+        self._ids = IdBlocks()
         self._owner: int | None = None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -355,13 +435,24 @@ class SqliteStore:
                     "a transaction is already open on this thread: use tx.savepoint() to nest"
                 )
             self._owner = threading.get_ident()
+            overlay = Overlay()
             try:
                 self._db.execute(begin)
                 try:
-                    yield SqliteUnitOfWork(self._db, writable=writable)
+                    yield SqliteUnitOfWork(
+                        self._db,
+                        writable=writable,
+                        cache=self._cache,
+                        overlay=overlay,
+                        ids=self._ids,
+                    )
                 except BaseException:
                     self._db.execute("ROLLBACK")
+                    self._cache.rollback(overlay)
+                    if overlay.reserved_in is not None:
+                        self._ids.drop()
                     raise
                 self._db.execute("COMMIT" if writable else "ROLLBACK")
+                self._cache.commit(overlay)
             finally:
                 self._owner = None
