@@ -36,6 +36,8 @@ from typing import Any, Final, overload
 
 import orjson
 
+from nhsa.idcard import has_valid_check_char
+
 __all__ = ["RedactionFilter", "get_logger", "redact"]
 
 FULL_MASK: Final = "***"
@@ -62,8 +64,6 @@ _ID_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[0-9Xx](?![0-9A-Za-z])"
 )
 _MAYBE_SENSITIVE = re.compile(r"[:=]|\d{17}")
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK: Final = "10X98765432"
 
 
 @overload
@@ -216,7 +216,4 @@ def _mask_pair(match: re.Match[str]) -> str:
 
 def _mask_id_number(match: re.Match[str]) -> str:
     number = match.group(0)
-    total = sum(int(digit) * weight for digit, weight in zip(number, _ID_WEIGHTS, strict=False))
-    if _ID_CHECK[total % 11] != number[-1].upper():
-        return number
-    return _mask_keep_tail(number)
+    return _mask_keep_tail(number) if has_valid_check_char(number) else number

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from nhsa.idcard import check_char
 from nhsa.mock.engine import PlatformServices
-from nhsa.mock.fixtures import check_char
 
 from .conftest import CLASS_A_DRUG, PANLONG, START, Desk
 

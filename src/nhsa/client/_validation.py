@@ -16,20 +16,16 @@ string so no fraction of a cent is lost
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from nhsa.client.errors import ForbiddenCertificateError, InvalidInputError
+from nhsa.idcard import id_number_problem
 from nhsa.spec import ValidationIssue, code_table
 
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK: Final = "10X98765432"
-_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 ID_CARD: Final = "02"
 """mdtrt_cert_type of a resident ID card (居民身份证)."""
 RESIDENT_ID: Final = "01"
@@ -47,29 +43,13 @@ def check_id_number(value: str, field: str) -> None:
 ****************19 should be 8 (GB 11643)
     """
     number = value.strip().upper()
-    masked = "*" * max(len(number) - 2, 0) + number[-2:]
-    if not _ID_SHAPE.fullmatch(number):
+    problem = id_number_problem(number)
+    if problem is not None:
+        masked = "*" * max(len(number) - 2, 0) + number[-2:]
         raise InvalidInputError(
-            f"{field}: a resident ID number is 17 digits and a check character (digit or X), "
-            f"got {len(number)} characters ({masked})",
+            f"{field}: resident ID number {masked}: {problem.message} (GB 11643)",
             field=field,
-            rule="gb11643-shape",
-        )
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise InvalidInputError(
-            f"{field}: resident ID number {masked} does not carry a valid birth date (GB 11643)",
-            field=field,
-            rule="gb11643-birth-date",
-        ) from None
-    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False)) % 11]
-    if number[-1] != expected:
-        raise InvalidInputError(
-            f"{field}: the check digit of resident ID number {masked} should be {expected} "
-            "(GB 11643)",
-            field=field,
-            rule="gb11643-check-digit",
+            rule=problem.rule,
         )
 
 

@@ -14,28 +14,19 @@ Example:
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._registry import check
 from nhsa.conformance.checks._common import verdict
+from nhsa.idcard import id_numbers_in
 
 __all__ = ["looks_like_id_number", "no_personal_data_exposed"]
-
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK: Final = "10X98765432"
 
 
 def looks_like_id_number(text: str) -> bool:
     """Whether ``text`` contains a resident ID number with a valid check character."""
-    for match in _ID_NUMBER.finditer(text):
-        number = match.group(0)
-        total = sum(int(d) * w for d, w in zip(number, _WEIGHTS, strict=False))
-        if _CHECK[total % 11] == number[-1].upper():
-            return True
-    return False
+    return next(id_numbers_in(text), None) is not None
 
 
 def _texts(value: Any) -> list[str]:

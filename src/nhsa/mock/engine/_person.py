@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from nhsa.idcard import id_number_problem
 from nhsa.mock.engine._accounts import access_of, balance, filing_of
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._rules import ACCESS_NOTES, check_networked
 from nhsa.mock.engine._setlinfo import DATETIME, age_on
 from nhsa.mock.engine._types import Answer
-from nhsa.mock.fixtures import InsuredPerson, id_number_problem
+from nhsa.mock.fixtures import InsuredPerson
 from nhsa.mock.settlement import (
     Insured,
     Locality,
@@ -64,7 +65,7 @@ def resolve_certificate(
     if cert_type == "01":
         return _by_token(ctx, cert_no, lookup=lookup)
     if cert_type == "02":
-        problem = id_number_problem(cert_no) if len(cert_no) == 18 else "must be 18 characters"
+        problem = id_number_problem(cert_no)
         if problem:
             raise _invalid(
                 cert_type,
