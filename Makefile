@@ -29,10 +29,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2
 
-# Regenerate the pydantic models from interface_specs/ (a test fails when they are stale).
+# Regenerate the pydantic models and the SDK's typed calls from interface_specs/
+# (tests fail when either is stale).
 models: $(STAMP)
 	$(BIN)/python -m nhsa.models.codegen
-	$(BIN)/ruff format src/nhsa/models/_generated
+	$(BIN)/python -m nhsa.client._codegen
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

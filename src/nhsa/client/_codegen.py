@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from nhsa.models.codegen import tidy
 from nhsa.spec import Contract, Transaction, contract
 
 TARGET = Path(__file__).resolve().parent / "_transactions.py"
@@ -171,22 +169,7 @@ def generate(spec: Contract | None = None) -> str:
         "",
     ]
     parts += [_method(t, asynchronous=True) for t in transactions]
-    return _tidy("\n".join(parts))
-
-
-def _tidy(source: str) -> str:
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is None:
-        raise RuntimeError("ruff is needed to format the generated calls: pip install -e '.[dev]'")
-    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format"]):
-        source = subprocess.run(  # noqa: S603 - a fixed tool on our own generated text
-            [ruff, *command, "--stdin-filename", str(TARGET), "-"],
-            input=source,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return source
+    return tidy("\n".join(parts), TARGET)
 
 
 def is_stale() -> bool:

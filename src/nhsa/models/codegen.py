@@ -104,7 +104,7 @@ class _Generator:
         self._render_codes()
         files = {f"{name}.py": m.render(self.spec.version) for name, m in self.modules.items()}
         files["__init__.py"] = self._render_package()
-        return {name: _tidy(name, text) for name, text in files.items()}
+        return {name: tidy(text, GENERATED_DIR / name) for name, text in files.items()}
 
     # -- modules and classes ----------------------------------------------------------------
 
@@ -404,15 +404,15 @@ def _docstring(schema: Mapping[str, Any]) -> str:
     return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
-def _tidy(file_name: str, source: str) -> str:
-    """Sort imports and format with the project's ruff settings, as if the file were in place."""
+def tidy(source: str, target: Path) -> str:
+    """Sort imports and format generated ``source`` with the project's ruff settings, as if
+    it were the file ``target`` (so per-file settings apply); used by every code generator."""
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
-        raise RuntimeError("ruff is needed to format generated models: pip install -e '.[dev]'")
-    target = str(GENERATED_DIR / file_name)
+        raise RuntimeError("ruff is needed to format generated code: pip install -e '.[dev]'")
     for command in (["check", "--fix", "--select", "I,RUF022", "--quiet"], ["format"]):
         source = subprocess.run(  # noqa: S603 - a fixed tool on our own generated text
-            [ruff, *command, "--stdin-filename", target, "-"],
+            [ruff, *command, "--stdin-filename", str(target), "-"],
             input=source,
             capture_output=True,
             text=True,
