@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from typing import Final
 
@@ -111,13 +112,14 @@ class MessageSigner:
         canonical = _canonical(located)
         signature = self._key.sign(canonical, self._user_id)
         cainfo = f'"{self.key_id}{_SEPARATOR}{base64.b64encode(signature).decode()}"'
-        _log.debug(
-            "SM2-signed %d bytes with key %s, SM3 %s: %s",
-            len(canonical),
-            self.key_id,
-            _sm2.sm3(canonical).hex(),
-            canonical,
-        )
+        if _log.isEnabledFor(logging.DEBUG):  # the digest costs as much as the rest of a log line
+            _log.debug(
+                "SM2-signed %d bytes with key %s, SM3 %s: %s",
+                len(canonical),
+                self.key_id,
+                _sm2.sm3(canonical).hex(),
+                canonical,
+            )
         if located.value("signtype") == SIGNTYPE:
             return located.splice(cainfo=cainfo.encode())
         return located.splice(cainfo=cainfo.encode(), signtype=_SIGNTYPE_JSON)
