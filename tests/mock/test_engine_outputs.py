@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nhsa import spec
-from nhsa.mock.engine import HANDLERS, Answer, DetailRow, write_detail_file
+from nhsa.envelope import DetailRow, write_detail_file
+from nhsa.mock.engine import HANDLERS, Answer
 from nhsa.mock.store import Settlement
 
 from .conftest import CLASS_A_DRUG, CLASS_B_DRUG, CLASS_C_DRUG, Desk, wire

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nhsa.mock.engine import DetailRow, read_result_file, write_detail_file
+from nhsa.envelope import DetailRow, read_result_file, write_detail_file
 from nhsa.mock.store import Settlement
 
 from .conftest import CLASS_A_DRUG, CONSULTATION, START, Desk

@@ -51,7 +51,6 @@ from nhsa.client._outcomes import (
 )
 from nhsa.client._results import (
     Charge,
-    DetailRow,
     GroupReconciliation,
     LedgerTotals,
     ReconcileReport,
@@ -76,6 +75,7 @@ from nhsa.client.errors import (
     SignInError,
     VisitBusyError,
 )
+from nhsa.envelope import ResultRow
 
 __all__ = [
     "AlreadySettledError",
@@ -89,7 +89,6 @@ __all__ = [
     "Client",
     "ClientConfig",
     "Clinic",
-    "DetailRow",
     "Diagnosis",
     "DowntimeNotice",
     "FeeLine",
@@ -117,6 +116,7 @@ __all__ = [
     "Registration",
     "Rejected",
     "Resolution",
+    "ResultRow",
     "RetryPolicy",
     "Reversed",
     "SettlementMismatchError",

@@ -16,15 +16,13 @@ medfee_sumamt, fund_pay_sumamt, acct_pay``) names every row that differs.
 Example:
     >>> rows = [LedgerRow("S1", "V1", "P1", Decimal("120.00"), Decimal("72.80"),
     ...                   Decimal("47.20"), "0", ("310", "11", "530100"))]
-    >>> detail_file(rows, "H53010100001_20261123_310_11.txt")[:2]
-    b'PK'
+    >>> detail_rows(rows)[0].acct_pay
+    Decimal('47.20')
 """
 
 from __future__ import annotations
 
 import base64
-import io
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,8 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 from nhsa.client._flow import Flow
 from nhsa.client._journal import JournalEntry
-from nhsa.client._results import DetailRow, GroupReconciliation, LedgerTotals, ReconcileReport
+from nhsa.client._results import GroupReconciliation, LedgerTotals, ReconcileReport
 from nhsa.client.errors import BusinessError
+from nhsa.envelope import (
+    DetailFileError,
+    DetailRow,
+    ResultRow,
+    read_result_file,
+    write_detail_file,
+)
 from nhsa.models import (
     Input3201,
     Input3202,
@@ -52,18 +57,6 @@ Group = tuple[str, str, str]
 """(insutype, clr_type, setl_optins)."""
 BALANCED = "0"
 _UNRESOLVED = ("sending", "unknown", "reversing", "held")
-_RESULT_COLUMNS = (
-    "psn_no",
-    "mdtrt_id",
-    "setl_id",
-    "msgid",
-    "stmt_rslt",
-    "refd_setl_flag",
-    "memo",
-    "medfee_sumamt",
-    "fund_pay_sumamt",
-    "acct_pay",
-)
 
 
 @dataclass(frozen=True)
@@ -184,7 +177,7 @@ def reconcile(
         )
         answer: Output3201 = yield from core.typed("3201", total_check)
         verdict = answer.stmtinfo
-        mismatches: tuple[DetailRow, ...] = ()
+        mismatches: tuple[ResultRow, ...] = ()
         if verdict.stmt_rslt != BALANCED:
             rows = [row for row in book.rows if row.group == group]
             mismatches = yield from _detail(core, day, group, rows)
@@ -202,80 +195,25 @@ def reconcile(
     return ReconcileReport(day, tuple(results), book.unresolved)
 
 
-def detail_file(rows: Sequence[LedgerRow], name: str) -> bytes:
-    """The 3202 detail upload: a ZIP holding one TAB-separated text file ``name``."""
-    lines = [
-        "\t".join(
-            (
-                row.setl_id,
-                row.mdtrt_id,
-                row.psn_no,
-                _amount(row.medfee_sumamt),
-                _amount(row.fund_pay_sumamt),
-                _amount(row.acct_pay),
-                row.refd_setl_flag,
-            )
+def detail_rows(rows: Sequence[LedgerRow]) -> list[DetailRow]:
+    """The rows of the 3202 detail upload, in the wire format both sides share."""
+    return [
+        DetailRow(
+            r.setl_id,
+            r.mdtrt_id,
+            r.psn_no,
+            r.medfee_sumamt,
+            r.fund_pay_sumamt,
+            r.acct_pay,
+            r.refd_setl_flag,
         )
-        for row in rows
+        for r in rows
     ]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, "\n".join(lines) + ("\n" if lines else ""))
-    return buffer.getvalue()
-
-
-def parse_result_file(content: bytes) -> list[DetailRow]:
-    """Rows of ``result.txt`` inside the ZIP 9102 returned (a header line is skipped).
-
-    Example:
-        >>> buffer = io.BytesIO()
-        >>> row = "\\t".join(["P1", "V1", "S1", "M1", "1", "0", "中心多", "1.00", "0", "1.00"])
-        >>> with zipfile.ZipFile(buffer, "w") as archive:
-        ...     archive.writestr("result.txt", row + "\\n")
-        >>> parse_result_file(buffer.getvalue())[0].memo
-        '中心多'
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = archive.namelist()
-            name = next((n for n in names if n.rsplit("/", 1)[-1] == "result.txt"), None)
-            if name is None:
-                name = next((n for n in names if n.endswith(".txt")), None)
-            if name is None:
-                raise BusinessError(
-                    f"3202 result file holds no result.txt (it has: {', '.join(names)})",
-                    infno="9102",
-                )
-            text = archive.read(name).decode("utf-8-sig")
-    except zipfile.BadZipFile as error:
-        raise BusinessError(f"3202 result file is not a ZIP: {error}", infno="9102") from None
-    rows = []
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in line.split("\t")]
-        if not any(cells) or cells[0] == "psn_no":
-            continue
-        cells += [""] * (len(_RESULT_COLUMNS) - len(cells))
-        values = dict(zip(_RESULT_COLUMNS, cells, strict=False))
-        rows.append(
-            DetailRow(
-                psn_no=values["psn_no"],
-                mdtrt_id=values["mdtrt_id"],
-                setl_id=values["setl_id"],
-                msgid=values["msgid"],
-                stmt_rslt=values["stmt_rslt"],
-                refd_setl_flag=values["refd_setl_flag"],
-                memo=values["memo"],
-                medfee_sumamt=_decimal(values["medfee_sumamt"]),
-                fund_pay_sumamt=_decimal(values["fund_pay_sumamt"]),
-                acct_pay=_decimal(values["acct_pay"]),
-            )
-        )
-    return rows
 
 
 def _detail(
     core: Core, day: date, group: Group, rows: Sequence[LedgerRow]
-) -> Flow[tuple[DetailRow, ...]]:
+) -> Flow[tuple[ResultRow, ...]]:
     insutype, clr_type, setl_optins = group
     # 3202's totals describe the uploaded file, so they count its rows only.
     totals = LedgerTotals(
@@ -285,7 +223,7 @@ def _detail(
         len(rows),
     )
     base = f"{core.tenant}_{day:%Y%m%d}_{insutype}_{clr_type}"
-    archive = detail_file(rows, f"{base}.txt")
+    archive = write_detail_file(detail_rows(rows), member=f"{base}.txt")
     upload = Input9101.model_validate(
         {
             "fsUploadIn": {
@@ -322,7 +260,11 @@ def _detail(
         }
     )
     content: bytes = yield from core.typed("9102", download)
-    return tuple(row for row in parse_result_file(content) if row.stmt_rslt != BALANCED)
+    try:
+        result = read_result_file(content)
+    except DetailFileError as error:
+        raise BusinessError(f"3202 result file: {error}", infno="9102") from None
+    return tuple(row for row in result if row.stmt_rslt != BALANCED)
 
 
 def _row(core: Core, entry: JournalEntry, by_setl_id: Mapping[Any, JournalEntry]) -> LedgerRow:
@@ -378,7 +320,3 @@ def _decimal(value: object) -> Decimal:
     if value is None or value == "":
         return Decimal(0)
     return Decimal(str(value))
-
-
-def _amount(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")

@@ -19,6 +19,7 @@ from typing import Any
 
 from nhsa.client._inputs import Certificate, Clinic, FeeLine
 from nhsa.client._outcomes import Resolution
+from nhsa.envelope import ResultRow
 from nhsa.models import SetldetailItem
 
 _CENT = Decimal("0.01")
@@ -191,28 +192,6 @@ class LedgerTotals:
 
 
 @dataclass(frozen=True)
-class DetailRow:
-    """One row of the platform's 3202 result file (``result.txt``).
-
-    Example:
-        >>> DetailRow("P1", "V1", "S1", "M1", "1", "0", "中心多", Decimal("1"), Decimal("0"),
-        ...           Decimal("1")).stmt_rslt
-        '1'
-    """
-
-    psn_no: str
-    mdtrt_id: str
-    setl_id: str
-    msgid: str
-    stmt_rslt: str
-    refd_setl_flag: str
-    memo: str
-    medfee_sumamt: Decimal
-    fund_pay_sumamt: Decimal
-    acct_pay: Decimal
-
-
-@dataclass(frozen=True)
 class GroupReconciliation:
     """3201 (and 3202 where needed) for one insutype × clr_type × setl_optins.
 
@@ -233,7 +212,7 @@ class GroupReconciliation:
     his: LedgerTotals
     stmt_rslt: str
     stmt_rslt_dscr: str | None
-    mismatches: tuple[DetailRow, ...] = ()
+    mismatches: tuple[ResultRow, ...] = ()
 
     @property
     def balanced(self) -> bool:
@@ -264,7 +243,7 @@ class ReconcileReport:
         return not self.unresolved and all(group.balanced for group in self.groups)
 
     @property
-    def mismatches(self) -> tuple[DetailRow, ...]:
+    def mismatches(self) -> tuple[ResultRow, ...]:
         """Every mismatching row of every group."""
         return tuple(row for group in self.groups for row in group.mismatches)
 

@@ -1,4 +1,4 @@
-"""Envelopes: msgid, building and encoding requests, reading responses.
+"""Envelopes: msgid, building and encoding requests, reading responses; the 3202 files.
 
 Example:
     >>> from datetime import datetime
@@ -22,6 +22,15 @@ from nhsa.envelope._build import (
 )
 from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
 from nhsa.envelope._codec import dumps, loads
+from nhsa.envelope._detail_files import (
+    DetailFileError,
+    DetailRow,
+    ResultRow,
+    read_detail_file,
+    read_result_file,
+    write_detail_file,
+    write_result_file,
+)
 from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
 from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
 
@@ -29,6 +38,8 @@ __all__ = [
     "CHINA_TIME",
     "SEQUENCE_LIMIT",
     "Clock",
+    "DetailFileError",
+    "DetailRow",
     "Institution",
     "MalformedResponseError",
     "MissingInsuredAreaError",
@@ -36,6 +47,7 @@ __all__ = [
     "Operator",
     "OpterType",
     "ParsedResponse",
+    "ResultRow",
     "build_request",
     "carries_psn_no",
     "china_now",
@@ -44,4 +56,8 @@ __all__ = [
     "loads",
     "parse_msgid",
     "parse_response",
+    "read_detail_file",
+    "read_result_file",
+    "write_detail_file",
+    "write_result_file",
 ]

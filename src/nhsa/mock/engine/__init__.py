@@ -31,15 +31,6 @@ Example:
 """
 
 from nhsa.mock.engine._accounts import FILING_KINDS, FilingOnRecord
-from nhsa.mock.engine._detail_files import (
-    DetailFileError,
-    DetailRow,
-    ResultRow,
-    read_detail_file,
-    read_result_file,
-    write_detail_file,
-    write_result_file,
-)
 from nhsa.mock.engine._engine import HANDLERS, Engine
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._services import Figures, PlatformServices, ServiceError, Statistics
@@ -51,18 +42,11 @@ __all__ = [
     "Answer",
     "BusinessError",
     "Call",
-    "DetailFileError",
-    "DetailRow",
     "Engine",
     "EngineOptions",
     "Figures",
     "FilingOnRecord",
     "PlatformServices",
-    "ResultRow",
     "ServiceError",
     "Statistics",
-    "read_detail_file",
-    "read_result_file",
-    "write_detail_file",
-    "write_result_file",
 ]

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from nhsa.mock.engine._context import Context
-from nhsa.mock.engine._detail_files import (
+from nhsa.envelope import (
     DetailFileError,
     DetailRow,
     ResultRow,
     read_detail_file,
     write_result_file,
 )
+from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import ledger
 from nhsa.mock.engine._setlinfo import DATETIME

@@ -1,5 +1,11 @@
 """The 3202 files: the hospital's detail upload and the platform's result (reference §3.15).
 
+A wire format like the envelope itself, so it lives here, below both sides: the SDK writes
+detail files and reads result files; the mock reads detail files and writes result files.
+The platform reads a HIS's upload strictly (a malformed file is refused, naming line and
+column); a HIS reads the platform's result tolerantly (``result.txt`` among other members,
+missing trailing columns), because the platform's answer is not the HIS's to refuse.
+
 Both are ZIP archives holding one TAB-separated text file, one row per settlement, no header
 [inference: the column order is confirmed (S9, S2), the delimiter is TAB per S2's parser, a
 header line is not; a first line starting with ``setl_id``/``psn_no`` is skipped on reading].
@@ -40,7 +46,13 @@ class DetailFileError(ValueError):
 
 @dataclass(frozen=True)
 class DetailRow:
-    """One row of the hospital's detail file."""
+    """One row of the hospital's detail file: a settlement (0) or a refund/reversal (1).
+
+    Example:
+        >>> DetailRow("4000000000002", "3000000000001", "P1", Decimal("-4.52"),
+        ...           Decimal("0.00"), Decimal("-4.52"), "1").refd_setl_flag
+        '1'
+    """
 
     setl_id: str
     mdtrt_id: str
@@ -57,6 +69,12 @@ class ResultRow:
 
     ``stmt_rslt``: 0 对平 (both agree), 1 中心多 (only the platform has it), 2 医药机构多 (only
     the hospital has it), 3 数据不一致 (both have it, with different data; ``memo`` says which).
+
+    Example:
+        >>> row = ResultRow("P1", "V1", "S1", "H53010100001202611231015300001", "1", "0",
+        ...                 "中心多", Decimal("4.52"), Decimal("0"), Decimal("4.52"))
+        >>> read_result_file(write_result_file([row])) == [row]
+        True
     """
 
     psn_no: str
@@ -106,10 +124,19 @@ def write_result_file(rows: Sequence[ResultRow]) -> bytes:
 
 
 def read_result_file(content: bytes) -> list[ResultRow]:
-    """Parse a result file (for a HIS, a test, or a lab reading the platform's answer)."""
+    """Parse a result file tolerantly: the member named ``result.txt`` (else the only or first
+    ``.txt``), a header line skipped, missing trailing columns read as empty.
+
+    :class:`DetailFileError` when it is not a ZIP, holds no text file, or an amount is not a
+    number.
+    """
     rows = []
-    for number, cells in _rows_of(content, expected=len(fields(ResultRow)), header="psn_no"):
-        psn_no, mdtrt_id, setl_id, msgid, rslt, flag, memo, medfee, fund, acct = cells
+    for number, line in enumerate(_result_text(content).splitlines(), start=1):
+        cells = [cell.strip() for cell in line.split("\t")]
+        if not any(cells) or cells[0] == "psn_no":
+            continue
+        cells += [""] * (len(fields(ResultRow)) - len(cells))
+        psn_no, mdtrt_id, setl_id, msgid, rslt, flag, memo, medfee, fund, acct = cells[:10]
         rows.append(
             ResultRow(
                 psn_no,
@@ -119,9 +146,9 @@ def read_result_file(content: bytes) -> list[ResultRow]:
                 rslt,
                 flag,
                 memo,
-                _amount(number, 8, "medfee_sumamt", medfee),
-                _amount(number, 9, "fund_pay_sumamt", fund),
-                _amount(number, 10, "acct_pay", acct),
+                _result_amount(number, 8, "medfee_sumamt", medfee),
+                _result_amount(number, 9, "fund_pay_sumamt", fund),
+                _result_amount(number, 10, "acct_pay", acct),
             )
         )
     return rows
@@ -156,6 +183,34 @@ def _rows_of(content: bytes, *, expected: int, header: str) -> list[tuple[int, l
     return rows
 
 
+def _result_text(content: bytes) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise DetailFileError("the 3202 result file is not a ZIP archive") from None
+    with archive:
+        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        name = next((n for n in names if n.rsplit("/", 1)[-1] == "result.txt"), None)
+        name = name or next((n for n in names if n.lower().endswith(".txt")), None)
+        if name is None:
+            raise DetailFileError(f"the 3202 result file holds no text file ({', '.join(names)})")
+        raw = archive.read(name)
+    return _decode(raw, name)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DetailFileError(f"{name} is neither UTF-8 nor GBK text")
+
+
+def _result_amount(number: int, column: int, name: str, value: str) -> Decimal:
+    return _amount(number, column, name, value) if value else Decimal(0)
+
+
 def _text_member(content: bytes) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
@@ -168,12 +223,7 @@ def _text_member(content: bytes) -> str:
                 f"the ZIP holds {len(texts)} files; it must hold exactly one text file"
             )
         raw = archive.read(texts[0])
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DetailFileError(f"{texts[0].filename} is neither UTF-8 nor GBK text")
+    return _decode(raw, texts[0].filename)
 
 
 def _text(number: int, column: int, name: str, value: str) -> str:
