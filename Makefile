@@ -35,6 +35,8 @@ models: $(STAMP)
 	$(BIN)/python -m nhsa.models.codegen
 	$(BIN)/python -m nhsa.client._codegen
 
+# Each benchmark prints its table and goals and writes bench/results/<name>.json; a missed
+# goal is reported, not fatal. The command fails only if a benchmark itself crashes.
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
