@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from nhsa.mock.fixtures import InsuranceRecord, InsuredPerson
+from nhsa.mock.settlement import SETLINFO_NUMBER_FIELDS
 from nhsa.mock.settlement import Settlement as Calculation
 
 DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -31,27 +32,7 @@ CANCELLATION_FIELDS = (
     "setl_id",
     "clr_optins",
     "setl_time",
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "pool_prop_selfpay",
-    "cvlserv_pay",
-    "hifes_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "hosp_part_amt",
-    "balc",
-    "acct_mulaid_pay",
+    *SETLINFO_NUMBER_FIELDS,
     "medins_setl_id",
 )
 """The 2208 answer's ``setlinfo`` members (reference §3.12; ``psn_cash_pay`` spelt right)."""
