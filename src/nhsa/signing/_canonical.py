@@ -28,7 +28,7 @@ import orjson
 
 from nhsa.signing.errors import EmptyBodyError, MalformedBodyError
 
-__all__ = ["LocatedBody", "locate"]
+__all__ = ["LocatedBody", "locate", "parse_body"]
 
 MEMBERS: Final = ("cainfo", "signtype")
 
@@ -84,6 +84,24 @@ class LocatedBody:
         return b"".join(pieces)
 
 
+def parse_body(body: bytes) -> Any:
+    """Parse a message body: :class:`EmptyBodyError` when empty, :class:`MalformedBodyError`
+    (rule ``json``) when it is not UTF-8 JSON.
+
+    Example:
+        >>> parse_body(b'{"msgid": "m1"}')["msgid"]
+        'm1'
+    """
+    if not body.strip():
+        raise EmptyBodyError("the body is empty; a JSON envelope is required", field="body")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBodyError(
+            f"the body is not valid UTF-8 JSON ({exc})", field="body", rule="json"
+        ) from None
+
+
 def locate(body: bytes) -> LocatedBody:
     """Parse ``body`` and find its top-level ``cainfo`` and ``signtype`` values.
 
@@ -91,14 +109,7 @@ def locate(body: bytes) -> LocatedBody:
     body is not a JSON object, lacks either member, has one twice at the top level, or gives
     one a value that is neither a string nor ``null``.
     """
-    if not body.strip():
-        raise EmptyBodyError("the body is empty; a JSON envelope is required", field="body")
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBodyError(
-            f"the body is not valid UTF-8 JSON ({exc})", field="body", rule="json"
-        ) from None
+    document = parse_body(body)
     if not isinstance(document, dict):
         raise MalformedBodyError(
             f"the body must be a JSON object, got {type(document).__name__}",

@@ -21,15 +21,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-import orjson
-
+from nhsa.signing._canonical import parse_body
 from nhsa.signing._gateway import TifAuth, TifVerifier, TokenLookup, new_nonce
 from nhsa.signing._keyring import KeyRing
 from nhsa.signing._keys import Sm2PrivateKey
 from nhsa.signing._message import MessageSigner, MessageVerifier
 from nhsa.signing._profile import SigningProfile
 from nhsa.signing._replay import Clock, ReplayGuard
-from nhsa.signing.errors import EmptyBodyError, MalformedBodyError, SigningConfigError
+from nhsa.signing.errors import MalformedBodyError, SigningConfigError
 
 __all__ = ["Caller", "ClientSigning", "PlatformSigning"]
 
@@ -202,14 +201,7 @@ def _missing(name: str, profile: SigningProfile) -> SigningConfigError:
 
 
 def _sender_and_msgid(body: bytes) -> tuple[str, str]:
-    if not body.strip():
-        raise EmptyBodyError("the body is empty; a JSON envelope is required", field="body")
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBodyError(
-            f"the body is not valid UTF-8 JSON ({exc})", field="body", rule="json"
-        ) from None
+    document = parse_body(body)
     found: list[str] = []
     for name in ("fixmedins_code", "msgid"):
         value = document.get(name) if isinstance(document, dict) else None
