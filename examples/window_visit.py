@@ -51,6 +51,16 @@ def fee_lines() -> list[FeeLine]:
     ]
 
 
+def shared_msgid_state() -> Path:
+    """The msgid counter every example run shares when it talks to a running server.
+
+    Each run has its own throw-away journal; were the counter in it, two runs within one second
+    would both start at sequence 0000 and the server would refuse the second one's msgid as a
+    duplicate — as the real platform does when two HIS processes keep separate counters.
+    """
+    return Path(tempfile.gettempdir()) / f"nhsa-examples-{HOSPITAL[0]}-msgid.sqlite3"
+
+
 @contextlib.contextmanager
 def platform_session(
     url: str | None, mode: Mode, *, journal: Path | None = None
@@ -58,7 +68,9 @@ def platform_session(
     """A client for ``mode`` and, in-process, the mock itself (``None`` with ``--url``).
 
     In-process the institution is enrolled for ``tif+sm2`` (fresh gateway credentials and SM2
-    keys); against ``--url`` the server's default profile (``none``) applies.
+    keys); against ``--url`` the server's default profile (``none``) applies, and the msgid
+    counter lives in :func:`shared_msgid_state`, so one example run right after another never
+    repeats a msgid the server has already seen.
     """
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nhsa-example-")))
@@ -66,7 +78,7 @@ def platform_session(
         transport: httpx.BaseTransport | None = None
         mock = None
         if url:
-            settings["base_url"] = url
+            settings |= {"base_url": url, "msgid_state_path": shared_msgid_state()}
         else:
             from nhsa.mock import MockPlatform  # noqa: PLC0415 - an extra: nhsa-kit[mock]
 

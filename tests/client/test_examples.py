@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,28 @@ def test_examples_talk_to_a_running_mock_server(mock_server: str) -> None:
     assert "全额退费" in _run("refund.py", "--url", mock_server)
     crash = _run("recover_after_crash.py", "--url", mock_server, "--admin-token", ADMIN_TOKEN)
     assert "2207 sent 1 time(s)" in crash
+
+
+@pytest.fixture
+def examples_on_path() -> Iterator[None]:
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("examples_on_path")
+def test_example_runs_in_quick_succession_never_repeat_a_msgid(mock_server: str) -> None:
+    # Two runs started within one second each get a fresh journal; with a counter per journal
+    # both would sign in with sequence 0000 and the server would refuse the second.
+    from window_visit import platform_session  # noqa: PLC0415 - examples are not a package
+
+    from nhsa.client import WindowMode  # noqa: PLC0415
+
+    sign_nos = []
+    for _ in range(3):
+        with platform_session(mock_server, WindowMode("C0001", "收费员甲")) as (client, _mock):
+            sign_nos.append(client.sign_in().signinoutb.sign_no)
+    assert len(set(sign_nos)) == 3
