@@ -46,6 +46,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
+from nhsa._sqlite import apply_schema, connect
 from nhsa.client.errors import JournalError, VisitBusyError
 from nhsa.envelope import Clock, china_now
 
@@ -206,21 +207,15 @@ class Journal:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a row the SDK relied on before sending must survive a power cut.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db = connect(self.path, synchronous="FULL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > _SCHEMA_VERSION:
                 raise JournalError(
                     f"journal {self.path} has schema version {version}; this SDK reads "
                     f"up to {_SCHEMA_VERSION}: upgrade nhsa-kit"
                 )
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            apply_schema(self._db, f"{_SCHEMA}\nPRAGMA user_version={_SCHEMA_VERSION};")
         except sqlite3.Error as error:
             raise JournalError(f"cannot open the journal {self.path}: {error}") from None
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from nhsa._sqlite import apply_schema, connect
 from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
 
 MSGID_PATTERN = re.compile(r"^(?P<code>[A-Z0-9]{12})(?P<time>[0-9]{14})(?P<seq>[0-9]{4})$")
@@ -69,16 +70,13 @@ class MsgidGenerator:
         self._db: sqlite3.Connection | None = None
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Losing the last allocation in a power cut cannot repeat an id: a restart takes
-            # longer than one second, so the time part has moved on.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
+            # NORMAL: losing the last allocation in a power cut cannot repeat an id: a restart
+            # takes longer than one second, so the time part has moved on.
+            self._db = connect(self._path, synchronous="NORMAL")
+            apply_schema(
+                self._db,
                 "CREATE TABLE IF NOT EXISTS msgid_counter (fixmedins_code TEXT PRIMARY KEY,"
-                " second INTEGER NOT NULL, seq INTEGER NOT NULL)"
+                " second INTEGER NOT NULL, seq INTEGER NOT NULL);",
             )
 
     def __repr__(self) -> str:

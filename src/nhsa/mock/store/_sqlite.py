@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from nhsa._sqlite import connect
 from nhsa.mock.store._cache import QUERY_CACHED, Overlay, RecordCache
 from nhsa.mock.store._checkpoint import Checkpointer, checkpoint
 from nhsa.mock.store._errors import StoreError, StoreUsageError
@@ -50,6 +51,7 @@ from nhsa.mock.store._schema import migrate
 
 R = TypeVar("R")
 Synchronous = Literal["normal", "full"]
+_SQLITE_SYNC: dict[Synchronous, Literal["NORMAL", "FULL"]] = {"normal": "NORMAL", "full": "FULL"}
 
 
 def _quoted(name: str) -> str:
@@ -352,28 +354,22 @@ class SqliteStore:
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(
-                self.path,
-                timeout=30,
-                isolation_level=None,
-                check_same_thread=False,
-                cached_statements=512,
+            self._db = connect(
+                self.path, synchronous=_SQLITE_SYNC[synchronous], cached_statements=512
             )
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(path, exc) from exc
         self._lock = threading.RLock()
         self._cache = RecordCache()
         self._ids = IdBlocks()
         self._owner: int | None = None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             migrate(self._db, path)
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(
-                f"database {path} cannot be used: {exc} — is it a SQLite file written by nhsa-kit?"
-            ) from exc
+            raise _unusable(path, exc) from exc
         except StoreError:
             self._db.close()
             raise
@@ -456,3 +452,9 @@ class SqliteStore:
                 self._cache.commit(overlay)
             finally:
                 self._owner = None
+
+
+def _unusable(path: Path | str, exc: sqlite3.DatabaseError) -> StoreError:
+    return StoreError(
+        f"database {path} cannot be used: {exc} — is it a SQLite file written by nhsa-kit?"
+    )
