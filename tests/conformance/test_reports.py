@@ -156,7 +156,7 @@ def test_timeouts_are_listed_in_every_format(tmp_path: Path, schema: dict[str, A
     mock = FakeMock()
     his = FakeHis(mock, hang_on="charge")
     try:
-        result = Runner(his, mock, step_timeout=0.2).run(
+        result = Runner(his, mock, step_timeout=1.0).run(
             load_stages(root, ["lab"], default_registry())
         )
     finally:
