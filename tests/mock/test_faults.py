@@ -177,7 +177,7 @@ def test_each_fault_each_way(kind: str, way: str, mock: MockPlatform) -> None:
 
 
 def test_latency_longer_than_the_read_timeout_times_out_after_commit(mock: MockPlatform) -> None:
-    his = his_of(mock, timeout=0.2)
+    his = his_of(mock, timeout=1.0)
     mock.arm_fault(KUNMING, "latency", ms=5000, infno="2201")
     before = visits(mock)
     with pytest.raises(httpx.ReadTimeout):
