@@ -6,10 +6,11 @@ a parsed body, so this module works on bytes: it locates each member's value as 
 
 Why the fast path is exact: inside a JSON string every ``"`` is escaped, so ``"cainfo"``
 followed by optional whitespace and ``:`` (and not preceded by a backslash) can only be an
-object key named ``cainfo``. If the body holds exactly one such key, and no ``\\u00XX`` escape
-that could spell a lowercase ASCII letter (the only other way to write that key), then that
-key is the top-level one orjson reported. Anything else — duplicates, a nested ``cainfo``,
-escaped spellings — goes to a slower tokenizing scan that tracks depth and decodes keys.
+object key named ``cainfo``. If the bytes ``"cainfo"`` occur exactly once, as such a key, and
+there is no ``\\u00XX`` escape that could spell a lowercase ASCII letter (the only other way to
+write that key), then that key is the top-level one orjson reported. Anything else — a second
+occurrence, a nested ``cainfo``, escaped spellings — goes to a slower tokenizing scan that
+tracks depth and decodes keys.
 
 Example:
     >>> body = locate(b'{"infno": "2207", "cainfo": null, "signtype": ""}')
@@ -20,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, Final
 
 import orjson
@@ -33,10 +34,7 @@ __all__ = ["LocatedBody", "locate", "parse_body"]
 MEMBERS: Final = ("cainfo", "signtype")
 
 _WS = rb"[ \t\n\r]*"
-# No look-behind for the backslash: it would stop the regex engine from jumping to the literal.
-_PLAIN_KEY = {
-    name: re.compile(rb'"' + name.encode() + rb'"' + _WS + rb":" + _WS) for name in MEMBERS
-}
+_QUOTED = {name: b'"' + name.encode() + b'"' for name in MEMBERS}
 _ESCAPED_LOWERCASE = re.compile(rb"\\u00[67][0-9a-fA-F]")
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]')
 _COLON = re.compile(_WS + rb":" + _WS)
@@ -54,7 +52,7 @@ class LocatedBody:
     """
 
     body: bytes
-    document: dict[str, Any]
+    document: Mapping[str, Any]
     spans: dict[str, tuple[int, int]]
 
     def value(self, member: str) -> str | None:
@@ -102,54 +100,99 @@ def parse_body(body: bytes) -> Any:
         ) from None
 
 
-def locate(body: bytes) -> LocatedBody:
+def locate(body: bytes, *, document: Any = None) -> LocatedBody:
     """Parse ``body`` and find its top-level ``cainfo`` and ``signtype`` values.
 
     Raises :class:`EmptyBodyError` for an empty body and :class:`MalformedBodyError` when the
     body is not a JSON object, lacks either member, has one twice at the top level, or gives
     one a value that is neither a string nor ``null``.
+
+    ``document``, when given, must be what ``orjson.loads(body)`` returned: the body is then
+    not parsed again. The byte-level search for the members runs all the same, and each
+    member's value in the bytes must equal the document's, else :class:`MalformedBodyError`
+    (rule ``document-matches-body``): whatever reads ``cainfo`` or ``signtype`` from the
+    result reads what the bytes say. Duplicates and escaped spellings in the bytes are still
+    found; that a single plain ``"cainfo"`` key is top-level is taken from the document (a
+    proof would cost the tokenizing scan), so a document of other bytes can at worst move
+    which string counts as the signature: every other byte stays covered by it.
+
+    Example:
+        >>> body = b'{"cainfo":null,"signtype":""}'
+        >>> locate(body, document={"cainfo": None, "signtype": ""}).spans["signtype"]
+        (26, 28)
     """
-    document = parse_body(body)
-    if not isinstance(document, dict):
+    parsed = parse_body(body) if document is None else document
+    if not isinstance(parsed, Mapping):
         raise MalformedBodyError(
-            f"the body must be a JSON object, got {type(document).__name__}",
+            f"the body must be a JSON object, got {type(parsed).__name__}",
             field="body",
             rule="object",
         )
     for name in MEMBERS:
-        if name not in document:
+        if name not in parsed:
             raise MalformedBodyError(
                 f"the envelope has no top-level {name!r} member; it must be present "
                 "(an empty string or null when unsigned)",
                 field=name,
                 rule="required",
             )
-        if not isinstance(document[name], str | None):
+        if not isinstance(parsed[name], str | None):
             raise MalformedBodyError(
-                f"{name} must be a string or null, got {type(document[name]).__name__}",
+                f"{name} must be a string or null, got {type(parsed[name]).__name__}",
                 field=name,
                 rule="string-or-null",
             )
-    starts = _fast_value_starts(body) or _scanned_value_starts(body)
-    return LocatedBody(body, document, {name: _value_span(body, starts[name]) for name in MEMBERS})
+    passed = document is not None
+    starts = _fast_value_starts(body) or _scanned_value_starts(body, passed=passed)
+    spans = {name: _value_span(body, name, starts[name], passed=passed) for name in MEMBERS}
+    if passed:
+        _check_agreement(body, parsed, spans)
+    return LocatedBody(body, parsed, spans)
+
+
+def _check_agreement(
+    body: bytes, document: Mapping[str, Any], spans: dict[str, tuple[int, int]]
+) -> None:
+    for name, (start, end) in spans.items():
+        raw = body[start:end]
+        # The common spellings compare without decoding; anything else is decoded exactly.
+        if raw == b"null":
+            agrees = document[name] is None
+        elif raw == b'""':
+            agrees = document[name] == ""
+        else:
+            try:
+                agrees = orjson.loads(raw) == document[name]
+            except orjson.JSONDecodeError:
+                agrees = False
+        if not agrees:
+            raise MalformedBodyError(
+                f"the parsed document passed with the body says {name} = "
+                f"{document[name]!r} but the body's bytes say {raw.decode(errors='replace')}; "
+                "pass the document parsed from exactly these bytes",
+                field=name,
+                rule="document-matches-body",
+            )
 
 
 def _fast_value_starts(body: bytes) -> dict[str, int] | None:
     if _ESCAPED_LOWERCASE.search(body):
         return None
     starts: dict[str, int] = {}
-    for name in MEMBERS:
-        keys = (
-            m for m in _PLAIN_KEY[name].finditer(body) if body[m.start() - 1 : m.start()] != b"\\"
-        )
-        matches = list(islice(keys, 2))
-        if len(matches) != 1:
+    for name, quoted in _QUOTED.items():
+        # bytes.find runs in C; a second occurrence anywhere, even inside a string value,
+        # leaves the decision to the tokenizing scan.
+        at = body.find(quoted)
+        if at < 0 or body.find(quoted, at + 1) >= 0 or body[at - 1 : at] == b"\\":
             return None
-        starts[name] = matches[0].end()
+        colon = _COLON.match(body, at + len(quoted))
+        if colon is None:
+            return None
+        starts[name] = colon.end()
     return starts
 
 
-def _scanned_value_starts(body: bytes) -> dict[str, int]:
+def _scanned_value_starts(body: bytes, *, passed: bool = False) -> dict[str, int]:
     found: dict[str, list[int]] = {name: [] for name in MEMBERS}
     depth = 0
     for token in _TOKEN.finditer(body):
@@ -169,6 +212,15 @@ def _scanned_value_starts(body: bytes) -> dict[str, int]:
         else:
             depth -= 1
     for name, positions in found.items():
+        if not positions and passed:
+            # orjson found the member in the body it parsed; so these bytes are not that body.
+            raise MalformedBodyError(
+                f"the parsed document passed with the body has a top-level {name!r} member "
+                "but the body's bytes have none; pass the document parsed from exactly "
+                "these bytes",
+                field=name,
+                rule="document-matches-body",
+            )
         if len(positions) != 1:
             raise MalformedBodyError(
                 f"the envelope has {len(positions)} top-level {name!r} members; exactly one "
@@ -179,12 +231,21 @@ def _scanned_value_starts(body: bytes) -> dict[str, int]:
     return {name: positions[0] for name, positions in found.items()}
 
 
-def _value_span(body: bytes, start: int) -> tuple[int, int]:
+def _value_span(body: bytes, name: str, start: int, *, passed: bool) -> tuple[int, int]:
     if body.startswith(b"null", start):
         return start, start + 4
     string = _STRING.match(body, start)
-    if string is None:  # unreachable for a body orjson accepted; kept as a guard, not a crash
+    if string is not None:
+        return string.span()
+    if passed:
         raise MalformedBodyError(
-            "cannot find the member's value in the raw bytes", field="body", rule="json"
+            f"the parsed document passed with the body has a string or null {name}, but the "
+            "body's bytes hold another kind of value there; pass the document parsed from "
+            "exactly these bytes",
+            field=name,
+            rule="document-matches-body",
         )
-    return string.span()
+    # Unreachable for a body orjson accepted; kept as a guard, not a crash.
+    raise MalformedBodyError(
+        "cannot find the member's value in the raw bytes", field="body", rule="json"
+    )

@@ -23,7 +23,7 @@ import base64
 import binascii
 import logging
 import re
-from typing import Final
+from typing import Any, Final
 
 from nhsa.redaction import get_logger
 from nhsa.signing import _sm2
@@ -89,13 +89,16 @@ class MessageSigner:
         """The id of the signing key, as it appears in ``cainfo``."""
         return self._key.key_id
 
-    def sign(self, body: bytes) -> bytes:
+    def sign(self, body: bytes, *, document: Any = None) -> bytes:
         """``body`` with ``signtype`` = ``"SM2"`` and ``cainfo`` = ``"<key id>:<signature>"``.
 
         ``cainfo`` must be ``""`` or ``null`` and ``signtype`` ``""``, ``null`` or ``"SM2"``
         on entry; anything else is :class:`MalformedBodyError` (a value there would be lost).
+        A caller that encoded ``body`` from a mapping (or parsed it) may pass that mapping
+        as ``document`` to spare a parse; the bytes are still what is signed, and their
+        ``cainfo``/``signtype`` must agree with it (:func:`~nhsa.signing._canonical.locate`).
         """
-        located = locate(body)
+        located = locate(body, document=document)
         if located.value("cainfo"):
             raise MalformedBodyError(
                 "cainfo must be empty or null before signing; it already holds a value",
@@ -142,26 +145,36 @@ class MessageVerifier:
         self._policy = policy
         self._user_id = _user_id_bytes(user_id)
 
-    def verify(self, body: bytes, *, expect_owner: str | None = None) -> str | None:
+    def verify(
+        self, body: bytes, *, expect_owner: str | None = None, document: Any = None
+    ) -> str | None:
         """The key id that signed ``body``, or ``None`` when the policy accepts it unsigned.
 
         With ``expect_owner`` the signing key must be registered to that owner (the
         platform's name on the SDK side). Every failure is a named
-        :class:`~nhsa.signing.errors.RejectedMessageError`.
+        :class:`~nhsa.signing.errors.RejectedMessageError`. ``document`` is as for
+        :meth:`verify_request`.
         """
         if self._policy == "off":
             return None
-        return self._check(locate(body), expect_owner)
+        return self._check(locate(body, document=document), expect_owner)
 
-    def verify_request(self, body: bytes) -> str | None:
+    def verify_request(self, body: bytes, *, document: Any = None) -> str | None:
         """:meth:`verify` with the key bound to the body's own ``fixmedins_code``.
 
         A signature by institution A's key on a message claiming ``fixmedins_code`` B fails
         with :class:`~nhsa.signing.errors.WrongKeyError`.
+
+        A caller that already parsed ``body`` passes the result as ``document`` (it must be
+        ``orjson.loads(body)``) and the body is not parsed again. The signature is still
+        checked over the bytes, so bytes changed after signing fail whatever the document
+        says; ``cainfo`` and ``signtype`` are confirmed against the bytes (rule
+        ``document-matches-body``); ``fixmedins_code`` is read from the document, which is
+        what the caller acts on.
         """
         if self._policy == "off":
             return None
-        located = locate(body)
+        located = locate(body, document=document)
         owner = located.document.get("fixmedins_code")
         if not isinstance(owner, str) or not owner:
             raise MalformedBodyError(

@@ -142,7 +142,7 @@ def seal(envelope: Mapping[str, Any], signer: MessageSigner | None) -> bytes:
         b'{"infcode":0,"cainfo":"","signtype":""}'
     """
     body = dumps(envelope)
-    return signer.sign(body) if signer is not None else body
+    return signer.sign(body, document=envelope) if signer is not None else body
 
 
 def bad_signature(envelope: Mapping[str, Any], signer: MessageSigner) -> bytes:

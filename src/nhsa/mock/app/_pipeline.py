@@ -223,7 +223,7 @@ class Pipeline:
                 error="gateway.unknown_paasid",
             )
         progress.profile = registered.profile
-        self._check_signature(registered.profile, incoming.body, draft)
+        self._check_signature(registered.profile, incoming.body, document, draft)
         infno = document.get("infno")
         if incoming.path_infno is not None and infno != incoming.path_infno:
             raise _Refusal(
@@ -287,7 +287,7 @@ class Pipeline:
         draft.gateway["ok"] = True
 
     def _check_signature(
-        self, profile: SigningProfile, body: bytes, draft: TranscriptDraft
+        self, profile: SigningProfile, body: bytes, document: dict[str, Any], draft: TranscriptDraft
     ) -> None:
         verifier = self._core.verifier_for(profile)
         present = _signed(draft.request)
@@ -295,7 +295,7 @@ class Pipeline:
         if verifier is None:
             return
         try:
-            key_id = verifier.verify_request(body)
+            key_id = verifier.verify_request(body, document=document)  # parsed once, in _parse
         except RejectedMessageError as error:
             draft.signature.update(ok=False, error=error.err_msg)
             raise _Refusal(200, _named(error)) from None
@@ -442,11 +442,13 @@ class Pipeline:
             responded_at=now,
             warn_msg=answer.warn_msg,
         )
-        # Encoded once: the same bytes are signed and sent, and kept in the transcript record.
+        # Encoded once: the same bytes are signed and sent, and kept in the transcript record;
+        # the signer finds cainfo/signtype in them without parsing them back into a dict.
         encoded = dumps(envelope)
         draft.response = orjson.Fragment(encoded)
         signer = self._core.signer_for(accepted.tenant.profile)
-        reply = Reply(200, signer.sign(encoded) if signer is not None else encoded)
+        signed = signer.sign(encoded, document=envelope) if signer is not None else encoded
+        reply = Reply(200, signed)
         return self._after_fault(reply, envelope, accepted, draft, fault)
 
     def _after_fault(
