@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from nhsa.signing import MessageSigner, MessageVerifier, PlatformSigning, SigningProfile
-from nhsa.signing._canonical import locate
+from nhsa.signing._canonical import locate, unsigned_tail_start
 from nhsa.signing._keyring import KeyRing
 from nhsa.signing._keys import Sm2PrivateKey
 from nhsa.signing.errors import (
@@ -208,3 +208,57 @@ def test_the_platform_parses_once_and_keeps_every_check(
         platform.check_request({}, signed)
     with pytest.raises(MissingSignatureError):
         platform.check_request({}, request_body)
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"infcode": 0, "output": {"setlinfo": {"cainfo": "x"}}, "cainfo": "", "signtype": ""},
+        {"infcode": -1, "err_msg": '未签到 "cainfo"', "cainfo": "", "signtype": ""},
+        {"infcode": 0, "output": None, "cainfo": "", "signtype": ""},
+    ],
+)
+def test_an_envelope_ending_in_blank_members_is_signed_like_any_body(
+    signer: MessageSigner, verifier: MessageVerifier, envelope: dict[str, Any]
+) -> None:
+    body = orjson.dumps(envelope)
+    signed = signer.sign(body, document=envelope)
+    start, end = locate(signed).spans["cainfo"]
+    reference = signer.sign(body)
+    ref_start, ref_end = locate(reference).spans["cainfo"]
+    assert signed[:start] + signed[end:] == reference[:ref_start] + reference[ref_end:]
+    assert verifier.verify(signed) == signer.key_id
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        (b'{"infcode":0,"cainfo":"","signtype":""}', 22),
+        (b'{"output":{"note":"\\"cainfo\\""},"cainfo":"","signtype":""}', 41),
+        (b'{"output":{"cainfo":""},"cainfo":"","signtype":""}', None),
+        (b'{"cainfo":"x","cainfo":"","signtype":""}', None),
+        (b'{"c\\u0061info":"x","cainfo":"","signtype":""}', None),
+        (b'{"a":{"b":1,"cainfo":"","signtype":""}}', None),
+        (b'{"cainfo":"","signtype":""}', None),
+        (b'{"infcode":0,"cainfo":"","signtype":"" }', None),
+        (b'{"infcode":0,"cainfo":null,"signtype":""}', None),
+    ],
+)
+def test_the_blank_tail_is_used_only_where_it_is_provably_the_top_level_pair(
+    body: bytes, start: int | None
+) -> None:
+    assert unsigned_tail_start(body) == start
+    if start is not None:
+        assert locate(body).spans["cainfo"][0] == start
+
+
+def test_a_tail_the_document_does_not_vouch_for_takes_the_checked_path(
+    signer: MessageSigner,
+) -> None:
+    body = b'{"infcode":0,"cainfo":"","signtype":""}'
+    with pytest.raises(MalformedBodyError) as caught:
+        signer.sign(body, document={"infcode": 0, "cainfo": "", "signtype": "SM2"})
+    assert (caught.value.field, caught.value.rule) == ("signtype", "document-matches-body")
+    with pytest.raises(MalformedBodyError) as caught:
+        signer.sign(body, document=[])
+    assert caught.value.rule == "object"

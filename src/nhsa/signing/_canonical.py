@@ -29,12 +29,13 @@ import orjson
 
 from nhsa.signing.errors import EmptyBodyError, MalformedBodyError
 
-__all__ = ["LocatedBody", "locate", "parse_body"]
+__all__ = ["LocatedBody", "locate", "parse_body", "unsigned_tail_start"]
 
 MEMBERS: Final = ("cainfo", "signtype")
 
 _WS = rb"[ \t\n\r]*"
 _QUOTED = {name: b'"' + name.encode() + b'"' for name in MEMBERS}
+_UNSIGNED_TAIL = b',"cainfo":"","signtype":""}'
 _ESCAPED_LOWERCASE = re.compile(rb"\\u00[67][0-9a-fA-F]")
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]')
 _COLON = re.compile(_WS + rb":" + _WS)
@@ -148,6 +149,29 @@ def locate(body: bytes, *, document: Any = None) -> LocatedBody:
     if passed:
         _check_agreement(body, parsed, spans)
     return LocatedBody(body, parsed, spans)
+
+
+def unsigned_tail_start(body: bytes) -> int | None:
+    """Where ``cainfo``'s value starts if the body provably ends ``,"cainfo":"","signtype":""}``.
+
+    That is how compact encoders write an unsigned envelope ending with these two. Proof
+    that they are the top-level members, without parsing: the final ``}`` closes the top-level
+    object and no quote in the tail is escaped, so the tail is its last two members; the
+    bytes ``"cainfo"`` and ``"signtype"`` occur nowhere else and no ``\\u00XX`` escape could
+    spell either key, so neither member is duplicated. The caller vouches that the body is
+    JSON. ``None`` when the proof does not hold (use :func:`locate`).
+
+    Example:
+        >>> unsigned_tail_start(b'{"infcode":0,"cainfo":"","signtype":""}')
+        22
+        >>> unsigned_tail_start(b'{"cainfo":"","signtype":"","x":1}') is None
+        True
+    """
+    if not body.endswith(_UNSIGNED_TAIL) or _ESCAPED_LOWERCASE.search(body):
+        return None
+    if any(body.count(quoted) != 1 for quoted in _QUOTED.values()):
+        return None
+    return len(body) - len(b'"","signtype":""}')
 
 
 def _check_agreement(
