@@ -425,11 +425,13 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 # -- the library's own signing cost ------------------------------------------------------
 
 
-def sign_verify_us() -> float:
-    """SM2 sign + verify of a 2207-sized message with the library: CPU µs, median of 300.
+def sign_verify_us() -> dict[str, float]:
+    """SM2 sign + verify of a 2207-sized message with the library: CPU µs, mean and median of 300.
 
     Run pinned to the server's CPU right after the ``sm2`` load (see :func:`library_cost`), so
-    that the two figures the goal compares come from the same core in the same run.
+    that the two figures the goal compares come from the same core in the same run. The goal
+    uses the mean: the server's figure is a mean too (CPU over requests), and on a busy machine
+    the median of short samples drops the slow ones that the server's mean keeps.
     """
     key = signing.Sm2PrivateKey.generate()
     signer = signing.MessageSigner(key)
@@ -457,10 +459,10 @@ def sign_verify_us() -> float:
         started = time.thread_time()
         verifier.verify_request(signer.sign(body))
         samples.append(time.thread_time() - started)
-    return statistics.median(samples) * 1e6
+    return {"mean": statistics.fmean(samples) * 1e6, "median": statistics.median(samples) * 1e6}
 
 
-def library_cost() -> float:
+def library_cost() -> dict[str, float]:
     """:func:`sign_verify_us` in its own process pinned to the server's CPU (0)."""
     probe = subprocess.run(
         _pinned(0, [sys.executable, __file__, "--sign-verify"]),
@@ -469,7 +471,7 @@ def library_cost() -> float:
         check=True,
         timeout=120,
     )
-    return float(probe.stdout)
+    return dict(json.loads(probe.stdout))
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -505,7 +507,8 @@ def one_run() -> dict[str, Any]:
     """Both profiles, the library's signing cost, and the goals as measured in this run."""
     load_before = load_average()
     phases = {profile: run_profile(profile) for profile in PROFILES}
-    library_us = library_cost()
+    library = library_cost()
+    library_us = library["mean"]
     tif, sm2 = phases["tif"], phases["tif+sm2"]
     ratio = tif["workflows"]["requests_per_s"] / tif["baseline"]["requests_per_s"]
     cpu_ratio = (
@@ -527,7 +530,9 @@ def one_run() -> dict[str, Any]:
         "sm2_extra_us_per_request": {
             "value": extra_us,
             "library_sign_verify_us": library_us,
+            "library_sign_verify_median_us": library["median"],
             "ratio": extra_us / library_us,
+            "ratio_to_median": extra_us / library["median"],
             "goal": "<= 1.2 x library",
             "met": extra_us <= 1.2 * library_us,
         },
@@ -600,8 +605,8 @@ HOW_MEASURED = {
     "over the phase, divided by the requests it answered (client work excluded)",
     "sm2_extra_us_per_request": "server CPU per request with tif+sm2 minus with tif, same run",
     "library_sign_verify_us": "MessageSigner.sign + MessageVerifier.verify_request of a "
-    "2207-sized message, thread CPU time, median of 300, in a process pinned to CPU 0 "
-    "right after the sm2 load",
+    "2207-sized message, thread CPU time, mean of 300 (median beside it), in a process "
+    "pinned to CPU 0 right after the sm2 load",
 }
 
 
@@ -653,7 +658,8 @@ def _print(number: int, run: dict[str, Any]) -> None:
         if "ratio" in goal:
             extra = (
                 f" µs server CPU (library sign+verify {goal['library_sign_verify_us']:.0f} µs "
-                f"on the same core: {goal['ratio']:.2f}x)"
+                f"mean on the same core: {goal['ratio']:.2f}x; to its median "
+                f"{goal['library_sign_verify_median_us']:.0f} µs: {goal['ratio_to_median']:.2f}x)"
             )
         elif "server_cpu_ratio" in goal:
             extra = f" (server CPU per request: {goal['server_cpu_ratio']:.2f})"
@@ -687,6 +693,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--client":
         sys.stdout.write(json.dumps(asyncio.run(load(json.loads(sys.argv[2])))))
     elif sys.argv[1:] == ["--sign-verify"]:
-        sys.stdout.write(f"{sign_verify_us()}")
+        sys.stdout.write(json.dumps(sign_verify_us()))
     else:
         main()
