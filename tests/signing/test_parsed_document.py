@@ -55,11 +55,7 @@ def test_signing_with_the_document_gives_bytes_that_verify_like_before(
 ) -> None:
     document = orjson.loads(request_body)
     signed = signer.sign(request_body, document=document)
-    # SM2 signatures are randomized: compare everything but the signature itself.
-    start, end = locate(signed).spans["cainfo"]
-    reference = signer.sign(request_body)
-    ref_start, ref_end = locate(reference).spans["cainfo"]
-    assert signed[:start] + signed[end:] == reference[:ref_start] + reference[ref_end:]
+    assert _without_signature(signed) == _without_signature(signer.sign(request_body))
     assert verifier.verify_request(signed, document=orjson.loads(signed)) == signer.key_id
     assert verifier.verify_request(signed) == signer.key_id
 
@@ -223,10 +219,7 @@ def test_an_envelope_ending_in_blank_members_is_signed_like_any_body(
 ) -> None:
     body = orjson.dumps(envelope)
     signed = signer.sign(body, document=envelope)
-    start, end = locate(signed).spans["cainfo"]
-    reference = signer.sign(body)
-    ref_start, ref_end = locate(reference).spans["cainfo"]
-    assert signed[:start] + signed[end:] == reference[:ref_start] + reference[ref_end:]
+    assert _without_signature(signed) == _without_signature(signer.sign(body))
     assert verifier.verify(signed) == signer.key_id
 
 
@@ -262,3 +255,9 @@ def test_a_tail_the_document_does_not_vouch_for_takes_the_checked_path(
     with pytest.raises(MalformedBodyError) as caught:
         signer.sign(body, document=[])
     assert caught.value.rule == "object"
+
+
+def _without_signature(signed: bytes) -> bytes:
+    # SM2 signatures are randomized: two signings agree on everything but cainfo's value.
+    start, end = locate(signed).spans["cainfo"]
+    return signed[:start] + signed[end:]
