@@ -14,9 +14,10 @@ refd_setl_flag`` in a ZIP, uploaded with 9101 — then 3202 compares them, and t
 medfee_sumamt, fund_pay_sumamt, acct_pay``) names every row that differs.
 
 Example:
-    >>> rows = [LedgerRow("S1", "V1", "P1", Decimal("120.00"), Decimal("72.80"),
-    ...                   Decimal("47.20"), "0", ("310", "11", "530100"))]
-    >>> detail_rows(rows)[0].acct_pay
+    >>> row = DetailRow("S1", "V1", "P1", Decimal("120.00"), Decimal("72.80"),
+    ...                 Decimal("47.20"), "0")
+    >>> book = Ledger((LedgerRow(row, ("310", "11", "530100")),), {}, ())
+    >>> book.totals(("310", "11", "530100")).acct_pay
     Decimal('47.20')
 """
 
@@ -61,21 +62,15 @@ _UNRESOLVED = ("sending", "unknown", "reversing", "held")
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One settlement row as the HIS knows it.
+    """One settlement row as the HIS knows it: the row of the 3202 detail file, and its group.
 
     Example:
-        >>> LedgerRow("S1", "V1", "P1", Decimal("-1"), Decimal("0"), Decimal("-1"), "1",
-        ...           ("310", "11", "530100")).refd_setl_flag
+        >>> detail = DetailRow("S1", "V1", "P1", Decimal("-1"), Decimal("0"), Decimal("-1"), "1")
+        >>> LedgerRow(detail, ("310", "11", "530100")).detail.refd_setl_flag
         '1'
     """
 
-    setl_id: str
-    mdtrt_id: str
-    psn_no: str
-    medfee_sumamt: Decimal
-    fund_pay_sumamt: Decimal
-    acct_pay: Decimal
-    refd_setl_flag: str
+    detail: DetailRow
     group: Group
 
 
@@ -99,12 +94,7 @@ class Ledger:
     def totals(self, group: Group) -> LedgerTotals:
         """The HIS totals of ``group`` (a cancelling pair adds two rows and no money)."""
         rows = [row for row in self.rows if row.group == group]
-        return LedgerTotals(
-            sum((r.medfee_sumamt for r in rows), Decimal(0)),
-            sum((r.fund_pay_sumamt for r in rows), Decimal(0)),
-            sum((r.acct_pay for r in rows), Decimal(0)),
-            len(rows) + 2 * self.pairs.get(group, 0),
-        )
+        return _totals(rows, count=len(rows) + 2 * self.pairs.get(group, 0))
 
 
 def ledger(core: Core, day: date) -> Ledger:
@@ -195,35 +185,14 @@ def reconcile(
     return ReconcileReport(day, tuple(results), book.unresolved)
 
 
-def detail_rows(rows: Sequence[LedgerRow]) -> list[DetailRow]:
-    """The rows of the 3202 detail upload, in the wire format both sides share."""
-    return [
-        DetailRow(
-            r.setl_id,
-            r.mdtrt_id,
-            r.psn_no,
-            r.medfee_sumamt,
-            r.fund_pay_sumamt,
-            r.acct_pay,
-            r.refd_setl_flag,
-        )
-        for r in rows
-    ]
-
-
 def _detail(
     core: Core, day: date, group: Group, rows: Sequence[LedgerRow]
 ) -> Flow[tuple[ResultRow, ...]]:
     insutype, clr_type, setl_optins = group
     # 3202's totals describe the uploaded file, so they count its rows only.
-    totals = LedgerTotals(
-        sum((r.medfee_sumamt for r in rows), Decimal(0)),
-        sum((r.fund_pay_sumamt for r in rows), Decimal(0)),
-        sum((r.acct_pay for r in rows), Decimal(0)),
-        len(rows),
-    )
+    totals = _totals(rows, count=len(rows))
     base = f"{core.tenant}_{day:%Y%m%d}_{insutype}_{clr_type}"
-    archive = write_detail_file(detail_rows(rows), member=f"{base}.txt")
+    archive = write_detail_file([row.detail for row in rows], member=f"{base}.txt")
     upload = Input9101.model_validate(
         {
             "fsUploadIn": {
@@ -269,16 +238,25 @@ def _detail(
 
 def _row(core: Core, entry: JournalEntry, by_setl_id: Mapping[Any, JournalEntry]) -> LedgerRow:
     result = entry.result
-    medfee = _decimal(result.get("medfee_sumamt"))
-    return LedgerRow(
+    detail = DetailRow(
         setl_id=str(result.get("setl_id") or ""),
         mdtrt_id=str(result.get("mdtrt_id") or entry.facts.get("mdtrt_id") or ""),
         psn_no=str(result.get("psn_no") or entry.facts.get("psn_no") or ""),
-        medfee_sumamt=medfee,
+        medfee_sumamt=_decimal(result.get("medfee_sumamt")),
         fund_pay_sumamt=_decimal(result.get("fund_pay_sumamt")),
         acct_pay=_decimal(result.get("acct_pay")),
         refd_setl_flag="1" if _is_refund(core, entry.infno) else "0",
-        group=_group(core, entry, result, by_setl_id),
+    )
+    return LedgerRow(detail, _group(core, entry, result, by_setl_id))
+
+
+def _totals(rows: Sequence[LedgerRow], *, count: int) -> LedgerTotals:
+    details = [row.detail for row in rows]
+    return LedgerTotals(
+        sum((d.medfee_sumamt for d in details), Decimal(0)),
+        sum((d.fund_pay_sumamt for d in details), Decimal(0)),
+        sum((d.acct_pay for d in details), Decimal(0)),
+        count,
     )
 
 
