@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, Protocol, get_args, runtime_checkable
 
 from nhsa.conformance._errors import MockError
 
@@ -48,19 +48,7 @@ FaultKind = Literal[
     "network-failure",
     "commit-then-drop",
 ]
-FAULT_KINDS: Final[tuple[str, ...]] = (
-    "latency",
-    "hang",
-    "reset",
-    "http-5xx",
-    "empty-body",
-    "garbled-body",
-    "business-error",
-    "bad-signature",
-    "downtime",
-    "network-failure",
-    "commit-then-drop",
-)
+FAULT_KINDS: Final[tuple[str, ...]] = get_args(FaultKind)
 """Fault kinds a scenario may arm; adapters translate them to the mock's own names."""
 
 UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
