@@ -58,7 +58,7 @@ from nhsa.client._outcomes import (
 )
 from nhsa.client._resolution import resolve as resolve_unknown
 from nhsa.client._retry import with_retries
-from nhsa.client._unwrap import unwrap
+from nhsa.client._unwrap import refusal_error, unwrap
 from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
 from nhsa.client.errors import InvalidInputError, SignInError
 from nhsa.envelope import (
@@ -226,15 +226,10 @@ class Core:
             )
             outcome = replace(outcome, attempts=first + outcome.attempts)
             if isinstance(outcome, Rejected) and outcome.sign_in:
-                raise SignInError(
+                raise refusal_error(
+                    outcome,
                     f"{infno} still refused for sign-in after signing in again: {outcome.err_msg}",
-                    infno=infno,
-                    msgid=outcome.msgid,
-                    infcode=outcome.infcode,
-                    err_msg=outcome.err_msg,
-                    attempts=len(outcome.attempts),
-                    body=outcome.body,
-                    outcome=outcome,
+                    SignInError,
                 )
         self._observe(infno, insuplc_admdvs, outcome)
         if resolve and isinstance(outcome, Unknown) and _needs_resolution(transaction):
@@ -288,16 +283,7 @@ class Core:
             self.session.remember(operator, sign_no)
             return sign_no
         if isinstance(outcome, Rejected):
-            raise SignInError(
-                f"sign-in (9001) refused: {outcome.err_msg}",
-                infno=SIGN_IN,
-                msgid=outcome.msgid,
-                infcode=outcome.infcode,
-                err_msg=outcome.err_msg,
-                attempts=len(outcome.attempts),
-                body=outcome.body,
-                outcome=outcome,
-            )
+            raise refusal_error(outcome, f"sign-in (9001) refused: {outcome.err_msg}", SignInError)
         return unwrap(outcome)  # type: ignore[no-any-return]  # raises for NotSent/Unknown
 
     def sign_out(self) -> Flow[Outcome | None]:

@@ -8,10 +8,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded
 from nhsa.client.errors import BusinessError, NhsaClientError, NotSentError, OutcomeUnknownError
+
+E = TypeVar("E", bound=BusinessError)
 
 
 def error_for(outcome: Outcome) -> NhsaClientError:
@@ -19,16 +21,11 @@ def error_for(outcome: Outcome) -> NhsaClientError:
     :class:`~nhsa.client.errors.BusinessError`)."""
     attempts = len(outcome.attempts)
     if isinstance(outcome, Rejected):
-        return BusinessError(
+        return refusal_error(
+            outcome,
             f"{outcome.infno} refused by the platform (infcode {outcome.infcode}): "
             f"{outcome.err_msg}",
-            infno=outcome.infno,
-            msgid=outcome.msgid,
-            infcode=outcome.infcode,
-            err_msg=outcome.err_msg,
-            attempts=attempts,
-            body=outcome.body,
-            outcome=outcome,
+            BusinessError,
         )
     if isinstance(outcome, NotSent):
         return NotSentError(
@@ -48,6 +45,28 @@ def error_for(outcome: Outcome) -> NhsaClientError:
         infno=outcome.infno,
         msgid=outcome.msgid,
         attempts=attempts,
+        body=outcome.body,
+        outcome=outcome,
+    )
+
+
+def refusal_error(outcome: Rejected, message: str, kind: type[E]) -> E:
+    """An error of ``kind`` (:class:`~nhsa.client.errors.BusinessError` or a subclass) carrying the
+    refusal's infno, msgid, infcode, err_msg, attempts and body.
+
+    Example:
+        >>> from nhsa.client.errors import SignInError
+        >>> refused = Rejected("9001", "H53010100001202611231015300001", -1, "非法用户", ())
+        >>> refusal_error(refused, "sign-in refused", SignInError).err_msg
+        '非法用户'
+    """
+    return kind(
+        message,
+        infno=outcome.infno,
+        msgid=outcome.msgid,
+        infcode=outcome.infcode,
+        err_msg=outcome.err_msg,
+        attempts=len(outcome.attempts),
         body=outcome.body,
         outcome=outcome,
     )
