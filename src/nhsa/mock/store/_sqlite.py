@@ -69,14 +69,14 @@ class _Statements:
     key_positions: tuple[int, ...]
 
 
-_STATEMENTS: dict[type[Any], _Statements] = {}
+_STATEMENTS_BY_KIND: dict[type[Any], _Statements] = {}
 
 
-def _statements(kind: type[Any]) -> _Statements:
+def statements_of(kind: type[Any]) -> _Statements:
     """The statements of a record type (built once per type)."""
-    found = _STATEMENTS.get(kind)
+    found = _STATEMENTS_BY_KIND.get(kind)
     if found is None:
-        found = _STATEMENTS[kind] = _build_statements(kind)
+        found = _STATEMENTS_BY_KIND[kind] = _build_statements(kind)
     return found
 
 
@@ -150,7 +150,7 @@ class SqliteUnitOfWork:
             known, value = self._cache.record(kind, encoded)
             if known:
                 return value  # type: ignore[return-value]
-        row = self._db.execute(_statements(kind).get, encoded).fetchone()
+        row = self._db.execute(statements_of(kind).get, encoded).fetchone()
         record = None if row is None else from_values(kind, row)
         if cached:
             self._cache.remember(kind, encoded, record)
@@ -171,7 +171,7 @@ class SqliteUnitOfWork:
         self._check_writable("put")
         kind = type(record)
         self._table(kind)
-        statements = _statements(kind)
+        statements = statements_of(kind)
         values = row_values(record)
         self._db.execute(statements.upsert, values)
         key = tuple(values[i] for i in statements.key_positions)
@@ -182,7 +182,7 @@ class SqliteUnitOfWork:
         self._check_writable("delete")
         self._key_of(kind, key)
         encoded = tuple(encode_key(v) for v in key)
-        cursor = self._db.execute(_statements(kind).delete, encoded)
+        cursor = self._db.execute(statements_of(kind).delete, encoded)
         self._overlay.write(kind, encoded, None)
         return cursor.rowcount > 0
 
@@ -291,7 +291,7 @@ class SqliteUnitOfWork:
                 return list(cached)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         self._table(kind)
-        rows = self._db.execute(f"{_statements(kind).select}{where} ORDER BY rowid", values)
+        rows = self._db.execute(f"{statements_of(kind).select}{where} ORDER BY rowid", values)
         found = [from_values(kind, row) for row in rows]
         if cacheable:
             self._cache.remember_query(kind, where_key, found)
