@@ -50,6 +50,7 @@ from nhsa.mock.store._rows import (
 )
 from nhsa.mock.store._schema import LATEST, MIGRATIONS
 from nhsa.mock.store._shared import SHARED_SCHEMA, SharedState
+from nhsa.mock.store._sql import check_key, check_table, delete_tenant, where_clause
 from nhsa.mock.store._sqlite import statements_of
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ class PostgresUnitOfWork:
 
     def get(self, kind: type[R], *key: object) -> R | None:
         """The record with this primary key, or ``None``."""
-        _key_parts(kind, key)
+        check_key(kind, key)
         self._touch(key[0])
         encoded = tuple(encode_key(v) for v in key)
         row = self._db.execute(statements_of(kind).get, encoded).fetchone()
@@ -164,7 +165,7 @@ class PostgresUnitOfWork:
         """Insert or replace by primary key (an update keeps the row's insertion order)."""
         self._check_writable("put")
         kind = type(record)
-        _table(kind)
+        check_table(kind)
         values = row_values(record)
         self._touch(values[0])
         self._db.execute(statements_of(kind).upsert, values)
@@ -173,7 +174,7 @@ class PostgresUnitOfWork:
     def delete(self, kind: type[Any], *key: object) -> bool:
         """Delete by primary key; whether a row was there."""
         self._check_writable("delete")
-        _key_parts(kind, key)
+        check_key(kind, key)
         self._touch(key[0])
         encoded = tuple(encode_key(v) for v in key)
         cursor = self._db.execute(statements_of(kind).delete, encoded)
@@ -247,19 +248,11 @@ class PostgresUnitOfWork:
         self._check_writable("reset_tenant")
         self._touch(tenant)
         self.behind_the_api = True
-        deleted: dict[str, int] = {}
-        for kind in RECORD_TYPES:
-            if "tenant" in columns(kind):
-                sql = f'DELETE FROM "{kind.TABLE}" WHERE tenant = ?'  # noqa: S608 - fixed names
-                deleted[kind.TABLE] = self._db.execute(sql, (tenant,)).rowcount
-        cursor = self._db.execute("DELETE FROM transcript WHERE tenant = ?", (tenant,))
-        deleted["transcript"] = cursor.rowcount
-        if not keep_registration:
-            cursor = self._db.execute(
-                "DELETE FROM institutions WHERE fixmedins_code = ?", (tenant,)
-            )
-            deleted["institutions"] = cursor.rowcount
-        return deleted
+        return delete_tenant(
+            lambda sql, params: self._db.execute(sql, params).rowcount,
+            tenant,
+            keep_registration=keep_registration,
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -269,46 +262,16 @@ class PostgresUnitOfWork:
         equals: Mapping[str, object],
         span: tuple[str, object, object] | None,
     ) -> list[R]:
-        known = columns(kind)
-        names = list(equals) + ([span[0]] if span else [])
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise StoreUsageError(
-                f"{kind.__name__} has no column {', '.join(unknown)}; columns: {', '.join(known)}"
-            )
-        _table(kind)
+        where, values = where_clause(kind, equals, span)
         for name in _TENANT_KEYS:
             if name in equals:
                 self._touch(equals[name])
-        clauses = [f'"{n}" = ?' for n in equals]
-        values = [encode_key(v) for v in equals.values()]
-        if span is not None:
-            clauses.append(f'"{span[0]}" BETWEEN ? AND ?')
-            values += [encode_key(span[1]), encode_key(span[2])]
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"{statements_of(kind).select}{where} ORDER BY _order"
         return [from_values(kind, row) for row in self._db.execute(sql, values).fetchall()]
 
     def _check_writable(self, operation: str) -> None:
         if not self._writable:
             raise StoreUsageError(f"{operation}: a snapshot is read-only; use transaction()")
-
-
-def _table(kind: type[Any]) -> str:
-    if kind not in RECORD_TYPES:
-        raise StoreUsageError(f"{kind.__name__} is not a record type of the mock store")
-    table: str = kind.TABLE
-    return table
-
-
-def _key_parts(kind: type[Any], key: tuple[object, ...]) -> None:
-    _table(kind)
-    names: tuple[str, ...] = kind.KEY
-    if len(key) != len(names):
-        raise StoreUsageError(
-            f"{kind.__name__} takes a key of {len(names)} parts ({', '.join(names)}), "
-            f"got {len(key)}"
-        )
 
 
 class PostgresStore:
