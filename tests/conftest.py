@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,3 +38,12 @@ def all_examples() -> list[tuple[str, int, Any]]:
         for infno, transaction in sorted(contract().transactions.items())
         for index, example in enumerate(transaction.examples)
     ]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL with a fresh schema of its own (see ``tests/postgres.py``)."""
+    from tests.postgres import fresh_schema  # noqa: PLC0415 - psycopg only when asked for
+
+    with fresh_schema() as url:
+        yield url

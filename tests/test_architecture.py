@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "conformance": {"spec", "models", "envelope", "signing", "client", "mock"},
     "cli": {"spec", "models", "envelope", "signing", "client", "mock", "conformance"},
 }
-SHARED = {"_resources", "_sqlite", "idcard", "redaction", "__init__"}
+SHARED = {"_resources", "_sqlite", "_postgres", "idcard", "redaction", "__init__"}
 
 
 def _imported_rooms(path: Path) -> set[str]:

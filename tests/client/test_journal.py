@@ -1,4 +1,7 @@
-"""The journal: durable before sending, and the visit guard across threads and processes."""
+"""The journal: durable before sending, and the visit guard across threads and processes.
+
+Tests taking ``target`` run against both databases: a SQLite file and a PostgreSQL schema.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +23,24 @@ from nhsa.client._journal import NewEntry
 from nhsa.client.errors import JournalError
 from tests.client.conftest import CLINIC, DIAGNOSES, WINDOW, card, fees
 from tests.client.platform import TENANT, EnginePlatform
+from tests.postgres import BACKENDS
 
 ConfigFor = Callable[..., ClientConfig]
 VISIT = "3000000000001"
+
+
+@pytest.fixture(params=BACKENDS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a journal lives: a SQLite file, or a PostgreSQL URL with a schema of its own."""
+    if request.param == "sqlite":
+        return str(tmp_path / "journal.sqlite3")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _journal_settings(target: str) -> dict[str, object]:
+    if target.startswith("postgresql://"):
+        return {"journal_path": None, "journal_url": target}
+    return {"journal_path": target}
 
 
 def _entry(msgid: str, infno: str = "2207") -> NewEntry:
@@ -39,8 +57,8 @@ def _entry(msgid: str, infno: str = "2207") -> NewEntry:
     )
 
 
-def test_entries_survive_a_reopen_with_exact_amounts(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite3"
+def test_entries_survive_a_reopen_with_exact_amounts(target: str) -> None:
+    path = target
     journal = Journal(path)
     journal.record_sending(_entry("H53010100001202611231015300001"))
     journal.mark("H53010100001202611231015300001", "unknown", detail="ReadTimeout")
@@ -55,9 +73,11 @@ def test_entries_survive_a_reopen_with_exact_amounts(tmp_path: Path) -> None:
 
 
 def test_the_journal_is_wal_and_synchronous_full(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "journal.sqlite3")
+    Journal(tmp_path / "journal.sqlite3")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     journal = Journal(tmp_path / "journal.sqlite3")
-    assert journal._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert journal._db.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_a_newer_journal_schema_is_refused(tmp_path: Path) -> None:
@@ -68,16 +88,16 @@ def test_a_newer_journal_schema_is_refused(tmp_path: Path) -> None:
 
 
 def test_entry_is_written_before_the_request_leaves(
-    platform: EnginePlatform, config_for: ConfigFor
+    platform: EnginePlatform, config_for: ConfigFor, target: str
 ) -> None:
     journal_states: list[str] = []
-    config = config_for()
+    config = config_for(**_journal_settings(target))
 
     def spy(request: httpx.Request) -> httpx.Response:
         body = request.content
         if b'"infno":"2207"' in body:
             msgid = body.split(b'"msgid":"')[1].split(b'"')[0].decode()
-            journal_states.append(Journal(config.journal_path).get(msgid).state)
+            journal_states.append(Journal(config.journal_target).get(msgid).state)
         return platform.handle(request)
 
     with Client(config, WINDOW, transport=httpx.MockTransport(spy)) as client:
@@ -92,7 +112,7 @@ def test_entry_is_written_before_the_request_leaves(
 
 
 def test_visit_guard_refuses_a_second_charge_from_another_thread(
-    platform: EnginePlatform, config_for: ConfigFor
+    platform: EnginePlatform, config_for: ConfigFor, target: str
 ) -> None:
     entered, release = threading.Event(), threading.Event()
 
@@ -102,7 +122,7 @@ def test_visit_guard_refuses_a_second_charge_from_another_thread(
             release.wait(timeout=30)
         return platform.handle(request)
 
-    config = config_for()
+    config = config_for(**_journal_settings(target))
     transport = httpx.MockTransport(slow)
     with Client(config, WINDOW, transport=transport) as first:
         visit = first.register(card(), insutype="310", clinic=CLINIC)
@@ -139,7 +159,7 @@ _HOLDER = textwrap.dedent(
 )
 
 
-def _hold_in_subprocess(journal: Path, visit: str = VISIT) -> subprocess.Popen[str]:
+def _hold_in_subprocess(journal: Path | str, visit: str = VISIT) -> subprocess.Popen[str]:
     child = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(journal), TENANT, visit],
         stdin=subprocess.PIPE,
@@ -153,12 +173,12 @@ def _hold_in_subprocess(journal: Path, visit: str = VISIT) -> subprocess.Popen[s
 
 @pytest.mark.slow
 def test_visit_guard_holds_across_processes(
-    platform: EnginePlatform, config_for: ConfigFor
+    platform: EnginePlatform, config_for: ConfigFor, target: str
 ) -> None:
-    config = config_for()
+    config = config_for(**_journal_settings(target))
     with Client(config, WINDOW, transport=platform.transport()) as client:
         visit = client.register(card(), insutype="310", clinic=CLINIC)
-        child = _hold_in_subprocess(Path(config.journal_path), visit.mdtrt_id)
+        child = _hold_in_subprocess(config.journal_target, visit.mdtrt_id)
         try:
             sent = len(platform.seen)
             with pytest.raises(VisitBusyError):  # the other process is charging this visit
@@ -175,8 +195,8 @@ def test_visit_guard_holds_across_processes(
 
 
 @pytest.mark.slow
-def test_a_guard_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite3"
+def test_a_guard_left_by_a_killed_process_is_taken_over(target: str) -> None:
+    path = target
     Journal(path).close()
     child = _hold_in_subprocess(path)
     child.send_signal(signal.SIGKILL)

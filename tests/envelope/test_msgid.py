@@ -1,4 +1,7 @@
-"""msgid is unique across threads, processes and restarts, and the per-second cap is honest."""
+"""msgid is unique across threads, processes and restarts, and the per-second cap is honest.
+
+Tests taking ``counter`` run against both counter databases: a SQLite file and PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,17 @@ import pytest
 
 from nhsa.envelope import CHINA_TIME, SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
 from nhsa.spec import Contract, validate_request
+from tests.postgres import BACKENDS
 
 CODE = "H53010100001"
+
+
+@pytest.fixture(params=BACKENDS)
+def counter(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the counter lives: a SQLite file, or a PostgreSQL URL with a schema of its own."""
+    if request.param == "sqlite":
+        return str(tmp_path / "msgid.db")
+    return str(request.getfixturevalue("postgres_url"))
 
 
 class FakeClock:
@@ -49,9 +61,9 @@ def test_sequence_restarts_each_second() -> None:
     assert parse_msgid(ids.next())[1:] == (datetime(2026, 11, 23, 10, 0, 1, tzinfo=CHINA_TIME), 0)
 
 
-def test_ten_thousand_and_first_id_waits_for_the_next_second(tmp_path: Path) -> None:
+def test_ten_thousand_and_first_id_waits_for_the_next_second(counter: str) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=CHINA_TIME))
-    ids = MsgidGenerator(CODE, tmp_path / "msgid.db", clock=clock, sleep=clock.sleep)
+    ids = MsgidGenerator(CODE, counter, clock=clock, sleep=clock.sleep)
     issued = [ids.next() for _ in range(SEQUENCE_LIMIT)]
     assert parse_msgid(issued[-1])[2] == 9999
     assert clock.now.second == 0, "the first 10,000 ids of a second do not wait"
@@ -96,10 +108,10 @@ def _issue_in_process(path: str, count: int, queue: multiprocessing.Queue[list[s
         queue.put(repr(error))
 
 
-def test_two_processes_at_once_never_collide(tmp_path: Path) -> None:
+def test_two_processes_at_once_never_collide(counter: str) -> None:
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[list[str] | str] = context.Queue()
-    path = str(tmp_path / "msgid.db")
+    path = counter
     workers = [
         context.Process(target=_issue_in_process, args=(path, 6_000, queue)) for _ in range(2)
     ]
@@ -114,18 +126,18 @@ def test_two_processes_at_once_never_collide(tmp_path: Path) -> None:
     assert len(set(issued)) == 12_000
 
 
-def test_restart_within_the_same_second_continues_the_sequence(tmp_path: Path) -> None:
+def test_restart_within_the_same_second_continues_the_sequence(counter: str) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 10, 0, 0, tzinfo=CHINA_TIME))
-    first = MsgidGenerator(CODE, tmp_path / "msgid.db", clock=clock)
+    first = MsgidGenerator(CODE, counter, clock=clock)
     before = [first.next() for _ in range(3)]
     first.close()
-    again = MsgidGenerator(CODE, tmp_path / "msgid.db", clock=clock)
+    again = MsgidGenerator(CODE, counter, clock=clock)
     assert parse_msgid(again.next())[2] == 3
     assert again.next() not in before
 
 
-def test_closed_generator_refuses_to_issue(tmp_path: Path) -> None:
-    ids = MsgidGenerator(CODE, tmp_path / "msgid.db")
+def test_closed_generator_refuses_to_issue(counter: str) -> None:
+    ids = MsgidGenerator(CODE, counter)
     ids.close()
     with pytest.raises(RuntimeError, match="closed"):
         ids.next()

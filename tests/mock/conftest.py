@@ -24,7 +24,8 @@ from nhsa import spec
 from nhsa.envelope import CHINA_TIME, dumps
 from nhsa.mock.engine import Answer, Call, Engine, EngineOptions, PlatformServices
 from nhsa.mock.fixtures import FixtureSet, InsuredPerson, bundled_fixtures
-from nhsa.mock.store import SqliteStore
+from nhsa.mock.store import PostgresStore, SqliteStore, Store
+from tests.postgres import BACKENDS
 
 KUNMING = "H53010100001"
 """昆明市测试第一人民医院: 530100, 三级, every service networked."""
@@ -406,6 +407,17 @@ class Charge:
 def store(tmp_path: Path) -> Iterator[SqliteStore]:
     with SqliteStore(tmp_path / "mock.db") as opened:
         yield opened
+
+
+@pytest.fixture(params=BACKENDS)
+def either_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new store on SQLite, then on PostgreSQL (a schema of its own)."""
+    if request.param == "sqlite":
+        with SqliteStore(tmp_path / "mock.db") as opened:
+            yield opened
+    else:
+        with PostgresStore(request.getfixturevalue("postgres_url")) as shared:
+            yield shared
 
 
 @pytest.fixture

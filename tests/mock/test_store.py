@@ -1,4 +1,7 @@
-"""The SQLite store: exact round trips, units of work, savepoints, ids, transcript, tenants."""
+"""The stores: exact round trips, units of work, savepoints, ids, transcript, tenants.
+
+Tests taking ``store`` run on SQLite and on PostgreSQL; the others are about one of the two.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +22,11 @@ from nhsa.mock.store import (
     Downtime,
     EcToken,
     Message,
+    PostgresStore,
     Settlement,
     SqliteStore,
     SqliteUnitOfWork,
+    Store,
     StoredFile,
     StoreError,
     StoreUsageError,
@@ -29,6 +34,13 @@ from nhsa.mock.store import (
 )
 
 T1, T2 = "H53010100001", "H53010200002"
+
+
+@pytest.fixture
+def store(either_store: Store) -> Store:
+    return either_store
+
+
 WHEN = datetime(2026, 11, 23, 10, 15, 30, 120000, tzinfo=CHINA_TIME)
 
 
@@ -60,7 +72,7 @@ def _settlement(setl_id: str, *, tenant: str = T1, day: date = date(2026, 11, 23
     )
 
 
-def test_records_round_trip_exactly(store: SqliteStore) -> None:
+def test_records_round_trip_exactly(store: Store) -> None:
     settlement = _settlement("4001")
     stored_file = StoredFile(T1, "5001", "d.zip", "upload", b"PK\x03\x04\x00\xff", WHEN, WHEN)
     message = Message(
@@ -89,7 +101,7 @@ def test_records_round_trip_exactly(store: SqliteStore) -> None:
     assert again.received_at.utcoffset() == timedelta(hours=8)
 
 
-def test_put_replaces_by_key_and_keeps_insertion_order(store: SqliteStore) -> None:
+def test_put_replaces_by_key_and_keeps_insertion_order(store: Store) -> None:
     with store.transaction() as tx:
         for setl_id in ("4001", "4002", "4003"):
             tx.put(_settlement(setl_id))
@@ -100,7 +112,7 @@ def test_put_replaces_by_key_and_keeps_insertion_order(store: SqliteStore) -> No
     assert rows[0].reversed_by == "4009"
 
 
-def test_find_between_and_delete(store: SqliteStore) -> None:
+def test_find_between_and_delete(store: Store) -> None:
     with store.transaction() as tx:
         tx.put(_settlement("4001", day=date(2026, 11, 22)))
         tx.put(_settlement("4002", day=date(2026, 11, 23)))
@@ -117,13 +129,13 @@ def test_find_between_and_delete(store: SqliteStore) -> None:
         assert [row.setl_id for row in tx.find(Settlement, tenant=T2)] == ["4004"]
 
 
-def _put_then_fail(store: SqliteStore) -> None:
+def _put_then_fail(store: Store) -> None:
     with store.transaction() as tx:
         tx.put(Balance(T1, "P1", "310", Decimal("10.00")))
         raise RuntimeError("boom")
 
 
-def test_an_exception_rolls_the_whole_transaction_back(store: SqliteStore) -> None:
+def test_an_exception_rolls_the_whole_transaction_back(store: Store) -> None:
     with pytest.raises(RuntimeError):
         _put_then_fail(store)
     with store.snapshot() as tx:
@@ -137,7 +149,7 @@ def _change_then_refuse(tx: SqliteUnitOfWork) -> None:
         raise ValueError("refused")
 
 
-def test_a_savepoint_undoes_only_its_own_work(store: SqliteStore) -> None:
+def test_a_savepoint_undoes_only_its_own_work(store: Store) -> None:
     with store.transaction() as tx:
         tx.put(Balance(T1, "P1", "310", Decimal("10.00")))
         with pytest.raises(ValueError, match="refused"):
@@ -151,14 +163,14 @@ def test_a_savepoint_undoes_only_its_own_work(store: SqliteStore) -> None:
         ]
 
 
-def test_snapshot_is_read_only_and_transactions_do_not_nest(store: SqliteStore) -> None:
+def test_snapshot_is_read_only_and_transactions_do_not_nest(store: Store) -> None:
     with store.snapshot() as tx, pytest.raises(StoreUsageError, match="read-only"):
         tx.put(Balance(T1, "P1", "310", Decimal("1.00")))
     with store.transaction(), pytest.raises(StoreUsageError, match="savepoint"):
         store.transaction().__enter__()
 
 
-def test_usage_errors_name_the_problem(store: SqliteStore) -> None:
+def test_usage_errors_name_the_problem(store: Store) -> None:
     with store.transaction() as tx:
         with pytest.raises(StoreUsageError, match=r"key of 2 parts \(tenant, mdtrt_id\), got 1"):
             tx.get(Visit, "3001")
@@ -191,7 +203,7 @@ def test_ids_are_unique_across_threads_and_restarts(tmp_path: Path) -> None:
     assert after_restart > max(seen)  # the rest of a reserved block is skipped, never reused
 
 
-def test_transcript_is_per_tenant_ordered_and_exact(store: SqliteStore) -> None:
+def test_transcript_is_per_tenant_ordered_and_exact(store: Store) -> None:
     with store.transaction() as tx:
         first = store.append_transcript(tx, {"tenant": T1, "infno": "9001", "seq": 999})
         store.append_transcript(tx, {"tenant": T2, "infno": "9001"})
@@ -205,7 +217,7 @@ def test_transcript_is_per_tenant_ordered_and_exact(store: SqliteStore) -> None:
     assert len(store.transcript(T2)) == 1
 
 
-def test_reset_tenant_leaves_other_tenants_alone(store: SqliteStore) -> None:
+def test_reset_tenant_leaves_other_tenants_alone(store: Store) -> None:
     with store.transaction() as tx:
         tx.put(_settlement("4001"))
         tx.put(_settlement("4002", tenant=T2))
@@ -225,8 +237,9 @@ def test_reset_tenant_leaves_other_tenants_alone(store: SqliteStore) -> None:
         assert tx.tenants() == [T2]
 
 
-def test_schema_columns_match_the_record_types(store: SqliteStore) -> None:
-    connection = sqlite3.connect(store.path)
+def test_schema_columns_match_the_record_types(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "mock.db").close()
+    connection = sqlite3.connect(tmp_path / "mock.db")
     try:
         for kind in RECORD_TYPES:
             columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{kind.TABLE}")')]
@@ -267,3 +280,77 @@ def test_checkpoints_run_off_the_request_path(tmp_path: Path) -> None:
         assert reopened._checkpointer is None
         with reopened.snapshot() as tx:
             assert tx.get(Balance, T1, "P1", "310") is not None
+
+
+def test_postgres_schema_columns_match_the_record_types(postgres_url: str) -> None:
+    with PostgresStore(postgres_url) as store, store._db.cursor() as cursor:
+        for kind in RECORD_TYPES:
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+                " AND table_schema = current_schema() ORDER BY ordinal_position",
+                (kind.TABLE,),
+            )
+            columns = [row[0] for row in cursor.fetchall()]
+            assert columns == [f.name for f in dataclasses.fields(kind)] + ["_order"], kind
+
+
+def test_two_postgres_workers_never_share_an_id_and_see_each_other(postgres_url: str) -> None:
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        taken: list[int] = []
+        for _ in range(40):
+            for worker in (first, second):
+                with worker.transaction() as tx:
+                    taken.append(tx.next_id())
+        with first.transaction() as tx:
+            tx.put(Balance(T1, "P1", "310", Decimal("10.00")))
+        with second.snapshot() as tx:
+            seen = tx.get(Balance, T1, "P1", "310")
+    finally:
+        first.close()
+        second.close()
+    assert len(set(taken)) == 80
+    assert seen is not None
+    assert seen.balance == Decimal("10.00")
+
+
+def test_a_tenant_is_one_writer_at_a_time_across_workers(postgres_url: str) -> None:
+    """Read-check-write of one tenant on two workers at once: the second waits for the first."""
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    entered, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_first() -> None:
+        with first.transaction() as tx:
+            tx.get(Balance, T1, "P1", "310")
+            entered.set()
+            release.wait(timeout=30)
+            tx.put(Balance(T1, "P1", "310", Decimal("1.00")))
+            order.append("first")
+
+    worker = threading.Thread(target=slow_first)
+    worker.start()
+    assert entered.wait(timeout=30)
+    threading.Timer(0.3, release.set).start()
+    try:
+        with second.transaction() as tx:
+            found = tx.get(Balance, T1, "P1", "310")  # waits for the first's COMMIT
+            order.append("second")
+        with second.transaction() as tx:
+            tx.put(Balance(T2, "P1", "310", Decimal("2.00")))  # another tenant: no waiting
+    finally:
+        worker.join(timeout=30)
+        first.close()
+        second.close()
+    assert order == ["first", "second"]
+    assert found is not None
+    assert found.balance == Decimal("1.00")
+
+
+def test_an_unreachable_postgres_is_one_line_with_the_password_masked() -> None:
+    with pytest.raises(StoreError) as raised:
+        PostgresStore("postgresql://lab:hunter2@127.0.0.1:1/mock")
+    message = str(raised.value)
+    assert message.startswith("cannot open database postgresql://lab:***@127.0.0.1:1/mock: ")
+    assert "hunter2" not in message
+    assert "\n" not in message

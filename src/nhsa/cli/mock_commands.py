@@ -2,6 +2,7 @@
 
 Example:
     $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --admin-token "$TOKEN"
+    $ nhsa mock serve --db postgresql://lab:secret@127.0.0.1/nhsa_mock --workers 2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,9 +34,12 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _platform_key(path: Path | None, db: Path) -> tuple[Sm2PrivateKey, Path]:
-    """The platform's signing key: the given file, or one kept beside the database."""
-    where = path or db.with_name(db.name + ".platform-key.pem")
+def _platform_key(path: Path | None, db: str, *, shared: bool) -> tuple[Sm2PrivateKey, Path]:
+    """The platform's signing key: the given file, or one kept beside the database file
+    (beside a URL there is no file: one key for every worker of this run)."""
+    if shared and path is None:
+        return Sm2PrivateKey.generate(), Path("(generated; --platform-key keeps one)")
+    where = path or Path(db).with_name(Path(db).name + ".platform-key.pem")
     if path is None and not where.exists():
         key = Sm2PrivateKey.generate()
         try:
@@ -51,6 +55,16 @@ def _platform_key(path: Path | None, db: Path) -> tuple[Sm2PrivateKey, Path]:
         _fail(f"--platform-key {where}: {exc}")
 
 
+def _check_db(db: str, workers: int, *, shared: bool) -> None:
+    if not shared and Path(db).exists() and not Path(db).is_file():
+        _fail(f"--db {db}: exists and is not a file")
+    if workers < 1 or (workers > 1 and not shared):
+        _fail(
+            f"--workers {workers}: use 1, or several with --db postgresql://… "
+            "(a SQLite file has one writer, so its workers could not share it)"
+        )
+
+
 @app.command("serve")
 def serve(
     *,
@@ -59,8 +73,15 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8700,
     db: Annotated[
-        Path, typer.Option(help="SQLite database file; created if missing, kept across restarts.")
-    ] = Path("nhsa-mock.db"),
+        str,
+        typer.Option(
+            help="SQLite database file (created if missing, kept across restarts), or a "
+            "postgresql:// URL (needed for --workers above 1)."
+        ),
+    ] = "nhsa-mock.db",
+    workers: Annotated[
+        int, typer.Option(help="Server processes sharing --db (PostgreSQL only above 1).")
+    ] = 1,
     fixtures: Annotated[
         Path | None,
         typer.Option(
@@ -93,10 +114,12 @@ def serve(
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
-    """Serve the mock platform over HTTP (uvicorn, one worker) until interrupted."""
+    """Serve the mock platform over HTTP (uvicorn; one worker, or several on PostgreSQL)."""
     # The mock needs the 'mock' extra (starlette, uvicorn): imported here so that the rest
     # of the nhsa command works without it.
+    from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
     from nhsa.mock.app import ServeError, ServerOptions, bind_socket, build_server  # noqa: PLC0415
+    from nhsa.mock.app._workers import serve_workers  # noqa: PLC0415
     from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
     from nhsa.mock.platform import assemble  # noqa: PLC0415
     from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
@@ -112,11 +135,12 @@ def serve(
         _fail(f"--profile {profile!r}: {exc}")
     if fixtures is not None and not fixtures.is_dir():
         _fail(f"--fixtures {fixtures}: not a folder")
-    if db.exists() and not db.is_file():
-        _fail(f"--db {db}: exists and is not a file")
+    shared = is_postgres_url(db)
+    shown = masked(db) if shared else db
+    _check_db(db, workers, shared=shared)
     generated = admin_token is None
     token = admin_token or secrets.token_urlsafe(24)
-    key, key_path = _platform_key(platform_key, db)
+    key, key_path = _platform_key(platform_key, db, shared=shared)
     try:
         sock = bind_socket(host, port)
     except ServeError as exc:
@@ -131,19 +155,28 @@ def serve(
     except (StoreError, FixtureError, OSError) as exc:
         sock.close()
         _fail(f"cannot start: {exc}")
+    if workers > 1:
+        platform.close()  # it proved the database usable; each worker opens its own
     bound_host, bound_port = sock.getsockname()[:2]
-    out = Console(highlight=False, soft_wrap=True)
-    out.print(f"nhsa mock platform on http://{bound_host}:{bound_port}")
-    out.print(f"  database      {db} (synchronous={sync})")
-    out.print(f"  profile       {chosen} (for institutions registered without one)")
-    out.print(f"  platform key  {platform.core.platform_key.key_id} ({key_path})")
-    out.print(f"  fault header  {'on' if allow_fault_header else 'off'}")
-    out.print(
-        "  admin token   "
-        + (f"{token} (generated; pass --admin-token to fix it)" if generated else "(as given)")
-    )
-    out.print("  admin API     /admin/openapi.json")
+    kept_by = f"PostgreSQL, workers={workers}" if shared else f"synchronous={sync}"
+    admin = f"{token} (generated; pass --admin-token to fix it)" if generated else "(as given)"
+    banner = [
+        f"nhsa mock platform on http://{bound_host}:{bound_port}",
+        f"  database      {shown} ({kept_by})",
+        f"  profile       {chosen} (for institutions registered without one)",
+        f"  platform key  {platform.core.platform_key.key_id} ({key_path})",
+        f"  fault header  {'on' if allow_fault_header else 'off'}",
+        f"  admin token   {admin}",
+        "  admin API     /admin/openapi.json",
+    ]
+    Console(highlight=False, soft_wrap=True).print("\n".join(banner))
     sys.stdout.flush()
+    if workers > 1:
+
+        def build() -> Any:
+            return assemble(db, fixtures=fixtures, options=options, platform_key=key)
+
+        raise typer.Exit(serve_workers(build, sock, workers=workers, log_level=log_level))
     try:
         build_server(platform.app, log_level=log_level).run(sockets=[sock])
     finally:
@@ -155,22 +188,25 @@ def transcript(
     tenant: Annotated[
         str, typer.Option(help="The institution (fixmedins_code) whose records to print.")
     ],
-    db: Annotated[Path, typer.Option(help="The mock's database file.")] = Path("nhsa-mock.db"),
+    db: Annotated[
+        str, typer.Option(help="The mock's database file, or its postgresql:// URL.")
+    ] = "nhsa-mock.db",
     since: Annotated[int, typer.Option(help="Only records with seq greater than this.")] = 0,
     unmasked: Annotated[
         bool, typer.Option(help="Print personal data unmasked (for the lab's own archive).")
     ] = False,
 ) -> None:
     """Print a tenant's transcript as JSON Lines (personal data masked by default)."""
-    from nhsa.mock.store import SqliteStore, StoreError  # noqa: PLC0415 - the 'mock' extra
+    from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
+    from nhsa.mock.store import StoreError, open_store  # noqa: PLC0415 - the 'mock' extra
     from nhsa.mock.transcript import jsonl_lines, records  # noqa: PLC0415
 
-    if not db.is_file():
+    if not is_postgres_url(db) and not Path(db).is_file():
         _fail(f"--db {db}: no such database file")
     if since < 0:
         _fail(f"--since {since}: a sequence number is 0 or more")
     try:
-        store = SqliteStore(db)
+        store = open_store(db)
     except StoreError as exc:
         _fail(str(exc))
     try:
@@ -178,7 +214,8 @@ def transcript(
     finally:
         store.close()
     if not found:
-        _err().print(f"no records for tenant {tenant} after seq {since} in {db}")
+        where = masked(db) if is_postgres_url(db) else db
+        _err().print(f"no records for tenant {tenant} after seq {since} in {where}")
     for line in jsonl_lines(found, mask=not unmasked):
         sys.stdout.buffer.write(line)
     sys.stdout.flush()

@@ -17,6 +17,7 @@ from typing import Literal
 
 import httpx
 
+from nhsa._postgres import is_postgres_url, masked
 from nhsa.client._breaker import BreakerPolicy
 from nhsa.client._classify import AnswerPatterns
 from nhsa.client._retry import RetryPolicy
@@ -64,6 +65,10 @@ class ClientConfig:
         journal_path: the journal file (SQLite); the msgid counter lives in it too. Every
             process of one HIS on one machine should share it. ``":memory:"`` only for
             throw-away use: nothing survives a crash.
+        journal_url: instead of ``journal_path``, a ``postgresql://user:password@host/db`` URL:
+            the journal and the msgid counter live in PostgreSQL, shared by every window and
+            kiosk of the institution on any machine (the visit guard and the msgid sequence
+            hold across machines). Needs the ``postgresql`` extra.
         base_url: the platform (or the mock: ``nhsa mock serve`` listens on port 8700).
         route: ``single-entry`` (one URL, infno in the body) or ``per-transaction`` paths.
         recer_sys_code, infver: envelope fields the province dictates.
@@ -83,6 +88,8 @@ class ClientConfig:
             them can issue the same msgid in the same second (the platform refuses the
             second as a duplicate).
 
+    Exactly one of ``journal_path`` and ``journal_url`` is given.
+
     Example:
         >>> ClientConfig("H53010100001", "医院", "5301", journal_path=":memory:")
         Traceback (most recent call last):
@@ -93,7 +100,7 @@ class ClientConfig:
     fixmedins_code: str
     fixmedins_name: str
     mdtrtarea_admvs: str
-    journal_path: str | Path
+    journal_path: str | Path | None = None
     base_url: str = "http://127.0.0.1:8700"
     route: Route = "single-entry"
     recer_sys_code: str = "YBXT"
@@ -112,6 +119,7 @@ class ClientConfig:
     outpatient_clr_type: str = "11"
     fee_lines_per_upload: int = 50
     msgid_state_path: str | Path | None = None
+    journal_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z0-9]{12}", self.fixmedins_code):
@@ -122,8 +130,16 @@ class ClientConfig:
             raise ClientConfigError("fixmedins_name: required")
         if not re.fullmatch(r"[0-9]{6}", self.mdtrtarea_admvs):
             raise ClientConfigError(f"mdtrtarea_admvs: {self.mdtrtarea_admvs!r} must be 6 digits")
-        if not str(self.journal_path):
-            raise ClientConfigError("journal_path: required (the journal is how nothing is lost)")
+        if (self.journal_path is None or not str(self.journal_path)) == (self.journal_url is None):
+            raise ClientConfigError(
+                "journal_path or journal_url: exactly one is required (the journal is how "
+                "nothing is lost)"
+            )
+        if self.journal_url is not None and not is_postgres_url(self.journal_url):
+            raise ClientConfigError(
+                f"journal_url: {masked(self.journal_url)!r} must start with postgresql:// "
+                "(a SQLite journal is given as journal_path)"
+            )
         try:
             url = httpx.URL(self.base_url)
         except httpx.InvalidURL as error:
@@ -135,6 +151,13 @@ class ClientConfig:
         if self.fee_lines_per_upload < 1:
             raise ClientConfigError("fee_lines_per_upload must be at least 1")
         self.signing()  # a profile without its keys or credentials fails here, not mid-visit
+
+    @property
+    def journal_target(self) -> str | Path:
+        """Where the journal lives: ``journal_url`` or ``journal_path``."""
+        target = self.journal_url or self.journal_path
+        assert target is not None, "__post_init__ demands one of them"
+        return target
 
     @property
     def institution(self) -> Institution:

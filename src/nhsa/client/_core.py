@@ -15,7 +15,7 @@
 6. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
    resolution (:mod:`nhsa.client._resolution`).
 
-Journal writes are synchronous SQLite calls made inside the flow, also when the async client
+Journal writes are synchronous database calls made inside the flow, also when the async client
 drives it: each is a fast local commit, and making them awaitable would split the one
 policy in two.
 
@@ -132,8 +132,8 @@ class Core:
         self.config = config
         self.mode = mode
         self.contract = spec.contract()
-        self.journal = Journal(config.journal_path, clock=clock)
-        counter = config.msgid_state_path or config.journal_path
+        self.journal = Journal(config.journal_target, clock=clock)
+        counter = config.msgid_state_path or config.journal_target
         self.msgids = MsgidGenerator(
             config.fixmedins_code, None if str(counter) == ":memory:" else counter, clock=clock
         )

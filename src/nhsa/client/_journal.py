@@ -4,7 +4,9 @@ A settlement whose answer is lost can only be undone by naming its msgid (2601),
 must be on disk *before* the request leaves — otherwise a crash between sending and hearing
 back leaves money nobody can trace. The journal is a SQLite file in WAL mode with
 ``synchronous=FULL``: a committed row survives a power cut, not only a process kill (the cost,
-about 3,700 commits/s on this machine, is far below a HIS's call rate).
+about 3,700 commits/s on this machine, is far below a HIS's call rate). Given a
+``postgresql://`` URL instead, it lives in PostgreSQL and is shared by every window and kiosk
+of the institution on any machine (:mod:`nhsa.client._journal_db` compares the two).
 
 Life of an entry::
 
@@ -18,8 +20,9 @@ Life of an entry::
 
 The journal also carries the **visit guard**: a row per visit being charged or refunded, keyed
 (tenant, mdtrt_id). A second charge of the same visit — a kiosk double tap, another thread,
-another process on the same journal — finds the row and is refused before anything is sent.
-A guard left by a crashed process is taken over once that process is gone.
+another process on the same journal, another machine on the same PostgreSQL journal — finds
+the row and is refused before anything is sent. A guard left by a crashed process is taken over
+once that process is gone (on PostgreSQL, once its database session is gone, on any machine).
 
 Example:
     >>> journal = Journal(":memory:")
@@ -33,9 +36,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sqlite3
 import sys
-import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,13 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from nhsa._sqlite import apply_schema, connect
+from nhsa._postgres import DatabaseUnavailable, is_postgres_url
+from nhsa.client._journal_db import (
+    JournalDatabase,
+    PostgresJournal,
+    SqliteJournal,
+    database_errors,
+)
 from nhsa.client.errors import JournalError, VisitBusyError
 from nhsa.envelope import Clock, china_now
 
@@ -188,56 +195,74 @@ _HOST: Final = socket.gethostname()
 
 
 class Journal:
-    """The SQLite journal (WAL, ``synchronous=FULL``), shareable by threads and processes.
+    """The journal, shareable by threads and processes (see the module docstring).
 
     Args:
-        path: the journal file; ``":memory:"`` for throw-away use in examples and tests only
-            (nothing survives, and no other process can see it).
+        target: the journal file (SQLite, WAL, ``synchronous=FULL``), or a
+            ``postgresql://user:password@host/database`` URL; ``":memory:"`` for throw-away
+            use in examples and tests only (nothing survives, and no other process can see it).
         clock: China-time clock for the timestamps.
+
+    Raises :class:`~nhsa.client.errors.JournalError` naming the file or the URL (its password
+    masked) when the journal cannot be opened.
 
     Example:
         >>> Journal(":memory:").pending("H53010100001")
         []
     """
 
-    def __init__(self, path: str | Path, *, clock: Clock = china_now) -> None:
-        self.path = str(path)
+    def __init__(self, target: str | Path, *, clock: Clock = china_now) -> None:
+        self.path = str(target)
         self._clock = clock
-        self._lock = threading.RLock()
+        self._errors = database_errors()
+        self._db: JournalDatabase
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            # FULL: a row the SDK relied on before sending must survive a power cut.
-            self._db = connect(self.path, synchronous="FULL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if is_postgres_url(target):
+                self._db = PostgresJournal(str(target))
+                self.path = self._db.where
+            else:
+                self._db = SqliteJournal(target)
+            version = self._db.schema_version()
             if version > _SCHEMA_VERSION:
                 raise JournalError(
                     f"journal {self.path} has schema version {version}; this SDK reads "
                     f"up to {_SCHEMA_VERSION}: upgrade nhsa-kit"
                 )
-            apply_schema(self._db, f"{_SCHEMA}\nPRAGMA user_version={_SCHEMA_VERSION};")
-        except sqlite3.Error as error:
+            self._db.apply_schema(_SCHEMA, _SCHEMA_VERSION)
+        except DatabaseUnavailable as error:
+            raise JournalError(f"cannot open the journal {error}") from None
+        except self._errors as error:
             raise JournalError(f"cannot open the journal {self.path}: {error}") from None
 
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
 
+    @property
+    def shared_across_machines(self) -> bool:
+        """Whether the journal lives in PostgreSQL (every machine of the HIS may share it)."""
+        return isinstance(self._db, PostgresJournal)
+
     def close(self) -> None:
-        """Close the file (entries already written stay)."""
-        with self._lock:
-            self._db.close()
+        """Close the file or the connection (entries already written stay)."""
+        self._db.close()
 
     # -- writing ---------------------------------------------------------------------------
 
     def record_sending(self, entry: NewEntry) -> None:
-        """Durably record that ``entry`` is about to be sent (state ``sending``)."""
+        """Durably record that ``entry`` is about to be sent (state ``sending``).
+
+        Raises :class:`~nhsa.client.errors.JournalError` when it cannot: then the call is
+        not sent.
+        """
         now = self._now()
         facts = dict(entry.facts)
-        self._write(
+        written = self._write(
+            "record_sending",
             "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, chrg_bchno,"
             " setl_id, insuplc_admdvs, insutype, opter_type, opter, body_sha256, facts, amounts,"
             " reverses, owner_host, owner_pid, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (msgid) DO NOTHING",
             (
                 entry.msgid,
                 entry.tenant,
@@ -260,6 +285,15 @@ class Journal:
                 now,
             ),
         )
+        if written == 0:
+            # Either our own insert, committed just before a lost connection was retried, or
+            # a msgid that is already in the journal for another message: only the first is ok.
+            existing = self.get(entry.msgid)
+            if existing is None or existing.body_sha256 != entry.body_sha256:
+                raise JournalError(
+                    f"journal {self.path}: msgid {entry.msgid} is already journaled for "
+                    "another message; nothing was sent (two clients share no msgid counter?)"
+                )
 
     def mark(
         self,
@@ -273,6 +307,7 @@ class Journal:
     ) -> None:
         """Move an entry to ``state``, keeping any detail already recorded unless replaced."""
         self._write(
+            f"mark {msgid} {state}",
             "UPDATE journal SET state = ?, detail = COALESCE(?, detail),"
             " result = COALESCE(?, result), resolved_by = COALESCE(?, resolved_by),"
             " original_found = COALESCE(?, original_found), updated_at = ? WHERE msgid = ?",
@@ -342,7 +377,8 @@ class Journal:
     def visit_guard(self, tenant: str, mdtrt_id: str) -> Iterator[str]:
         """Hold the visit for one charge or refund; :class:`VisitBusyError` if someone does.
 
-        The row is the lock, so it holds across threads and processes sharing this file.
+        The row is the lock, so it holds across threads and processes sharing this journal
+        (and across machines sharing a PostgreSQL journal).
         """
         owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
         self._acquire(tenant, mdtrt_id, owner)
@@ -350,30 +386,30 @@ class Journal:
             yield owner
         finally:
             self._write(
+                f"release the guard of visit {mdtrt_id}",
                 "DELETE FROM visit_guard WHERE tenant = ? AND mdtrt_id = ? AND owner = ?",
                 (tenant, mdtrt_id, owner),
             )
+            self._db.drop_beacon(tenant, mdtrt_id)
 
     def guard_holder(self, tenant: str, mdtrt_id: str) -> str | None:
         """Who holds the visit's guard (``host:pid:token``), or ``None``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT owner FROM visit_guard WHERE tenant = ? AND mdtrt_id = ?",
-                (tenant, mdtrt_id),
-            ).fetchone()
-        return str(row[0]) if row else None
+        _, rows = self._query(
+            "SELECT owner FROM visit_guard WHERE tenant = ? AND mdtrt_id = ?", (tenant, mdtrt_id)
+        )
+        return str(rows[0][0]) if rows else None
 
     def clear_stale_guards(self) -> int:
         """Drop guards whose process on this host has ended; returns how many."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT tenant, mdtrt_id, owner, owner_pid FROM visit_guard WHERE owner_host = ?",
-                (_HOST,),
-            ).fetchall()
+        _, rows = self._query(
+            "SELECT tenant, mdtrt_id, owner, owner_pid FROM visit_guard WHERE owner_host = ?",
+            (_HOST,),
+        )
         dropped = 0
         for tenant, mdtrt_id, owner, pid in rows:
             if not process_alive(int(pid)):
                 self._write(
+                    "drop a stale guard",
                     "DELETE FROM visit_guard WHERE tenant = ? AND mdtrt_id = ? AND owner = ?",
                     (tenant, mdtrt_id, owner),
                 )
@@ -381,61 +417,67 @@ class Journal:
         return dropped
 
     def _acquire(self, tenant: str, mdtrt_id: str, owner: str) -> None:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    row = self._db.execute(
-                        "SELECT owner, owner_host, owner_pid FROM visit_guard"
-                        " WHERE tenant = ? AND mdtrt_id = ?",
-                        (tenant, mdtrt_id),
-                    ).fetchone()
-                    if row is not None:
-                        holder, host, pid = row
-                        if host != _HOST or process_alive(int(pid)):
-                            raise VisitBusyError(
-                                f"visit {mdtrt_id} is already being charged or refunded "
-                                f"(by {holder}); a second one was refused before sending"
-                            )
-                        # The holder crashed: its guard protects nothing any more.
-                        self._db.execute(
-                            "DELETE FROM visit_guard WHERE tenant = ? AND mdtrt_id = ?",
-                            (tenant, mdtrt_id),
+        try:
+            with self._db.exclusive("visit-guard", tenant, mdtrt_id) as section:
+                row = section.one(
+                    "SELECT owner, owner_host, owner_pid FROM visit_guard"
+                    " WHERE tenant = ? AND mdtrt_id = ?",
+                    (tenant, mdtrt_id),
+                )
+                if row is not None:
+                    holder, host, pid = row
+                    alive = (
+                        process_alive(int(pid))
+                        if host == _HOST
+                        else self._db.beacon_shown(tenant, mdtrt_id)
+                    )
+                    if alive:
+                        raise VisitBusyError(
+                            f"visit {mdtrt_id} is already being charged or refunded "
+                            f"(by {holder}); a second one was refused before sending"
                         )
-                    self._db.execute(
+                    # The holder crashed: its guard protects nothing any more.
+                    section.run(
+                        "DELETE FROM visit_guard WHERE tenant = ? AND mdtrt_id = ?",
+                        (tenant, mdtrt_id),
+                    )
+                self._db.take_beacon(tenant, mdtrt_id)
+                try:
+                    section.run(
                         "INSERT INTO visit_guard (tenant, mdtrt_id, owner, owner_host, owner_pid,"
                         " acquired_at) VALUES (?, ?, ?, ?, ?, ?)",
                         (tenant, mdtrt_id, owner, _HOST, os.getpid(), self._now()),
                     )
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    self._db.drop_beacon(tenant, mdtrt_id)
                     raise
-                self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise JournalError(
-                    f"journal {self.path}: cannot take the visit guard: {error}"
-                ) from None
+        except self._errors as error:
+            raise JournalError(
+                f"journal {self.path}: cannot take the visit guard: {error}; nothing was sent"
+            ) from None
 
     # -- plumbing --------------------------------------------------------------------------
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
 
-    def _write(self, sql: str, params: Sequence[Any]) -> None:
-        with self._lock:
-            try:
-                self._db.execute(sql, params)
-            except sqlite3.Error as error:
-                raise JournalError(f"journal {self.path}: write failed: {error}") from None
+    def _write(self, operation: str, sql: str, params: Sequence[Any]) -> int:
+        try:
+            return self._db.write(sql, params)
+        except self._errors as error:
+            raise JournalError(
+                f"journal {self.path}: {operation} failed: {error}"
+                + ("; nothing was sent" if operation == "record_sending" else "")
+            ) from None
+
+    def _query(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            return self._db.read(sql, params)
+        except self._errors as error:
+            raise JournalError(f"journal {self.path}: read failed: {error}") from None
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[JournalEntry]:
-        with self._lock:
-            try:
-                cursor = self._db.execute(sql, params)
-                names = [column[0] for column in cursor.description]
-                rows = cursor.fetchall()
-            except sqlite3.Error as error:
-                raise JournalError(f"journal {self.path}: read failed: {error}") from None
+        names, rows = self._query(sql, params)
         return [_entry(dict(zip(names, row, strict=True))) for row in rows]
 
 

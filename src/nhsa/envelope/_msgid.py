@@ -6,8 +6,12 @@ number (collisions after a few thousand ids per second); we keep a per-second co
 
 The counter lives in a small SQLite file: SQLite's write lock serializes every process on the
 machine portably (HIS servers are often Windows, where ``fcntl`` does not exist), and the file
-outlives a restart. Four sequence digits allow 10,000 ids per second per institution; the
-10,001st id of a second waits until the next second starts. If the clock steps backwards the
+outlives a restart. Given a ``postgresql://`` URL it lives in PostgreSQL instead, where the
+counter row's lock serializes every window and kiosk of the institution on any machine. Either
+way one statement (an upsert that returns the new value) takes the next id.
+
+Four sequence digits allow 10,000 ids per second per institution; the 10,001st id of a second
+waits until the next second starts. If the clock steps backwards the
 generator keeps counting from the latest second it issued, so ids stay unique (their time part
 may then run ahead of the wall clock by the size of the step).
 """
@@ -15,19 +19,88 @@ may then run ahead of the wall clock by the size of the step).
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Final, Protocol
 
+from nhsa._postgres import connect as postgres_connect
+from nhsa._postgres import is_connection_lost, is_postgres_url, lock_key, masked, qmark
 from nhsa._sqlite import apply_schema, connect
 from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
 
 MSGID_PATTERN = re.compile(r"^(?P<code>[A-Z0-9]{12})(?P<time>[0-9]{14})(?P<seq>[0-9]{4})$")
 SEQUENCE_LIMIT = 10_000
 _TIME_FORMAT = "%Y%m%d%H%M%S"
+_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS msgid_counter (fixmedins_code TEXT PRIMARY KEY,"
+    " second BIGINT NOT NULL, seq INTEGER NOT NULL)"
+)
+# One statement for both databases: the row lock (PostgreSQL) or the file's write lock
+# (SQLite) is held from reading the last value to writing the next. SET sees the old row.
+_ALLOCATE: Final = (
+    "INSERT INTO msgid_counter (fixmedins_code, second, seq) VALUES (?, ?, 0)"
+    " ON CONFLICT (fixmedins_code) DO UPDATE SET"
+    " second = CASE WHEN excluded.second > msgid_counter.second"
+    " THEN excluded.second ELSE msgid_counter.second END,"
+    " seq = CASE WHEN excluded.second > msgid_counter.second THEN 0"
+    " WHEN msgid_counter.seq + 1 > ? THEN ?"
+    " ELSE msgid_counter.seq + 1 END"
+    " RETURNING second, seq"
+)
+
+_CAP: Final = (SEQUENCE_LIMIT, SEQUENCE_LIMIT)
+
+
+class _Counter(Protocol):
+    def allocate(self, code: str, now: int) -> tuple[int, int]: ...
+
+    def close(self) -> None: ...
+
+
+class _SqliteCounter:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # NORMAL: losing the last allocation in a power cut cannot repeat an id: a restart
+        # takes longer than one second, so the time part has moved on.
+        self._db = connect(path, synchronous="NORMAL")
+        apply_schema(self._db, f"{_TABLE};")
+
+    def allocate(self, code: str, now: int) -> tuple[int, int]:
+        second, seq = self._db.execute(_ALLOCATE, (code, now, *_CAP)).fetchone()
+        return int(second), int(seq)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _PostgresCounter:
+    """The counter row in PostgreSQL; a lost connection is opened again once per call (a
+    repeated allocation can only skip an id, never repeat one)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._db = postgres_connect(url, purpose="msgid counter")
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("msgid-schema"),))
+            self._db.execute(_TABLE)
+
+    def allocate(self, code: str, now: int) -> tuple[int, int]:
+        params: Sequence[Any] = (code, now, *_CAP)
+        try:
+            row = self._db.execute(qmark(_ALLOCATE), params).fetchone()
+        except Exception as error:
+            if not is_connection_lost(error):
+                raise
+            self._db = postgres_connect(self._url, purpose="msgid counter")
+            row = self._db.execute(qmark(_ALLOCATE), params).fetchone()
+        assert row is not None, "INSERT ... RETURNING always returns the row"
+        return int(str(row[0])), int(str(row[1]))
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class MsgidGenerator:
@@ -35,8 +108,9 @@ class MsgidGenerator:
 
     Args:
         fixmedins_code: the institution's 12-character code.
-        state_path: the counter file shared by every process of this HIS on this machine;
-            ``None`` keeps the counter in memory (unique within this process only).
+        state_path: the counter file shared by every process of this HIS on this machine, or a
+            ``postgresql://`` URL shared by every machine; ``None`` keeps the counter in memory
+            (unique within this process only).
         clock: current time source (China time); injectable for tests.
         sleep: how to wait for the next second when a second's 10,000 ids are used up.
 
@@ -66,21 +140,21 @@ class MsgidGenerator:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._memory: tuple[int, int] = (0, -1)  # (second as yyyyMMddHHmmss int, last seq)
-        self._path = Path(state_path) if state_path is not None else None
-        self._db: sqlite3.Connection | None = None
-        if self._path is not None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            # NORMAL: losing the last allocation in a power cut cannot repeat an id: a restart
-            # takes longer than one second, so the time part has moved on.
-            self._db = connect(self._path, synchronous="NORMAL")
-            apply_schema(
-                self._db,
-                "CREATE TABLE IF NOT EXISTS msgid_counter (fixmedins_code TEXT PRIMARY KEY,"
-                " second INTEGER NOT NULL, seq INTEGER NOT NULL);",
-            )
+        self._where = (
+            None
+            if state_path is None
+            else masked(str(state_path))
+            if is_postgres_url(state_path)
+            else str(state_path)
+        )
+        self._counter: _Counter | None = None
+        if is_postgres_url(state_path):
+            self._counter = _PostgresCounter(str(state_path))
+        elif state_path is not None:
+            self._counter = _SqliteCounter(Path(state_path))
 
     def __repr__(self) -> str:
-        where = str(self._path) if self._path else "memory"
+        where = self._where or "memory"
         return f"<MsgidGenerator {self.fixmedins_code} state={where}>"
 
     def next(self) -> str:
@@ -95,36 +169,18 @@ class MsgidGenerator:
 
     def _allocate(self, now: int) -> tuple[int, int]:
         """Reserve (second, seq); seq == SEQUENCE_LIMIT means this second is exhausted."""
-        if self._db is None:
-            if self._path is not None:
+        if self._counter is None:
+            if self._where is not None:
                 raise RuntimeError(f"{self!r} is closed; ids issued after close could repeat")
             self._memory = _advance(self._memory, now)
             return self._memory
-        # BEGIN IMMEDIATE takes the write lock first, so every process reads the latest value.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            row = self._db.execute(
-                "SELECT second, seq FROM msgid_counter WHERE fixmedins_code = ?",
-                (self.fixmedins_code,),
-            ).fetchone()
-            second, seq = _advance((row[0], row[1]) if row else (0, -1), now)
-            if seq < SEQUENCE_LIMIT:
-                self._db.execute(
-                    "INSERT INTO msgid_counter (fixmedins_code, second, seq) VALUES (?, ?, ?)"
-                    " ON CONFLICT (fixmedins_code) DO UPDATE SET second = ?, seq = ?",
-                    (self.fixmedins_code, second, seq, second, seq),
-                )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-        return second, seq
+        return self._counter.allocate(self.fixmedins_code, now)
 
     def close(self) -> None:
-        """Release the counter file (ids already issued stay reserved)."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Release the counter (ids already issued stay reserved)."""
+        if self._counter is not None:
+            self._counter.close()
+            self._counter = None
 
 
 def _advance(last: tuple[int, int], now: int) -> tuple[int, int]:

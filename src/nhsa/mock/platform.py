@@ -38,6 +38,7 @@ from typing import Any
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.applications import Starlette
 
+from nhsa._postgres import is_postgres_url
 from nhsa.envelope import Clock, china_now
 from nhsa.mock.admin import AdminService, admin_routes, public_routes
 from nhsa.mock.app import (
@@ -50,7 +51,7 @@ from nhsa.mock.app import (
 )
 from nhsa.mock.engine import Engine, EngineOptions
 from nhsa.mock.fixtures import FixtureSet, bundled_fixtures, load_fixtures
-from nhsa.mock.store import SqliteStore, Synchronous
+from nhsa.mock.store import PostgresStore, SqliteStore, Synchronous, open_store
 from nhsa.signing import (
     ClientSigning,
     KeyEntry,
@@ -71,7 +72,7 @@ PLATFORM_KEY_OWNER = "NHSA"
 class Platform:
     """One assembled mock platform: its parts and its ASGI app."""
 
-    store: SqliteStore
+    store: SqliteStore | PostgresStore
     engine: Engine
     core: PlatformCore
     admin: AdminService
@@ -92,7 +93,7 @@ def assemble(
     synchronous: Synchronous = "normal",
     engine_options: EngineOptions | None = None,
 ) -> Platform:
-    """Build a platform over the database file ``db`` (created if missing).
+    """Build a platform over the database file ``db`` (created if missing) or PostgreSQL URL.
 
     Raises ``StoreError`` for an unusable database and ``FixtureError`` for a broken fixture
     folder; both name the file and the rule.
@@ -110,7 +111,7 @@ def assemble(
         if fixtures is not None
         else bundled_fixtures()
     )
-    store = SqliteStore(db, synchronous=synchronous)
+    store = open_store(db, synchronous=synchronous)
     engine = Engine(store, fixture_set, clock=clock, options=engine_options)
     core = PlatformCore(
         store, engine, fixture_set, options=options, clock=clock, platform_key=platform_key
@@ -192,6 +193,7 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         """Assemble the platform now; transports work once it is entered (or started)."""
         self._temporary = None if db is not None else Path(tempfile.mkdtemp(prefix="nhsa-mock-"))
         path = db if db is not None else self._temporary / "mock.db"  # type: ignore[operator]
+        # A postgresql:// URL is no file: db_path stays None for it, as for ":memory:".
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         options = ServerOptions(
             default_profile=profile,
@@ -212,7 +214,9 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
             self._remove_temporary()
             raise
         self.base_url = base_url
-        self.db_path = Path(path) if str(path) != ":memory:" else None
+        self.db_path = (
+            Path(path) if str(path) != ":memory:" and not is_postgres_url(str(path)) else None
+        )
         self._stack: ExitStack | None = None
         self._portal: BlockingPortal | None = None
 
@@ -292,7 +296,7 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         return self._platform.admin
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> SqliteStore | PostgresStore:
         """The database."""
         return self._platform.store
 

@@ -23,15 +23,24 @@ import heapq
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from nhsa.signing.errors import ReplayedMsgidError, ReplayedNonceError, StaleTimestampError
 
-__all__ = ["Clock", "ReplayGuard"]
+__all__ = ["Clock", "ReplayGuard", "SharedMemory"]
 
 Clock = Callable[[], float]
 """Seconds since the Unix epoch, like :func:`time.time` (inject a fake one in tests)."""
 
 DEFAULT_WINDOW_SECONDS = 300.0
+
+
+class SharedMemory(Protocol):
+    """Where several server processes remember claims together (e.g. a database table)."""
+
+    def claim(self, key: tuple[str, str, str], *, expires_at: float, now: float) -> bool:
+        """Remember ``key`` until ``expires_at``; ``False`` when a live entry already has it."""
+        ...
 
 
 class ReplayGuard:
@@ -40,6 +49,8 @@ class ReplayGuard:
     Args:
         window: accepted clock difference in seconds, and how long entries are remembered.
         clock: the time source.
+        shared: remember claims there instead of in this process (several server workers
+            must refuse a nonce or msgid that any of them has seen).
 
     Example:
         >>> guard = ReplayGuard(clock=lambda: 1_000_000.0)
@@ -48,12 +59,19 @@ class ReplayGuard:
         1
     """
 
-    def __init__(self, window: float = DEFAULT_WINDOW_SECONDS, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        window: float = DEFAULT_WINDOW_SECONDS,
+        *,
+        clock: Clock = time.time,
+        shared: SharedMemory | None = None,
+    ) -> None:
         """Create an empty guard."""
         if window <= 0:
             raise ValueError(f"window must be positive seconds, got {window}")
         self.window = window
         self.clock = clock
+        self._shared = shared
         self._lock = threading.Lock()
         self._expiry: dict[tuple[str, str, str], float] = {}
         self._queue: list[tuple[float, tuple[str, str, str]]] = []
@@ -102,12 +120,14 @@ class ReplayGuard:
             )
 
     def __len__(self) -> int:
-        """How many nonces and msgids are remembered right now."""
+        """How many nonces and msgids this process remembers right now (0 when shared)."""
         with self._lock:
             self._forget_expired(self.clock())
             return len(self._expiry)
 
     def _claim(self, key: tuple[str, str, str], expires_at: float) -> bool:
+        if self._shared is not None:
+            return self._shared.claim(key, expires_at=expires_at, now=self.clock())
         with self._lock:
             self._forget_expired(self.clock())
             if key in self._expiry:

@@ -84,6 +84,7 @@ def _endpoint(operation: Operation, service: AdminService, token: str | None) ->
             body = await _body(request) if operation.body is not None else None
             if operation.produces == "openapi":
                 return Response(dumps(openapi_document()), media_type=_JSON)
+            service.core.sync_shared_state()
             result = operation.handler(
                 AdminRequest(service, request.path_params, Query(request.query_params), body)
             )

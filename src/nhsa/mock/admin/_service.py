@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -133,6 +134,7 @@ class AdminService:
             "default_profile": str(core.default_profile),
             "platform_key_id": core.platform_key.key_id,
             "fault_header": core.options.allow_fault_header,
+            "worker": os.getpid(),  # which server process answered (several share PostgreSQL)
         }
 
     def platform_public_key(self) -> dict[str, str]:

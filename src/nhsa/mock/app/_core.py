@@ -63,7 +63,11 @@ class PlatformCore:
         self.clock = clock
         self.default_profile = SigningProfile.parse(self.options.default_profile)
         self.directory = TenantDirectory(store, self.default_profile, self._fixture_institution)
-        self.faults = FaultBoard()
+        # Several workers over one PostgreSQL store share the replay memory and the faults;
+        # one process keeps both in memory (nhsa.mock.store._shared says why, item by item).
+        self.shared = getattr(store, "shared", None)
+        self._generation = self.shared.generation() if self.shared is not None else 0
+        self.faults = FaultBoard(ledger=self.shared)
         self.guard = self._new_guard()
         self.msgids = self._new_guard()
         self.gateway = TifVerifier(self.directory.token, guard=self.guard)
@@ -74,11 +78,26 @@ class PlatformCore:
 
     def forget_msgids(self) -> None:
         """Drop the in-memory msgid memory (after a tenant reset; the store keeps its own)."""
+        if self.shared is not None:
+            self.shared.forget_msgids()
         self.msgids = self._new_guard()
+
+    def sync_shared_state(self) -> None:
+        """Catch up with what other workers changed (registrations, faults); one read when
+        the store is shared, nothing otherwise. Called before each request."""
+        if self.shared is None:
+            return
+        generation = self.shared.generation()
+        if generation != self._generation:
+            self._generation = generation
+            self.directory.reload(self.store)
+            self.faults.refresh()
 
     def _new_guard(self) -> ReplayGuard:
         return ReplayGuard(
-            self.options.timestamp_window_seconds, clock=lambda: self.clock().timestamp()
+            self.options.timestamp_window_seconds,
+            clock=lambda: self.clock().timestamp(),
+            shared=self.shared,
         )
 
     def _fixture_institution(self, code: str) -> FixtureInstitution | None:

@@ -173,6 +173,7 @@ class Pipeline:
 
     def process(self, incoming: Incoming) -> Outcome:
         """Check, run and record one request; never raises."""
+        self._core.sync_shared_state()
         draft = TranscriptDraft.start(
             received_at=incoming.received_at,
             route=incoming.route,

@@ -56,7 +56,7 @@ class TenantDirectory:
     """Registered institutions by code and by paasid, with their tokens and public keys.
 
     Args:
-        store: where admin registrations are kept (read once, at start).
+        store: where admin registrations are kept (read at start, and by :meth:`reload`).
         default_profile: the profile of an institution registered without one.
         fallback: finds an institution the fixtures list (asked once per code, then cached).
     """
@@ -71,8 +71,20 @@ class TenantDirectory:
         self._tenants: dict[str, Tenant] = {}
         self._by_paasid: dict[str, str] = {}
         self._tokens: dict[str, str] = {}
+        self.reload(store)
+
+    def reload(self, store: Store) -> None:
+        """Read every admin registration from ``store`` afresh (another worker changed one)."""
         with store.snapshot() as tx:
             registered = tx.find(Institution)
+        with self._lock:
+            for record in self._admin.values():
+                if record.key_id:
+                    self.keys.remove(record.key_id)
+            self._admin.clear()
+            self._tenants.clear()
+            self._by_paasid.clear()
+            self._tokens.clear()
         for record in registered:
             self.remember(record)
 

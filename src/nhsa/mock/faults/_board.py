@@ -7,6 +7,12 @@ firing. Draws come from a private ``random.Random(seed)`` per fault, so the same
 calls fires the same faults on every run. Faults do not survive a restart of the server: they
 belong to the test run that armed them.
 
+Several server workers share one board through a :class:`FaultLedger` (the PostgreSQL store's
+``armed_faults`` table): a fault armed through any worker fires on all of them, and a fault
+armed for ``times`` calls fires that often in all. Each worker caches the armed faults until
+:meth:`FaultBoard.refresh` (the platform calls it when the shared state changed); probability
+draws are made per worker.
+
 Example:
     >>> from nhsa.mock.faults._model import FaultKind, FaultSpec
     >>> board = FaultBoard()
@@ -25,7 +31,7 @@ import itertools
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from nhsa.mock.faults._model import FaultKind, FaultSpec
 
@@ -35,6 +41,7 @@ __all__ = [
     "ArmedFault",
     "CallFacts",
     "FaultBoard",
+    "FaultLedger",
     "Origin",
 ]
 
@@ -155,8 +162,28 @@ class ArmedFault:
         )
 
 
+class FaultLedger(Protocol):
+    """Armed faults kept where several server workers see them (numbered by the ledger)."""
+
+    def arm_fault(self, tenant: str, spec_json: str, origin: str, times: int | None) -> int:
+        """Store a fault; its number."""
+        ...
+
+    def armed_faults(self, tenant: str) -> list[tuple[int, str, str, int]]:
+        """(number, spec JSON, origin, fired) of the tenant's faults, oldest first."""
+        ...
+
+    def fire_fault(self, fault_id: int) -> int | None:
+        """Count one firing if one is left (its new count), else ``None``."""
+        ...
+
+    def clear_faults(self, tenant: str, fault_id: int | None) -> int:
+        """Remove one or all of the tenant's faults; how many."""
+        ...
+
+
 class FaultBoard:
-    """Thread-safe store of armed faults, keyed by tenant.
+    """Thread-safe store of armed faults, keyed by tenant (in memory, or in a ledger).
 
     Example:
         >>> from nhsa.mock.faults._model import FaultKind, FaultSpec
@@ -168,14 +195,37 @@ class FaultBoard:
         True
     """
 
-    def __init__(self) -> None:
-        """An empty board."""
+    def __init__(self, ledger: FaultLedger | None = None) -> None:
+        """An empty board (kept in ``ledger`` when given)."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._by_tenant: dict[str, list[ArmedFault]] = {}
+        self._ledger = ledger
+        self._draws: dict[str, random.Random] = {}
+
+    def refresh(self) -> None:
+        """Forget the cached faults of a ledger (another worker armed, cleared or used one)."""
+        with self._lock:
+            self._by_tenant.clear()
+
+    def _from_ledger(self, ledger: FaultLedger, tenant: str) -> list[ArmedFault]:
+        """The tenant's faults as the ledger holds them (call with the lock held)."""
+        armed = []
+        for number, spec_json, origin, fired in ledger.armed_faults(tenant):
+            spec = FaultSpec.model_validate_json(spec_json)
+            fault_id = f"f-{number}"
+            draws = self._draws.setdefault(fault_id, random.Random(spec.seed))
+            armed.append(ArmedFault(fault_id, tenant, spec, origin, fired, _draws=draws))  # type: ignore[arg-type]
+        self._by_tenant[tenant] = armed
+        return armed
 
     def arm(self, tenant: str, spec: FaultSpec, origin: Origin = "python") -> ArmedFault:
         """Arm ``spec`` for ``tenant``; it acts on matching calls from the next one on."""
+        if self._ledger is not None:
+            number = self._ledger.arm_fault(tenant, spec.model_dump_json(), origin, spec.times)
+            with self._lock:
+                self._by_tenant.pop(tenant, None)
+                return ArmedFault(f"f-{number}", tenant, spec, origin)
         with self._lock:
             armed = ArmedFault(
                 f"f-{next(self._ids)}", tenant, spec, origin, _draws=random.Random(spec.seed)
@@ -186,10 +236,18 @@ class FaultBoard:
     def faults(self, tenant: str) -> list[ArmedFault]:
         """The tenant's armed faults, oldest first."""
         with self._lock:
+            if self._ledger is not None:
+                return list(self._from_ledger(self._ledger, tenant))
             return list(self._by_tenant.get(tenant, ()))
 
     def clear(self, tenant: str, fault_id: str | None = None) -> int:
         """Disarm one fault (by id) or all of the tenant's; returns how many were removed."""
+        if self._ledger is not None:
+            number = _number(fault_id) if fault_id is not None else None
+            removed = 0 if number == -1 else self._ledger.clear_faults(tenant, number)
+            with self._lock:
+                self._by_tenant.pop(tenant, None)
+            return removed
         with self._lock:
             armed = self._by_tenant.get(tenant, [])
             kept = [] if fault_id is None else [f for f in armed if f.fault_id != fault_id]
@@ -201,11 +259,18 @@ class FaultBoard:
         """The fault that acts on this call, if any; counts it as fired."""
         with self._lock:
             armed = self._by_tenant.get(tenant)
+            if armed is None and self._ledger is not None:
+                armed = self._from_ledger(self._ledger, tenant)
             if not armed:
                 return None
             for fault in armed:
                 if not fault.matches(call) or not fault.fires():
                     continue
+                if self._ledger is not None:
+                    fired = self._ledger.fire_fault(_number(fault.fault_id))
+                    if fired is None:  # another worker used its last firing
+                        continue
+                    fault.fired = fired - 1
                 fault.fired += 1
                 if fault.remaining == 0:
                     armed.remove(fault)
@@ -216,3 +281,9 @@ class FaultBoard:
         """A fault armed by a request's own header: it acts on that request only."""
         with self._lock:
             return AppliedFault(f"h-{next(self._ids)}", spec, "header")
+
+
+def _number(fault_id: str) -> int:
+    """The ledger number of ``f-<n>`` (-1 for an id no ledger issued)."""
+    digits = fault_id.removeprefix("f-")
+    return int(digits) if digits.isdigit() else -1

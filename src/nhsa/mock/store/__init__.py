@@ -9,6 +9,8 @@ sequence.
 
 - :class:`Store` / :class:`UnitOfWork` — the interface (a PostgreSQL store can implement it);
 - :class:`SqliteStore` — the default (WAL; ``synchronous`` NORMAL, or FULL as an option);
+- :class:`PostgresStore` — for several server workers over one database (``postgresql://``);
+- :func:`open_store` — the one or the other, by what ``--db`` names;
 - the record types, one per table; :data:`LATEST` — the schema version this code writes.
 
 Example:
@@ -23,6 +25,8 @@ Example:
 """
 
 from nhsa.mock.store._errors import SchemaVersionError, StoreError, StoreUsageError
+from nhsa.mock.store._open import open_store
+from nhsa.mock.store._postgres import PostgresStore, PostgresUnitOfWork
 from nhsa.mock.store._protocol import Store, UnitOfWork
 from nhsa.mock.store._records import (
     ACTIVE,
@@ -48,6 +52,7 @@ from nhsa.mock.store._records import (
     YearToDate,
 )
 from nhsa.mock.store._schema import LATEST, MIGRATIONS
+from nhsa.mock.store._shared import SharedState
 from nhsa.mock.store._sqlite import SqliteStore, SqliteUnitOfWork, Synchronous
 
 __all__ = [
@@ -67,9 +72,12 @@ __all__ = [
     "FilingOverride",
     "Institution",
     "Message",
+    "PostgresStore",
+    "PostgresUnitOfWork",
     "PreSettlement",
     "SchemaVersionError",
     "Settlement",
+    "SharedState",
     "SignIn",
     "SqliteStore",
     "SqliteUnitOfWork",
@@ -82,4 +90,5 @@ __all__ = [
     "UnitOfWork",
     "Visit",
     "YearToDate",
+    "open_store",
 ]

@@ -48,6 +48,7 @@ from nhsa.mock.store._rows import (
     stored_form,
 )
 from nhsa.mock.store._schema import migrate
+from nhsa.mock.store._sql import check_key, check_table, delete_tenant, where_clause
 
 R = TypeVar("R")
 Synchronous = Literal["normal", "full"]
@@ -69,14 +70,14 @@ class _Statements:
     key_positions: tuple[int, ...]
 
 
-_STATEMENTS: dict[type[Any], _Statements] = {}
+_STATEMENTS_BY_KIND: dict[type[Any], _Statements] = {}
 
 
-def _statements(kind: type[Any]) -> _Statements:
+def statements_of(kind: type[Any]) -> _Statements:
     """The statements of a record type (built once per type)."""
-    found = _STATEMENTS.get(kind)
+    found = _STATEMENTS_BY_KIND.get(kind)
     if found is None:
-        found = _STATEMENTS[kind] = _build_statements(kind)
+        found = _STATEMENTS_BY_KIND[kind] = _build_statements(kind)
     return found
 
 
@@ -140,7 +141,7 @@ class SqliteUnitOfWork:
 
     def get(self, kind: type[R], *key: object) -> R | None:
         """The record with this primary key, or ``None``."""
-        self._key_of(kind, key)
+        check_key(kind, key)
         encoded = tuple(encode_key(v) for v in key)
         written, value = self._overlay.lookup(kind, encoded)
         if written:
@@ -150,7 +151,7 @@ class SqliteUnitOfWork:
             known, value = self._cache.record(kind, encoded)
             if known:
                 return value  # type: ignore[return-value]
-        row = self._db.execute(_statements(kind).get, encoded).fetchone()
+        row = self._db.execute(statements_of(kind).get, encoded).fetchone()
         record = None if row is None else from_values(kind, row)
         if cached:
             self._cache.remember(kind, encoded, record)
@@ -170,8 +171,8 @@ class SqliteUnitOfWork:
         """Insert or replace by primary key (an update keeps the row's insertion order)."""
         self._check_writable("put")
         kind = type(record)
-        self._table(kind)
-        statements = _statements(kind)
+        check_table(kind)
+        statements = statements_of(kind)
         values = row_values(record)
         self._db.execute(statements.upsert, values)
         key = tuple(values[i] for i in statements.key_positions)
@@ -180,9 +181,9 @@ class SqliteUnitOfWork:
     def delete(self, kind: type[Any], *key: object) -> bool:
         """Delete by primary key; whether a row was there."""
         self._check_writable("delete")
-        self._key_of(kind, key)
+        check_key(kind, key)
         encoded = tuple(encode_key(v) for v in key)
-        cursor = self._db.execute(_statements(kind).delete, encoded)
+        cursor = self._db.execute(statements_of(kind).delete, encoded)
         self._overlay.write(kind, encoded, None)
         return cursor.rowcount > 0
 
@@ -243,20 +244,11 @@ class SqliteUnitOfWork:
         """Delete the tenant's rows in every table (transcript included)."""
         self._check_writable("reset_tenant")
         self._overlay.behind_the_api()
-        deleted: dict[str, int] = {}
-        for kind in RECORD_TYPES:
-            if "tenant" in columns(kind):
-                table = _quoted(kind.TABLE)
-                cursor = self._db.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
-                deleted[kind.TABLE] = cursor.rowcount
-        cursor = self._db.execute("DELETE FROM transcript WHERE tenant = ?", (tenant,))
-        deleted["transcript"] = cursor.rowcount
-        if not keep_registration:
-            cursor = self._db.execute(
-                "DELETE FROM institutions WHERE fixmedins_code = ?", (tenant,)
-            )
-            deleted["institutions"] = cursor.rowcount
-        return deleted
+        return delete_tenant(
+            lambda sql, params: self._db.execute(sql, params).rowcount,
+            tenant,
+            keep_registration=keep_registration,
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -266,19 +258,8 @@ class SqliteUnitOfWork:
         equals: Mapping[str, object],
         span: tuple[str, object, object] | None,
     ) -> list[R]:
-        known = columns(kind)
-        names = list(equals) + ([span[0]] if span else [])
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise StoreUsageError(
-                f"{kind.__name__} has no column {', '.join(unknown)}; columns: {', '.join(known)}"
-            )
-        clauses = [f"{_quoted(n)} = ?" for n in equals]
-        values = [encode_key(v) for v in equals.values()]
-        where_key = tuple(zip(equals, values, strict=True))
-        if span is not None:
-            clauses.append(f"{_quoted(span[0])} BETWEEN ? AND ?")
-            values += [encode_key(span[1]), encode_key(span[2])]
+        where, values = where_clause(kind, equals, span)
+        where_key = tuple(zip(equals, values[: len(equals)], strict=True))
         cacheable = (
             span is None
             and kind in QUERY_CACHED
@@ -289,30 +270,11 @@ class SqliteUnitOfWork:
             cached = self._cache.query(kind, where_key)
             if cached is not None:
                 return list(cached)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        self._table(kind)
-        rows = self._db.execute(f"{_statements(kind).select}{where} ORDER BY rowid", values)
+        rows = self._db.execute(f"{statements_of(kind).select}{where} ORDER BY rowid", values)
         found = [from_values(kind, row) for row in rows]
         if cacheable:
             self._cache.remember_query(kind, where_key, found)
         return list(found)
-
-    @staticmethod
-    def _table(kind: type[Any]) -> str:
-        if kind not in RECORD_TYPES:
-            raise StoreUsageError(f"{kind.__name__} is not a record type of the mock store")
-        table: str = kind.TABLE
-        return table
-
-    def _key_of(self, kind: type[Any], key: tuple[object, ...]) -> tuple[str, ...]:
-        self._table(kind)
-        names: tuple[str, ...] = kind.KEY
-        if len(key) != len(names):
-            raise StoreUsageError(
-                f"{kind.__name__} takes a key of {len(names)} parts ({', '.join(names)}), "
-                f"got {len(key)}"
-            )
-        return names
 
     def _check_writable(self, operation: str) -> None:
         if not self._writable:
