@@ -92,8 +92,7 @@ def _owner(fixmedins: str | None, lab: str | None) -> tuple[str, str]:
     assert lab is not None  # exactly one of the two was given
     if not _LAB_NAME.fullmatch(lab):
         _fail(
-            f"--lab {lab!r}: a file name of letters, digits, '.', '_' or '-' (at most 64), "
-            "e.g. lab"
+            f"--lab {lab!r}: a file name of letters, digits, '.', '_' or '-' (at most 64), e.g. lab"
         )
     return lab, "lab"
 
