@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from nhsa._resources import data_dir
 from nhsa.conformance._context import StepRun
 from nhsa.conformance._results import Member, Status, roll_up
 from nhsa.conformance._runner import CheckRun, RunResult, ScenarioRun
@@ -45,6 +46,8 @@ SCHEMA_VERSION: Final = "1.0"
 REPORT_SCHEMA_ID: Final = "https://nhsa-kit.invalid/conformance/report.schema.json"
 NOT_TESTED: Final = "not-tested"
 NOT_RUN: Final = "not-run"
+KIT_PREFIX: Final = "nhsa-kit:"
+"""How a report names a file of the kit's own data: ``nhsa-kit:conformance/requirements.csv``."""
 
 
 def jsonable(value: Any) -> Any:
@@ -68,17 +71,35 @@ def jsonable(value: Any) -> Any:
 
 
 def portable_path(text: str, folder: Path | None) -> str:
-    """An absolute path as seen from ``folder`` (the report's); anything else unchanged.
+    """A file of the tester's machine named without its absolute path; other text unchanged.
+
+    The kit's own data (bundled scenarios, the requirements CSV) is ``nhsa-kit:`` plus its
+    path in the kit — the same in every checkout and wheel of ``kit_version``. A file beside
+    the report's ``folder`` is named relative to it (so the page's link opens it); one that
+    shares nothing with the folder but the file-system root keeps only its name.
 
     Example:
-        >>> portable_path("/lab/kit/conformance/stages/lab/a.yaml", Path("/lab/out"))
-        '../kit/conformance/stages/lab/a.yaml'
+        >>> portable_path("/lab/stages/lab/a.yaml", Path("/lab/out"))
+        '../stages/lab/a.yaml'
+        >>> portable_path("/srv/a.yaml", Path("/tmp/out"))
+        'a.yaml'
+        >>> portable_path(str(data_dir("conformance") / "requirements.csv"), Path("/tmp/out"))
+        'nhsa-kit:conformance/requirements.csv'
         >>> portable_path("bundled", Path("/lab/out"))
         'bundled'
     """
-    if folder is None or not os.path.isabs(text):
+    if not os.path.isabs(text):
         return text
-    return Path(os.path.relpath(text, folder.resolve())).as_posix()
+    path = Path(text)
+    kit = data_dir("conformance")
+    if path.is_relative_to(kit):
+        return f"{KIT_PREFIX}conformance/{path.relative_to(kit).as_posix()}"
+    if folder is None:
+        return text
+    here = folder.absolute()
+    if os.path.commonpath([path, here]) == here.anchor:
+        return path.name
+    return Path(os.path.relpath(path, here)).as_posix()
 
 
 def scenario_problems(scenario: Mapping[str, Any]) -> list[str]:
