@@ -1,7 +1,8 @@
 """``nhsa mock``: serve the mock national platform, and print its transcript.
 
 Example:
-    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --admin-token "$TOKEN"
+    $ export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>
+    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
 """
 
