@@ -14,11 +14,9 @@ reverses it at once and tells the patient, in Chinese and English.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
-from platform_session import ExampleError, Platform, client_for, run_example
+from platform_session import ExampleError, Platform, enrolled_client, run_example
 from window_visit import CLINIC, DIAGNOSES, expect_balanced, fee_lines
 
 from nhsa.client import (
@@ -44,11 +42,7 @@ E_VOUCHER = "ECTEST-530100-0001-4F2A9C1E"  # the fixtures' static test token of 
 
 def kiosk_visit(args: argparse.Namespace, platform: Platform) -> None:
     """Register and pay at a kiosk, losing the settlement's answer on request."""
-    institution = platform.enroll()
-    with (
-        tempfile.TemporaryDirectory(prefix="nhsa-example-") as folder,
-        client_for(platform, institution, KIOSK, Path(folder) / "journal.sqlite3") as kiosk,
-    ):
+    with enrolled_client(platform, KIOSK) as (institution, kiosk):
         kiosk.recover()
         try:
             kiosk.register(Certificate.id_card("530102198503150018"), insutype="310", clinic=CLINIC)

@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +216,17 @@ def client_for(
     config = institution.config(platform.base_url, journal)
     with Client(config, mode, transport=platform.transport) as client:
         yield client
+
+
+@contextlib.contextmanager
+def enrolled_client(platform: Platform, mode: Mode) -> Iterator[tuple[Institution, Client]]:
+    """A fresh institution on ``platform`` and its client at ``mode``, with a throw-away journal."""
+    institution = platform.enroll()
+    with (
+        tempfile.TemporaryDirectory(prefix="nhsa-example-") as folder,
+        client_for(platform, institution, mode, Path(folder) / "journal.sqlite3") as client,
+    ):
+        yield institution, client
 
 
 def run_example(

@@ -11,11 +11,9 @@ batch and settles them (2204, 2206, 2207) — what hospitals do. A full refund i
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
-from platform_session import ExampleError, Platform, client_for, run_example
+from platform_session import ExampleError, Platform, enrolled_client, run_example
 from window_visit import CLINIC, DIAGNOSES, expect_balanced, fee_lines, print_bill
 
 from nhsa.client import Certificate, WindowMode
@@ -24,13 +22,7 @@ from nhsa.envelope import china_now
 
 def refunds(_: argparse.Namespace, platform: Platform) -> None:
     """Charge, refund one line, refund the rest, reconcile."""
-    institution = platform.enroll()
-    with (
-        tempfile.TemporaryDirectory(prefix="nhsa-example-") as folder,
-        client_for(
-            platform, institution, WindowMode("C0002", "收费员乙"), Path(folder) / "journal.sqlite3"
-        ) as client,
-    ):
+    with enrolled_client(platform, WindowMode("C0002", "收费员乙")) as (_, client):
         client.recover()
         card = Certificate.social_security_card("TA5300002", "530100D15600000500000000A1B2C3D5")
         visit = client.register(card, insutype="310", clinic=CLINIC)

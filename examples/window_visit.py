@@ -15,12 +15,10 @@ clinic, diagnoses, fee lines and bill printing here are shared by the other exam
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
-from platform_session import ExampleError, Platform, client_for, run_example
+from platform_session import ExampleError, Platform, enrolled_client, run_example
 
 from nhsa.client import (
     Certificate,
@@ -70,13 +68,7 @@ def expect_balanced(day: ReconcileReport) -> None:
 
 def visit(_: argparse.Namespace, platform: Platform) -> None:
     """Register, charge, reconcile."""
-    institution = platform.enroll()
-    with (
-        tempfile.TemporaryDirectory(prefix="nhsa-example-") as folder,
-        client_for(
-            platform, institution, WindowMode("C0001", "收费员甲"), Path(folder) / "journal.sqlite3"
-        ) as client,
-    ):
+    with enrolled_client(platform, WindowMode("C0001", "收费员甲")) as (institution, client):
         report = client.recover()  # first thing at start-up: close what a crash left open
         print(f"institution {institution.code}; recover(): {len(report.resolved)} entries resolved")
         visit = client.register(

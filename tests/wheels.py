@@ -85,19 +85,25 @@ def clean_venv(folder: Path, wheel: Path, dependencies: Path) -> Path:
     returns its ``bin`` folder."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     python = folder / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    Path(site, "test-dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
+    Path(site_packages_of(python), "test-dependencies.pth").write_text(
+        f"{dependencies}\n", encoding="utf-8"
+    )
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
     )  # fmt: skip
     return folder / "bin"
+
+
+def site_packages_of(python: Path) -> str:
+    """Where ``python`` installs pure-Python packages."""
+    return subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def _applicable(requirements: list[Requirement], extras: frozenset[str]) -> list[Requirement]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nhsa._resources import data_dir
-from tests.wheels import REPO, build_wheel, clean_venv, dev_site_packages
+from tests.wheels import REPO, build_wheel, clean_venv, dev_site_packages, site_packages_of
 
 
 def test_checkout_wins_over_a_stale_bundled_copy() -> None:
@@ -22,12 +22,7 @@ def test_wheel_carries_the_contract_and_validates_outside_the_checkout(tmp_path:
     wheel = build_wheel(tmp_path / "dist")
     # The dependencies come from the test environment; nhsa itself only from the wheel.
     python = clean_venv(tmp_path / "venv", wheel, dev_site_packages()) / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    site = site_packages_of(python)
     example = REPO / "interface_specs" / "v1" / "transactions" / "2207.json"
     request = json.loads(example.read_text("utf-8"))["examples"][0]["request"]
     probe = textwrap.dedent(
