@@ -1,43 +1,36 @@
 """A window visit: a cashier registers a patient by ID card, charges the visit, prints the bill.
 
 Run it as is — it starts the mock national platform in-process, with gateway headers and SM2
-message signatures on (profile ``tif+sm2``) — or point it at a running ``nhsa mock serve``:
+message signatures on (profile ``tif+sm2``) — or point it at a running ``nhsa mock serve``
+(each run registers an institution of its own there, see ``platform_session.py``); the
+server's admin token comes from ``--admin-token`` or ``$NHSA_MOCK_ADMIN_TOKEN``:
 
     python examples/window_visit.py
-    nhsa mock serve &                       # in another terminal
     python examples/window_visit.py --url http://127.0.0.1:8700
 
-The patient is invented (fixture person P53010000000001, insured in Kunming, 530100).
-:func:`platform_session` is shared by the other examples.
+The patient is invented (fixture person P53010000000001, insured in Kunming, 530100). The
+clinic, diagnoses, fee lines and bill printing here are shared by the other examples.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
-import httpx
+from platform_session import ExampleError, Platform, enrolled_client, run_example
 
 from nhsa.client import (
     Certificate,
     Charge,
-    Client,
-    ClientConfig,
     Clinic,
     Diagnosis,
     FeeLine,
-    Mode,
+    ReconcileReport,
     WindowMode,
 )
 from nhsa.envelope import china_now
-from nhsa.signing import KeyEntry, KeyRing
 
-HOSPITAL = ("H53010100001", "昆明市测试第一人民医院", "530100")
 CLINIC = Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03")
 DIAGNOSES = [Diagnosis("J06.900", "急性上呼吸道感染")]
 
@@ -49,53 +42,6 @@ def fee_lines() -> list[FeeLine]:
         FeeLine("XJ01DCC035A001010100002", "HIS-YP-0002", cnt=2, pric=Decimal("18.50")),
         FeeLine("XA11CCA001A001010100007", "HIS-YP-0007", cnt=1, pric=Decimal("12.80")),
     ]
-
-
-def shared_msgid_state() -> Path:
-    """The msgid counter every example run shares when it talks to a running server.
-
-    Each run has its own throw-away journal; were the counter in it, two runs within one second
-    would both start at sequence 0000 and the server would refuse the second one's msgid as a
-    duplicate — as the real platform does when two HIS processes keep separate counters.
-    """
-    return Path(tempfile.gettempdir()) / f"nhsa-examples-{HOSPITAL[0]}-msgid.sqlite3"
-
-
-@contextlib.contextmanager
-def platform_session(
-    url: str | None, mode: Mode, *, journal: Path | None = None
-) -> Iterator[tuple[Client, Any]]:
-    """A client for ``mode`` and, in-process, the mock itself (``None`` with ``--url``).
-
-    In-process the institution is enrolled for ``tif+sm2`` (fresh gateway credentials and SM2
-    keys); against ``--url`` the server's default profile (``none``) applies, and the msgid
-    counter lives in :func:`shared_msgid_state`, so one example run right after another never
-    repeats a msgid the server has already seen.
-    """
-    with contextlib.ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nhsa-example-")))
-        settings: dict[str, Any] = {"journal_path": journal or folder / "journal.sqlite3"}
-        transport: httpx.BaseTransport | None = None
-        mock = None
-        if url:
-            settings |= {"base_url": url, "msgid_state_path": shared_msgid_state()}
-        else:
-            from nhsa.mock import MockPlatform  # noqa: PLC0415 - an extra: nhsa-kit[mock]
-
-            mock = stack.enter_context(MockPlatform(profile="tif+sm2"))
-            enrolled = mock.enroll(HOSPITAL[0])
-            transport = mock.transport
-            settings |= {
-                "base_url": mock.base_url,
-                "profile": "tif+sm2",
-                "paasid": enrolled.paasid,
-                "token": enrolled.token,
-                "private_key": enrolled.private_key,
-                "platform_keys": KeyRing([KeyEntry(enrolled.platform_key, "NHSA")]),
-            }
-        config = ClientConfig(*HOSPITAL, **settings)
-        client = stack.enter_context(Client(config, mode, transport=transport))
-        yield client, mock
 
 
 def print_bill(charge: Charge) -> None:
@@ -110,15 +56,21 @@ def print_bill(charge: Charge) -> None:
     print(f"  现金       psn_cash_pay    {totals.psn_cash_pay:>10}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Register, charge, reconcile; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--url", help="a running `nhsa mock serve` (default: in-process mock)")
-    args = parser.parse_args(argv)
-    cashier = WindowMode("C0001", "收费员甲")
-    with platform_session(args.url, cashier) as (client, _):
+def expect_balanced(day: ReconcileReport) -> None:
+    """The day's reconciliation (3201, 3202 where it differs) must balance: say so, or fail."""
+    if not day.balanced:
+        raise ExampleError(
+            f"对账 3201/3202 did not balance: {len(day.mismatches)} rows differ, "
+            f"{len(day.unresolved)} settlements unresolved"
+        )
+    print("对账 3201/3202: 对平 balanced")
+
+
+def visit(_: argparse.Namespace, platform: Platform) -> None:
+    """Register, charge, reconcile."""
+    with enrolled_client(platform, WindowMode("C0001", "收费员甲")) as (institution, client):
         report = client.recover()  # first thing at start-up: close what a crash left open
-        print(f"recover(): {len(report.resolved)} entries resolved")
+        print(f"institution {institution.code}; recover(): {len(report.resolved)} entries resolved")
         visit = client.register(
             Certificate.id_card("530102198503150018"), insutype="310", clinic=CLINIC
         )
@@ -126,11 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         charge = client.charge(visit, fee_lines(), diagnoses=DIAGNOSES)
         print_bill(charge)
         day = client.reconcile(china_now().date())
-        # Against a long-running server, settlements of earlier runs (other journals) make
-        # the platform hold more than this run's journal: 3202 then names each such row.
-        verdict = "对平 balanced" if day.balanced else f"{len(day.mismatches)} rows differ"
-        print(f"对账 3201/3202: {verdict}")
-        return 0
+        expect_balanced(day)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the window visit; returns the exit code."""
+    return run_example(__doc__.splitlines()[0] if __doc__ else None, visit, argv)
 
 
 if __name__ == "__main__":

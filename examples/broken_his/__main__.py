@@ -3,10 +3,11 @@
 Serves the raw HIS with the chosen flaws behind the same driver API as the reference HIS, so a
 lab can watch the conformance suite fail for the right reason::
 
-    nhsa mock serve --port 8700 --admin-token secret &
+    export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>   # both commands read it
+    nhsa mock serve --port 8700 &
     python -m examples.broken_his --flaw reuse-msgid --port 9100 &
     nhsa conformance run --stage lab --driver http://127.0.0.1:9100 \\
-        --mock http://127.0.0.1:8700 --admin-token secret     # fails HIS-MSG-003
+        --mock http://127.0.0.1:8700                            # fails HIS-MSG-003
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ mock platform as a separate server process:
 
 Run it against a mock and let the suite drive it::
 
-    nhsa mock serve --port 8700 --admin-token secret &
+    export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>   # both commands read it
+    nhsa mock serve --port 8700 &
     python -m examples.reference_his --port 8800 &
-    nhsa conformance run --driver http://127.0.0.1:8800 --mock http://127.0.0.1:8700 \\
-        --admin-token secret
+    nhsa conformance run --driver http://127.0.0.1:8800 --mock http://127.0.0.1:8700
 
 ``nhsa demo`` does exactly this, with temporary ports and folders.
 """

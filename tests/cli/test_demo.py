@@ -43,7 +43,7 @@ def test_demo_runs_a_stage_over_http_and_signs_the_report(tmp_path: Path) -> Non
     assert report["run"]["driver"].startswith("http://127.0.0.1:")
     assert (reports / "report.html").is_file()
     assert (reports / "junit.xml").is_file()
-    public = Sm2PublicKey.from_file(reports / "lab-key" / "NHSADEMOLAB1.sm2.pub.pem")
+    public = Sm2PublicKey.from_file(reports / "lab-key" / "demo-lab.sm2.pub.pem")
     assert verify_report(reports / "report.json", public).key_id == public.key_id
     (reports / "report.json").write_text(json.dumps({**report, "result": "edited"}), "utf-8")
     with pytest.raises(ReportSignatureError):

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from nhsa.cli import app
 from nhsa.cli import conformance_commands as commands
+from nhsa.mock import MockPlatform
 from nhsa.signing import Sm2PrivateKey
 from tests.conformance.fakes import FakeHis, FakeMock, charge_scenario
 
@@ -231,3 +232,114 @@ def test_a_broken_fixture_folder_is_a_clean_error(stages: Path, tmp_path: Path) 
     assert result.exit_code == 2
     assert f"--fixtures {tmp_path / 'none'}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_remote_mock_without_an_admin_token_stops_before_any_scenario(
+    stages: Path, fakes: FakeMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NHSA_MOCK_ADMIN_TOKEN", raising=False)
+    out = tmp_path / "out"
+    result = invoke(
+        "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out),
+        "--mock", "http://127.0.0.1:8700",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
+    assert "--admin-token or $NHSA_MOCK_ADMIN_TOKEN" in result.stderr
+    assert not fakes.registered  # no scenario started
+    assert not out.exists()
+
+
+def test_a_refused_admin_token_stops_the_run_in_one_line(stages: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with MockPlatform() as platform, platform.serve() as url:
+        result = invoke(
+            "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out),
+            "--mock", url, "--admin-token", "not-the-servers-token",
+        )  # fmt: skip
+        registered = platform.admin.institutions()
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"the mock at {url} refused it (HTTP 401)" in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not [i for i in registered if i.get("source") == "admin"]
+
+
+def test_errored_scenarios_say_why_on_the_console(
+    stages: Path, fakes: FakeMock, tmp_path: Path
+) -> None:
+    fakes.broken.add("register")
+    result = invoke(
+        "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(tmp_path / "o")
+    )
+    assert result.exit_code == 2
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("could not judge"))
+    assert line.startswith("could not judge lab/fake-charge: ")
+    assert "fake mock: registration refused" in line
+
+
+def test_a_new_run_into_a_signed_folder_removes_the_stale_signature(
+    stages: Path, fakes: FakeMock, keys: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, private, public = keys
+    out = tmp_path / "out"
+    run = ("run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out))
+    assert invoke(*run).exit_code == 0
+    report = out / "report.json"
+    assert invoke("sign", str(report), "--key", str(private)).exit_code == 0
+    assert invoke("verify", str(report), "--pub", str(public)).exit_code == 0
+
+    again = invoke(*run)
+    assert again.exit_code == 0
+    assert f"removed {out / 'report.json.sig'}" in again.stdout
+    assert not (out / "report.json.sig").exists()
+    assert invoke("sign", str(report), "--key", str(private)).exit_code == 0
+    verified = invoke("verify", str(report), "--pub", str(public))
+    assert verified.exit_code == 0, verified.output
+
+
+def test_sign_into_a_folder_and_verify_from_it(
+    keys: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    report, private, public = keys
+    folder = tmp_path / "signatures"
+    folder.mkdir()
+    for _ in range(2):  # signing again into the folder replaces the signature there
+        assert (
+            invoke("sign", str(report), "--key", str(private), "--out", str(folder)).exit_code == 0
+        )
+    assert sorted(p.name for p in folder.iterdir()) == ["report.json.sig"]
+    assert not (report.parent / "report.json.sig").exists()
+    verified = invoke("verify", str(report), "--pub", str(public), "--sig", str(folder))
+    assert verified.exit_code == 0, verified.output
+
+
+def test_the_html_page_shows_the_signature_status(
+    stages: Path, fakes: FakeMock, keys: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, private, public = keys
+    out = tmp_path / "out"
+    assert (
+        invoke(
+            "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out)
+        ).exit_code
+        == 0
+    )
+    page, report = out / "report.html", out / "report.json"
+    assert 'id="signature"' not in page.read_text("utf-8")
+    key_id = Sm2PrivateKey.from_file(private).key_id
+
+    assert invoke("sign", str(report), "--key", str(private)).exit_code == 0
+    html = page.read_text("utf-8")
+    assert 'data-state="signed"' in html
+    assert key_id in html
+    assert invoke("verify", str(report), "--pub", str(public)).exit_code == 0
+    assert 'data-state="verified"' in page.read_text("utf-8")
+
+    report.write_bytes(report.read_bytes().replace(b'"pass"', b'"fail"', 1))
+    assert invoke("verify", str(report), "--pub", str(public)).exit_code == 1
+    html = page.read_text("utf-8")
+    assert 'data-state="not-verified"' in html
+    assert "changed after it was signed" in html

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from nhsa._resources import data_dir
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.wheels import REPO, build_wheel, clean_venv, dev_site_packages, site_packages_of
 
 
 def test_checkout_wins_over_a_stale_bundled_copy() -> None:
@@ -21,53 +19,10 @@ def test_checkout_wins_over_a_stale_bundled_copy() -> None:
 
 @pytest.mark.slow
 def test_wheel_carries_the_contract_and_validates_outside_the_checkout(tmp_path: Path) -> None:
-    wheels = tmp_path / "dist"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(wheels),
-            str(REPO),
-        ],
-        check=True,
-    )
-    (wheel,) = wheels.glob("nhsa_kit-*.whl")
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    wheel = build_wheel(tmp_path / "dist")
     # The dependencies come from the test environment; nhsa itself only from the wheel.
-    deps = subprocess.run(
-        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    Path(site, "test-deps.pth").write_text(deps + "\n")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--quiet",
-            "--no-deps",
-            str(wheel),
-        ],
-        check=True,
-    )
+    python = clean_venv(tmp_path / "venv", wheel, dev_site_packages()) / "python"
+    site = site_packages_of(python)
     example = REPO / "interface_specs" / "v1" / "transactions" / "2207.json"
     request = json.loads(example.read_text("utf-8"))["examples"][0]["request"]
     probe = textwrap.dedent(

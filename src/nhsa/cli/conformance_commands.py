@@ -19,8 +19,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,8 +44,15 @@ from nhsa.conformance import (
 )
 from nhsa.conformance._coverage import coverage
 from nhsa.conformance._setup import open_driver, open_mock
-from nhsa.conformance._signature import sign_report, verify_report
-from nhsa.conformance.reports import write_reports
+from nhsa.conformance._signature import VerifiedReport, sign_report, signature_path, verify_report
+from nhsa.conformance.reports import (
+    SignatureStatus,
+    build_report,
+    refresh_html,
+    scenario_problems,
+    write_reports,
+)
+from nhsa.envelope import china_now
 from nhsa.mock.fixtures import FixtureError, FixtureSet, load_fixtures
 from nhsa.signing import Sm2PrivateKey, Sm2PublicKey
 from nhsa.signing.errors import KeyMaterialError
@@ -152,6 +160,8 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         fixture_set = _fixtures(fixtures)
         serve = driver.startswith(("http://", "https://")) and mock is None
         with open_mock(mock, admin_token=admin_token, serve=serve, fixtures=fixture_set) as handle:
+            if mock is not None:
+                _check_admin_token(mock, admin_token)
             his = open_driver(driver, handle, step_timeout=step_timeout)
             try:
                 with _ProgressBar(sum(len(s) for s in chosen.values())) as progress:
@@ -164,8 +174,40 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
                 his.close()
         paths = write_reports(result, report_dir)
     _summarize(result)
+    if paths.removed_signature is not None:
+        _out().print(
+            f"removed {paths.removed_signature}: it signed the report this run replaced; "
+            "sign the new one"
+        )
     _out().print(f"reports: {paths.html}  {paths.json}  {paths.junit}")
     raise typer.Exit(result.exit_code)
+
+
+def _check_admin_token(url: str, token: str | None) -> None:
+    """Stop before the first scenario when the mock will not take the admin token.
+
+    Every scenario registers an institution and arms faults through the admin API; without the
+    right token each would end in the same ``error``, with the reason only in the report.
+    """
+    if not token:
+        _fail(
+            f"--mock {url}: the suite drives that server through its admin API; pass its token "
+            "with --admin-token or $NHSA_MOCK_ADMIN_TOKEN (the one nhsa mock serve was given, "
+            "or printed at start-up)"
+        )
+    try:
+        answer = httpx.get(
+            f"{url.rstrip('/')}/admin/institutions",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10.0,
+        )
+    except httpx.HTTPError:
+        return  # reachability was checked when the mock was opened; the run will say more
+    if answer.status_code == 401:
+        _fail(
+            f"--admin-token: the mock at {url} refused it (HTTP 401); pass the token nhsa mock "
+            "serve was started with (--admin-token or $NHSA_MOCK_ADMIN_TOKEN)"
+        )
 
 
 class _ProgressBar:
@@ -219,6 +261,11 @@ def _summarize(result: RunResult) -> None:
     _out().print(table)
     for scenario, step in result.timed_out():
         _out().print(f"timed out: {scenario.scenario.id} step {step.name}: {step.message}")
+    for stage in build_report(result)["stages"]:
+        for judged in stage["scenarios"]:
+            if judged["result"] == "error":
+                why = "; ".join(scenario_problems(judged)) or "no reason was recorded"
+                _out().print(f"could not judge {judged['id']}: {why}")
     _out().print(f"{result.duration_s:.1f} s; driver {result.driver}; mock {result.mock}")
 
 
@@ -294,7 +341,8 @@ def sign(
         typer.Option("--passphrase-env", help="Environment variable with the key's passphrase."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Signature file (default: REPORT.sig).")
+        Path | None,
+        typer.Option("--out", help="Signature file or folder (default: REPORT.sig beside it)."),
     ] = None,
 ) -> None:
     """Write a detached SM2 signature over the exact bytes of REPORT.
@@ -311,8 +359,12 @@ def sign(
     except KeyMaterialError as exc:
         _fail(str(exc))
     with _clean_errors():
-        target = sign_report(report, private, out=out)
+        target = sign_report(report, private, out=_signature_file(report, out))
+        verified = verify_report(report, private.public_key, signature=target)
+        page = refresh_html(report, _status("signed", target, verified))
     _out().print(f"signed {report} with key {private.key_id}: {target}")
+    if page is not None:
+        _out().print(f"{page} now shows the signature")
 
 
 @app.command("verify")
@@ -320,7 +372,8 @@ def verify(
     report: Annotated[Path, typer.Argument(help="The signed report file.")],
     pub: Annotated[Path, typer.Option("--pub", help="The lab's SM2 public key (PEM).")],
     sig: Annotated[
-        Path | None, typer.Option("--sig", help="Signature file (default: REPORT.sig).")
+        Path | None,
+        typer.Option("--sig", help="Signature file or folder (default: REPORT.sig beside it)."),
     ] = None,
 ) -> None:
     """Verify REPORT against its detached signature; exit 1 if it was changed or not signed so.
@@ -333,11 +386,52 @@ def verify(
         public = Sm2PublicKey.from_file(pub)
     except KeyMaterialError as exc:
         _fail(str(exc))
+    signature = _signature_file(report, sig)
     try:
-        verified = verify_report(report, public, signature=sig)
+        verified = verify_report(report, public, signature=signature)
     except ConformanceError as exc:
+        _show_on_page(report, SignatureStatus(
+            "not-verified", signature.name, checked_at=_now(), problem=str(exc)
+        ))  # fmt: skip
         _fail(f"NOT VERIFIED: {exc}", code=1)
     _out().print(
         f"verified: {report} (sha256 {verified.sha256}) signed by key {verified.key_id}"
         f" at {verified.signed_at}"
     )
+    _show_on_page(report, _status("verified", signature, verified))
+
+
+def _signature_file(report: Path, given: Path | None) -> Path:
+    """``--out``/``--sig``: a file, or a folder holding ``REPORT.sig``; default beside REPORT."""
+    if given is None:
+        return signature_path(report)
+    return given / signature_path(report).name if given.is_dir() else given
+
+
+def _now() -> str:
+    return china_now().isoformat(timespec="seconds")
+
+
+def _status(
+    state: Literal["signed", "verified"], signature: Path, verified: VerifiedReport
+) -> SignatureStatus:
+    return SignatureStatus(
+        state,
+        signature.name,
+        key_id=verified.key_id,
+        signed_at=verified.signed_at,
+        sha256=verified.sha256,
+        checked_at=_now(),
+    )
+
+
+def _show_on_page(report: Path, status: SignatureStatus) -> None:
+    """Put the verdict on the HTML page beside the report; a page that cannot be written is
+    reported, never fatal (the verdict is the exit code)."""
+    try:
+        page = refresh_html(report, status)
+    except ConformanceError as exc:
+        _err().print(f"note: {exc}", markup=False)
+        return
+    if page is not None:
+        _out().print(f"{page} now shows: {status.state}")

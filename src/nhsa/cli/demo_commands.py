@@ -8,7 +8,7 @@ What a lab does with a hospital's HIS, with nhsa-kit's own parts standing in:
    behind the HTTP driver API, the path a Java or .NET vendor's HIS takes;
 3. run every stage against it over HTTP (``nhsa conformance run --driver URL --mock URL``),
    which prints the summary and writes the JSON, JUnit and HTML reports;
-4. create a lab key (``nhsa keys new``) and sign the JSON report with it, then verify it;
+4. create a lab key (``nhsa keys new --lab``) and sign the JSON report with it, then verify it;
 5. stop both processes — also after a failure or Ctrl-C — and exit with the run's code
    (non-zero when any required check did not pass).
 
@@ -32,21 +32,21 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Annotated, Final, NoReturn
+from typing import IO, Annotated, Any, Final, NoReturn
 
-import click
 import typer
 from rich.console import Console
 
 import nhsa
 from nhsa import spec
+from nhsa.cli._extras import needs_extra
 
 __all__ = ["demo"]
 
-LAB_CODE: Final = "NHSADEMOLAB1"
-"""The code the demo lab's key is filed under (``nhsa keys new --fixmedins``)."""
+LAB_NAME: Final = "demo-lab"
+"""The name the demo lab's key files carry (``nhsa keys new --lab demo-lab``)."""
 STARTUP_SECONDS: Final = 60.0
 STOP_SECONDS: Final = 10.0
 HIS_READ_TIMEOUT: Final = 2.0
@@ -85,6 +85,8 @@ def demo(
     ] = 30.0,
 ) -> None:
     """Run every conformance stage against the reference HIS over HTTP, and sign the report."""
+    with needs_extra("conformance", "demo"):
+        from nhsa.cli import conformance_commands  # noqa: PLC0415, F401 - the extra, checked first
     _check_contract()
     reports = report_dir or Path(tempfile.mkdtemp(prefix="nhsa-demo-"))
     work = Path(tempfile.mkdtemp(prefix="nhsa-demo-run-"))
@@ -144,8 +146,8 @@ def _run(stage: str, reports: Path, work: Path, step_timeout: float) -> int:
             f"--report-dir {reports}"
         )
         code = _conformance(
-            ["run", "--stage", stage, "--driver", his, "--mock", mock, "--admin-token", token,
-             "--report-dir", str(reports), "--step-timeout", str(step_timeout)],
+            "run", stage=stage, driver=his, mock=mock, admin_token=token, report_dir=reports,
+            step_timeout=step_timeout,
         )  # fmt: skip
     report = reports / "report.json"
     if not report.is_file():
@@ -157,33 +159,32 @@ def _run(stage: str, reports: Path, work: Path, step_timeout: float) -> int:
     return code
 
 
-def _conformance(args: Sequence[str]) -> int:
-    """``nhsa conformance …`` in this process; its exit code."""
+def _conformance(name: str, **options: Any) -> int:
+    """``nhsa conformance NAME`` with these options, in this process; its exit code."""
     from nhsa.cli import conformance_commands  # noqa: PLC0415 - the suite's extra, on demand
 
-    command = typer.main.get_command(conformance_commands.app)
+    command: Callable[..., None] = getattr(conformance_commands, name)
     try:
-        code = command.main(args=list(args), prog_name="nhsa conformance", standalone_mode=False)
-    except click.ClickException as error:  # a usage error: click's message, its exit code
-        error.show()
-        return error.exit_code
-    return code if isinstance(code, int) else 0
+        command(**options)
+    except typer.Exit as stop:
+        return stop.exit_code
+    return 0
 
 
 def _sign(report: Path, folder: Path) -> None:
-    """A lab key (``nhsa keys new``) and a detached signature over the report, verified."""
+    """A lab key (``nhsa keys new --lab``) and a detached signature over the report, verified."""
     from nhsa.cli import keys_commands  # noqa: PLC0415
 
     keys = folder / "lab-key"
-    keys_commands.new(fixmedins=LAB_CODE, out=keys, passphrase_env=None, force=True)
-    private, public = keys / f"{LAB_CODE}.sm2.key.pem", keys / f"{LAB_CODE}.sm2.pub.pem"
-    for args in (
-        ["sign", str(report), "--key", str(private)],
-        ["verify", str(report), "--pub", str(public)],
+    keys_commands.new(lab=LAB_NAME, out=keys, force=True)
+    private, public = keys / f"{LAB_NAME}.sm2.key.pem", keys / f"{LAB_NAME}.sm2.pub.pem"
+    for name, options in (
+        ("sign", {"report": report, "key": private}),
+        ("verify", {"report": report, "pub": public}),
     ):
-        code = _conformance(args)
+        code = _conformance(name, **options)
         if code != 0:
-            raise DemoError(f"nhsa conformance {args[0]} {report} failed (exit {code})")
+            raise DemoError(f"nhsa conformance {name} {report} failed (exit {code})")
 
 
 def _checkout_root() -> Path:

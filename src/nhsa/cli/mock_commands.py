@@ -1,7 +1,8 @@
 """``nhsa mock``: serve the mock national platform, and print its transcript.
 
 Example:
-    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --admin-token "$TOKEN"
+    $ export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>
+    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2
     $ nhsa mock serve --db postgresql://lab:secret@127.0.0.1/nhsa_mock --workers 2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
 """
@@ -16,13 +17,16 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from nhsa.cli._extras import needs_extra
 from nhsa.signing import Sm2PrivateKey
 from nhsa.signing.errors import KeyMaterialError
 
-app = typer.Typer(help="Run the mock national platform and read what it saw.")
+app = typer.Typer(help="Run the mock national platform and read what it saw (the mock extra).")
 
 _ADMIN_ENV = "NHSA_MOCK_ADMIN_TOKEN"
 _PRIVATE_FILE_MODE = 0o600
+MIN_ADMIN_TOKEN_LENGTH = 16
+"""An admin token shorter than this is refused: it guards every tenant's state and faults."""
 
 
 def _err() -> Console:
@@ -32,6 +36,29 @@ def _err() -> Console:
 def _fail(message: str) -> NoReturn:
     _err().print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be the admin token, or ``None`` when it can.
+
+    An empty value is what ``--admin-token "$NHSA_MOCK_ADMIN_TOKEN"`` gives when the variable
+    is unset: refusing it at start-up beats a server whose admin API nobody can use.
+
+    Example:
+        >>> admin_token_problem("")
+        'is empty (is $NHSA_MOCK_ADMIN_TOKEN set?)'
+        >>> admin_token_problem("secret")
+        'is 6 characters long'
+        >>> admin_token_problem("a-long-enough-admin-token") is None
+        True
+    """
+    if not token.strip():
+        return f"is empty (is ${_ADMIN_ENV} set?)"
+    if any(character.isspace() for character in token):
+        return "contains white space"
+    if len(token) < MIN_ADMIN_TOKEN_LENGTH:
+        return f"is {len(token)} characters long"
+    return None
 
 
 def _platform_key(path: Path | None, db: str, *, shared: bool) -> tuple[Sm2PrivateKey, Path]:
@@ -117,15 +144,27 @@ def serve(
     """Serve the mock platform over HTTP (uvicorn; one worker, or several on PostgreSQL)."""
     # The mock needs the 'mock' extra (starlette, uvicorn): imported here so that the rest
     # of the nhsa command works without it.
-    from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
-    from nhsa.mock.app import ServeError, ServerOptions, bind_socket, build_server  # noqa: PLC0415
-    from nhsa.mock.app._workers import serve_workers  # noqa: PLC0415
-    from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
-    from nhsa.mock.platform import assemble  # noqa: PLC0415
-    from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
+    with needs_extra("mock", "mock serve"):
+        from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
+        from nhsa.mock.app import (  # noqa: PLC0415
+            ServeError,
+            ServerOptions,
+            bind_socket,
+            build_server,
+        )
+        from nhsa.mock.app._workers import serve_workers  # noqa: PLC0415
+        from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
+        from nhsa.mock.platform import assemble  # noqa: PLC0415
+        from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
     from nhsa.signing import SigningProfile  # noqa: PLC0415
     from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
 
+    if admin_token is not None and (problem := admin_token_problem(admin_token)):
+        _fail(
+            f"--admin-token {problem}: give a secret of at least {MIN_ADMIN_TOKEN_LENGTH} "
+            "characters without spaces, or leave the option out and the server generates one "
+            "and prints it"
+        )
     if sync not in ("normal", "full"):
         _fail(f"--sync {sync!r}: use normal or full")
     durability: Synchronous = "full" if sync == "full" else "normal"
@@ -139,7 +178,7 @@ def serve(
     shown = masked(db) if shared else db
     _check_db(db, workers, shared=shared)
     generated = admin_token is None
-    token = admin_token or secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24) if admin_token is None else admin_token
     key, key_path = _platform_key(platform_key, db, shared=shared)
     try:
         sock = bind_socket(host, port)
@@ -197,9 +236,10 @@ def transcript(
     ] = False,
 ) -> None:
     """Print a tenant's transcript as JSON Lines (personal data masked by default)."""
-    from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
-    from nhsa.mock.store import StoreError, open_store  # noqa: PLC0415 - the 'mock' extra
-    from nhsa.mock.transcript import jsonl_lines, records  # noqa: PLC0415
+    with needs_extra("mock", "mock transcript"):
+        from nhsa._postgres import is_postgres_url, masked  # noqa: PLC0415
+        from nhsa.mock.store import StoreError, open_store  # noqa: PLC0415
+        from nhsa.mock.transcript import jsonl_lines, records  # noqa: PLC0415
 
     if not is_postgres_url(db) and not Path(db).is_file():
         _fail(f"--db {db}: no such database file")

@@ -5,7 +5,9 @@ three can never disagree. Its shape is ``conformance/report.schema.json`` (versi
 ``schema_version``; fields are only ever added within a major version). Personal data is
 masked with :func:`nhsa.redaction.redact` before it enters the dict: requests sent to the
 driver (certificate numbers), transcript excerpts (names, identity and card numbers), and
-evidence text.
+evidence text. Files of the tester's machine (scenario files, the requirements CSV) are named
+relative to the report's folder when it is known, so a report that travels reveals no
+absolute path and its links still work beside the checkout it came from.
 
 Example::
 
@@ -15,25 +17,37 @@ Example::
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
+from nhsa._resources import data_dir
 from nhsa.conformance._context import StepRun
 from nhsa.conformance._results import Member, Status, roll_up
 from nhsa.conformance._runner import CheckRun, RunResult, ScenarioRun
 from nhsa.conformance._transcript import Record, fault_kind, input_of, output_of, seq_of
 from nhsa.redaction import redact
 
-__all__ = ["REPORT_SCHEMA_ID", "SCHEMA_VERSION", "build_report", "jsonable"]
+__all__ = [
+    "REPORT_SCHEMA_ID",
+    "SCHEMA_VERSION",
+    "build_report",
+    "jsonable",
+    "portable_path",
+    "scenario_problems",
+]
 
 SCHEMA_VERSION: Final = "1.0"
 REPORT_SCHEMA_ID: Final = "https://nhsa-kit.invalid/conformance/report.schema.json"
 NOT_TESTED: Final = "not-tested"
 NOT_RUN: Final = "not-run"
+KIT_PREFIX: Final = "nhsa-kit:"
+"""How a report names a file of the kit's own data: ``nhsa-kit:conformance/requirements.csv``."""
 
 
 def jsonable(value: Any) -> Any:
@@ -56,12 +70,69 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def build_report(run: RunResult) -> dict[str, Any]:
-    """The report of ``run`` (see the module docstring).
+def portable_path(text: str, folder: Path | None) -> str:
+    """A file of the tester's machine named without its absolute path; other text unchanged.
+
+    The kit's own data (bundled scenarios, the requirements CSV) is ``nhsa-kit:`` plus its
+    path in the kit — the same in every checkout and wheel of ``kit_version``. A file beside
+    the report's ``folder`` is named relative to it (so the page's link opens it); one that
+    shares nothing with the folder but the file-system root keeps only its name.
+
+    Example:
+        >>> portable_path("/lab/stages/lab/a.yaml", Path("/lab/out"))
+        '../stages/lab/a.yaml'
+        >>> portable_path("/srv/a.yaml", Path("/tmp/out"))
+        'a.yaml'
+        >>> portable_path(str(data_dir("conformance") / "requirements.csv"), Path("/tmp/out"))
+        'nhsa-kit:conformance/requirements.csv'
+        >>> portable_path("bundled", Path("/lab/out"))
+        'bundled'
+    """
+    if not os.path.isabs(text):
+        return text
+    path = Path(text)
+    kit = data_dir("conformance")
+    if path.is_relative_to(kit):
+        return f"{KIT_PREFIX}conformance/{path.relative_to(kit).as_posix()}"
+    if folder is None:
+        return text
+    here = folder.absolute()
+    if os.path.commonpath([path, here]) == here.anchor:
+        return path.name
+    return Path(os.path.relpath(path, here)).as_posix()
+
+
+def scenario_problems(scenario: Mapping[str, Any]) -> list[str]:
+    """Why a scenario of the report did not pass, one line per cause (``[]`` when it passed).
+
+    Its own message (the run stopped it: the driver or the mock broke) comes first, then each
+    step and each required check that failed or could not be judged, with its message.
+
+    Example:
+        >>> scenario_problems({"message": "could not register the institution", "steps": [],
+        ...                    "checks": []})
+        ['could not register the institution']
+    """
+    lines = [str(scenario["message"])] if scenario.get("message") else []
+    lines += [
+        f"step {step['name']}: {step['message']}"
+        for step in scenario["steps"]
+        if step["result"] in (Status.FAIL.value, Status.ERROR.value)
+    ]
+    lines += [
+        f"check {check['name']}: {check['message']}"
+        for check in scenario["checks"]
+        if check["required"] and check["result"] in (Status.FAIL.value, Status.ERROR.value)
+    ]
+    return lines
+
+
+def build_report(run: RunResult, *, folder: Path | None = None) -> dict[str, Any]:
+    """The report of ``run`` (see the module docstring); paths relative to ``folder``.
 
     Example::
 
-        report = build_report(result)
+        report = build_report(result, folder=Path("out"))
         report["result"], report["summary"]["checks"]
     """
     scenarios = list(run.scenarios())
@@ -78,7 +149,9 @@ def build_report(run: RunResult) -> dict[str, Any]:
             "mock": run.mock,
             "step_timeout_s": run.step_timeout,
             "stages": [stage.stage for stage in run.stages],
-            "requirements_source": run.requirements.source,
+            "requirements_source": "+".join(
+                portable_path(part, folder) for part in run.requirements.source.split("+")
+            ),
         },
         "result": run.status.value,
         "exit_code": run.exit_code,
@@ -97,7 +170,7 @@ def build_report(run: RunResult) -> dict[str, Any]:
             {
                 "stage": stage.stage,
                 "result": stage.status.value,
-                "scenarios": [_scenario(s) for s in stage.scenarios],
+                "scenarios": [_scenario(s, folder) for s in stage.scenarios],
             }
             for stage in run.stages
         ],
@@ -151,12 +224,12 @@ def _requirements(run: RunResult, scenarios: list[ScenarioRun]) -> list[dict[str
     return rows
 
 
-def _scenario(run: ScenarioRun) -> dict[str, Any]:
+def _scenario(run: ScenarioRun, folder: Path | None) -> dict[str, Any]:
     scenario = run.scenario
     return {
         "id": scenario.id,
         "title": scenario.title,
-        "file": str(scenario.path),
+        "file": portable_path(str(scenario.path.absolute()), folder),
         "line": scenario.line,
         "result": run.status.value,
         "message": run.message or None,
