@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -82,6 +82,21 @@ def _platform_key(path: Path | None, db: str, *, shared: bool) -> tuple[Sm2Priva
         _fail(f"--platform-key {where}: {exc}")
 
 
+def _check_admin_token(admin_token: str | None) -> None:
+    if admin_token is not None and (problem := admin_token_problem(admin_token)):
+        _fail(
+            f"--admin-token {problem}: give a secret of at least {MIN_ADMIN_TOKEN_LENGTH} "
+            "characters without spaces, or leave the option out and the server generates one "
+            "and prints it"
+        )
+
+
+def _durability(sync: str) -> Literal["normal", "full"]:
+    if sync not in ("normal", "full"):
+        _fail(f"--sync {sync!r}: use normal or full")
+    return "full" if sync == "full" else "normal"
+
+
 def _check_db(db: str, workers: int, *, shared: bool) -> None:
     if not shared and Path(db).exists() and not Path(db).is_file():
         _fail(f"--db {db}: exists and is not a file")
@@ -90,6 +105,14 @@ def _check_db(db: str, workers: int, *, shared: bool) -> None:
             f"--workers {workers}: use 1, or several with --db postgresql://… "
             "(a SQLite file has one writer, so its workers could not share it)"
         )
+
+
+def _print_banner(url: str, **rows: str) -> None:
+    """What an operator needs to see once at start-up, one aligned row per setting."""
+    lines = [f"nhsa mock platform on {url}"]
+    lines += [f"  {name.replace('_', ' '):<13} {value}" for name, value in rows.items()]
+    lines.append(f"  {'admin API':<13} /admin/openapi.json")
+    Console(highlight=False, soft_wrap=True).print("\n".join(lines))
 
 
 @app.command("serve")
@@ -159,15 +182,8 @@ def serve(
     from nhsa.signing import SigningProfile  # noqa: PLC0415
     from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
 
-    if admin_token is not None and (problem := admin_token_problem(admin_token)):
-        _fail(
-            f"--admin-token {problem}: give a secret of at least {MIN_ADMIN_TOKEN_LENGTH} "
-            "characters without spaces, or leave the option out and the server generates one "
-            "and prints it"
-        )
-    if sync not in ("normal", "full"):
-        _fail(f"--sync {sync!r}: use normal or full")
-    durability: Synchronous = "full" if sync == "full" else "normal"
+    _check_admin_token(admin_token)
+    durability: Synchronous = _durability(sync)
     try:
         chosen = SigningProfile.parse(profile)
     except SigningConfigError as exc:
@@ -199,16 +215,14 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     kept_by = f"PostgreSQL, workers={workers}" if shared else f"synchronous={sync}"
     admin = f"{token} (generated; pass --admin-token to fix it)" if generated else "(as given)"
-    banner = [
-        f"nhsa mock platform on http://{bound_host}:{bound_port}",
-        f"  database      {shown} ({kept_by})",
-        f"  profile       {chosen} (for institutions registered without one)",
-        f"  platform key  {platform.core.platform_key.key_id} ({key_path})",
-        f"  fault header  {'on' if allow_fault_header else 'off'}",
-        f"  admin token   {admin}",
-        "  admin API     /admin/openapi.json",
-    ]
-    Console(highlight=False, soft_wrap=True).print("\n".join(banner))
+    _print_banner(
+        f"http://{bound_host}:{bound_port}",
+        database=f"{shown} ({kept_by})",
+        profile=f"{chosen} (for institutions registered without one)",
+        platform_key=f"{platform.core.platform_key.key_id} ({key_path})",
+        fault_header="on" if allow_fault_header else "off",
+        admin_token=admin,
+    )
     sys.stdout.flush()
     if workers > 1:
 
