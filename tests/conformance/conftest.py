@@ -12,7 +12,7 @@ import pytest
 from nhsa.conformance import (
     CheckContext,
     CheckOutcome,
-    LedgerTotals,
+    PlatformTotals,
     Scenario,
     StepRun,
     default_registry,
@@ -91,7 +91,7 @@ def run_check(tmp_path: Path) -> Callable[..., CheckOutcome]:
         profile: str = "none",
         faults: str = "[]",
         args: Mapping[str, Any] | None = None,
-        ledger: LedgerTotals | None = None,
+        ledger: PlatformTotals | None = None,
     ) -> CheckOutcome:
         scenario, plan = unit_plan(tmp_path, mode=mode, profile=profile, faults=faults)
         ctx = CheckContext(

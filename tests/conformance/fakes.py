@@ -26,9 +26,9 @@ from nhsa.conformance import (
     HisConfiguration,
     InstitutionRegistration,
     InstitutionTakenError,
-    LedgerTotals,
     MockError,
     PartialRefundRequest,
+    PlatformTotals,
     ReconcileRequest,
     RefundRequest,
     RegisterRequest,
@@ -123,7 +123,7 @@ class FakeMock:
             raise MockError("fake mock: transcript unreadable")
         return [r for r in self.records.get(tenant, []) if r["seq"] > since_seq]
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         return ledger_of(self.records.get(tenant, []))
 
     def reset_tenant(self, tenant: str) -> None:
@@ -141,10 +141,10 @@ class FakeMock:
         return None
 
 
-def ledger_of(records: list[dict[str, Any]]) -> LedgerTotals:
+def ledger_of(records: list[dict[str, Any]]) -> PlatformTotals:
     live = [t for t in settlements(records) if t.live]
     total = lambda name: sum((t.amount(name) or Decimal(0) for t in live), Decimal("0.00"))  # noqa: E731
-    return LedgerTotals(
+    return PlatformTotals(
         len(live), total("medfee_sumamt"), total("fund_pay_sumamt"), total("acct_pay")
     )
 

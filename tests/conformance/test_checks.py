@@ -13,7 +13,7 @@ import pytest
 from nhsa.conformance import (
     CheckOutcome,
     DriverResult,
-    LedgerTotals,
+    PlatformTotals,
     Status,
     StepRun,
     bundled_requirements,
@@ -579,7 +579,7 @@ def test_reconciliation_balanced(run_check: Run) -> None:
     charged_visit(b)
     start = len(b.records)
     b.reconcile("25.00", "17.50", "7.50", 1)
-    ledger = LedgerTotals(1, Decimal("25.00"), Decimal("17.50"), Decimal("7.50"))
+    ledger = PlatformTotals(1, Decimal("25.00"), Decimal("17.50"), Decimal("7.50"))
     recon = step(
         "reconcile",
         "reconcile",
@@ -591,7 +591,7 @@ def test_reconciliation_balanced(run_check: Run) -> None:
         run_check("reconciliation_balanced", b.records, [recon], ledger=ledger), Status.PASS
     )
 
-    more = LedgerTotals(2, Decimal("50.00"), Decimal("35.00"), Decimal("15.00"))
+    more = PlatformTotals(2, Decimal("50.00"), Decimal("35.00"), Decimal("15.00"))
     outcome = run_check("reconciliation_balanced", b.records, [recon], ledger=more)
     assert_status(outcome, Status.FAIL)
     assert len(outcome.evidence) == 4  # three totals and the count

@@ -8,12 +8,12 @@ from nhsa.conformance import ACTIONS, FAULT_KINDS, default_registry
 
 PINNED = {
     "ACTIONS", "ENTRY_POINT_GROUP", "FAULT_KINDS", "STAGES", "CancelRegistrationRequest",
-    "Certificate", "ChargeRequest", "CheckContext", "CheckOutcome", "CheckRegistry",
+    "DriverCertificate", "ChargeRequest", "CheckContext", "CheckOutcome", "CheckRegistry",
     "CheckRegistryError", "CheckRun", "CheckSpec", "ConformanceError", "DataFileError", "Driver",
     "DriverError", "DriverHealth", "DriverProtocolError", "DriverResult", "DriverUnavailableError",
     "Evidence", "FaultSpec", "FeeItem", "HisConfiguration", "InProcessMock",
-    "InstitutionRegistration", "InstitutionTakenError", "LedgerTotals", "Member", "MockError",
-    "MockHandle", "MockUnavailableError", "ModeConfig", "Outcome", "PartialRefundRequest",
+    "InstitutionRegistration", "InstitutionTakenError", "PlatformTotals", "Member", "MockError",
+    "MockHandle", "MockUnavailableError", "ModeConfig", "DriverStatus", "PartialRefundRequest",
     "ReconcileRequest", "RefundRequest", "RegisterRequest", "RemoteMock", "ReportSignatureError",
     "Requirement", "RequirementSet", "RequirementsError", "RunAbortedError", "RunObserver",
     "RunResult", "Runner", "Scenario", "ScenarioError", "ScenarioRun", "SettlementTrace",

@@ -59,15 +59,15 @@ __all__ = [
     "ACTIONS",
     "RESULT_FIELDS",
     "CancelRegistrationRequest",
-    "Certificate",
     "ChargeRequest",
     "Driver",
+    "DriverCertificate",
     "DriverHealth",
     "DriverResult",
+    "DriverStatus",
     "FeeItem",
     "HisConfiguration",
     "ModeConfig",
-    "Outcome",
     "PartialRefundRequest",
     "ReconcileRequest",
     "RefundRequest",
@@ -76,8 +76,7 @@ __all__ = [
     "SigningConfig",
 ]
 
-Outcome = Literal["ok", "rejected", "unknown", "error", "pending"]
-OUTCOMES: Final[tuple[Outcome, ...]] = ("ok", "rejected", "unknown", "error", "pending")
+DriverStatus = Literal["ok", "rejected", "unknown", "error", "pending"]
 ACTIONS: Final = (
     "sign_in",
     "register",
@@ -154,11 +153,11 @@ class HisConfiguration:
 
 
 @dataclass(frozen=True, slots=True)
-class Certificate:
+class DriverCertificate:
     """The certificate a patient presents: type and number (and card_sn for a card).
 
     Example:
-        >>> Certificate("03", "TA5300001", card_sn="530100D156...").cert_type
+        >>> DriverCertificate("03", "TA5300001", card_sn="530100D156...").cert_type
         '03'
     """
 
@@ -207,11 +206,12 @@ class RegisterRequest:
     visit (急诊) of an unfiled cross-region patient.
 
     Example:
-        >>> RegisterRequest(Certificate("02", "530102198503150018"), "310", "11", "OTP1").med_type
-        '11'
+        >>> card = DriverCertificate("02", "530102198503150018")
+        >>> RegisterRequest(card, "310", "11", "OTP1").dept_code     # the defaults a HIS may use
+        'A03'
     """
 
-    certificate: Certificate
+    certificate: DriverCertificate
     insutype: str
     med_type: str
     ipt_otp_no: str
@@ -243,13 +243,14 @@ class ChargeRequest:
 
     Example:
         >>> item = FeeItem("110200001000000", "H1", Decimal("1"), Decimal("25"))
-        >>> ChargeRequest("M1", "P1", Certificate("01", "EC"), "310", "11", "B1", (item,)).total
-        Decimal('25.00')
+        >>> voucher = DriverCertificate("01", "EC")
+        >>> ChargeRequest("M1", "P1", voucher, "310", "11", "B1", (item, item)).total
+        Decimal('50.00')
     """
 
     mdtrt_id: str
     psn_no: str
-    certificate: Certificate
+    certificate: DriverCertificate
     insutype: str
     med_type: str
     chrg_bchno: str
@@ -336,7 +337,7 @@ class DriverResult:
         'rejected'
     """
 
-    status: Outcome
+    status: DriverStatus
     mdtrt_id: str | None = None
     setl_id: str | None = None
     psn_no: str | None = None

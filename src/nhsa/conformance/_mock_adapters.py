@@ -30,7 +30,7 @@ from nhsa.conformance._mock_handle import (
     FaultSpec,
     InstitutionRegistration,
     InstitutionTakenError,
-    LedgerTotals,
+    PlatformTotals,
 )
 from nhsa.conformance._money import amount
 from nhsa.envelope import CHINA_TIME
@@ -89,7 +89,7 @@ def downtime_window(spec: FaultSpec, now: datetime) -> dict[str, Any]:
     }
 
 
-def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) -> LedgerTotals:
+def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) -> PlatformTotals:
     """Sum the ledger rows booked between ``begin`` and ``end`` (voided rows left out).
 
     Reversal rows carry negative amounts and count as rows, as 3201 counts them.
@@ -111,7 +111,7 @@ def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) 
     def total(name: str) -> Decimal:
         return sum((amount(row.get(name)) for row in booked), Decimal("0.00"))
 
-    return LedgerTotals(
+    return PlatformTotals(
         setl_cnt=len(booked),
         medfee_sumamt=total("medfee_sumamt"),
         fund_pay_sumamt=total("fund_pay_sumamt"),
@@ -214,7 +214,7 @@ class InProcessMock:
             self._call("read the transcript", self.platform.admin.transcript, tenant, since_seq)
         )
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """The tenant's ledger totals for the days ``begin``..``end``."""
         rows = self._call("read the ledger", self.platform.admin.settlements, tenant)
         return ledger_totals_of(rows, begin, end)
@@ -321,7 +321,7 @@ class RemoteMock:
             raise MockError(f"{self.url}: the transcript is not a JSON list")
         return records
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """Sum of ``GET /admin/tenants/{code}/settlements`` for the days."""
         rows = self._request("GET", f"/admin/tenants/{tenant}/settlements")
         if not isinstance(rows, list):

@@ -31,8 +31,8 @@ __all__ = [
     "FaultSpec",
     "InstitutionRegistration",
     "InstitutionTakenError",
-    "LedgerTotals",
     "MockHandle",
+    "PlatformTotals",
 ]
 
 FaultKind = Literal[
@@ -143,13 +143,13 @@ class FaultSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerTotals:
+class PlatformTotals:
     """The platform's own totals for a tenant and date range, reversals counted negative.
 
     ``setl_cnt`` counts settlement rows as 3201's ``fixmedins_setl_cnt`` does on this mock.
 
     Example:
-        >>> LedgerTotals(2, Decimal("50.00"), Decimal("30.00"), Decimal("5.00")).as_dict()
+        >>> PlatformTotals(2, Decimal("50.00"), Decimal("30.00"), Decimal("5.00")).as_dict()
         {'setl_cnt': 2, 'medfee_sumamt': '50.00', 'fund_pay_sumamt': '30.00', 'acct_pay': '5.00'}
     """
 
@@ -215,7 +215,7 @@ class MockHandle(Protocol):
         """The tenant's transcript records with ``seq`` greater than ``since_seq``, in order."""
         ...
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """The tenant's settlement totals for settlement days ``begin``..``end`` inclusive."""
         ...
 

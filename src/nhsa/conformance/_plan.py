@@ -25,8 +25,8 @@ from decimal import Decimal
 from typing import Literal, cast
 
 from nhsa.conformance._driver import (
-    Certificate,
     CertType,
+    DriverCertificate,
     FeeItem,
     HisConfiguration,
     ModeConfig,
@@ -100,7 +100,7 @@ class PlannedPatient:
     insured_area: str
     locality: str
     med_type: str
-    certificate: Certificate
+    certificate: DriverCertificate
     emergency: bool
 
     @property
@@ -403,7 +403,7 @@ class _PatientFinder:
         return covering is None and locality != "local"
 
 
-def certificate_of(person: InsuredPerson, cert_type: CertType) -> Certificate:
+def certificate_of(person: InsuredPerson, cert_type: CertType) -> DriverCertificate:
     """The certificate of ``cert_type`` a fixture person presents (number, card_sn).
 
     Example:
@@ -412,8 +412,8 @@ def certificate_of(person: InsuredPerson, cert_type: CertType) -> Certificate:
         True
     """
     if cert_type == "01":
-        return Certificate("01", person.certificates.ec_token)
+        return DriverCertificate("01", person.certificates.ec_token)
     if cert_type == "03":
         card = person.certificates.social_security_card
-        return Certificate("03", card.card_no, card_sn=card.card_sn)
-    return Certificate("02", person.certno)
+        return DriverCertificate("03", card.card_no, card_sn=card.card_sn)
+    return DriverCertificate("02", person.certno)

@@ -20,8 +20,8 @@ from typing import Any
 
 from nhsa.conformance._driver import (
     CancelRegistrationRequest,
-    Certificate,
     ChargeRequest,
+    DriverCertificate,
     DriverResult,
     FeeItem,
     PartialRefundRequest,
@@ -59,7 +59,7 @@ class UnresolvedReferenceError(LookupError):
 @dataclass
 class _Visit:
     patient: str
-    certificate: Certificate
+    certificate: DriverCertificate
     ipt_otp_no: str
     insutype: str
     med_type: str

@@ -47,7 +47,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
 )
 from nhsa.conformance._errors import ConformanceError, DriverError, MockError
-from nhsa.conformance._mock_handle import InstitutionTakenError, LedgerTotals, MockHandle
+from nhsa.conformance._mock_handle import InstitutionTakenError, MockHandle, PlatformTotals
 from nhsa.conformance._plan import ScenarioPlan, fresh_institution_code, plan_scenario
 from nhsa.conformance._registry import CheckRegistry, default_registry
 from nhsa.conformance._requests import (
@@ -439,8 +439,8 @@ class Runner:
                 base, status=outcome.status, message=outcome.message, evidence=outcome.evidence
             )
 
-    def _ledger(self, tenant: str) -> Callable[[date, date], LedgerTotals]:
-        def totals(begin: date, end: date) -> LedgerTotals:
+    def _ledger(self, tenant: str) -> Callable[[date, date], PlatformTotals]:
+        def totals(begin: date, end: date) -> PlatformTotals:
             return self.mock.ledger_totals(tenant, begin, end)
 
         return totals
