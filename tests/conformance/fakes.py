@@ -22,7 +22,6 @@ from nhsa.conformance import (
     DriverProtocolError,
     DriverResult,
     DriverUnavailableError,
-    FaultSpec,
     HisConfiguration,
     InstitutionRegistration,
     InstitutionTakenError,
@@ -34,8 +33,10 @@ from nhsa.conformance import (
     RegisterRequest,
     SignInRequest,
 )
+from nhsa.conformance._mock_handle import Downtime
 from nhsa.conformance._transcript import settlements
 from nhsa.envelope import CHINA_TIME
+from nhsa.mock.faults import FaultSpec
 from nhsa.mock.fixtures import bundled_fixtures
 from tests.conformance.builders import TranscriptBuilder, setl_id_of
 
@@ -81,6 +82,7 @@ class FakeMock:
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: dict[str, list[FaultSpec]] = field(default_factory=dict)
+    downtimes: dict[str, list[Downtime]] = field(default_factory=dict)
     registered: dict[str, InstitutionRegistration] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
@@ -114,9 +116,14 @@ class FakeMock:
         self.faults.setdefault(tenant, []).append(fault)
         return f"f-{len(self.faults[tenant])}"
 
+    def schedule_downtime(self, tenant: str, downtime: Downtime) -> str:
+        self.downtimes.setdefault(tenant, []).append(downtime)
+        return f"w-{len(self.downtimes[tenant])}"
+
     def clear_faults(self, tenant: str) -> None:
         self.cleared.append(tenant)
         self.faults[tenant] = []
+        self.downtimes[tenant] = []
 
     def transcript(self, tenant: str, since_seq: int = 0) -> list[Mapping[str, Any]]:
         if "transcript" in self.broken:
@@ -135,9 +142,9 @@ class FakeMock:
     def take_fault(self, tenant: str, infno: str) -> str | None:
         """The kind of the next armed fault matching ``infno`` (spent once taken)."""
         for fault in self.faults.get(tenant, []):
-            if fault.infno in (None, infno) and (fault.count or 0) > 0:
+            if fault.infno is None or infno in fault.infno:
                 self.faults[tenant].remove(fault)
-                return fault.kind
+                return fault.kind.value
         return None
 
 

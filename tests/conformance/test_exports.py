@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import nhsa.conformance as conformance
 from nhsa._resources import data_dir
-from nhsa.conformance import ACTIONS, FAULT_KINDS, default_registry
+from nhsa.conformance import ACTIONS, default_registry
+from nhsa.mock.faults import FaultKind
 
 PINNED = {
-    "ACTIONS", "ENTRY_POINT_GROUP", "FAULT_KINDS", "STAGES", "CancelRegistrationRequest",
+    "ACTIONS", "ENTRY_POINT_GROUP", "STAGES", "CancelRegistrationRequest",
     "DriverCertificate", "ChargeRequest", "CheckContext", "CheckOutcome", "CheckRegistry",
     "CheckRegistryError", "CheckRun", "CheckSpec", "ConformanceError", "DataFileError", "Driver",
     "DriverError", "DriverHealth", "DriverProtocolError", "DriverResult", "DriverUnavailableError",
-    "Evidence", "FaultSpec", "FeeItem", "HisConfiguration", "InProcessMock",
+    "Evidence", "FeeItem", "HisConfiguration", "InProcessMock",
     "InstitutionRegistration", "InstitutionTakenError", "PlatformTotals", "Member", "MockError",
     "MockHandle", "MockUnavailableError", "ModeConfig", "DriverStatus", "PartialRefundRequest",
     "ReconcileRequest", "RefundRequest", "RegisterRequest", "RemoteMock", "ReportSignatureError",
@@ -35,5 +36,5 @@ def test_the_readme_documents_every_check_action_and_fault() -> None:
     readme = (data_dir("conformance") / "README.md").read_text(encoding="utf-8")
     missing = [name for name in default_registry() if f"`{name}`" not in readme]
     missing += [action for action in ACTIONS if f"`{action}" not in readme]
-    missing += [kind for kind in FAULT_KINDS if f"`{kind}`" not in readme]
+    missing += [kind.value for kind in FaultKind if f"`{kind.value}`" not in readme]
     assert not missing, f"conformance/README.md does not mention {missing}"

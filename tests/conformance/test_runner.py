@@ -114,7 +114,7 @@ def test_commit_then_drop_reversed_passes(
     assert result.status is Status.PASS, [(c.name, c.message) for c in scenario.checks]
     reversal = next(c for c in scenario.checks if c.name == "reversal_after_unknown_2207")
     assert reversal.status is Status.PASS
-    assert scenario.faults == ("commit-then-drop infno=2207 count=1",)
+    assert scenario.faults == ("commit-then-drop infno=2207 times=1",)
 
 
 def test_resending_after_commit_then_drop_fails(

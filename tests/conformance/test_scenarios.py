@@ -159,11 +159,11 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
             6,
             "a kiosk cannot hold an unknown outcome",
         ),
-        (("  fees:", "  faults: [{kind: latency}]\n  fees:"), 7, "a latency fault needs delay_ms"),
+        (("  fees:", "  faults: [{kind: latency}]\n  fees:"), 7, "a latency fault needs ms"),
         (
-            ("  fees:", "  faults: [{kind: downtime, area: '440300'}]\n  fees:"),
+            ("  fees:", "  downtime: [{area: '440300'}]\n  fees:"),
             7,
-            "a downtime fault needs minutes",
+            "a downtime needs 'minutes'",
         ),
         (
             ("  fees:", "  faults: [{kind: reset, probability: 0.5}]\n  fees:"),

@@ -67,8 +67,6 @@ from nhsa.conformance._errors import (
 )
 from nhsa.conformance._mock_adapters import InProcessMock, RemoteMock
 from nhsa.conformance._mock_handle import (
-    FAULT_KINDS,
-    FaultSpec,
     InstitutionRegistration,
     InstitutionTakenError,
     MockHandle,
@@ -118,7 +116,6 @@ from nhsa.conformance._transcript import (
 __all__ = [
     "ACTIONS",
     "ENTRY_POINT_GROUP",
-    "FAULT_KINDS",
     "STAGES",
     "CancelRegistrationRequest",
     "ChargeRequest",
@@ -139,7 +136,6 @@ __all__ = [
     "DriverStatus",
     "DriverUnavailableError",
     "Evidence",
-    "FaultSpec",
     "FeeItem",
     "HisConfiguration",
     "InProcessMock",

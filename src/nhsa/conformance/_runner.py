@@ -47,7 +47,13 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
 )
 from nhsa.conformance._errors import ConformanceError, DriverError, MockError
-from nhsa.conformance._mock_handle import InstitutionTakenError, MockHandle, PlatformTotals
+from nhsa.conformance._mock_handle import (
+    InstitutionTakenError,
+    MockHandle,
+    PlatformTotals,
+    describe_fault,
+    fault_body,
+)
 from nhsa.conformance._plan import ScenarioPlan, fresh_institution_code, plan_scenario
 from nhsa.conformance._registry import CheckRegistry, default_registry
 from nhsa.conformance._requests import (
@@ -356,7 +362,7 @@ class Runner:
                 a: f"{p.psn_no} ({p.insutype}, {p.insured_area}, {p.locality})"
                 for a, p in plan.patients.items()
             },
-            faults=tuple(f.describe() for f in plan.faults),
+            faults=_faults_of(plan),
             steps=steps,
             checks=checks,
             records=records,
@@ -385,7 +391,7 @@ class Runner:
             status=Status.ERROR,
             institution=plan.tenant,
             patients={a: p.psn_no for a, p in plan.patients.items()},
-            faults=tuple(f.describe() for f in plan.faults),
+            faults=_faults_of(plan),
             steps=(),
             checks=(),
             records=(),
@@ -464,11 +470,12 @@ class _Execution:
 
     def run(self) -> None:
         self._configure()
-        if self.abort_reason is None:
-            for fault in self.plan.faults:
-                arm = partial(self.runner.mock.arm_fault, self.tenant, fault)
-                if not self._mock_call(arm, "arm a fault"):
-                    break
+        mock = self.runner.mock
+        set_up = [partial(mock.arm_fault, self.tenant, fault) for fault in self.plan.faults]
+        set_up += [partial(mock.schedule_downtime, self.tenant, d) for d in self.plan.downtimes]
+        for call in set_up if self.abort_reason is None else ():
+            if not self._mock_call(call, "arm a fault or schedule a downtime"):
+                break
         for step in self.scenario.steps:
             if self.abort_reason is not None:
                 self._record(self._skipped(step, f"not run: {self.abort_reason}"))
@@ -565,13 +572,20 @@ class _Execution:
 
     def _suite_step(self, step: Step) -> StepRun:
         started = datetime.now(CHINA_TIME)
+        request: Mapping[str, Any]
         if step.action == "arm_fault":
             fault = self.plan.resolve_fault(step.params["fault"])
             ok = self._mock_call(
                 lambda: self.runner.mock.arm_fault(self.tenant, fault), "arm a fault"
             )
-            request: Mapping[str, Any] = fault.as_dict()
-            message = f"armed {fault.describe()}"
+            request, message = fault_body(fault), f"armed {describe_fault(fault)}"
+        elif step.action == "schedule_downtime":
+            downtime = self.plan.resolve_downtime(step.params["downtime"])
+            ok = self._mock_call(
+                lambda: self.runner.mock.schedule_downtime(self.tenant, downtime),
+                "schedule a downtime",
+            )
+            request, message = asdict(downtime), f"scheduled {downtime.describe()}"
         else:
             ok = self._mock_call(lambda: self.runner.mock.clear_faults(self.tenant), "clear faults")
             request, message = {}, "cleared every fault of the tenant"
@@ -629,6 +643,12 @@ class _Execution:
         fresh = [r for r in fresh if seq_of(r) > since]
         self.records.extend(fresh)
         return tuple(seq_of(r) for r in fresh)
+
+
+def _faults_of(plan: ScenarioPlan) -> tuple[str, ...]:
+    """What the scenario armed before its first step, one line each, for reports."""
+    faults = tuple(describe_fault(f) for f in plan.faults)
+    return faults + tuple(d.describe() for d in plan.downtimes)
 
 
 def _judge(result: DriverResult, expected: tuple[str, ...]) -> tuple[Status, str]:

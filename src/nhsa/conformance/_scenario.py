@@ -42,20 +42,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeVar
 
 from nhsa._resources import data_dir
 from nhsa.conformance._driver import ACTIONS, RESULT_FIELDS
 from nhsa.conformance._errors import ScenarioError
-from nhsa.conformance._mock_handle import FAULT_KINDS, FaultKind, FaultSpec
 from nhsa.conformance._registry import CheckRegistry
 from nhsa.conformance._requirements import STAGES, RequirementSet
 from nhsa.conformance._yaml import Located, load_located
+from nhsa.mock.faults import FaultSpec, FaultSpecError, parse_fault_spec
 
 __all__ = [
     "EXPECTABLE_OUTCOMES",
     "SUITE_ACTIONS",
     "CheckUse",
+    "DowntimePlan",
     "FaultPlan",
     "FeeSpec",
     "Given",
@@ -69,7 +70,7 @@ __all__ = [
     "load_stages",
 ]
 
-SUITE_ACTIONS: Final = ("arm_fault", "clear_faults")
+SUITE_ACTIONS: Final = ("arm_fault", "clear_faults", "schedule_downtime")
 """Actions the runner performs itself on the mock, between driver actions."""
 EXPECTABLE_OUTCOMES: Final = ("ok", "rejected", "unknown")
 PROFILES: Final = ("none", "tif", "sm2", "tif+sm2")
@@ -81,6 +82,7 @@ KIOSK_CERT_TYPES: Final = ("01", "03")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$")
 _ALIAS = re.compile(r"^[a-z][a-z0-9_]*$")
 _AREA = re.compile(r"^[0-9]{2}(?:[0-9]{2}){0,2}$")
+_INSURED_AREA = re.compile(r"^[0-9]{6}$")
 _CODE = re.compile(r"^[0-9]{2,6}$")
 _REFERENCE = re.compile(r"^\$(?P<step>[a-z][a-z0-9_]*)\.(?P<field>[a-z_]+(?:\.[a-z_]+)?)$")
 _INSTITUTION = re.compile(r"^H[0-9]{11}$")
@@ -161,15 +163,30 @@ class RefundLine:
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """A fault to arm; ``patient`` (an alias) scopes it to that patient or their insured area.
+    """A mock fault to arm; ``patient`` (an alias) scopes it to that patient or their insured area.
 
-    Example:
-        >>> FaultPlan(FaultSpec("downtime", minutes=30), patient="b", line=8).spec.kind
-        'downtime'
+    Example::
+
+        FaultPlan(FaultSpec(kind="insured-place-unreachable"), patient="visitor", line=8)
     """
 
     spec: FaultSpec
     patient: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class DowntimePlan:
+    """A downtime window (停机) to schedule: ``area`` or ``patient``'s insured area, ``minutes``.
+
+    Example::
+
+        DowntimePlan(area=None, patient="shenzhen_a", minutes=120, line=19)
+    """
+
+    area: str | None
+    patient: str | None
+    minutes: int
     line: int
 
 
@@ -248,6 +265,7 @@ class Given:
     patients: Mapping[str, PatientSpec]
     fees: tuple[FeeSpec, ...]
     faults: tuple[FaultPlan, ...]
+    downtimes: tuple[DowntimePlan, ...]
     line: int
 
 
@@ -545,6 +563,7 @@ class _Reader:
                 "patients",
                 "fees",
                 "faults",
+                "downtime",
             ),
         )
         institution = self.text(
@@ -576,6 +595,13 @@ class _Reader:
         no_faults: tuple[FaultPlan, ...] = ()
         fees = self.optional(node, "fees", self.fees, no_fees)
         faults = self.optional(node, "faults", lambda n: self.faults(n, patients), no_faults)
+        no_downtimes: tuple[DowntimePlan, ...] = ()
+        downtimes = self.optional(
+            node,
+            "downtime",
+            lambda n: tuple(self.downtime(e, patients) for e in self.sequence(n, "downtime")),
+            no_downtimes,
+        )
         return Given(
             institution=institution,
             profile=profile,
@@ -585,6 +611,7 @@ class _Reader:
             patients=patients,
             fees=fees,
             faults=faults,
+            downtimes=downtimes,
             line=node.line,
         )
 
@@ -692,85 +719,39 @@ class _Reader:
         return tuple(self.fault(element, patients) for element in self.sequence(node, "faults"))
 
     def fault(self, node: Located, patients: Mapping[str, PatientSpec]) -> FaultPlan:
-        self.mapping(
-            node,
-            "a fault",
-            required=("kind",),
-            optional=(
-                "infno",
-                "count",
-                "probability",
-                "seed",
-                "patient",
-                "delay_ms",
-                "status",
-                "err_msg",
-                "area",
-                "minutes",
-            ),
-        )
-        kind = cast(FaultKind, self.choice(node.entries["kind"], "fault kind", FAULT_KINDS))
-        patient = self.optional(node, "patient", lambda n: self.text(n, "fault patient"), None)
-        if patient is not None and patient not in patients:
-            raise self.error(
-                node.entries["patient"].line, f"fault patient {patient!r} is not in given.patients"
-            )
-        probability = self.optional(
-            node, "probability", lambda n: self.number(n, "probability"), None
-        )
-        if probability is not None and not 0 < probability <= 1:
-            raise self.error(node.entries["probability"].line, "probability must be in (0, 1]")
-        count_default: int | None = None if probability is not None else 1
-        spec = FaultSpec(
-            kind=kind,
-            infno=self.optional(
-                node,
-                "infno",
-                lambda n: self.text(n, "infno", pattern=re.compile(r"^[0-9]{4}[A-Z]?$")),
-                None,
-            ),
-            count=self.optional(
-                node, "count", lambda n: self.integer(n, "count", minimum=1), count_default
-            ),
-            probability=probability,
-            seed=self.optional(node, "seed", lambda n: self.integer(n, "seed"), None),
-            delay_ms=self.optional(
-                node, "delay_ms", lambda n: self.integer(n, "delay_ms", minimum=1), None
-            ),
-            status=self.optional(
-                node, "status", lambda n: self.integer(n, "status", minimum=500), None
-            ),
-            err_msg=self.optional(node, "err_msg", lambda n: self.text(n, "err_msg"), None),
-            area=self.optional(node, "area", lambda n: self.text(n, "area", pattern=_AREA), None),
-            minutes=self.optional(
-                node, "minutes", lambda n: self.integer(n, "minutes", minimum=1), None
-            ),
-        )
-        self.fault_parameters(node, spec, patient)
-        return FaultPlan(spec, patient, node.line)
-
-    def fault_parameters(self, node: Located, spec: FaultSpec, patient: str | None) -> None:
-        area_kinds = ("downtime", "network-failure")
-        if spec.kind in area_kinds and spec.area is None and patient is None:
-            raise self.error(
-                node.line, f"a {spec.kind} fault needs area (or patient, for their insured area)"
-            )
-        if spec.kind == "downtime" and spec.minutes is None:
-            raise self.error(
-                node.line, "a downtime fault needs minutes (how long the insured place is down)"
-            )
-        if spec.kind == "latency" and spec.delay_ms is None:
-            raise self.error(node.line, "a latency fault needs delay_ms")
-        if spec.kind == "business-error" and spec.err_msg is None:
-            raise self.error(
-                node.line, "a business-error fault needs err_msg (what the platform answers)"
-            )
-        if spec.kind != "http-5xx" and spec.status is not None:
-            raise self.error(node.entries["status"].line, "status applies to http-5xx faults only")
-        if spec.probability is not None and spec.seed is None:
+        scope = ("infno", "area", "times", "probability", "seed")
+        parameters = ("ms", "status", "after_commit", "err_msg", "mode")
+        self.mapping(node, "a fault", required=("kind",), optional=(*scope, "patient", *parameters))
+        patient = self.optional(node, "patient", lambda n: self.patient_of(n, patients), None)
+        if "probability" in node.entries and "seed" not in node.entries:
             raise self.error(
                 node.line, "a probability needs a seed, so the run can be repeated exactly"
             )
+        data = {key: value.plain() for key, value in node.items() if key != "patient"}
+        try:
+            spec = parse_fault_spec(data)
+        except FaultSpecError as error:
+            raise self.error(node.key_lines.get(error.field, node.line), str(error)) from None
+        return FaultPlan(spec, patient, node.line)
+
+    def downtime(self, node: Located, patients: Mapping[str, PatientSpec]) -> DowntimePlan:
+        self.mapping(node, "a downtime", required=("minutes",), optional=("area", "patient"))
+        area = self.optional(
+            node, "area", lambda n: self.text(n, "area", pattern=_INSURED_AREA), None
+        )
+        patient = self.optional(node, "patient", lambda n: self.patient_of(n, patients), None)
+        if (area is None) == (patient is None):
+            raise self.error(
+                node.line, "a downtime needs area or patient (for their insured area), not both"
+            )
+        minutes = self.integer(node.entries["minutes"], "minutes", minimum=1)
+        return DowntimePlan(area, patient, minutes, node.line)
+
+    def patient_of(self, node: Located, patients: Mapping[str, PatientSpec]) -> str:
+        alias = self.text(node, "patient")
+        if alias not in patients:
+            raise self.error(node.line, f"patient {alias!r} is not in given.patients")
+        return alias
 
     # -- do ---------------------------------------------------------------------------------
 
@@ -819,6 +800,14 @@ class _Reader:
                 continue
             params[key] = self.parameter(action, key, value, given, earlier)
         self.required_parameters(action, node, params, given, earlier)
+        if action == "schedule_downtime":
+            fields = {k: v for k, v in node.entries.items() if k not in ("as", "timeout")}
+            keys = {k: node.key_lines[k] for k in fields}
+            params = {
+                "downtime": self.downtime(
+                    Located("mapping", node.line, entries=fields, key_lines=keys), given.patients
+                )
+            }
         return Step(name=name, action=action, params=params, line=line, timeout=timeout)
 
     def parameter(
@@ -826,6 +815,8 @@ class _Reader:
     ) -> Any:
         if action == "arm_fault":
             return self.fault(node, given.patients)
+        if action == "schedule_downtime":
+            return node
         if key in _REFERENCE_TARGETS:
             return self.reference(node, key, earlier)
         if isinstance(node.scalar, str) and node.scalar.startswith("$"):
@@ -1009,6 +1000,7 @@ _STEP_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "reconcile": ("day",),
     "arm_fault": ("fault",),
     "clear_faults": (),
+    "schedule_downtime": ("area", "patient", "minutes"),
 }
 
 

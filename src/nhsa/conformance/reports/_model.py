@@ -30,7 +30,7 @@ from nhsa.redaction import redact
 
 __all__ = ["REPORT_SCHEMA_ID", "SCHEMA_VERSION", "build_report", "jsonable"]
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 REPORT_SCHEMA_ID: Final = "https://nhsa-kit.invalid/conformance/report.schema.json"
 NOT_TESTED: Final = "not-tested"
 NOT_RUN: Final = "not-run"
