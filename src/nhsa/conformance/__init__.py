@@ -23,6 +23,7 @@ Example:
     ('SHALL', False)
 """
 
+from nhsa.conformance._actions import DRIVER_ACTIONS as ACTIONS
 from nhsa.conformance._context import (
     CheckContext,
     CheckOutcome,
@@ -33,7 +34,6 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._driver import (
-    ACTIONS,
     CancelRegistrationRequest,
     ChargeRequest,
     Driver,
@@ -65,6 +65,7 @@ from nhsa.conformance._errors import (
     ScenarioError,
     UnknownDriverError,
 )
+from nhsa.conformance._loader import load_scenario, load_stages
 from nhsa.conformance._mock_adapters import InProcessMock, RemoteMock
 from nhsa.conformance._mock_handle import (
     InstitutionRegistration,
@@ -97,7 +98,7 @@ from nhsa.conformance._runner import (
     ScenarioRun,
     StageRun,
 )
-from nhsa.conformance._scenario import Scenario, bundled_stages_dir, load_scenario, load_stages
+from nhsa.conformance._scenario import Scenario, bundled_stages_dir
 from nhsa.conformance._transcript import (
     SettlementTrace,
     answer_trusted,

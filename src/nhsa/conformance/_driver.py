@@ -56,7 +56,6 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 from nhsa.conformance._money import cents
 
 __all__ = [
-    "ACTIONS",
     "RESULT_FIELDS",
     "CancelRegistrationRequest",
     "ChargeRequest",
@@ -77,17 +76,6 @@ __all__ = [
 ]
 
 DriverStatus = Literal["ok", "rejected", "unknown", "error", "pending"]
-ACTIONS: Final = (
-    "sign_in",
-    "register",
-    "cancel_registration",
-    "charge",
-    "refund",
-    "partial_refund",
-    "reconcile",
-)
-"""The business actions a scenario's ``do`` list may name (``configure`` is the runner's)."""
-
 CertType = Literal["01", "02", "03"]
 """mdtrt_cert_type: 01 医保电子凭证 (e-voucher), 02 居民身份证 (ID card), 03 社会保障卡 (card)."""
 
@@ -393,7 +381,7 @@ class Driver(Protocol):
             def describe(self) -> str: return "my HIS"
             def health(self) -> DriverHealth: return DriverHealth(True, "my HIS")
             def configure(self, config: HisConfiguration) -> DriverResult: ...
-            ...  # one method per action in ACTIONS, then close()
+            ...  # one method per driver action of the action table, then close()
     """
 
     def describe(self) -> str:
