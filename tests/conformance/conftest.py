@@ -12,12 +12,12 @@ import pytest
 from nhsa.conformance import (
     CheckContext,
     CheckOutcome,
-    PlatformTotals,
     Scenario,
     StepRun,
     default_registry,
     load_scenario,
 )
+from nhsa.conformance._mock_handle import PlatformTotals
 from nhsa.conformance._plan import ScenarioPlan, plan_scenario
 from nhsa.mock.fixtures import bundled_fixtures
 from tests.conformance.builders import CODE

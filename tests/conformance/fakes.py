@@ -23,17 +23,19 @@ from nhsa.conformance import (
     DriverResult,
     DriverUnavailableError,
     HisConfiguration,
-    InstitutionRegistration,
-    InstitutionTakenError,
     MockError,
     PartialRefundRequest,
-    PlatformTotals,
     ReconcileRequest,
     RefundRequest,
     RegisterRequest,
     SignInRequest,
 )
-from nhsa.conformance._mock_handle import Downtime
+from nhsa.conformance._mock_handle import (
+    Downtime,
+    InstitutionRegistration,
+    InstitutionTakenError,
+    PlatformTotals,
+)
 from nhsa.conformance._transcript import settlements
 from nhsa.envelope import CHINA_TIME
 from nhsa.mock.faults import FaultSpec

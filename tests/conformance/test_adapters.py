@@ -12,15 +12,17 @@ import pytest
 from nhsa import spec
 from nhsa.conformance import (
     InProcessMock,
-    InstitutionRegistration,
-    InstitutionTakenError,
     MockError,
-    MockHandle,
     MockUnavailableError,
     RemoteMock,
 )
 from nhsa.conformance._mock_adapters import ledger_totals_of
-from nhsa.conformance._mock_handle import Downtime
+from nhsa.conformance._mock_handle import (
+    Downtime,
+    InstitutionRegistration,
+    InstitutionTakenError,
+    MockHandle,
+)
 from nhsa.envelope import dumps
 from nhsa.mock.faults import FaultSpec
 from nhsa.mock.platform import MockPlatform

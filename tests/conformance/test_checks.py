@@ -13,12 +13,12 @@ import pytest
 from nhsa.conformance import (
     CheckOutcome,
     DriverResult,
-    PlatformTotals,
     Status,
     StepRun,
     bundled_requirements,
     default_registry,
 )
+from nhsa.conformance._mock_handle import PlatformTotals
 from tests.conformance.builders import CODE, PERSON, TranscriptBuilder, setl_id_of
 
 Run = Callable[..., CheckOutcome]

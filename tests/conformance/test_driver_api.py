@@ -11,10 +11,8 @@ from openapi_spec_validator import validate as validate_openapi
 
 from nhsa._resources import data_dir
 from nhsa.conformance import (
-    ACTIONS,
     CancelRegistrationRequest,
     ChargeRequest,
-    Driver,
     DriverCertificate,
     DriverHealth,
     DriverResult,
@@ -40,13 +38,6 @@ def document() -> dict[str, Any]:
 def test_it_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1")
     validate_openapi(document)
-
-
-def test_every_driver_method_has_an_endpoint(document: dict[str, Any]) -> None:
-    operations = {op["operationId"] for item in document["paths"].values() for op in item.values()}
-    methods = {"health", "configure", *ACTIONS}
-    assert operations == methods
-    assert all(hasattr(Driver, name) for name in methods)
 
 
 @pytest.mark.parametrize(

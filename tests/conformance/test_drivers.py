@@ -30,7 +30,6 @@ from nhsa.conformance import (
     FeeItem,
     HisConfiguration,
     InProcessMock,
-    InstitutionRegistration,
     ModeConfig,
     PartialRefundRequest,
     ReconcileRequest,
@@ -39,6 +38,7 @@ from nhsa.conformance import (
     SigningConfig,
     SignInRequest,
 )
+from nhsa.conformance._mock_handle import InstitutionRegistration
 from nhsa.conformance.drivers import (
     RecordingTransport,
     SdkDriver,
