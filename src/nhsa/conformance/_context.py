@@ -110,9 +110,8 @@ class Evidence:
 class CheckOutcome:
     """A check's verdict: pass, fail, skip (not applicable, with the reason) or error.
 
-    Example:
-        >>> passed("every msgid unique").message
-        'every msgid unique'
+    Built with :func:`passed`, :func:`failed` or :func:`not_applicable`; an exception a check
+    raises becomes an ``error`` result in the runner.
     """
 
     status: Status

@@ -112,13 +112,7 @@ class InstitutionTakenError(MockError):
 
 @dataclass(frozen=True, slots=True)
 class InstitutionRegistration:
-    """A fresh institution for one scenario, copied from a fixture institution's area and level.
-
-    Example:
-        >>> InstitutionRegistration("H53010112345", "测试医院", "530100", "3", ("outpatient",),
-        ...                         "tif").profile
-        'tif'
-    """
+    """A fresh institution for one scenario, copied from a fixture institution's area and level."""
 
     fixmedins_code: str
     fixmedins_name: str

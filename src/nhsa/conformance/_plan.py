@@ -159,9 +159,9 @@ class ScenarioPlan:
 def resolve_fault(plan: FaultPlan, patients: Mapping[str, PlannedPatient]) -> FaultSpec:
     """``plan``'s fault with its patient alias turned into that patient's psn_no or area.
 
-    Example:
-        >>> resolve_fault(FaultPlan(FaultSpec(kind="hang"), None, 1), {}).kind.value
-        'hang'
+    Example::
+
+        resolve_fault(FaultPlan(FaultSpec(kind="reset"), "visitor", 9), plan.patients).psn_no
     """
     spec = plan.spec
     if plan.patient is None:
@@ -175,9 +175,9 @@ def resolve_fault(plan: FaultPlan, patients: Mapping[str, PlannedPatient]) -> Fa
 def resolve_downtime(plan: DowntimePlan, patients: Mapping[str, PlannedPatient]) -> Downtime:
     """``plan``'s downtime window, for its area or its patient's insured area.
 
-    Example:
-        >>> resolve_downtime(DowntimePlan("440300", None, 30, 1), {})
-        Downtime(area='440300', minutes=30)
+    Example::
+
+        resolve_downtime(DowntimePlan(None, "visitor", 30, 9), plan.patients).area  # '440300'
     """
     if plan.patient is not None:
         return Downtime(patients[plan.patient].insured_area, plan.minutes)

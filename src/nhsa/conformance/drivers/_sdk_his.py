@@ -100,9 +100,10 @@ class SdkHis:
         timeouts: the SDK's HTTP timeouts (a lost answer costs ``read`` seconds).
         name: how ``health()`` names this HIS.
 
-    Example:
-        >>> SdkHis(name="demo HIS").health().name
-        'demo HIS'
+    Example::
+
+        his = SdkHis(book=HisStore(data / "his.db"), journal_dir=data / "journals",
+                     timeouts=Timeouts(read=10), name="reference HIS")   # as examples/reference_his
     """
 
     def __init__(
