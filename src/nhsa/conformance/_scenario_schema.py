@@ -170,7 +170,11 @@ _GIVEN: Final = {
         "patients": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"title": "patient alias", "pattern": ALIAS, "x-expected": ALIAS},
+            "propertyNames": {
+                "title": "patient alias",
+                "pattern": ALIAS,
+                "x-expected": "lower_snake_case",
+            },
             "additionalProperties": ref("patient"),
         },
         "fees": ref("fees", description="default fee lines of charge steps"),
@@ -360,6 +364,8 @@ def _wording(kind: str, error: Any, schema: Mapping[str, Any]) -> str:
         return f"must be {wanted}, got {_shown(value)}{_quote_hint(value, schema)}"
     if kind in ("MinItems", "MinProperties") and error.kind.limit == 1:
         return "must not be empty"
+    if kind in _LIMITS:
+        return f"must be {_LIMITS[kind]} {error.kind.limit}, got {_shown(value)}"
     return str(error.message)
 
 
@@ -399,6 +405,14 @@ _SPECIAL: Final[dict[str, Callable[[Any, Mapping[str, Any]], str]]] = {
 }
 
 
+_LIMITS: Final = {
+    "Minimum": "at least",
+    "ExclusiveMinimum": "more than",
+    "Maximum": "at most",
+    "ExclusiveMaximum": "less than",
+    "MinLength": "at least this many characters long:",
+    "MaxLength": "at most this many characters long:",
+}
 _QUOTE_HINT: Final = ' (quote codes such as "02" so YAML keeps them as text)'
 _TYPE_NAMES: Final = {
     "string": "text",
