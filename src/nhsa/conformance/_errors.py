@@ -44,6 +44,7 @@ __all__ = [
     "RequirementsError",
     "ScenarioError",
     "UnknownDriverError",
+    "read_data_file",
 ]
 
 
@@ -70,6 +71,22 @@ class DataFileError(ConformanceError):
         self.problem = problem
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+
+def read_data_file(path: Path, error: type[DataFileError], *, encoding: str = "utf-8") -> str:
+    """The text of a data file, or ``error`` saying why it cannot be read.
+
+    Example:
+        >>> read_data_file(Path("r.csv"), RequirementsError)
+        Traceback (most recent call last):
+        nhsa.conformance._errors.RequirementsError: r.csv: cannot read: No such file or directory
+    """
+    try:
+        return path.read_text(encoding=encoding)
+    except OSError as exc:
+        raise error(path, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(path, None, "not UTF-8 text") from None
 
 
 class ScenarioError(DataFileError):

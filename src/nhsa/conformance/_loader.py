@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nhsa.conformance._actions import ACTIONS, StepContext, read_downtime, read_fault, read_fees
-from nhsa.conformance._errors import ScenarioError
+from nhsa.conformance._errors import ScenarioError, read_data_file
 from nhsa.conformance._registry import CheckRegistry, CheckSpec
 from nhsa.conformance._requirements import STAGES, RequirementSet
 from nhsa.conformance._scenario import CheckUse, Given, PatientSpec, Scenario, Step
@@ -86,13 +86,7 @@ def load_scenario(
         Traceback (most recent call last):
         nhsa.conformance._errors.ScenarioError: nowhere.yaml: cannot read: No such file or directory
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(path, None, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, None, "not UTF-8 text") from None
-    document = load_located(text, path, error=ScenarioError)
+    document = load_located(read_data_file(path, ScenarioError), path, error=ScenarioError)
     check_scenario(document, path)
     return _Reader(path, registry, requirements).scenario(document, stage or path.parent.name)
 
