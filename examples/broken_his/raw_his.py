@@ -32,9 +32,9 @@ from nhsa.conformance import (
     ChargeRequest,
     DriverHealth,
     DriverResult,
+    DriverStatus,
     FeeItem,
     HisConfiguration,
-    Outcome,
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
@@ -706,7 +706,7 @@ def _fee_line(visit: _Visit, batch: str, index: int, item: FeeItem) -> dict[str,
 
 
 def _failure(answer: _Answer) -> DriverResult:
-    status: Outcome = "unknown" if answer.fate == "lost" else "rejected"
+    status: DriverStatus = "unknown" if answer.fate == "lost" else "rejected"
     return DriverResult(
         status,
         message=redact(f"{answer.msgid}: {answer.fate} {answer.err_msg}"),

@@ -12,12 +12,12 @@ import pytest
 from nhsa.conformance import (
     CheckContext,
     CheckOutcome,
-    LedgerTotals,
     Scenario,
     StepRun,
     default_registry,
     load_scenario,
 )
+from nhsa.conformance._mock_handle import PlatformTotals
 from nhsa.conformance._plan import ScenarioPlan, plan_scenario
 from nhsa.mock.fixtures import bundled_fixtures
 from tests.conformance.builders import CODE
@@ -35,6 +35,7 @@ given:
     other: {{insured_area: "440300", filing: filed}}
   fees: [{{code: "110200001000000", qty: 1, price: "25.00"}}]
   faults: {faults}
+  downtime: {downtime}
 do:
   - sign_in: {{}}
 expect:
@@ -59,9 +60,14 @@ def scenario_file(tmp_path: Path) -> Callable[..., Path]:
 
 
 def unit_plan(
-    tmp_path: Path, *, mode: str = "window", profile: str = "none", faults: str = "[]"
+    tmp_path: Path,
+    *,
+    mode: str = "window",
+    profile: str = "none",
+    faults: str = "[]",
+    downtime: str = "[]",
 ) -> tuple[Scenario, ScenarioPlan]:
-    text = SCENARIO.format(mode=mode, profile=profile, faults=faults)
+    text = SCENARIO.format(mode=mode, profile=profile, faults=faults, downtime=downtime)
     scenario = load_scenario(
         write_scenario(tmp_path, text, f"unit-{mode}-{profile}.yaml"), default_registry()
     )
@@ -90,10 +96,13 @@ def run_check(tmp_path: Path) -> Callable[..., CheckOutcome]:
         mode: str = "window",
         profile: str = "none",
         faults: str = "[]",
+        downtime: str = "[]",
         args: Mapping[str, Any] | None = None,
-        ledger: LedgerTotals | None = None,
+        ledger: PlatformTotals | None = None,
     ) -> CheckOutcome:
-        scenario, plan = unit_plan(tmp_path, mode=mode, profile=profile, faults=faults)
+        scenario, plan = unit_plan(
+            tmp_path, mode=mode, profile=profile, faults=faults, downtime=downtime
+        )
         ctx = CheckContext(
             scenario,
             plan,

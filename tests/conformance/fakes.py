@@ -22,11 +22,7 @@ from nhsa.conformance import (
     DriverProtocolError,
     DriverResult,
     DriverUnavailableError,
-    FaultSpec,
     HisConfiguration,
-    InstitutionRegistration,
-    InstitutionTakenError,
-    LedgerTotals,
     MockError,
     PartialRefundRequest,
     ReconcileRequest,
@@ -34,8 +30,15 @@ from nhsa.conformance import (
     RegisterRequest,
     SignInRequest,
 )
+from nhsa.conformance._mock_handle import (
+    Downtime,
+    InstitutionRegistration,
+    InstitutionTakenError,
+    PlatformTotals,
+)
 from nhsa.conformance._transcript import settlements
 from nhsa.envelope import CHINA_TIME
+from nhsa.mock.faults import FaultSpec
 from nhsa.mock.fixtures import bundled_fixtures
 from tests.conformance.builders import TranscriptBuilder, setl_id_of
 
@@ -81,6 +84,7 @@ class FakeMock:
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: dict[str, list[FaultSpec]] = field(default_factory=dict)
+    downtimes: dict[str, list[Downtime]] = field(default_factory=dict)
     registered: dict[str, InstitutionRegistration] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
@@ -114,16 +118,21 @@ class FakeMock:
         self.faults.setdefault(tenant, []).append(fault)
         return f"f-{len(self.faults[tenant])}"
 
+    def schedule_downtime(self, tenant: str, downtime: Downtime) -> str:
+        self.downtimes.setdefault(tenant, []).append(downtime)
+        return f"w-{len(self.downtimes[tenant])}"
+
     def clear_faults(self, tenant: str) -> None:
         self.cleared.append(tenant)
         self.faults[tenant] = []
+        self.downtimes[tenant] = []
 
     def transcript(self, tenant: str, since_seq: int = 0) -> list[Mapping[str, Any]]:
         if "transcript" in self.broken:
             raise MockError("fake mock: transcript unreadable")
         return [r for r in self.records.get(tenant, []) if r["seq"] > since_seq]
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         return ledger_of(self.records.get(tenant, []))
 
     def reset_tenant(self, tenant: str) -> None:
@@ -135,16 +144,16 @@ class FakeMock:
     def take_fault(self, tenant: str, infno: str) -> str | None:
         """The kind of the next armed fault matching ``infno`` (spent once taken)."""
         for fault in self.faults.get(tenant, []):
-            if fault.infno in (None, infno) and (fault.count or 0) > 0:
+            if fault.infno is None or infno in fault.infno:
                 self.faults[tenant].remove(fault)
-                return fault.kind
+                return fault.kind.value
         return None
 
 
-def ledger_of(records: list[dict[str, Any]]) -> LedgerTotals:
+def ledger_of(records: list[dict[str, Any]]) -> PlatformTotals:
     live = [t for t in settlements(records) if t.live]
     total = lambda name: sum((t.amount(name) or Decimal(0) for t in live), Decimal("0.00"))  # noqa: E731
-    return LedgerTotals(
+    return PlatformTotals(
         len(live), total("medfee_sumamt"), total("fund_pay_sumamt"), total("acct_pay")
     )
 

@@ -11,17 +11,20 @@ import pytest
 
 from nhsa import spec
 from nhsa.conformance import (
-    FaultSpec,
     InProcessMock,
-    InstitutionRegistration,
-    InstitutionTakenError,
     MockError,
-    MockHandle,
     MockUnavailableError,
     RemoteMock,
 )
-from nhsa.conformance._mock_adapters import ledger_totals_of, mock_fault_body
+from nhsa.conformance._mock_adapters import ledger_totals_of
+from nhsa.conformance._mock_handle import (
+    Downtime,
+    InstitutionRegistration,
+    InstitutionTakenError,
+    MockHandle,
+)
 from nhsa.envelope import dumps
+from nhsa.mock.faults import FaultSpec
 from nhsa.mock.platform import MockPlatform
 
 CODE = "H53010188888"
@@ -71,16 +74,22 @@ def test_registration_and_taken_codes(handle: MockHandle, platform: MockPlatform
         handle.register_institution(fixture)
 
 
-def test_faults_are_translated_armed_and_cleared(
+def test_faults_and_downtime_are_armed_as_they_are_and_cleared(
     handle: MockHandle, platform: MockPlatform
 ) -> None:
     code = fresh(handle, "11" if isinstance(handle, InProcessMock) else "12")
-    handle.arm_fault(code, FaultSpec("commit-then-drop", infno="2207"))
-    handle.arm_fault(code, FaultSpec("http-5xx", infno="2206", status=502, count=2))
-    handle.arm_fault(code, FaultSpec("network-failure", area="440300"))
-    handle.arm_fault(code, FaultSpec("downtime", area="110100", minutes=30))
-    kinds = {(f["kind"], f.get("times")) for f in platform.faults(code)}
-    assert kinds == {("commit-then-drop", 1), ("http-error", 2), ("insured-place-unreachable", 1)}
+    handle.arm_fault(code, FaultSpec(kind="commit-then-drop", infno="2207"))
+    handle.arm_fault(code, FaultSpec(kind="http-error", infno="2206", status=502, times=2))
+    handle.arm_fault(code, FaultSpec(kind="insured-place-unreachable", area="440300"))
+    handle.arm_fault(code, FaultSpec(kind="reset", times=None, probability=0.5, seed=7))
+    handle.schedule_downtime(code, Downtime("110100", 30))
+    armed = {(f["kind"], f["times"], f.get("status"), f.get("seed")) for f in platform.faults(code)}
+    assert armed == {
+        ("commit-then-drop", 1, None, None),
+        ("http-error", 2, 502, None),
+        ("insured-place-unreachable", 1, None, None),
+        ("reset", None, None, 7),
+    }
     notices = platform.notices(code)
     assert [n["admdvs"] for n in notices] == ["110100"]
     handle.clear_faults(code)
@@ -115,19 +124,7 @@ def test_remote_errors_name_the_url(platform: MockPlatform) -> None:
         gone.now()
 
 
-def test_fault_bodies_and_ledger_sums() -> None:
-    assert mock_fault_body(FaultSpec("latency", infno="2206", delay_ms=300, count=2)) == {
-        "kind": "latency",
-        "times": 2,
-        "infno": "2206",
-        "ms": 300,
-    }
-    assert mock_fault_body(FaultSpec("reset", probability=0.5, seed=7, count=None)) == {
-        "kind": "reset",
-        "times": None,
-        "probability": 0.5,
-        "seed": 7,
-    }
+def test_ledger_sums() -> None:
     rows = [
         {
             "setl_date": "2026-11-23",

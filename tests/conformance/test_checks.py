@@ -13,12 +13,12 @@ import pytest
 from nhsa.conformance import (
     CheckOutcome,
     DriverResult,
-    LedgerTotals,
     Status,
     StepRun,
     bundled_requirements,
     default_registry,
 )
+from nhsa.conformance._mock_handle import PlatformTotals
 from tests.conformance.builders import CODE, PERSON, TranscriptBuilder, setl_id_of
 
 Run = Callable[..., CheckOutcome]
@@ -579,7 +579,7 @@ def test_reconciliation_balanced(run_check: Run) -> None:
     charged_visit(b)
     start = len(b.records)
     b.reconcile("25.00", "17.50", "7.50", 1)
-    ledger = LedgerTotals(1, Decimal("25.00"), Decimal("17.50"), Decimal("7.50"))
+    ledger = PlatformTotals(1, Decimal("25.00"), Decimal("17.50"), Decimal("7.50"))
     recon = step(
         "reconcile",
         "reconcile",
@@ -591,7 +591,7 @@ def test_reconciliation_balanced(run_check: Run) -> None:
         run_check("reconciliation_balanced", b.records, [recon], ledger=ledger), Status.PASS
     )
 
-    more = LedgerTotals(2, Decimal("50.00"), Decimal("35.00"), Decimal("15.00"))
+    more = PlatformTotals(2, Decimal("50.00"), Decimal("35.00"), Decimal("15.00"))
     outcome = run_check("reconciliation_balanced", b.records, [recon], ledger=more)
     assert_status(outcome, Status.FAIL)
     assert len(outcome.evidence) == 4  # three totals and the count
@@ -623,7 +623,7 @@ def test_detail_reconciliation_when_unbalanced(run_check: Run) -> None:
 
 # -- downtime -----------------------------------------------------------------------------------
 
-DOWNTIME = '[{kind: downtime, area: "440300", minutes: 30}]'
+DOWNTIME = '[{area: "440300", minutes: 30}]'
 
 
 def down_answer(b: TranscriptBuilder) -> dict[str, Any]:
@@ -640,14 +640,18 @@ def test_no_pile_on_during_downtime(run_check: Run) -> None:
             err_msg="参保地医保系统停机维护，暂不能办理：440300，至 09:30",
             state_changed=False,
         )
-    assert_status(run_check("no_pile_on_during_downtime", b.records, faults=DOWNTIME), Status.PASS)
+    assert_status(
+        run_check("no_pile_on_during_downtime", b.records, downtime=DOWNTIME), Status.PASS
+    )
     for _ in range(2):
         down_answer(b).update(infcode=-1, err_msg="参保地医保系统停机维护", state_changed=False)
-    outcome = run_check("no_pile_on_during_downtime", b.records, faults=DOWNTIME)
+    outcome = run_check("no_pile_on_during_downtime", b.records, downtime=DOWNTIME)
     assert_status(outcome, Status.FAIL)
     assert outcome.evidence[0].seen == "4 calls"
     assert_status(
-        run_check("no_pile_on_during_downtime", b.records, faults=DOWNTIME, args={"max_calls": 4}),
+        run_check(
+            "no_pile_on_during_downtime", b.records, downtime=DOWNTIME, args={"max_calls": 4}
+        ),
         Status.PASS,
     )
     assert_status(run_check("no_pile_on_during_downtime", b.records), Status.SKIP)
@@ -664,11 +668,11 @@ def test_patient_told_when_to_return(run_check: Run) -> None:
     told = DriverResult("rejected", patient_message="深圳医保系统维护中，请于09:30后再来")
     good = step("register", "register", told, [answer], patient="other")
     assert_status(
-        run_check("patient_told_when_to_return", b.records, [good], faults=DOWNTIME), Status.PASS
+        run_check("patient_told_when_to_return", b.records, [good], downtime=DOWNTIME), Status.PASS
     )
     vague = DriverResult("rejected", patient_message="系统维护，请稍后再试")
     bad = step("register", "register", vague, [answer], patient="other")
-    outcome = run_check("patient_told_when_to_return", b.records, [bad], faults=DOWNTIME)
+    outcome = run_check("patient_told_when_to_return", b.records, [bad], downtime=DOWNTIME)
     assert_status(outcome, Status.FAIL)
     assert outcome.evidence[0].expected == "a patient message naming 09:30"
 
@@ -713,7 +717,12 @@ def test_calls_before_the_downtime_began_do_not_count(run_check: Run) -> None:
         b.register(psn_no="P44030000000009", insuplc="440300")
     earlier = step("earlier", "register", DriverResult("ok"), b.records[:])
     arm = StepRun(
-        "arm_fault", "arm_fault", {"kind": "downtime", "area": "440300"}, None, Status.PASS, ""
+        "schedule_downtime",
+        "schedule_downtime",
+        {"area": "440300", "minutes": 30},
+        None,
+        Status.PASS,
+        "",
     )
     start = len(b.records)
     down_answer(b).update(

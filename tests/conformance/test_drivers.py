@@ -24,13 +24,12 @@ from nhsa.client import (
 from nhsa.client.errors import JournalError
 from nhsa.conformance import (
     CancelRegistrationRequest,
-    Certificate,
     ChargeRequest,
     Driver,
+    DriverCertificate,
     FeeItem,
     HisConfiguration,
     InProcessMock,
-    InstitutionRegistration,
     ModeConfig,
     PartialRefundRequest,
     ReconcileRequest,
@@ -39,6 +38,7 @@ from nhsa.conformance import (
     SigningConfig,
     SignInRequest,
 )
+from nhsa.conformance._mock_handle import InstitutionRegistration
 from nhsa.conformance.drivers import (
     RecordingTransport,
     SdkDriver,
@@ -57,8 +57,8 @@ def _person(psn_no: str) -> InsuredPerson:
 
 
 PERSON = _person("P53010000000001")
-ID_CARD = Certificate("02", PERSON.certno)
-E_VOUCHER = Certificate("01", PERSON.certificates.ec_token)
+ID_CARD = DriverCertificate("02", PERSON.certno)
+E_VOUCHER = DriverCertificate("01", PERSON.certificates.ec_token)
 FEES = (
     FeeItem("110200001000000", "H-ZC-001", Decimal("1"), Decimal("25.00")),
     FeeItem("XJ01DCC035A001010100002", "H-YP-002", Decimal("6"), Decimal("3.50")),

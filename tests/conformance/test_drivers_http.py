@@ -22,8 +22,8 @@ from examples.reference_his.service import ReferenceHis
 
 from nhsa.conformance import (
     CancelRegistrationRequest,
-    Certificate,
     ChargeRequest,
+    DriverCertificate,
     DriverHealth,
     DriverProtocolError,
     DriverResult,
@@ -249,7 +249,7 @@ SCHEMA_TYPES: dict[str, type[Any]] = {
     **{request_schema(action): kind for action, kind in REQUEST_TYPES.items()},
     "ModeConfig": ModeConfig,
     "SigningConfig": SigningConfig,
-    "Certificate": Certificate,
+    "Certificate": DriverCertificate,
     "FeeItem": FeeItem,
     "ActionResult": DriverResult,
     "Health": DriverHealth,
@@ -266,7 +266,7 @@ def test_the_driver_api_document_and_the_driver_types_name_the_same_fields(
 
 def test_what_the_suite_sends_and_the_reference_his_answers_fit_the_document() -> None:
     item = FeeItem("110200001000000", "H1", Decimal("2"), Decimal("12.50"))
-    card = Certificate("03", "TA5300001", card_sn="530100D1")
+    card = DriverCertificate("03", "TA5300001", card_sn="530100D1")
     samples = {
         "configure": HisConfiguration(
             "H53010112345", "医院", "530100", "http://127.0.0.1:8700",

@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 
 from nhsa.conformance import (
-    ENTRY_POINT_GROUP,
     CheckContext,
     CheckOutcome,
-    CheckRegistry,
     CheckRegistryError,
     bundled_requirements,
-    load_entry_points,
     passed,
 )
-from nhsa.conformance._registry import REGISTRY
+from nhsa.conformance._registry import ENTRY_POINT_GROUP, REGISTRY, CheckRegistry, load_entry_points
 
 LAB_MODULE = '''
 from nhsa.conformance import check, passed

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from nhsa.conformance import Member, Status, roll_up
+from nhsa.conformance import (
+    Status,
+)
+from nhsa.conformance._results import Member, roll_up
 
 P, F, S, E, W = Status.PASS, Status.FAIL, Status.SKIP, Status.ERROR, Status.WAIT
 

@@ -114,7 +114,7 @@ def test_commit_then_drop_reversed_passes(
     assert result.status is Status.PASS, [(c.name, c.message) for c in scenario.checks]
     reversal = next(c for c in scenario.checks if c.name == "reversal_after_unknown_2207")
     assert reversal.status is Status.PASS
-    assert scenario.faults == ("commit-then-drop infno=2207 count=1",)
+    assert scenario.faults == ("commit-then-drop infno=2207 times=1",)
 
 
 def test_resending_after_commit_then_drop_fails(
@@ -269,3 +269,35 @@ def test_a_refused_configuration_stops_the_scenario(
     assert all(step.status is Status.SKIP for step in scenario.steps[1:])
     assert "kiosk mode is not licensed" in scenario.message
     assert scenario.status is Status.FAIL
+
+
+def test_suite_actions_act_on_the_mock_in_the_mocks_vocabulary(
+    stages_dir: Callable[..., Path], his: FakeHis, mock: FakeMock
+) -> None:
+    name, text = charge_scenario("suite-actions")
+    text = text.replace(
+        "  - reconcile: {}\n",
+        "  - reconcile: {}\n"
+        "  - arm_fault:\n"
+        "      fault: {kind: insured-place-unreachable, patient: patient, infno: '2207'}\n"
+        "  - schedule_downtime: {patient: patient, minutes: 30}\n"
+        "  - clear_faults:\n",
+    )
+    result = run(stages_dir((name, text)), his, mock)
+    (scenario,) = result.scenarios()
+    steps = {s.name: s for s in scenario.steps}
+    assert dict(steps["arm_fault"].request) == {
+        "kind": "insured-place-unreachable",
+        "infno": ["2207"],
+        "area": "530100",
+    }
+    assert (
+        steps["arm_fault"].message
+        == "armed insured-place-unreachable infno=2207 area=530100 times=1"
+    )
+    assert dict(steps["schedule_downtime"].request) == {"area": "530100", "minutes": 30}
+    assert steps["schedule_downtime"].message == "scheduled downtime area=530100 minutes=30"
+    assert all(
+        steps[n].status is Status.PASS for n in ("arm_fault", "schedule_downtime", "clear_faults")
+    )
+    assert mock.cleared == [scenario.institution, scenario.institution]  # the step, then the end

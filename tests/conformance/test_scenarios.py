@@ -87,7 +87,11 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
 @pytest.mark.parametrize(
     ("change", "line", "problem"),
     [
-        (("  - sign_in: {}", "  - sign_in: {}\n  - chrage: {}"), 10, "unknown action 'chrage'"),
+        (
+            ("  - sign_in: {}", "  - sign_in: {}\n  - chrage: {}"),
+            10,
+            "do[1]: [propertyNames] unknown action 'chrage'; one of: sign_in, register,",
+        ),
         (
             ("[driver_outcome_matches_platform]", "[driver_outcome_matches]"),
             15,
@@ -108,12 +112,21 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
             12,
             "must be the mdtrt_id of a register step",
         ),
-        (("qty: 1,", "qty: one,"), 7, "fee qty 'one' is not a decimal number"),
-        (("qty: 1,", "qty: -1,"), 7, "fee qty must be a positive decimal number"),
+        (
+            ("qty: 1,", "qty: one,"),
+            7,
+            "given.fees[0].qty: [pattern] must be a positive decimal number such as 25.00,"
+            " got str 'one'",
+        ),
+        (
+            ("qty: 1,", "qty: -1,"),
+            7,
+            "given.fees[0].qty: [exclusiveMinimum] must be a positive decimal number",
+        ),
         (
             ("  institution:", "  colour: blue\n  institution:"),
             5,
-            "unknown key 'colour' in given; allowed: institution",
+            "given: [additionalProperties] unknown key 'colour'; allowed: institution, profile",
         ),
         (
             (
@@ -121,7 +134,7 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
                 "  patient: {psn_no: P53010000000001, certificate: 2}",
             ),
             6,
-            "certificate must be a non-empty string, got int 2 (quote codes",
+            "given.patient.certificate: [enum] 2 must be one of 01, 02, 03 (quote codes",
         ),
         (
             ("outcomes: {charge:", "outcomes: {chrage:"),
@@ -131,7 +144,7 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
         (
             ("[ok, rejected]", "[ok, maybe]"),
             14,
-            "an outcome 'maybe' must be one of ok, rejected, unknown",
+            "expect.outcomes.charge[1]: [enum] 'maybe' must be one of ok, rejected, unknown",
         ),
         (
             ("requirements: [HIS-AMT-003]", "requirements: [HIS-AMT-003, HIS-REV-002]"),
@@ -153,22 +166,75 @@ def test_a_good_scenario_loads(scenario_file: Callable[..., Path]) -> None:
             10,
             "step name 'sign_in' is already used by line 9",
         ),
-        (("  - sign_in: {}", "  - sign_in: {}\n    register: {}"), 9, "exactly one action"),
+        (
+            ("  - sign_in: {}", "  - sign_in: {}\n    register: {}"),
+            9,
+            "do[0]: [maxProperties] must be a mapping with exactly one action",
+        ),
         (
             ("given:\n", "given:\n  mode: kiosk\n  on_unknown: hold\n"),
             6,
             "a kiosk cannot hold an unknown outcome",
         ),
-        (("  fees:", "  faults: [{kind: latency}]\n  fees:"), 7, "a latency fault needs delay_ms"),
+        (("  fees:", "  faults: [{kind: latency}]\n  fees:"), 7, "a latency fault needs ms"),
         (
-            ("  fees:", "  faults: [{kind: downtime, area: '440300'}]\n  fees:"),
+            ("  fees:", "  downtime: [{area: '440300'}]\n  fees:"),
             7,
-            "a downtime fault needs minutes",
+            "given.downtime[0]: [required] needs 'minutes' (how long it is down)",
         ),
         (
             ("  fees:", "  faults: [{kind: reset, probability: 0.5}]\n  fees:"),
             7,
-            "a probability needs a seed",
+            "given.faults[0]: [dependentRequired] needs 'seed' with 'probability'",
+        ),
+        (
+            ("  - charge: {visit: $register.mdtrt_id}", "  - charge: {}"),
+            11,
+            "do[2].charge: [required] needs 'visit' (the visit: $<register step>.mdtrt_id)",
+        ),
+        (
+            ("{visit: $register.mdtrt_id}\n  - refund", "{visit: register.mdtrt_id}\n  - refund"),
+            11,
+            "do[2].charge.visit: [pattern] must be a reference like $register.mdtrt_id",
+        ),
+        (
+            ("  fees:", "  faults: [{kind: http-5xx, infno: '2207'}]\n  fees:"),
+            7,
+            "given.faults[0].kind: [enum] 'http-5xx' must be one of latency, hang, reset,"
+            " http-error,",
+        ),
+        (
+            ("  fees:", "  faults: [{kind: reset, mode: hang}]\n  fees:"),
+            7,
+            "fault mode: [enum] 'hang' for reset: not used by this kind",
+        ),
+        (
+            ("  fees:", "  faults: [{kind: reset, patient: nobody}]\n  fees:"),
+            7,
+            "patient 'nobody' is not in given.patients (patient)",
+        ),
+        (
+            ("  fees:", "  downtime: [{minutes: 30}]\n  fees:"),
+            7,
+            "a downtime needs area or patient (for their insured area), not both",
+        ),
+        (
+            (
+                "  - sign_in: {}",
+                "  - sign_in: {}\n  - schedule_downtime: {area: '44030', minutes: 5}",
+            ),
+            10,
+            "do[1].schedule_downtime.area: [pattern] must be a 6-digit area code, got str '44030'",
+        ),
+        (
+            ("  - sign_in: {}", "  - sign_in: {}\n  - reconcile: {day: '2026-13-45'}"),
+            10,
+            "day '2026-13-45' is not a date of the calendar",
+        ),
+        (
+            ("[driver_outcome_matches_platform]", "[{name: msgid_format, args: {skew: 1}}]"),
+            15,
+            "unknown key 'skew' in args of msgid_format; allowed: max_skew_seconds",
         ),
         (
             ("title: example", "title: example: broken"),

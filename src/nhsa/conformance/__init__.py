@@ -6,16 +6,19 @@ arms faults, asks the HIS to act through a :class:`Driver`, and judges what the 
 (its transcript) and what the driver reported, with checks that each name the requirements
 they verify. Requirements and scenarios are data (``conformance/``); checks are code.
 
-Rooms of this package:
+What this package exports is what a lab or a check author uses (a test pins it):
 
-- requirements (``requirements.csv``), scenarios (``stages/<stage>/*.yaml``) — loaders that
-  name the file and line of every problem;
-- :class:`Driver` (the HIS) and :class:`MockHandle` (the platform) — the two seams, with
-  :class:`InProcessMock` and :class:`RemoteMock` adapters; drivers live in
-  ``nhsa.conformance.drivers``;
-- checks (:func:`check`, :mod:`nhsa.conformance.checks`), the transcript readers they share
-  (:func:`request_of`, :func:`settlements`, …) and the :class:`Runner`;
-- reports (JSON, JUnit XML, HTML) and their SM2 signatures.
+- **run**: :class:`Runner` over a :class:`Driver` and the mock (:class:`InProcessMock`,
+  :class:`RemoteMock`), its :class:`RunResult` (stages, scenarios, steps, checks, each with a
+  :class:`Status`); reports are written by :func:`nhsa.conformance.reports.write_reports`;
+- **load**: :func:`load_stages` / :func:`load_scenario` (checked against
+  ``conformance/scenario.schema.json``), :func:`load_requirements`;
+- **checks**: :func:`check` registers one; it gets a :class:`CheckContext`, returns
+  :func:`passed`, :func:`failed` (with :class:`Evidence`) or :func:`not_applicable`, and reads
+  the transcript with :func:`request_of`, :func:`settlements`, …;
+- **the driver protocol**: :class:`Driver`, one frozen request type per action, and
+  :class:`DriverResult`; the drivers themselves live in ``nhsa.conformance.drivers``;
+- **errors**: the :class:`ConformanceError` tree (``nhsa.conformance._errors`` draws it).
 
 Example:
     >>> from nhsa.conformance import Status, bundled_requirements
@@ -33,17 +36,16 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._driver import (
-    ACTIONS,
     CancelRegistrationRequest,
-    Certificate,
     ChargeRequest,
     Driver,
+    DriverCertificate,
     DriverHealth,
     DriverResult,
+    DriverStatus,
     FeeItem,
     HisConfiguration,
     ModeConfig,
-    Outcome,
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
@@ -63,33 +65,17 @@ from nhsa.conformance._errors import (
     ReportSignatureError,
     RequirementsError,
     ScenarioError,
-    UnknownDriverError,
 )
+from nhsa.conformance._loader import load_scenario, load_stages
 from nhsa.conformance._mock_adapters import InProcessMock, RemoteMock
-from nhsa.conformance._mock_handle import (
-    FAULT_KINDS,
-    FaultSpec,
-    InstitutionRegistration,
-    InstitutionTakenError,
-    LedgerTotals,
-    MockHandle,
-)
-from nhsa.conformance._registry import (
-    ENTRY_POINT_GROUP,
-    CheckRegistry,
-    CheckSpec,
-    check,
-    default_registry,
-    load_entry_points,
-)
+from nhsa.conformance._registry import check, default_registry
 from nhsa.conformance._requirements import (
     STAGES,
-    Requirement,
     RequirementSet,
     bundled_requirements,
     load_requirements,
 )
-from nhsa.conformance._results import Member, Status, roll_up
+from nhsa.conformance._results import Status
 from nhsa.conformance._runner import (
     CheckRun,
     RunAbortedError,
@@ -99,7 +85,7 @@ from nhsa.conformance._runner import (
     ScenarioRun,
     StageRun,
 )
-from nhsa.conformance._scenario import Scenario, bundled_stages_dir, load_scenario, load_stages
+from nhsa.conformance._scenario import Scenario, bundled_stages_dir
 from nhsa.conformance._transcript import (
     SettlementTrace,
     answer_trusted,
@@ -116,48 +102,36 @@ from nhsa.conformance._transcript import (
 )
 
 __all__ = [
-    "ACTIONS",
-    "ENTRY_POINT_GROUP",
-    "FAULT_KINDS",
     "STAGES",
     "CancelRegistrationRequest",
-    "Certificate",
     "ChargeRequest",
     "CheckContext",
     "CheckOutcome",
-    "CheckRegistry",
     "CheckRegistryError",
     "CheckRun",
-    "CheckSpec",
     "ConformanceError",
     "DataFileError",
     "Driver",
+    "DriverCertificate",
     "DriverError",
     "DriverHealth",
     "DriverProtocolError",
     "DriverResult",
+    "DriverStatus",
     "DriverUnavailableError",
     "Evidence",
-    "FaultSpec",
     "FeeItem",
     "HisConfiguration",
     "InProcessMock",
-    "InstitutionRegistration",
-    "InstitutionTakenError",
-    "LedgerTotals",
-    "Member",
     "MockError",
-    "MockHandle",
     "MockUnavailableError",
     "ModeConfig",
-    "Outcome",
     "PartialRefundRequest",
     "ReconcileRequest",
     "RefundRequest",
     "RegisterRequest",
     "RemoteMock",
     "ReportSignatureError",
-    "Requirement",
     "RequirementSet",
     "RequirementsError",
     "RunAbortedError",
@@ -173,7 +147,6 @@ __all__ = [
     "StageRun",
     "Status",
     "StepRun",
-    "UnknownDriverError",
     "answer_trusted",
     "bundled_requirements",
     "bundled_stages_dir",
@@ -184,7 +157,6 @@ __all__ = [
     "failed",
     "infno_of",
     "input_of",
-    "load_entry_points",
     "load_requirements",
     "load_scenario",
     "load_stages",
@@ -194,7 +166,6 @@ __all__ = [
     "passed",
     "psn_no_of",
     "request_of",
-    "roll_up",
     "seq_of",
     "settlements",
 ]

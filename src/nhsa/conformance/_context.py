@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nhsa.conformance._driver import DriverResult
-from nhsa.conformance._mock_handle import LedgerTotals
+from nhsa.conformance._mock_handle import PlatformTotals
 from nhsa.conformance._results import Status
 from nhsa.conformance._transcript import Record, infno_of, seq_of
 
@@ -110,9 +110,8 @@ class Evidence:
 class CheckOutcome:
     """A check's verdict: pass, fail, skip (not applicable, with the reason) or error.
 
-    Example:
-        >>> passed("every msgid unique").message
-        'every msgid unique'
+    Built with :func:`passed`, :func:`failed` or :func:`not_applicable`; an exception a check
+    raises becomes an ``error`` result in the runner.
     """
 
     status: Status
@@ -169,7 +168,7 @@ class CheckContext:
     records: tuple[Record, ...]
     steps: tuple[StepRun, ...]
     args: Mapping[str, Any] = field(default_factory=dict)
-    ledger: Callable[[date, date], LedgerTotals] | None = None
+    ledger: Callable[[date, date], PlatformTotals] | None = None
 
     @property
     def fixmedins_code(self) -> str:

@@ -56,18 +56,17 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 from nhsa.conformance._money import cents
 
 __all__ = [
-    "ACTIONS",
     "RESULT_FIELDS",
     "CancelRegistrationRequest",
-    "Certificate",
     "ChargeRequest",
     "Driver",
+    "DriverCertificate",
     "DriverHealth",
     "DriverResult",
+    "DriverStatus",
     "FeeItem",
     "HisConfiguration",
     "ModeConfig",
-    "Outcome",
     "PartialRefundRequest",
     "ReconcileRequest",
     "RefundRequest",
@@ -76,19 +75,7 @@ __all__ = [
     "SigningConfig",
 ]
 
-Outcome = Literal["ok", "rejected", "unknown", "error", "pending"]
-OUTCOMES: Final[tuple[Outcome, ...]] = ("ok", "rejected", "unknown", "error", "pending")
-ACTIONS: Final = (
-    "sign_in",
-    "register",
-    "cancel_registration",
-    "charge",
-    "refund",
-    "partial_refund",
-    "reconcile",
-)
-"""The business actions a scenario's ``do`` list may name (``configure`` is the runner's)."""
-
+DriverStatus = Literal["ok", "rejected", "unknown", "error", "pending"]
 CertType = Literal["01", "02", "03"]
 """mdtrt_cert_type: 01 医保电子凭证 (e-voucher), 02 居民身份证 (ID card), 03 社会保障卡 (card)."""
 
@@ -97,9 +84,10 @@ CertType = Literal["01", "02", "03"]
 class ModeConfig:
     """Where the HIS acts: a staffed window (opter_type 1) or a self-service kiosk (2).
 
-    Example:
-        >>> ModeConfig("kiosk", opter="KIOSK-07", opter_name="自助机7号", dev_no="DEV-07").kind
-        'kiosk'
+    Example::
+
+        ModeConfig("kiosk", opter="KIOSK-07", opter_name="自助机7号", dev_no="DEV-07",
+                   dev_safe_info="…")   # a kiosk names its terminal and device
     """
 
     kind: Literal["window", "kiosk"]
@@ -116,9 +104,10 @@ class SigningConfig:
     ``profile`` is ``none``, ``tif``, ``sm2`` or ``tif+sm2``; PEM texts are complete PEM
     blocks; the private key is generated for this run only and registered nowhere else.
 
-    Example:
-        >>> SigningConfig("tif", paasid="run-1", token="t0k3n").private_key_pem is None
-        True
+    Example::
+
+        SigningConfig("tif+sm2", paasid="run-1", token="…", private_key_pem=pem, key_id="…",
+                      platform_public_key_pem=platform_pem)
     """
 
     profile: str
@@ -154,12 +143,14 @@ class HisConfiguration:
 
 
 @dataclass(frozen=True, slots=True)
-class Certificate:
+class DriverCertificate:
     """The certificate a patient presents: type and number (and card_sn for a card).
 
+    The numbers are personal data: a repr never shows them.
+
     Example:
-        >>> Certificate("03", "TA5300001", card_sn="530100D156...").cert_type
-        '03'
+        >>> DriverCertificate("03", "TA5300001", card_sn="530100D156...")
+        DriverCertificate(cert_type='03')
     """
 
     cert_type: CertType
@@ -189,12 +180,7 @@ class FeeItem:
 
 @dataclass(frozen=True, slots=True)
 class SignInRequest:
-    """Sign the configured operator or terminal in (9001).
-
-    Example:
-        >>> SignInRequest().operator is None
-        True
-    """
+    """Sign in (9001) the configured operator or terminal, or the ``operator`` named."""
 
     operator: str | None = None
 
@@ -207,11 +193,12 @@ class RegisterRequest:
     visit (急诊) of an unfiled cross-region patient.
 
     Example:
-        >>> RegisterRequest(Certificate("02", "530102198503150018"), "310", "11", "OTP1").med_type
-        '11'
+        >>> card = DriverCertificate("02", "530102198503150018")
+        >>> RegisterRequest(card, "310", "11", "OTP1").dept_code     # the defaults a HIS may use
+        'A03'
     """
 
-    certificate: Certificate
+    certificate: DriverCertificate
     insutype: str
     med_type: str
     ipt_otp_no: str
@@ -225,12 +212,7 @@ class RegisterRequest:
 
 @dataclass(frozen=True, slots=True)
 class CancelRegistrationRequest:
-    """Cancel the registration of visit ``mdtrt_id`` (2202).
-
-    Example:
-        >>> CancelRegistrationRequest("M1", "P1", "OTP1").mdtrt_id
-        'M1'
-    """
+    """Cancel the registration of visit ``mdtrt_id`` (2202)."""
 
     mdtrt_id: str
     psn_no: str
@@ -243,13 +225,14 @@ class ChargeRequest:
 
     Example:
         >>> item = FeeItem("110200001000000", "H1", Decimal("1"), Decimal("25"))
-        >>> ChargeRequest("M1", "P1", Certificate("01", "EC"), "310", "11", "B1", (item,)).total
-        Decimal('25.00')
+        >>> voucher = DriverCertificate("01", "EC")
+        >>> ChargeRequest("M1", "P1", voucher, "310", "11", "B1", (item, item)).total
+        Decimal('50.00')
     """
 
     mdtrt_id: str
     psn_no: str
-    certificate: Certificate
+    certificate: DriverCertificate
     insutype: str
     med_type: str
     chrg_bchno: str
@@ -264,12 +247,7 @@ class ChargeRequest:
 
 @dataclass(frozen=True, slots=True)
 class RefundRequest:
-    """Refund settlement ``setl_id`` of visit ``mdtrt_id`` in full (2208, then 2205).
-
-    Example:
-        >>> RefundRequest("M1", "S1", "P1").setl_id
-        'S1'
-    """
+    """Refund settlement ``setl_id`` of visit ``mdtrt_id`` in full (2208, then 2205)."""
 
     mdtrt_id: str
     setl_id: str
@@ -282,11 +260,6 @@ class PartialRefundRequest:
 
     Hospitals do this by reversing the settlement (2208), cancelling its fee lines (2205),
     uploading the remaining lines as a new batch (2204) and settling again (2206, 2207).
-
-    Example:
-        >>> refund = FeeItem("XJ01CRA001A001010100001", "H2", Decimal("1"), Decimal("8.5"))
-        >>> PartialRefundRequest("M1", "S1", "P1", (refund,), "B2").chrg_bchno
-        'B2'
     """
 
     mdtrt_id: str
@@ -298,24 +271,14 @@ class PartialRefundRequest:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileRequest:
-    """Reconcile settlements of ``day`` (China time) with the platform (3201, 3202).
-
-    Example:
-        >>> ReconcileRequest(date(2026, 11, 23)).day.isoformat()
-        '2026-11-23'
-    """
+    """Reconcile settlements of ``day`` (China time) with the platform (3201, 3202)."""
 
     day: date
 
 
 @dataclass(frozen=True, slots=True)
 class DriverHealth:
-    """What ``health()`` says: ready or not, who the HIS is, and a human-readable detail.
-
-    Example:
-        >>> DriverHealth(ready=True, name="reference HIS 1.0").ready
-        True
-    """
+    """What ``health()`` says: ready or not, who the HIS is, and a human-readable detail."""
 
     ready: bool
     name: str
@@ -332,11 +295,11 @@ class DriverResult:
     what the patient was shown or told; ``message`` is the HIS's note for the operator or lab.
 
     Example:
-        >>> DriverResult("rejected", patient_message="参保地系统维护至 18:00").status
-        'rejected'
+        >>> DriverResult("ok", amounts={"acct_pay": Decimal("3")}).as_dict()["amounts"]
+        {'acct_pay': '3'}
     """
 
-    status: Outcome
+    status: DriverStatus
     mdtrt_id: str | None = None
     setl_id: str | None = None
     psn_no: str | None = None
@@ -392,7 +355,7 @@ class Driver(Protocol):
             def describe(self) -> str: return "my HIS"
             def health(self) -> DriverHealth: return DriverHealth(True, "my HIS")
             def configure(self, config: HisConfiguration) -> DriverResult: ...
-            ...  # one method per action in ACTIONS, then close()
+            ...  # one method per driver action of the action table, then close()
     """
 
     def describe(self) -> str:

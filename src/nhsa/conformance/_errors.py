@@ -44,6 +44,7 @@ __all__ = [
     "RequirementsError",
     "ScenarioError",
     "UnknownDriverError",
+    "read_data_file",
 ]
 
 
@@ -60,9 +61,8 @@ class DataFileError(ConformanceError):
     """A data file of the suite is malformed; the message starts with ``file:line:``.
 
     Example:
-        >>> e = DataFileError("req.csv", 3, "level must be SHALL or SHOULD")
-        >>> (e.path, e.line, e.problem)
-        ('req.csv', 3, 'level must be SHALL or SHOULD')
+        >>> str(DataFileError("req.csv", None, "empty file"))
+        'req.csv: empty file'
     """
 
     def __init__(self, path: str | Path, line: int | None, problem: str) -> None:
@@ -73,13 +73,24 @@ class DataFileError(ConformanceError):
         super().__init__(f"{where}: {problem}")
 
 
-class ScenarioError(DataFileError):
-    """A scenario file is malformed: unknown key, action, check, bad reference or type.
+def read_data_file(path: Path, error: type[DataFileError], *, encoding: str = "utf-8") -> str:
+    """The text of a data file, or ``error`` saying why it cannot be read.
 
     Example:
-        >>> ScenarioError("a.yaml", 3, "unknown check 'x'").line
-        3
+        >>> read_data_file(Path("r.csv"), RequirementsError)
+        Traceback (most recent call last):
+        nhsa.conformance._errors.RequirementsError: r.csv: cannot read: No such file or directory
     """
+    try:
+        return path.read_text(encoding=encoding)
+    except OSError as exc:
+        raise error(path, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(path, None, "not UTF-8 text") from None
+
+
+class ScenarioError(DataFileError):
+    """A scenario file is malformed: unknown key, action, check, bad reference or type."""
 
 
 class RequirementsError(DataFileError):
@@ -92,12 +103,7 @@ class RequirementsError(DataFileError):
 
 
 class CheckRegistryError(ConformanceError):
-    """A check cannot be registered or loaded (duplicate name, unknown requirement id).
-
-    Example:
-        >>> str(CheckRegistryError("check 'x' is registered twice"))
-        "check 'x' is registered twice"
-    """
+    """A check cannot be registered or loaded (duplicate name, unknown requirement id)."""
 
 
 class DriverError(ConformanceError):
@@ -110,12 +116,7 @@ class DriverError(ConformanceError):
 
 
 class UnknownDriverError(DriverError):
-    """``--driver`` names a driver this installation does not have.
-
-    Example:
-        >>> str(UnknownDriverError("--driver 'fax': use sdk, manual or a URL"))
-        "--driver 'fax': use sdk, manual or a URL"
-    """
+    """``--driver`` names a driver this installation does not have."""
 
 
 class DriverUnavailableError(DriverError):
@@ -165,9 +166,4 @@ class MockUnavailableError(MockError):
 
 
 class ReportSignatureError(ConformanceError):
-    """A report cannot be signed, or its signature file is unreadable or does not verify.
-
-    Example:
-        >>> str(ReportSignatureError("report.json was changed after it was signed"))
-        'report.json was changed after it was signed'
-    """
+    """A report cannot be signed, or its signature file is unreadable or does not verify."""

@@ -2,17 +2,14 @@
 
 Both speak the mock's admin operations (``nhsa.mock.admin``): :class:`InProcessMock` calls
 ``MockPlatform``'s Python methods, :class:`RemoteMock` the same operations over HTTP
-(``/admin/...`` with the bearer token). What they share — translating the suite's fault
-vocabulary into the mock's, and summing the ledger — lives here once.
-
-Fault translation (suite → mock): ``http-5xx`` → ``http-error``; ``network-failure`` →
-``insured-place-unreachable`` scoped to the area; ``downtime`` → a scheduled downtime window
-(停机) of the area from now for ``minutes`` (it shows on the notice board, as a real one
-would); ``count`` → ``times``; ``delay_ms`` → ``ms``; the rest keep their names.
+(``/admin/...`` with the bearer token). Faults go to the mock as they are (one vocabulary,
+:mod:`nhsa.mock.faults`); what the adapters share — the downtime window a :class:`Downtime`
+schedules, and summing the ledger — lives here once.
 
 Example:
-    >>> mock_fault_body(FaultSpec("http-5xx", infno="2207", status=502))
-    {'kind': 'http-error', 'times': 1, 'infno': '2207', 'status': 502}
+    >>> start = datetime(2026, 11, 23, 9, 0, tzinfo=CHINA_TIME)
+    >>> downtime_window(Downtime("440300", 30), start)["end"]
+    '2026-11-23T09:30:00+08:00'
 """
 
 from __future__ import annotations
@@ -27,69 +24,44 @@ import orjson
 
 from nhsa.conformance._errors import MockError, MockUnavailableError
 from nhsa.conformance._mock_handle import (
-    FaultSpec,
+    Downtime,
     InstitutionRegistration,
     InstitutionTakenError,
-    LedgerTotals,
+    PlatformTotals,
+    fault_body,
 )
 from nhsa.conformance._money import amount
 from nhsa.envelope import CHINA_TIME
 
 if TYPE_CHECKING:
+    from nhsa.mock.faults import FaultSpec
     from nhsa.mock.platform import MockPlatform
 
-__all__ = ["InProcessMock", "RemoteMock", "ledger_totals_of", "mock_fault_body"]
+__all__ = ["InProcessMock", "RemoteMock", "downtime_window", "ledger_totals_of"]
 
-_KIND_NAMES: Final = {"http-5xx": "http-error", "network-failure": "insured-place-unreachable"}
 _DOWNTIME_REASON: Final = "系统升级维护（一致性测试）"
 _ACTIVE: Final = "active"
 _TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 
 
-def mock_fault_body(spec: FaultSpec) -> dict[str, Any]:
-    """The mock's fault body (admin API / ``MockPlatform.arm_fault``) for a suite fault.
-
-    ``downtime`` is not a fault on the mock but a scheduled window; see :func:`downtime_window`.
-
-    Example:
-        >>> mock_fault_body(FaultSpec("commit-then-drop", infno="2207"))
-        {'kind': 'commit-then-drop', 'times': 1, 'infno': '2207'}
-    """
-    body: dict[str, Any] = {"kind": _KIND_NAMES.get(spec.kind, spec.kind), "times": spec.count}
-    optional = {
-        "infno": spec.infno,
-        "psn_no": spec.psn_no,
-        "probability": spec.probability,
-        "seed": spec.seed,
-        "ms": spec.delay_ms,
-        "status": spec.status,
-        "err_msg": spec.err_msg,
-        "area": spec.area if spec.kind == "network-failure" else None,
-    }
-    body.update({key: value for key, value in optional.items() if value is not None})
-    return body
-
-
-def downtime_window(spec: FaultSpec, now: datetime) -> dict[str, Any]:
-    """The downtime window (停机) a ``downtime`` fault schedules: ``area`` from now on.
+def downtime_window(downtime: Downtime, now: datetime) -> dict[str, Any]:
+    """The admin API's downtime window (停机) for ``downtime``, in force from ``now`` on.
 
     Example:
         >>> start = datetime(2026, 11, 23, 9, 0, tzinfo=CHINA_TIME)
-        >>> downtime_window(FaultSpec("downtime", area="440300", minutes=30), start)["end"]
-        '2026-11-23T09:30:00+08:00'
+        >>> downtime_window(Downtime("440300", 30), start)["admdvs"]
+        '440300'
     """
-    if spec.area is None or spec.minutes is None:
-        raise MockError(f"a downtime needs an area and minutes: {spec.describe()}")
     start = now - timedelta(seconds=1)  # already in force for a call made right away
     return {
-        "admdvs": spec.area,
+        "admdvs": downtime.area,
         "start": start.isoformat(),
-        "end": (now + timedelta(minutes=spec.minutes)).isoformat(),
+        "end": (now + timedelta(minutes=downtime.minutes)).isoformat(),
         "reason": _DOWNTIME_REASON,
     }
 
 
-def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) -> LedgerTotals:
+def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) -> PlatformTotals:
     """Sum the ledger rows booked between ``begin`` and ``end`` (voided rows left out).
 
     Reversal rows carry negative amounts and count as rows, as 3201 counts them.
@@ -111,7 +83,7 @@ def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) 
     def total(name: str) -> Decimal:
         return sum((amount(row.get(name)) for row in booked), Decimal("0.00"))
 
-    return LedgerTotals(
+    return PlatformTotals(
         setl_cnt=len(booked),
         medfee_sumamt=total("medfee_sumamt"),
         fund_pay_sumamt=total("fund_pay_sumamt"),
@@ -188,18 +160,19 @@ class InProcessMock:
         )
 
     def arm_fault(self, tenant: str, fault: FaultSpec) -> str:
-        """Arm a fault (or schedule a downtime window) for the tenant; its id."""
-        admin = self.platform.admin
-        if fault.kind == "downtime":
-            window = self._call(
-                "schedule downtime",
-                admin.schedule_downtime,
-                tenant,
-                downtime_window(fault, self.now()),
-            )
-            return str(window["window_id"])
-        armed = self._call("arm a fault", admin.arm_fault, tenant, mock_fault_body(fault), "python")
+        """Arm a fault for the tenant; its id."""
+        armed = self._call("arm a fault", self.platform.admin.arm_fault, tenant, fault, "python")
         return str(armed.get("id", ""))
+
+    def schedule_downtime(self, tenant: str, downtime: Downtime) -> str:
+        """Schedule a downtime window for the tenant, from now on; its id."""
+        window = self._call(
+            "schedule downtime",
+            self.platform.admin.schedule_downtime,
+            tenant,
+            downtime_window(downtime, self.now()),
+        )
+        return str(window["window_id"])
 
     def clear_faults(self, tenant: str) -> None:
         """Disarm every fault and cancel every downtime window of the tenant."""
@@ -214,7 +187,7 @@ class InProcessMock:
             self._call("read the transcript", self.platform.admin.transcript, tenant, since_seq)
         )
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """The tenant's ledger totals for the days ``begin``..``end``."""
         rows = self._call("read the ledger", self.platform.admin.settlements, tenant)
         return ledger_totals_of(rows, begin, end)
@@ -298,14 +271,16 @@ class RemoteMock:
         self._request("POST", "/admin/institutions", _registration_body(registration))
 
     def arm_fault(self, tenant: str, fault: FaultSpec) -> str:
-        """``POST /admin/tenants/{code}/faults`` (or ``/downtime`` for a downtime)."""
-        if fault.kind == "downtime":
-            window = self._request(
-                "POST", f"/admin/tenants/{tenant}/downtime", downtime_window(fault, self.now())
-            )
-            return str(_mapping(window, "downtime window")["window_id"])
-        armed = self._request("POST", f"/admin/tenants/{tenant}/faults", mock_fault_body(fault))
+        """``POST /admin/tenants/{code}/faults``."""
+        armed = self._request("POST", f"/admin/tenants/{tenant}/faults", fault_body(fault))
         return str(_mapping(armed, "fault").get("id", ""))
+
+    def schedule_downtime(self, tenant: str, downtime: Downtime) -> str:
+        """``POST /admin/tenants/{code}/downtime``, in force from the mock's now."""
+        window = self._request(
+            "POST", f"/admin/tenants/{tenant}/downtime", downtime_window(downtime, self.now())
+        )
+        return str(_mapping(window, "downtime window")["window_id"])
 
     def clear_faults(self, tenant: str) -> None:
         """``DELETE`` every fault and every downtime window of the tenant."""
@@ -321,7 +296,7 @@ class RemoteMock:
             raise MockError(f"{self.url}: the transcript is not a JSON list")
         return records
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """Sum of ``GET /admin/tenants/{code}/settlements`` for the days."""
         rows = self._request("GET", f"/admin/tenants/{tenant}/settlements")
         if not isinstance(rows, list):

@@ -7,62 +7,98 @@ totals and resets a tenant — through :class:`MockHandle`. Two adapters impleme
 :class:`~nhsa.conformance.RemoteMock` (the mock's admin HTTP API). A test can pass any
 object with these methods.
 
+Faults are the mock's own (:class:`nhsa.mock.faults.FaultSpec`, armed as they are); a downtime
+(停机) is not a fault on the mock but a scheduled window of an insured area, shown on its
+notice board (:class:`Downtime`).
+
 Every tenant (institution code) sees only its own state, faults and transcript, so each
 scenario of each run gets a fresh code and parallel runs against one mock never collide.
 
 Example:
-    >>> FaultSpec("commit-then-drop", infno="2207").count
-    1
+    >>> fault_body(FaultSpec(kind=FaultKind.HTTP_ERROR, infno=("2207",), status=502))
+    {'kind': 'http-error', 'infno': ['2207'], 'status': 502}
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Literal, Protocol, get_args, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from nhsa.conformance._errors import MockError
+from nhsa.mock.faults import FaultKind, FaultSpec
 
 __all__ = [
-    "FAULT_KINDS",
-    "FaultKind",
-    "FaultSpec",
+    "AREA_SCOPED_FAULTS",
+    "UNTRUSTED_ANSWER_FAULTS",
+    "Downtime",
     "InstitutionRegistration",
     "InstitutionTakenError",
-    "LedgerTotals",
     "MockHandle",
+    "PlatformTotals",
+    "describe_fault",
+    "fault_body",
 ]
-
-FaultKind = Literal[
-    "latency",
-    "hang",
-    "reset",
-    "http-5xx",
-    "empty-body",
-    "garbled-body",
-    "business-error",
-    "bad-signature",
-    "downtime",
-    "network-failure",
-    "commit-then-drop",
-]
-FAULT_KINDS: Final[tuple[str, ...]] = get_args(FaultKind)
-"""Fault kinds a scenario may arm; adapters translate them to the mock's own names."""
 
 UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
     {
-        "hang",
-        "reset",
-        "http-5xx",
-        "empty-body",
-        "garbled-body",
-        "bad-signature",
-        "commit-then-drop",
+        FaultKind.HANG,
+        FaultKind.RESET,
+        FaultKind.HTTP_ERROR,
+        FaultKind.EMPTY_BODY,
+        FaultKind.GARBLED_BODY,
+        FaultKind.BAD_SIGNATURE,
+        FaultKind.COMMIT_THEN_DROP,
     }
 )
 """Faults after which the HIS cannot trust (or did not get) the answer: the outcome is unknown."""
+AREA_SCOPED_FAULTS: Final = frozenset(
+    {FaultKind.INSURED_PLACE_DOWNTIME, FaultKind.INSURED_PLACE_UNREACHABLE}
+)
+"""Faults of an insured place: a scenario's ``patient`` scopes them to that patient's area."""
+
+
+def fault_body(spec: FaultSpec) -> dict[str, Any]:
+    """The fault as the admin API takes it (and as reports show it): set parameters only.
+
+    Example:
+        >>> fault_body(FaultSpec(kind=FaultKind.RESET, times=None, probability=0.5, seed=7))
+        {'kind': 'reset', 'times': None, 'probability': 0.5, 'seed': 7}
+    """
+    return spec.model_dump(mode="json", exclude_defaults=True)
+
+
+def describe_fault(spec: FaultSpec) -> str:
+    """A one-line description for reports: the kind, how often it fires, the parameters set.
+
+    Example:
+        >>> describe_fault(FaultSpec(kind=FaultKind.LATENCY, infno=("2206",), ms=300))
+        'latency infno=2206 times=1 ms=300'
+    """
+    shown = [spec.kind.value]
+    for name, value in spec.model_dump(mode="json").items():
+        if name == "times" or (name != "kind" and value != FaultSpec.model_fields[name].default):
+            shown.append(f"{name}={','.join(value) if isinstance(value, list) else value}")
+    return " ".join(shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Downtime:
+    """A downtime window (停机) of insured area ``area``, ``minutes`` long from its scheduling.
+
+    Example:
+        >>> Downtime("440300", 30).describe()
+        'downtime area=440300 minutes=30'
+    """
+
+    area: str
+    minutes: int
+
+    def describe(self) -> str:
+        """A one-line description for reports."""
+        return f"downtime area={self.area} minutes={self.minutes}"
 
 
 class InstitutionTakenError(MockError):
@@ -76,13 +112,7 @@ class InstitutionTakenError(MockError):
 
 @dataclass(frozen=True, slots=True)
 class InstitutionRegistration:
-    """A fresh institution for one scenario, copied from a fixture institution's area and level.
-
-    Example:
-        >>> InstitutionRegistration("H53010112345", "测试医院", "530100", "3", ("outpatient",),
-        ...                         "tif").profile
-        'tif'
-    """
+    """A fresh institution for one scenario, copied from a fixture institution's area and level."""
 
     fixmedins_code: str
     fixmedins_name: str
@@ -97,59 +127,13 @@ class InstitutionRegistration:
 
 
 @dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """One fault to arm for a tenant, in the suite's vocabulary (:data:`FAULT_KINDS`).
-
-    Scope: ``infno`` (any when ``None``), ``psn_no`` (any when ``None``); ``count`` matching
-    calls (the next N), or ``probability`` with ``seed`` for a deterministic random share.
-    ``delay_ms`` is for latency, ``status`` for http-5xx, ``err_msg`` for business-error,
-    ``area`` and ``minutes`` for downtime and network-failure of an insured place.
-
-    Example:
-        >>> FaultSpec("downtime", area="440300", minutes=30).describe()
-        'downtime area=440300 minutes=30 count=1'
-    """
-
-    kind: FaultKind
-    infno: str | None = None
-    count: int | None = 1
-    probability: float | None = None
-    seed: int | None = None
-    psn_no: str | None = None
-    delay_ms: int | None = None
-    status: int | None = None
-    err_msg: str | None = None
-    area: str | None = None
-    minutes: int | None = None
-
-    def describe(self) -> str:
-        """A one-line description for reports."""
-        parts: list[str] = [self.kind]
-        for name in ("infno", "psn_no", "area", "minutes", "delay_ms", "status", "err_msg"):
-            value = getattr(self, name)
-            if value is not None:
-                parts.append(f"{name}={value}")
-        if self.probability is not None:
-            parts.append(f"probability={self.probability} seed={self.seed}")
-        elif self.count is not None:
-            parts.append(f"count={self.count}")
-        return " ".join(parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields that are set, for reports and the admin API."""
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerTotals:
+class PlatformTotals:
     """The platform's own totals for a tenant and date range, reversals counted negative.
 
     ``setl_cnt`` counts settlement rows as 3201's ``fixmedins_setl_cnt`` does on this mock.
 
     Example:
-        >>> LedgerTotals(2, Decimal("50.00"), Decimal("30.00"), Decimal("5.00")).as_dict()
+        >>> PlatformTotals(2, Decimal("50.00"), Decimal("30.00"), Decimal("5.00")).as_dict()
         {'setl_cnt': 2, 'medfee_sumamt': '50.00', 'fund_pay_sumamt': '30.00', 'acct_pay': '5.00'}
     """
 
@@ -179,7 +163,7 @@ class MockHandle(Protocol):
     Example::
 
         mock.register_institution(registration)
-        fault_id = mock.arm_fault("H53010112345", FaultSpec("commit-then-drop", infno="2207"))
+        fault_id = mock.arm_fault("H53010112345", FaultSpec(kind="commit-then-drop", infno="2207"))
         records = mock.transcript("H53010112345", since_seq=0)
     """
 
@@ -207,6 +191,10 @@ class MockHandle(Protocol):
         """Arm a fault for one tenant; return its id."""
         ...
 
+    def schedule_downtime(self, tenant: str, downtime: Downtime) -> str:
+        """Schedule a downtime window for one tenant, in force from now; return its id."""
+        ...
+
     def clear_faults(self, tenant: str) -> None:
         """Clear every fault (and downtime window) armed for the tenant."""
         ...
@@ -215,7 +203,7 @@ class MockHandle(Protocol):
         """The tenant's transcript records with ``seq`` greater than ``since_seq``, in order."""
         ...
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> LedgerTotals:
+    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
         """The tenant's settlement totals for settlement days ``begin``..``end`` inclusive."""
         ...
 

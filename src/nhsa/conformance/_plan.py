@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal, cast
 
 from nhsa.conformance._driver import (
-    Certificate,
     CertType,
+    DriverCertificate,
     FeeItem,
     HisConfiguration,
     ModeConfig,
     SigningConfig,
 )
 from nhsa.conformance._errors import ScenarioError
-from nhsa.conformance._mock_handle import FaultSpec, InstitutionRegistration
-from nhsa.conformance._scenario import FaultPlan, FeeSpec, PatientSpec, Scenario
+from nhsa.conformance._mock_handle import AREA_SCOPED_FAULTS, Downtime, InstitutionRegistration
+from nhsa.conformance._scenario import DowntimePlan, FaultPlan, FeeSpec, PatientSpec, Scenario
+from nhsa.mock.faults import FaultSpec
 from nhsa.mock.fixtures import FixtureSet, Institution, InsuranceRecord, InsuredPerson
 from nhsa.mock.settlement import FilingKind, locality_of
 from nhsa.signing import Sm2PrivateKey
@@ -46,6 +47,7 @@ __all__ = [
     "certificate_of",
     "fresh_institution_code",
     "plan_scenario",
+    "resolve_downtime",
     "resolve_fault",
 ]
 
@@ -100,7 +102,7 @@ class PlannedPatient:
     insured_area: str
     locality: str
     med_type: str
-    certificate: Certificate
+    certificate: DriverCertificate
     emergency: bool
 
     @property
@@ -123,6 +125,7 @@ class ScenarioPlan:
     configuration: HisConfiguration
     patients: Mapping[str, PlannedPatient]
     faults: tuple[FaultSpec, ...]
+    downtimes: tuple[Downtime, ...]
     unique: UniqueValues = field(repr=False)
     catalogue_area: str = ""
     fixtures: FixtureSet | None = field(default=None, repr=False)
@@ -148,22 +151,37 @@ class ScenarioPlan:
         """A scenario fault with its patient alias turned into psn_no / insured area."""
         return resolve_fault(plan, self.patients)
 
+    def resolve_downtime(self, plan: DowntimePlan) -> Downtime:
+        """A scenario downtime with its patient alias turned into their insured area."""
+        return resolve_downtime(plan, self.patients)
+
 
 def resolve_fault(plan: FaultPlan, patients: Mapping[str, PlannedPatient]) -> FaultSpec:
     """``plan``'s fault with its patient alias turned into that patient's psn_no or area.
 
-    Example:
-        >>> from nhsa.conformance._mock_handle import FaultSpec
-        >>> resolve_fault(FaultPlan(FaultSpec("hang"), None, 1), {}).kind
-        'hang'
+    Example::
+
+        resolve_fault(FaultPlan(FaultSpec(kind="reset"), "visitor", 9), plan.patients).psn_no
     """
     spec = plan.spec
     if plan.patient is None:
         return spec
     patient = patients[plan.patient]
-    if spec.kind in ("downtime", "network-failure"):
-        return replace(spec, area=spec.area or patient.insured_area)
-    return replace(spec, psn_no=patient.psn_no)
+    if spec.kind in AREA_SCOPED_FAULTS:
+        return spec.model_copy(update={"area": spec.area or patient.insured_area})
+    return spec.model_copy(update={"psn_no": patient.psn_no})
+
+
+def resolve_downtime(plan: DowntimePlan, patients: Mapping[str, PlannedPatient]) -> Downtime:
+    """``plan``'s downtime window, for its area or its patient's insured area.
+
+    Example::
+
+        resolve_downtime(DowntimePlan(None, "visitor", 30, 9), plan.patients).area  # '440300'
+    """
+    if plan.patient is not None:
+        return Downtime(patients[plan.patient].insured_area, plan.minutes)
+    return Downtime(cast(str, plan.area), plan.minutes)  # the reader requires one of the two
 
 
 def plan_scenario(
@@ -229,6 +247,7 @@ def plan_scenario(
         configuration=configuration,
         patients=patients,
         faults=tuple(resolve_fault(f, patients) for f in given.faults),
+        downtimes=tuple(resolve_downtime(d, patients) for d in given.downtimes),
         unique=UniqueValues(token),
         catalogue_area=catalogue.admdvs,
         fixtures=fixtures,
@@ -403,7 +422,7 @@ class _PatientFinder:
         return covering is None and locality != "local"
 
 
-def certificate_of(person: InsuredPerson, cert_type: CertType) -> Certificate:
+def certificate_of(person: InsuredPerson, cert_type: CertType) -> DriverCertificate:
     """The certificate of ``cert_type`` a fixture person presents (number, card_sn).
 
     Example:
@@ -412,8 +431,8 @@ def certificate_of(person: InsuredPerson, cert_type: CertType) -> Certificate:
         True
     """
     if cert_type == "01":
-        return Certificate("01", person.certificates.ec_token)
+        return DriverCertificate("01", person.certificates.ec_token)
     if cert_type == "03":
         card = person.certificates.social_security_card
-        return Certificate("03", card.card_no, card_sn=card.card_sn)
-    return Certificate("02", person.certno)
+        return DriverCertificate("03", card.card_no, card_sn=card.card_sn)
+    return DriverCertificate("02", person.certno)

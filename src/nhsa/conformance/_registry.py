@@ -70,9 +70,9 @@ class CheckSpec:
     when the scenario is loaded, with the file and line.
 
     Example:
-        >>> spec = CheckSpec("c", ("HIS-MSG-001",), lambda ctx: passed("ok"), "Title.", "")
-        >>> spec.title
-        'Title.'
+        >>> spec = default_registry()["msgid_unique"]
+        >>> spec.verifies, spec.args
+        (('HIS-MSG-003',), {})
     """
 
     name: str

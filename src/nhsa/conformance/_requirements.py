@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from nhsa._resources import data_dir
-from nhsa.conformance._errors import RequirementsError
+from nhsa.conformance._errors import RequirementsError, read_data_file
 
 __all__ = [
     "ACTORS",
@@ -128,13 +128,9 @@ def load_requirements(path: str | Path) -> RequirementSet:
         'SHALL'
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RequirementsError(file, None, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise RequirementsError(file, None, "not UTF-8 text") from None
-    return parse_requirements(text, str(file))
+    return parse_requirements(
+        read_data_file(file, RequirementsError, encoding="utf-8-sig"), str(file)
+    )
 
 
 def parse_requirements(text: str, source: str) -> RequirementSet:

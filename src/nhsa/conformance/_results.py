@@ -57,12 +57,7 @@ _PRIORITY: Final = (Status.ERROR, Status.FAIL, Status.SKIP)
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member's result and whether the group's result depends on it.
-
-    Example:
-        >>> Member(Status.FAIL, required=False).required
-        False
-    """
+    """A member's result and whether the group's result depends on it (see :func:`roll_up`)."""
 
     status: Status
     required: bool = True

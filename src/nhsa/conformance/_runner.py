@@ -38,24 +38,19 @@ from functools import partial
 from typing import Any, Final, Protocol
 
 from nhsa import __version__
+from nhsa.conformance._actions import ACTIONS, DriverCall, MockCall
 from nhsa.conformance._context import CheckContext, Evidence, StepRun
-from nhsa.conformance._driver import (
-    ChargeRequest,
-    Driver,
-    DriverResult,
-    HisConfiguration,
-    PartialRefundRequest,
-)
+from nhsa.conformance._driver import Driver, DriverResult, HisConfiguration
 from nhsa.conformance._errors import ConformanceError, DriverError, MockError
-from nhsa.conformance._mock_handle import InstitutionTakenError, LedgerTotals, MockHandle
+from nhsa.conformance._mock_handle import (
+    InstitutionTakenError,
+    MockHandle,
+    PlatformTotals,
+    describe_fault,
+)
 from nhsa.conformance._plan import ScenarioPlan, fresh_institution_code, plan_scenario
 from nhsa.conformance._registry import CheckRegistry, default_registry
-from nhsa.conformance._requests import (
-    StepInputs,
-    UnresolvedReferenceError,
-    build_request,
-    settled_items,
-)
+from nhsa.conformance._requests import StepInputs, UnresolvedReferenceError
 from nhsa.conformance._requirements import RequirementSet, bundled_requirements
 from nhsa.conformance._results import Member, Status, roll_up
 from nhsa.conformance._scenario import Scenario, Step
@@ -356,7 +351,7 @@ class Runner:
                 a: f"{p.psn_no} ({p.insutype}, {p.insured_area}, {p.locality})"
                 for a, p in plan.patients.items()
             },
-            faults=tuple(f.describe() for f in plan.faults),
+            faults=_faults_of(plan),
             steps=steps,
             checks=checks,
             records=records,
@@ -385,7 +380,7 @@ class Runner:
             status=Status.ERROR,
             institution=plan.tenant,
             patients={a: p.psn_no for a, p in plan.patients.items()},
-            faults=tuple(f.describe() for f in plan.faults),
+            faults=_faults_of(plan),
             steps=(),
             checks=(),
             records=(),
@@ -439,8 +434,8 @@ class Runner:
                 base, status=outcome.status, message=outcome.message, evidence=outcome.evidence
             )
 
-    def _ledger(self, tenant: str) -> Callable[[date, date], LedgerTotals]:
-        def totals(begin: date, end: date) -> LedgerTotals:
+    def _ledger(self, tenant: str) -> Callable[[date, date], PlatformTotals]:
+        def totals(begin: date, end: date) -> PlatformTotals:
             return self.mock.ledger_totals(tenant, begin, end)
 
         return totals
@@ -464,16 +459,21 @@ class _Execution:
 
     def run(self) -> None:
         self._configure()
-        if self.abort_reason is None:
-            for fault in self.plan.faults:
-                arm = partial(self.runner.mock.arm_fault, self.tenant, fault)
-                if not self._mock_call(arm, "arm a fault"):
-                    break
+        mock = self.runner.mock
+        set_up = [partial(mock.arm_fault, self.tenant, fault) for fault in self.plan.faults]
+        set_up += [partial(mock.schedule_downtime, self.tenant, d) for d in self.plan.downtimes]
+        for call in set_up if self.abort_reason is None else ():
+            if not self._mock_call(call, "arm a fault or schedule a downtime"):
+                break
         for step in self.scenario.steps:
             if self.abort_reason is not None:
                 self._record(self._skipped(step, f"not run: {self.abort_reason}"))
                 continue
-            self._record(self._suite_step(step) if not step.drives_his else self._driver_step(step))
+            runs = ACTIONS[step.action].runs
+            if isinstance(runs, DriverCall):
+                self._record(self._driver_step(step, runs))
+            else:
+                self._record(self._suite_step(step, runs))
         self._mock_call(lambda: self.runner.mock.clear_faults(self.tenant), "clear faults")
         self._read_transcript()
 
@@ -491,28 +491,25 @@ class _Execution:
             # a HIS that would not take this institution's configuration cannot act for it
             self.abort_reason = f"step configure: {run.message}"
 
-    def _driver_step(self, step: Step) -> StepRun:
+    def _driver_step(self, step: Step, drive: DriverCall[Any]) -> StepRun:
         try:
             today = self.runner.mock.now().astimezone(CHINA_TIME).date()
-            request, patient = build_request(step, self.plan, self.inputs, today)
+            request, patient = drive.build(step, self.plan, self.inputs, today)
         except UnresolvedReferenceError as exc:
             return self._skipped(step, str(exc))
         except MockError as exc:
             self.abort_reason = f"the mock's clock could not be read: {exc}"
             return self._skipped(step, self.abort_reason)
-        call = getattr(self.runner.driver, step.action)
         expected = self.scenario.expected_outcomes(step)
-        run = self._drive(step, asdict(request), patient, lambda: call(request), expected)
+        driver = self.runner.driver
+        run = self._drive(
+            step, asdict(request), patient, lambda: drive.call(driver, request), expected
+        )
         if run.result is not None:
             self.inputs.results[step.name] = run.result
-            if run.result.status == "ok" and isinstance(
-                request, ChargeRequest | PartialRefundRequest
-            ):
+            if run.result.status == "ok" and drive.settles is not None:
                 # a later partial refund takes lines back at the price this step settled them
-                settlement = step.params.get("settlement")
-                self.inputs.settled[step.name] = settled_items(
-                    request, self.inputs, settlement.step if settlement else None
-                )
+                self.inputs.settled[step.name] = drive.settles(step, request, self.inputs)
         return run
 
     def _drive(
@@ -563,26 +560,21 @@ class _Execution:
             patient=patient,
         )
 
-    def _suite_step(self, step: Step) -> StepRun:
+    def _suite_step(self, step: Step, mock_call: MockCall) -> StepRun:
         started = datetime.now(CHINA_TIME)
-        if step.action == "arm_fault":
-            fault = self.plan.resolve_fault(step.params["fault"])
-            ok = self._mock_call(
-                lambda: self.runner.mock.arm_fault(self.tenant, fault), "arm a fault"
-            )
-            request: Mapping[str, Any] = fault.as_dict()
-            message = f"armed {fault.describe()}"
-        else:
-            ok = self._mock_call(lambda: self.runner.mock.clear_faults(self.tenant), "clear faults")
-            request, message = {}, "cleared every fault of the tenant"
-        status = Status.PASS if ok else Status.ERROR
+        done: list[tuple[Mapping[str, Any], str]] = []
+        self._mock_call(
+            lambda: done.append(mock_call.perform(self.runner.mock, self.plan, step)),
+            ACTIONS[step.action].summary,
+        )
+        request, message = done[0] if done else ({}, str(self.abort_reason))
         return StepRun(
             step.name,
             step.action,
             request,
             None,
-            status,
-            message if ok else str(self.abort_reason),
+            Status.PASS if done else Status.ERROR,
+            message,
             self._read_transcript(),
             (),
             started_at=started,
@@ -629,6 +621,12 @@ class _Execution:
         fresh = [r for r in fresh if seq_of(r) > since]
         self.records.extend(fresh)
         return tuple(seq_of(r) for r in fresh)
+
+
+def _faults_of(plan: ScenarioPlan) -> tuple[str, ...]:
+    """What the scenario armed before its first step, one line each, for reports."""
+    faults = tuple(describe_fault(f) for f in plan.faults)
+    return faults + tuple(d.describe() for d in plan.downtimes)
 
 
 def _judge(result: DriverResult, expected: tuple[str, ...]) -> tuple[Status, str]:

@@ -53,20 +53,6 @@ Record = Mapping[str, Any]
 SESSION_INFNOS: Final = frozenset({"9001", "9002"})
 """Sign-in and sign-out: the calls that do not need a prior sign-in."""
 
-_FAULT_ALIASES: Final = {
-    "http-error": "http-5xx",
-    "insured-place-unreachable": "network-failure",
-    "5xx": "http-5xx",
-    "http5xx": "http-5xx",
-    "http-500": "http-5xx",
-    "garbled": "garbled-body",
-    "empty": "empty-body",
-    "connection-reset": "reset",
-    "bad-response-signature": "bad-signature",
-    "insured-place-downtime": "downtime",
-    "insured-place-network-failure": "network-failure",
-}
-
 
 def seq_of(record: Record) -> int:
     """The record's sequence number (0 when missing).
@@ -187,17 +173,16 @@ def mdtrt_id_of(record: Record) -> str | None:
 
 
 def fault_kind(record: Record) -> str | None:
-    """The kind of fault applied to this request, in the suite's names, or ``None``.
+    """The kind (the mock's FaultKind) of the fault applied to this request, or ``None``.
 
     Example:
         >>> fault_kind({"fault": {"id": "f-1", "kind": "http-error"}})
-        'http-5xx'
+        'http-error'
     """
     fault = record.get("fault")
     if not isinstance(fault, Mapping):
         return None
-    kind = str(fault.get("kind") or "").strip().lower().replace("_", "-")
-    return _FAULT_ALIASES.get(kind, kind) or None
+    return str(fault.get("kind") or "") or None
 
 
 def state_changed(record: Record) -> bool:

@@ -2,19 +2,21 @@
 
 PyYAML's composer gives a node tree with marks; :func:`load_located` turns it into
 :class:`Located` values (mappings, sequences, scalars) so the scenario reader can say
-``stages/lab/a.yaml:12: unknown action 'chrage'`` instead of raising a ``KeyError``. Only the
+``stages/lab/a.yaml:12: unknown action 'chrage'`` instead of raising a ``KeyError``, and a
+JSON Schema error's pointer can be followed back to its line (:meth:`Located.find`). Only the
 safe YAML types are built; duplicate keys, non-string keys and several documents in one file
 are errors, because each of them silently loses or hides data.
 
 Example:
     >>> doc = load_located("id: a\\ndo:\\n  - sign_in: {}\\n", "x.yaml", error=ValueError)
-    >>> doc.get("do").elements[0].line
+    >>> doc.find(["do", 0, "sign_in"]).line
     3
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +59,40 @@ class Located:
         return iter(self.entries.items())
 
     def plain(self) -> Any:
-        """The value as plain Python data (dicts, lists, scalars), without lines."""
+        """The value as JSON data, without lines; YAML-only scalars (dates, ``.inf``) as text.
+
+        Example:
+            >>> doc = load_located("day: 2026-11-23\\nn: [1, .inf]\\n", "f.yaml", error=ValueError)
+            >>> doc.plain()
+            {'day': '2026-11-23', 'n': [1, 'inf']}
+        """
         if self.kind == "mapping":
             return {key: value.plain() for key, value in self.entries.items()}
         if self.kind == "sequence":
             return [element.plain() for element in self.elements]
-        return self.scalar
+        value = self.scalar
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+    def find(self, pointer: Sequence[str | int]) -> Located:
+        """The node a JSON pointer's parts lead to, or the deepest one of them that exists.
+
+        Example:
+            >>> doc = load_located("a:\\n  - x\\n  - y\\n", "f.yaml", error=ValueError)
+            >>> doc.find(["a", 1]).line, doc.find(["a", 7]).line
+            (3, 2)
+        """
+        node = self
+        for part in pointer:
+            if isinstance(part, str):
+                child = node.entries.get(part)
+            else:
+                child = node.elements[part] if 0 <= part < len(node.elements) else None
+            if child is None:
+                break
+            node = child
+        return node
 
 
 def load_located(text: str, path: str | Path, *, error: ErrorFactory) -> Located:
@@ -105,7 +135,7 @@ class _Builder:
         if isinstance(node, ScalarNode):
             try:
                 value = self._constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
+            except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date like 2026-13-45
                 raise self._error(self._path, line, f"bad value: {exc}") from None
             return Located("scalar", line, scalar=value)
         raise self._error(self._path, line, f"unsupported YAML node {type(node).__name__}")

@@ -51,14 +51,13 @@ def is_downtime_answer(record: Record) -> bool:
 
 
 def _down_since(ctx: CheckContext) -> dict[str, int]:
-    """Each down insured area and the last seq before its downtime was armed (0: from the start)."""
+    """Each down insured area and the last seq before its downtime began (0: from the start)."""
     since: dict[str, int] = {}
-    for fault in ctx.plan.faults:
-        if fault.kind == "downtime" and fault.area:
-            since.setdefault(fault.area, 0)
+    for downtime in ctx.plan.downtimes:
+        since.setdefault(downtime.area, 0)
     earlier: list[int] = []
     for step in ctx.steps:
-        if step.action == "arm_fault" and step.request.get("kind") == "downtime":
+        if step.action == "schedule_downtime":
             area = str(step.request.get("area"))
             since.setdefault(area, max(earlier, default=0))
         earlier.extend(step.records)
@@ -79,7 +78,7 @@ def no_pile_on_during_downtime(ctx: CheckContext) -> CheckOutcome:
     """
     down = _down_since(ctx)
     if not down:
-        return not_applicable("the scenario arms no downtime")
+        return not_applicable("the scenario schedules no downtime")
     limit = int(ctx.args.get("max_calls", 3))
     problems = []
     for area, since in down.items():
@@ -113,7 +112,7 @@ def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
     """
     down = _down_since(ctx)
     if not down:
-        return not_applicable("the scenario arms no downtime")
+        return not_applicable("the scenario schedules no downtime")
     answers = [r for r in ctx.records if is_downtime_answer(r)]
     announced = next(
         (t for r in reversed(answers) if (t := end_time_in(str(r.get("err_msg")))) is not None),

@@ -60,6 +60,7 @@ from nhsa.client.errors import ClientConfigError, JournalError
 from nhsa.conformance._driver import (
     CancelRegistrationRequest,
     ChargeRequest,
+    DriverCertificate,
     DriverHealth,
     DriverResult,
     FeeItem,
@@ -70,7 +71,6 @@ from nhsa.conformance._driver import (
     RegisterRequest,
     SignInRequest,
 )
-from nhsa.conformance._driver import Certificate as SuiteCertificate
 from nhsa.conformance.drivers._book import MemoryBook, VisitBook
 from nhsa.conformance.drivers._recording import RecordingTransport, SentLog
 from nhsa.redaction import get_logger, redact
@@ -100,9 +100,10 @@ class SdkHis:
         timeouts: the SDK's HTTP timeouts (a lost answer costs ``read`` seconds).
         name: how ``health()`` names this HIS.
 
-    Example:
-        >>> SdkHis(name="demo HIS").health().name
-        'demo HIS'
+    Example::
+
+        his = SdkHis(book=HisStore(data / "his.db"), journal_dir=data / "journals",
+                     timeouts=Timeouts(read=10), name="reference HIS")   # as examples/reference_his
     """
 
     def __init__(
@@ -476,7 +477,7 @@ def _mode(config: HisConfiguration) -> Mode:
     return WindowMode(mode.opter, mode.opter_name, on_unknown=config.on_unknown)
 
 
-def _certificate(certificate: SuiteCertificate) -> Certificate:
+def _certificate(certificate: DriverCertificate) -> Certificate:
     if certificate.cert_type == "03":
         return Certificate.social_security_card(certificate.cert_no, certificate.card_sn or "")
     if certificate.cert_type == "02":

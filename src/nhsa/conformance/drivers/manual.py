@@ -36,8 +36,8 @@ from rich.console import Console
 
 from nhsa.conformance._driver import (
     CancelRegistrationRequest,
-    Certificate,
     ChargeRequest,
+    DriverCertificate,
     DriverHealth,
     DriverResult,
     FeeItem,
@@ -315,7 +315,7 @@ class ManualDriver:
             f"{self.wait_s:g} s ({seen} other records arrived)",
         )
 
-    def _patient_name(self, certificate: Certificate) -> str:
+    def _patient_name(self, certificate: DriverCertificate) -> str:
         fixtures = self._fixtures or bundled_fixtures()
         person = next((p for p in fixtures.persons if _presents(p, certificate)), None)
         return person.psn_name if person is not None else "患者 / the patient"
@@ -482,7 +482,7 @@ def _fee_details(items: Sequence[FeeItem]) -> tuple[str, ...]:
     return tuple(f"{i.qty} × {i.code} ({i.hospital_code}) @ {i.price}" for i in items)
 
 
-def _presents(person: InsuredPerson, certificate: Certificate) -> bool:
+def _presents(person: InsuredPerson, certificate: DriverCertificate) -> bool:
     if certificate.cert_type == "01":
         return person.certificates.ec_token == certificate.cert_no
     if certificate.cert_type == "03":

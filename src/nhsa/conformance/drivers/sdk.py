@@ -1,8 +1,9 @@
 """The ``sdk`` driver: nhsa-kit's own client as the HIS under test, in this process.
 
-It runs :class:`~nhsa.conformance.drivers.SdkHis` directly — no driver API, no sockets when
-the mock is in-process too (the SDK talks to ``MockPlatform.transport``), real HTTP to the
-platform URL the runner configures when the mock is a separate server (``--mock URL``).
+It is :class:`~nhsa.conformance.drivers.SdkHis` itself — every action the HIS's own, no
+driver API in between, no sockets when the mock is in-process too (the SDK talks to
+``MockPlatform.transport``), real HTTP to the platform URL the runner configures when the mock
+is a separate server (``--mock URL``).
 Window or kiosk mode, signing profile and keys come from each scenario's configuration.
 
 Example:
@@ -17,18 +18,6 @@ from pathlib import Path
 import httpx
 
 from nhsa.client import Timeouts
-from nhsa.conformance._driver import (
-    CancelRegistrationRequest,
-    ChargeRequest,
-    DriverHealth,
-    DriverResult,
-    HisConfiguration,
-    PartialRefundRequest,
-    ReconcileRequest,
-    RefundRequest,
-    RegisterRequest,
-    SignInRequest,
-)
 from nhsa.conformance._mock_adapters import InProcessMock
 from nhsa.conformance._mock_handle import MockHandle
 from nhsa.conformance.drivers._sdk_his import SdkHis
@@ -49,8 +38,8 @@ def create_driver(_target: str, *, mock: MockHandle, step_timeout: float) -> Sdk
     return SdkDriver.for_mock(mock, timeouts=Timeouts(read=max(1.0, min(30.0, step_timeout / 4))))
 
 
-class SdkDriver:
-    """A :class:`~nhsa.conformance.Driver` over :class:`SdkHis`.
+class SdkDriver(SdkHis):
+    """A :class:`~nhsa.conformance.Driver`: :class:`SdkHis` reached without a driver API.
 
     Args:
         transport: the in-process mock's transport, or ``None`` for real HTTP.
@@ -72,13 +61,13 @@ class SdkDriver:
         timeouts: Timeouts | None = None,
     ) -> None:
         """Build the HIS; it is configured per scenario by the runner."""
-        self._in_process = transport is not None
-        self.his = SdkHis(
+        super().__init__(
             transport=transport,
             journal_dir=journal_dir,
             timeouts=timeouts,
             name="nhsa-kit SDK (in process)",
         )
+        self._in_process = transport is not None
 
     @classmethod
     def for_mock(
@@ -97,43 +86,3 @@ class SdkDriver:
         """``sdk (…)`` with how it reaches the platform."""
         how = "in-process transport" if self._in_process else "real HTTP"
         return f"sdk (nhsa-kit client, in process, {how})"
-
-    def health(self) -> DriverHealth:
-        """Always ready: the SDK is in this process."""
-        return self.his.health()
-
-    def configure(self, config: HisConfiguration) -> DriverResult:
-        """Build a new SDK client for the scenario's institution, mode and keys."""
-        return self.his.configure(config)
-
-    def sign_in(self, request: SignInRequest) -> DriverResult:
-        """9001."""
-        return self.his.sign_in(request)
-
-    def register(self, request: RegisterRequest) -> DriverResult:
-        """1101 + 2201."""
-        return self.his.register(request)
-
-    def cancel_registration(self, request: CancelRegistrationRequest) -> DriverResult:
-        """2202 (refused before sending while a settlement stands)."""
-        return self.his.cancel_registration(request)
-
-    def charge(self, request: ChargeRequest) -> DriverResult:
-        """2203, 2204, 2206, 2207."""
-        return self.his.charge(request)
-
-    def refund(self, request: RefundRequest) -> DriverResult:
-        """2208 + 2205."""
-        return self.his.refund(request)
-
-    def partial_refund(self, request: PartialRefundRequest) -> DriverResult:
-        """Reverse and settle the kept lines again."""
-        return self.his.partial_refund(request)
-
-    def reconcile(self, request: ReconcileRequest) -> DriverResult:
-        """3201 (3202 where unbalanced)."""
-        return self.his.reconcile(request)
-
-    def close(self) -> None:
-        """Sign out and release the client."""
-        self.his.close()

@@ -34,30 +34,20 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from nhsa.conformance._driver import (
-    CancelRegistrationRequest,
-    ChargeRequest,
-    HisConfiguration,
-    PartialRefundRequest,
-    ReconcileRequest,
-    RefundRequest,
-    RegisterRequest,
-    SignInRequest,
-)
+from nhsa.conformance._actions import ACTIONS, DriverCall
+from nhsa.conformance._driver import HisConfiguration
 
 __all__ = ["REQUEST_TYPES", "WireError", "decode", "from_json", "to_json"]
 
 REQUEST_TYPES: Final[dict[str, type[Any]]] = {
     "configure": HisConfiguration,
-    "sign_in": SignInRequest,
-    "register": RegisterRequest,
-    "cancel_registration": CancelRegistrationRequest,
-    "charge": ChargeRequest,
-    "refund": RefundRequest,
-    "partial_refund": PartialRefundRequest,
-    "reconcile": ReconcileRequest,
+    **{
+        name: action.runs.request
+        for name, action in ACTIONS.items()
+        if isinstance(action.runs, DriverCall)
+    },
 }
-"""The request type of every action of the driver API."""
+"""The request type of every action of the driver API (the driver actions of the table)."""
 
 _T = TypeVar("_T")
 
