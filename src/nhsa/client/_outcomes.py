@@ -27,16 +27,31 @@ from typing import Any, Generic, Literal, TypeVar
 
 OutT = TypeVar("OutT")
 
-AttemptResult = Literal["succeeded", "rejected", "busy", "not_sent", "unknown"]
+AttemptResult = Literal["succeeded", "rejected", "busy", "sign_in", "not_sent", "unknown"]
+"""How one attempt ended; ``busy`` and ``sign_in`` are refusals the retry policy acts on."""
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One try of a call: which msgid went out and what came of it.
+    """One try of a call, as the retry policy's history records it.
+
+    Attributes:
+        number: 1 for the first attempt of the call, counting on through every retry.
+        msgid: the msgid that went out.
+        result: how it ended.
+        detail: what came back, in words (personal data masked).
+        status_code: the HTTP status of the answer, when one came.
+        decision: what the policy did next, and why (a row of :mod:`nhsa.client._retry`).
 
     Example:
-        >>> Attempt(1, "H53010100001202611231015300001", "not_sent", "ConnectError").number
-        1
+        An outcome's ``attempts`` (and an error's ``history``) read as a support desk needs:
+
+        >>> busy = Attempt(1, "H53010100001202611231015300001", "busy",
+        ...                "rejected: infcode -1: 系统繁忙", 200,
+        ...                "explicit busy answer: again with a new msgid")
+        >>> print(busy)  # doctest: +NORMALIZE_WHITESPACE
+        #1 H53010100001202611231015300001 busy (HTTP 200): rejected: infcode -1: 系统繁忙
+        → explicit busy answer: again with a new msgid
     """
 
     number: int
@@ -44,6 +59,12 @@ class Attempt:
     result: AttemptResult
     detail: str
     status_code: int | None = None
+    decision: str = ""
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status_code})" if self.status_code is not None else ""
+        then = f" → {self.decision}" if self.decision else ""
+        return f"#{self.number} {self.msgid} {self.result}{status}: {self.detail}{then}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 ::
 
-    NhsaClientError                .infno .msgid .infcode .err_msg .attempts .body .patient_message
+    NhsaClientError       .infno .msgid .infcode .err_msg .attempts .history .body .patient_message
     ├── InvalidInputError          refused before anything was sent; .field .rule  (also ValueError)
     │   └── ForbiddenCertificateError   a kiosk asked to accept a certificate type it must not
     ├── ClientConfigError          a configuration that cannot work                (also ValueError)
@@ -19,8 +19,9 @@
 A transport failure is never turned into a :class:`BusinessError`: only a real answer from the
 platform with ``infcode`` ≠ 0 is one. Every error carries the transaction (``infno``), the
 ``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered, how many
-attempts were made, the answer's body with personal data masked (:func:`nhsa.redaction.redact`),
-and a bilingual :attr:`~NhsaClientError.patient_message` a kiosk can show as is.
+attempts were made and, in ``history``, what the retry policy did after each, the answer's
+body with personal data masked (:func:`nhsa.redaction.redact`), and a bilingual
+:attr:`~NhsaClientError.patient_message` a kiosk can show as is.
 
 Example:
     >>> error = InvalidInputError("mdtrt_cert_no: check digit is wrong", field="mdtrt_cert_no",
@@ -34,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed
+from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed
 
 __all__ = [
     "AlreadySettledError",
@@ -87,6 +88,8 @@ class NhsaClientError(Exception):
         attempts: how many attempts were made (0 when nothing was sent).
         body: the answer's body with personal data masked ("" when there was none).
         outcome: the outcome behind the error, when a call was made.
+        history: every attempt of that call and what the retry policy did after it
+            (:class:`~nhsa.client.Attempt`; empty when nothing was sent).
 
     Example:
         >>> NhsaClientError("boom", infno="2207").attempts
@@ -114,6 +117,11 @@ class NhsaClientError(Exception):
         self.attempts = attempts
         self.body = body
         self.outcome = outcome
+
+    @property
+    def history(self) -> tuple[Attempt, ...]:
+        """The retry policy's history of the call behind this error."""
+        return self.outcome.attempts if self.outcome is not None else ()
 
     @property
     def patient_message(self) -> PatientMessage:
