@@ -8,12 +8,12 @@
 3. builds the envelope with a fresh msgid, validates it against the contract, seals it
    (SM2 when the profile says so) and — for every state-changing transaction — writes it to
    the journal *before* it is sent;
-4. sends it, classifies what came back (:mod:`nhsa.client._classify`) and retries only where
-   :func:`nhsa.client._retry.decide` allows, each attempt with fresh gateway headers;
-5. if the platform refused because the sign-in is missing or expired, signs in again and sends
-   the call once more with a new msgid — safe because that refusal proves nothing was booked;
-6. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
-   resolution (:mod:`nhsa.client._resolution`).
+4. sends it, classifies what came back (:mod:`nhsa.client._classify`) and goes again only
+   where :meth:`nhsa.client._retry.RetryPolicy.decide` allows, each attempt with fresh gateway
+   headers — the one loop, :func:`nhsa.client._retry.retrying`. One of its rows is a sign-in
+   refusal: the attempt after it signs in again first and goes under a new msgid, once;
+5. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
+   resolution (:mod:`nhsa.client._resolution`), whose 2601 is this same call with ``undo=True``.
 
 Journal writes are synchronous SQLite calls made inside the flow, also when the async client
 drives it: each is a fast local commit, and making them awaitable would split the one

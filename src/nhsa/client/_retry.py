@@ -350,6 +350,11 @@ def retrying(
         (3, 'provably not sent: the same message again; but 3 of 3 attempts are used')
     """
     run = _Run(policy, transaction, undo)
+    outcome = yield from run.try_once(attempt)
+    if run.decision is None or not run.decision.go:
+        return replace(outcome, attempts=run.policy.history)
+    # Most calls end above, so tenacity is set up only for one that goes again; the attempt
+    # already made is the first of its iteration.
     sleeps: list[float] = []
     loop = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda _: run.decision is not None and run.decision.again),
@@ -358,15 +363,14 @@ def retrying(
         sleep=sleeps.append,
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
     )
-    outcome: Outcome | None = None
+    first = True
     for try_ in loop:
-        if sleeps:
-            yield Sleep(sleeps.pop())
-        run.begin()
-        outcome, status_code = yield from attempt(run.decision)
-        run.record(outcome, status_code)
+        if not first:
+            if sleeps:
+                yield Sleep(sleeps.pop())
+            outcome = yield from run.try_once(attempt)
+        first = False
         try_.retry_state.set_result(outcome)
-    assert outcome is not None, "tenacity makes at least one attempt"
     return replace(outcome, attempts=run.policy.history)
 
 
@@ -382,16 +386,16 @@ class _Run:
         self.round_first = len(policy.history)
         self.rounds = 0
 
-    def begin(self) -> None:
-        now = time.monotonic()
+    def try_once(self, attempt: Callable[[RetryDecision | None], Flow[Attempted]]) -> Flow[Outcome]:
+        """Make one attempt, decide what follows it and add it to the history."""
+        start = time.monotonic()
         if self.decision is None or self.decision.fresh_round:
             if self.decision is None:
-                self.started = now
-            self.round_started = now
+                self.started = start
+            self.round_started = start
             self.round_first = len(self.policy.history)
             self.rounds += 1
-
-    def record(self, outcome: Outcome, status_code: int | None) -> None:
+        outcome, status_code = yield from attempt(self.decision)
         now = time.monotonic()
         number = len(self.policy.history) + 1
         budget = Budget(
@@ -401,7 +405,7 @@ class _Run:
             rounds=self.rounds,
         )
         self.decision = self.policy.decide(outcome, self.transaction, budget, undo=self.undo)
-        attempt = Attempt(
+        record = Attempt(
             number,
             outcome.msgid,
             _result(outcome),
@@ -409,8 +413,9 @@ class _Run:
             status_code,
             decision=self.decision.reason,
         )
-        _log.info("%s attempt %s", self.transaction.infno, attempt)
-        self.policy = self.policy.increment(attempt)
+        _log.info("%s attempt %s", self.transaction.infno, record)
+        self.policy = self.policy.increment(record)
+        return outcome
 
 
 def _result(outcome: Outcome) -> AttemptResult:
