@@ -366,7 +366,7 @@ class Core:
             envelope = build_request(
                 infno,
                 input_model,
-                institution=self.config.institution,
+                sender=self.config.sender,
                 operator=self.operator,
                 msgid=msgid,
                 inf_time=self.clock(),

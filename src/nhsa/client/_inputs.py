@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from nhsa.client._validation import check_code, check_id_number, check_text, to_decimal
 from nhsa.client.errors import InvalidInputError
+from nhsa.money import cents
 
 CertificateType = Literal["01", "02", "03"]
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, repr=False)
@@ -196,7 +196,7 @@ class FeeLine:
                 rule="positive",
             )
         pric = to_decimal(self.pric, "pric", places=6)
-        expected = (cnt * pric).quantize(_CENT, rounding=ROUND_HALF_UP)
+        expected = cents(cnt * pric)
         total = expected
         if self.det_item_fee_sumamt is not None:
             total = to_decimal(self.det_item_fee_sumamt, "det_item_fee_sumamt", places=2)
@@ -208,7 +208,7 @@ class FeeLine:
                 )
         object.__setattr__(self, "cnt", cnt)
         object.__setattr__(self, "pric", pric)
-        object.__setattr__(self, "det_item_fee_sumamt", total.quantize(_CENT))
+        object.__setattr__(self, "det_item_fee_sumamt", cents(total))
 
     @property
     def total(self) -> Decimal:

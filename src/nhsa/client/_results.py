@@ -21,8 +21,7 @@ from nhsa.client._inputs import Certificate, Clinic, FeeLine
 from nhsa.client._outcomes import Resolution
 from nhsa.envelope import ResultRow
 from nhsa.models import SetldetailItem
-
-_CENT = Decimal("0.01")
+from nhsa.money import cents
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class SettlementTotals:
         for item in fields(cls):
             value = get(item.name)
             amount = Decimal(str(value)) if value is not None else Decimal(0)
-            values[item.name] = amount.quantize(_CENT)
+            values[item.name] = cents(amount)
         return cls(**values)
 
     def replace(self, **changes: Decimal) -> SettlementTotals:
