@@ -39,8 +39,8 @@ class Timeouts:
     comfortably exceed the platform's slowest normal answer.
 
     Example:
-        >>> Timeouts(read=10).as_httpx().read
-        10
+        >>> Timeouts(read=10).as_httpx()
+        Timeout(connect=5.0, read=10, write=10.0, pool=5.0)
     """
 
     connect: float = 5.0

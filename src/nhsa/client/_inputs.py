@@ -87,8 +87,9 @@ class Certificate:
         """A social-security card (社会保障卡): card number and identification code.
 
         Example:
-            >>> Certificate.social_security_card("TA5300001", "530100D1").card_sn
-            '530100D1'
+            >>> card = Certificate.social_security_card("TA5300001", "530100D1")
+            >>> (card.mdtrt_cert_type, card.certno)  # the card number is not an ID number
+            ('03', None)
         """
         return cls("03", number, card_sn)
 
@@ -109,8 +110,10 @@ class Clinic:
     department of fee lines and diagnoses.
 
     Example:
-        >>> Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03").caty
-        'A03'
+        >>> Clinic("0301", "", "D530100000101", "医师丁", "A03")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: dept_name: required, must not be empty
     """
 
     dept_code: str
@@ -132,8 +135,13 @@ class Diagnosis:
     """One diagnosis of the visit (2203 ``diseinfo``).
 
     Example:
-        >>> Diagnosis("J06.900", "急性上呼吸道感染").diag_type
-        '1'
+        >>> from nhsa import spec
+        >>> spec.code_table("diag_type").name_of(Diagnosis("J06.900", "急性上呼吸道感染").diag_type)
+        '西医诊断'
+        >>> Diagnosis("J06.900", "急性上呼吸道感染", diag_type="9")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: diag_type: '9' is not a code of diag_type (诊断类别)
     """
 
     diag_code: str
