@@ -45,8 +45,18 @@ class Operator:
     """Who operates the call: a window cashier (opter_type 1) or a kiosk (2), or mobile (3).
 
     Example:
-        >>> Operator("2", "K01", "自助机1号", dev_no="K01").opter_type
-        '2'
+        A kiosk's terminal fields ride on every envelope it sends:
+
+        >>> from datetime import datetime
+        >>> from nhsa.models import Input9002, Input9002SignOut
+        >>> kiosk = Operator("2", "K01", "自助机1号", dev_no="K01", dev_safe_info="SAFE-K01")
+        >>> envelope = build_request(
+        ...     "9002", Input9002(signOut=Input9002SignOut(sign_no="S1", opter_no="K01")),
+        ...     sender=Sender("H53010100001", "示例市第一人民医院", "530100"), operator=kiosk,
+        ...     msgid="H53010100001202611231800000001", inf_time=datetime(2026, 11, 23, 18),
+        ... )
+        >>> (envelope.opter_type, envelope.opter, envelope.dev_no, envelope.dev_safe_info)
+        ('2', 'K01', 'K01', 'SAFE-K01')
     """
 
     opter_type: OpterType
