@@ -50,6 +50,7 @@ from nhsa.client._outcomes import (
     Held,
     NeedsManualDecision,
     NotSent,
+    Outcome,
     Rejected,
     Resolution,
     Reversed,
@@ -126,22 +127,12 @@ def _reverse(core: Core, entry: JournalEntry) -> Flow[Resolution]:
         reason = f"{entry.infno} {entry.msgid}: 2601 needs psn_no, which the journal lacks"
         core.journal.mark(entry.msgid, "manual", detail=reason)
         return NeedsManualDecision(reason)
-    core.journal.mark(entry.msgid, "reversing")
     reversal = Input2601(
         data=Input2601Data(psn_no=entry.psn_no, omsgid=entry.msgid, oinfno=entry.infno)
     )
-    try:
-        outcome = yield from core.call(
-            REVERSAL,
-            reversal,
-            insuplc_admdvs=entry.insuplc_admdvs,
-            resolve=False,
-            reverses=entry.msgid,
-            check_breaker=False,
-            undo=True,
-        )
-    except NhsaClientError as error:  # e.g. sign-in refused: the reversal is not done yet
-        return _still_pending(core, entry, f"2601 could not be sent: {error}")
+    outcome = yield from _send_undo(core, entry, REVERSAL, reversal, until_definite=True)
+    if isinstance(outcome, StillPending):
+        return outcome
     if isinstance(outcome, Succeeded):
         not_found = core.config.patterns.matches("original_not_found", outcome.warn_msg)
         note = outcome.warn_msg or "reversed by 2601"
@@ -164,18 +155,9 @@ def _reverse(core: Core, entry: JournalEntry) -> Flow[Resolution]:
 
 def _undo(core: Core, entry: JournalEntry, infno: str, undo: InputModel) -> Flow[Resolution]:
     """The business cancel (``undone_by``) of the entry, once."""
-    core.journal.mark(entry.msgid, "reversing")
-    try:
-        outcome = yield from core.call(
-            infno,
-            undo,
-            insuplc_admdvs=entry.insuplc_admdvs,
-            resolve=False,
-            reverses=entry.msgid,
-            check_breaker=False,
-        )
-    except NhsaClientError as error:
-        return _still_pending(core, entry, f"{infno} could not be sent: {error}")
+    outcome = yield from _send_undo(core, entry, infno, undo, until_definite=False)
+    if isinstance(outcome, StillPending):
+        return outcome
     if isinstance(outcome, Succeeded):
         core.journal.mark(
             entry.msgid, "reversed", detail=f"undone by {infno}", resolved_by=outcome.msgid
@@ -199,6 +181,27 @@ def _undo(core: Core, entry: JournalEntry, infno: str, undo: InputModel) -> Flow
     reason = f"the undo {infno} {outcome.msgid} has an unknown outcome too: {outcome.reason}"
     core.journal.mark(entry.msgid, "manual", detail=reason)
     return NeedsManualDecision(reason)
+
+
+def _send_undo(
+    core: Core, entry: JournalEntry, infno: str, undo: InputModel, *, until_definite: bool
+) -> Flow[Outcome | StillPending]:
+    """Send the undo of ``entry`` (even when its insured place is down), entry ``reversing``."""
+    core.journal.mark(entry.msgid, "reversing")
+    try:
+        return (
+            yield from core.call(
+                infno,
+                undo,
+                insuplc_admdvs=entry.insuplc_admdvs,
+                resolve=False,
+                reverses=entry.msgid,
+                check_breaker=False,
+                undo=until_definite,
+            )
+        )
+    except NhsaClientError as error:  # e.g. sign-in refused: the undo is not done yet
+        return _still_pending(core, entry, f"{infno} could not be sent: {error}")
 
 
 def _still_pending(core: Core, entry: JournalEntry, reason: str) -> StillPending:

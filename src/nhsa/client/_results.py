@@ -241,20 +241,14 @@ class ReconcileReport:
             cannot be reconciled exactly until they are closed.
 
     Example:
-        A day with a settlement the cashier still holds cannot balance:
+        A settlement and its refund on one day: the pair cancels out, and the day balances.
 
-        >>> from nhsa.client import Client, OutcomeUnknownError, WindowMode
-        >>> with Client(config, WindowMode("C0001", "收费员甲", on_unknown="hold"),
-        ...             transport=mock.transport) as cashier:
-        ...     visit = cashier.register(card, insutype="310", clinic=clinic)
-        ...     fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
-        ...     try:
-        ...         cashier.charge(visit, fees, diagnoses=diagnoses)
-        ...     except OutcomeUnknownError as error:
-        ...         held = error.msgid
-        ...     report = cashier.reconcile(visit.begntime.date())
-        >>> (report.balanced, report.unresolved == (held,))
-        (False, True)
+        >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+        ...                      diagnoses=diagnoses)
+        >>> refund = client.refund(paid)
+        >>> report = client.reconcile(paid.setlinfo.setl_time.date())
+        >>> (report.balanced, report.unresolved, [group.his.count for group in report.groups])
+        (True, (), [2])
     """
 
     day: date
