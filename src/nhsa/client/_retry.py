@@ -361,6 +361,7 @@ def retrying(
         stop=lambda _: run.decision is not None and run.decision.out_of_budget,
         wait=lambda _: run.decision.wait if run.decision is not None else 0.0,
         sleep=sleeps.append,
+        # Out of budget is not an error (no tenacity.RetryError): the last outcome stands.
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
     )
     first = True
