@@ -67,6 +67,18 @@ def test_the_notice_board_callable_stops_calls_for_a_listed_area(
     assert platform.requests_of("2201") == []
 
 
+def test_a_notice_given_without_an_offset_is_china_time() -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=CHINA_TIME)
+    naive = DowntimeNotice("440000", datetime(2026, 11, 23, 8), datetime(2026, 11, 23, 10))
+    breaker = InsuredPlaceBreaker(BreakerPolicy(notice_board=lambda: [naive]), clock=lambda: now)
+    breaker.load_notices([naive])
+
+    with pytest.raises(InsuredPlaceOffline) as raised:
+        breaker.check("440300")
+
+    assert raised.value.until == datetime(2026, 11, 23, 10, tzinfo=CHINA_TIME)
+
+
 def test_the_notice_board_url_is_read_through_the_transport(
     platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin
 ) -> None:

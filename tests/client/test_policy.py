@@ -1,4 +1,4 @@
-"""The decision points, one by one: classification, the retry rule and loop, error mapping."""
+"""The decision points, one by one: classification and error mapping (retries: test_retry.py)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,12 @@ from nhsa.client import (
     NotSentError,
     OutcomeUnknownError,
     Rejected,
-    RetryPolicy,
     Reversed,
     Succeeded,
     Unknown,
 )
 from nhsa.client._classify import AnswerPatterns, classify
-from nhsa.client._flow import Sleep
 from nhsa.client._outcomes import Outcome
-from nhsa.client._retry import decide, with_retries
 from nhsa.client._unwrap import error_for
 from nhsa.spec import contract
 
@@ -161,79 +158,6 @@ def test_answer_bodies_are_redacted_in_outcomes() -> None:
     body = orjson.dumps({"infcode": -1, "err_msg": "no", "certno": "530102198503150018"})
     outcome = _classify(httpx.Response(403, content=body))
     assert "530102198503150018" not in outcome.body  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize(
-    ("outcome", "infno", "retry", "new_msgid"),
-    [
-        (NotSent("2207", MSGID, "ConnectError", ()), "2207", True, False),
-        (Unknown("2207", MSGID, "ReadTimeout", ()), "2207", False, False),
-        (Unknown("2204", MSGID, "ReadTimeout", ()), "2204", False, False),
-        (Unknown("1101", MSGID, "ReadTimeout", ()), "1101", True, True),
-        (Unknown("2601", MSGID, "ReadTimeout", ()), "2601", True, True),
-        (Unknown("9001", MSGID, "ReadTimeout", ()), "9001", True, True),
-        (Rejected("2207", MSGID, -1, "系统繁忙", (), busy=True), "2207", True, True),
-        (Rejected("2207", MSGID, -1, "no", ()), "2207", False, False),
-        (Succeeded("2207", MSGID, None, ()), "2207", False, False),
-    ],
-)
-def test_the_retry_decision_reads_the_contract(
-    outcome: Outcome, infno: str, retry: bool, new_msgid: bool
-) -> None:
-    decision = decide(outcome, contract().transaction(infno))
-    assert (decision.retry, decision.new_msgid) == (retry, new_msgid)
-
-
-def _run(flow: Any, outcomes: list[Outcome]) -> tuple[Outcome, list[float], list[bool]]:
-    sleeps: list[float] = []
-    asked: list[bool] = []
-    replies = iter(outcomes)
-
-    def attempt(new_msgid: bool) -> Any:
-        asked.append(new_msgid)
-        return next(replies)
-        yield  # a flow that never sends
-
-    generator = flow(attempt)
-    try:
-        instruction = next(generator)
-        while True:
-            assert isinstance(instruction, Sleep)
-            sleeps.append(instruction.seconds)
-            instruction = generator.send(None)
-    except StopIteration as done:
-        return done.value, sleeps, asked
-
-
-def test_the_retry_loop_backs_off_and_stops_at_max_attempts() -> None:
-    policy = RetryPolicy(max_attempts=3, backoff_initial=1, backoff_max=1.5, rng=lambda: 1.0)
-    not_sent = NotSent("1101", MSGID, "ConnectError", ())
-    final, sleeps, asked = _run(
-        lambda attempt: with_retries(policy, contract().transaction("1101"), attempt),
-        [not_sent, not_sent, not_sent],
-    )
-    assert final is not_sent
-    assert sleeps == [1.0, 1.5]  # 1 × 2⁰, then capped at 1.5
-    assert asked == [False, False, False]  # the same msgid: it never arrived
-
-
-def test_the_retry_loop_honours_retry_after_and_asks_for_a_new_msgid_when_busy() -> None:
-    policy = RetryPolicy(max_attempts=3, backoff_initial=0.1, rng=lambda: 0.0)
-    busy = Rejected("2207", MSGID, None, "HTTP 429", (), busy=True, retry_after=2.0)
-    done = Succeeded("2207", MSGID, None, ())
-    final, sleeps, asked = _run(
-        lambda attempt: with_retries(policy, contract().transaction("2207"), attempt),
-        [busy, done],
-    )
-    assert final is done
-    assert sleeps == [2.0]
-    assert asked == [False, True]
-
-
-def test_jitter_stays_between_half_and_all_of_the_backoff() -> None:
-    for fraction in (0.0, 0.3, 0.999):
-        delay = RetryPolicy(backoff_initial=4, backoff_max=8, rng=lambda f=fraction: f).delay(2)
-        assert 4.0 <= delay <= 8.0
 
 
 def test_errors_carry_what_a_support_desk_needs() -> None:

@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from nhsa.envelope import (
-    Institution,
     MalformedResponseError,
     MissingInsuredAreaError,
     Operator,
+    Sender,
     build_request,
     dumps,
     encode_request,
@@ -23,7 +23,7 @@ from nhsa.envelope import (
 from nhsa.models import Input2207, Input2207Data, Output2207, Setlinfo, models_for
 from nhsa.spec import Example, validate_request
 
-HOSPITAL = Institution("H53010100001", "示例市第一人民医院", "530100")
+HOSPITAL = Sender("H53010100001", "示例市第一人民医院", "530100")
 CASHIER = Operator("1", "C0001", "收费员甲")
 
 
@@ -33,7 +33,7 @@ def _rebuild(example: Example) -> bytes:
     envelope = build_request(
         infno,
         models_for(infno).input.model_validate(request["input"]),
-        institution=Institution(
+        sender=Sender(
             request["fixmedins_code"],
             request["fixmedins_name"],
             request["mdtrtarea_admvs"],
@@ -82,7 +82,7 @@ def test_request_carrying_psn_no_needs_the_insured_area(
         build_request(
             "2207",
             node,
-            institution=HOSPITAL,
+            sender=HOSPITAL,
             operator=CASHIER,
             msgid="H53010100001202611231015300001",
             inf_time=datetime(2026, 11, 23, 10, 15, 30),
@@ -95,7 +95,7 @@ def test_input_model_must_match_the_transaction(example_of: Callable[[str], Exam
         build_request(
             "2208",
             node,
-            institution=HOSPITAL,
+            sender=HOSPITAL,
             operator=CASHIER,
             msgid="H53010100001202611231015300001",
             inf_time=datetime(2026, 11, 23, 10, 15, 30),
@@ -108,7 +108,7 @@ def test_inf_time_is_written_in_china_time(example_of: Callable[[str], Example])
     envelope = build_request(
         "2207",
         node,
-        institution=HOSPITAL,
+        sender=HOSPITAL,
         operator=CASHIER,
         msgid="H53010100001202611231015300001",
         inf_time=datetime(2026, 11, 23, 2, 15, 30, tzinfo=UTC),

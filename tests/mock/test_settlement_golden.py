@@ -44,13 +44,13 @@ from nhsa.mock.settlement import (
     SupplementaryFund,
     Tier,
     Visit,
-    cents,
     identity_violations,
     price_line,
     reverse,
     settle,
 )
 from nhsa.mock.settlement import Profile as ProvinceProfile
+from nhsa.money import cents
 
 POLICY = InsuredPlacePolicy(
     admdvs="530100",

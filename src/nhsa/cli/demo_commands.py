@@ -55,12 +55,7 @@ _NHSA: Final = ("-c", "from nhsa.cli import main; main()")
 
 
 class DemoError(Exception):
-    """The demo could not run: a server did not start, the reference HIS is missing.
-
-    Example:
-        >>> str(DemoError("the mock platform did not start (exited with 2)"))
-        'the mock platform did not start (exited with 2)'
-    """
+    """The demo could not run: a server did not start, the reference HIS is missing."""
 
 
 def _out() -> Console:

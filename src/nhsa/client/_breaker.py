@@ -48,12 +48,13 @@ _END_KEYS = ("end", "until", "endtime", "end_time", "ends_at")
 
 @dataclass(frozen=True, slots=True)
 class DowntimeNotice:
-    """A scheduled downtime of one insured area.
+    """A scheduled downtime of one insured area; times without an offset are China time.
 
     Example:
         >>> from datetime import datetime
-        >>> DowntimeNotice("440300", datetime(2026, 11, 23, 12), datetime(2026, 11, 23, 18)).area
-        '440300'
+        >>> guangdong = DowntimeNotice("440000", datetime(2026, 1, 1), datetime(2026, 1, 2))
+        >>> (guangdong.covers("440305"), guangdong.covers("530100"), guangdong.end.tzname())
+        (True, False, 'CST')
     """
 
     area: str
@@ -61,15 +62,21 @@ class DowntimeNotice:
     end: datetime
     note: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            moment: datetime = getattr(self, name)
+            if moment.tzinfo is None:
+                object.__setattr__(self, name, moment.replace(tzinfo=CHINA_TIME))
+
     def covers(self, area: str) -> bool:
         """Whether the notice's area holds ``area``: a province (``xx0000``) or a city
         (``xxxx00``) covers every area inside it.
 
         Example:
             >>> from datetime import datetime
-            >>> guangdong = DowntimeNotice("440000", datetime(2026, 1, 1), datetime(2026, 1, 2))
-            >>> guangdong.covers("440305")
-            True
+            >>> shenzhen = DowntimeNotice("440300", datetime(2026, 1, 1), datetime(2026, 1, 2))
+            >>> [shenzhen.covers(area) for area in ("440305", "440300", "440100")]
+            [True, True, False]
         """
         if self.area.endswith("0000"):
             return area[:2] == self.area[:2]
@@ -94,8 +101,22 @@ class BreakerPolicy:
         notice_refresh: seconds between two reads of the notice board.
 
     Example:
-        >>> BreakerPolicy().threshold
-        3
+        A province that announces its downtime some other way, fed to the client as notices;
+        nothing is sent for a patient insured there:
+
+        >>> import dataclasses
+        >>> from datetime import datetime
+        >>> from nhsa.client import Client
+        >>> upgrade = [DowntimeNotice("530000", datetime(2026, 1, 1), datetime(2099, 12, 31),
+        ...                           "云南省医保系统升级")]
+        >>> policy = BreakerPolicy(notice_board=lambda: upgrade)
+        >>> with Client(dataclasses.replace(config, breaker=policy), window,
+        ...             transport=mock.transport) as counter:
+        ...     counter.register(card, insutype="310", clinic=clinic)
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InsuredPlaceOffline: insured place 530100 is offline until \
+2099-12-31 00:00; come back after that (downtime notice board: 云南省医保系统升级)
     """
 
     threshold: int = 3
@@ -112,8 +133,7 @@ class BreakerPolicy:
 class InsuredPlaceBreaker:
     """Breaker state for every insured area this client has seen (thread-safe).
 
-    Example:
-        >>> InsuredPlaceBreaker(BreakerPolicy()).check("530100")
+    A patient whose insured place is unknown yet (``None``, before 1101) is never stopped.
     """
 
     def __init__(self, policy: BreakerPolicy, *, clock: Clock = china_now) -> None:

@@ -6,14 +6,29 @@ and runs it — the sync client with :func:`nhsa.client._flow.drive`, the async 
 same outcome for the same answers and faults.
 
 Example:
-    >>> import httpx
-    >>> from nhsa.client import Client, ClientConfig, WindowMode
+    A platform whose gateway answers 503 to everything, through both clients:
+
+    >>> import anyio, httpx
+    >>> from nhsa.client import (Client, ClientConfig, OutcomeUnknownError, RetryPolicy,
+    ...                          WindowMode)
     >>> config = ClientConfig("H53010100001", "昆明市测试第一人民医院", "530100",
-    ...                       journal_path=":memory:")
+    ...                       journal_path=":memory:", retry=RetryPolicy(backoff_max=0))
     >>> down = httpx.MockTransport(lambda request: httpx.Response(503))
-    >>> with Client(config, WindowMode("C0001", "收费员甲"), transport=down) as client:
-    ...     client.mode.operator.opter
-    'C0001'
+    >>> window = WindowMode("C0001", "收费员甲")
+    >>> with Client(config, window, transport=down) as client:
+    ...     try:
+    ...         client.sign_in()
+    ...     except OutcomeUnknownError as error:
+    ...         print([attempt.result for attempt in error.history])
+    ['unknown', 'unknown', 'unknown', 'unknown']
+    >>> async def main():
+    ...     async with AsyncClient(config, window, transport=down) as client:
+    ...         try:
+    ...             await client.sign_in()
+    ...         except OutcomeUnknownError as error:
+    ...             print([attempt.result for attempt in error.history])
+    >>> anyio.run(main)
+    ['unknown', 'unknown', 'unknown', 'unknown']
 """
 
 from __future__ import annotations
@@ -106,11 +121,13 @@ class Client(SyncTransactions, _Base):
     Use it as a context manager, or call :meth:`close`: closing signs out (9002).
 
     Example:
-        >>> from nhsa.client import ClientConfig, KioskMode
-        >>> config = ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:")
-        >>> kiosk = KioskMode("K01", "SAFE-K01", "K01", "自助机1号")
-        >>> Client(config, kiosk).mode.accepted_certificates
-        ('01', '03')
+        A visit at a window, against the in-process mock platform (``mock``):
+
+        >>> with Client(config, window, transport=mock.transport) as client:
+        ...     visit = client.register(card, insutype="310", clinic=clinic)
+        ...     paid = client.charge(visit, fees, diagnoses=diagnoses)
+        >>> (visit.psn_no, paid.totals.medfee_sumamt, paid.totals == paid.pre_settlement)
+        ('P53010000000001', Decimal('25.00'), True)
     """
 
     def __init__(
@@ -150,9 +167,12 @@ class Client(SyncTransactions, _Base):
         """Send any transaction and return its outcome instead of raising.
 
         Example:
-            >>> outcome = client.call("2207", settle, insuplc_admdvs="440300")  # doctest: +SKIP
-            >>> outcome.kind  # doctest: +SKIP
-            'succeeded'
+            >>> from nhsa.models import Input2202, Input2202Data
+            >>> cancel = Input2202(data=Input2202Data(psn_no="P53010000000001", mdtrt_id="0",
+            ...                                       ipt_otp_no="MZ0"))
+            >>> outcome = client.call("2202", cancel, insuplc_admdvs="530100")
+            >>> (outcome.kind, outcome.definite, [a.result for a in outcome.attempts])
+            ('rejected', True, ['rejected'])
         """
         return self._run(self._call_flow(infno, input_model, insuplc_admdvs))
 
@@ -167,8 +187,9 @@ class Client(SyncTransactions, _Base):
         """Find the person (1101) and register the visit (2201) under ``insutype``.
 
         Example:
-            >>> visit = client.register(Certificate.e_voucher(token), insutype="310",
-            ...                         clinic=clinic)  # doctest: +SKIP
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> (visit.psn_no, visit.insutype, visit.insuplc_admdvs)
+            ('P53010000000001', '310', '530100')
         """
         return self._run(
             _register.register(
@@ -180,8 +201,10 @@ class Client(SyncTransactions, _Base):
         """Cancel the visit (2202); returns the 2202 msgid.
 
         Example:
-            >>> client.cancel_registration(visit)  # doctest: +SKIP
-            'H53010100001202611231020000003'
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> cancelled = client.journal.get(client.cancel_registration(visit))
+            >>> (cancelled.infno, cancelled.state, cancelled.mdtrt_id == visit.mdtrt_id)
+            ('2202', 'succeeded', True)
         """
         return self._run(_register.cancel_registration(self._core, registration))
 
@@ -199,9 +222,12 @@ class Client(SyncTransactions, _Base):
         """Charge the visit: 2203, 2204, 2206, 2207, totals checked (see ``_charge``).
 
         Example:
-            >>> paid = client.charge(visit, [FeeLine("110200001000000", "HIS-ZC-0001",
-            ...     cnt=1, pric="20")], diagnoses=[Diagnosis("J06.900", "急性上呼吸道感染")]
-            ... )  # doctest: +SKIP
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> paid = client.charge(visit, fees, diagnoses=diagnoses)
+            >>> (paid.totals.medfee_sumamt, paid.totals.acct_pay, paid.setl_id != "")
+            (Decimal('25.00'), Decimal('25.00'), True)
+            >>> [line.feedetl_sn is not None for line in paid.lines]
+            [True]
         """
         return self._run(
             _charge.charge(
@@ -220,7 +246,11 @@ class Client(SyncTransactions, _Base):
         """Refund a charge fully, or only the fee lines whose serials are in ``lines``.
 
         Example:
-            >>> client.refund(paid, lines=[paid.lines[0].feedetl_sn])  # doctest: +SKIP
+            >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+            ...                      diagnoses=diagnoses)
+            >>> refund = client.refund(paid)
+            >>> (refund.refunded.medfee_sumamt, refund.fee_batch_cancelled, refund.recharge)
+            (Decimal('-25.00'), True, None)
         """
         return self._run(_refund.refund(self._core, charge, lines=lines))
 
@@ -230,8 +260,11 @@ class Client(SyncTransactions, _Base):
         """Day-end reconciliation of ``day`` from the journal (3201, 3202 where unbalanced).
 
         Example:
-            >>> client.reconcile(date(2026, 11, 23)).balanced  # doctest: +SKIP
-            True
+            >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+            ...                      diagnoses=diagnoses)
+            >>> report = client.reconcile(paid.setlinfo.setl_time.date())
+            >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
+            (True, [('310', 1)])
         """
         return self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
 
@@ -239,8 +272,9 @@ class Client(SyncTransactions, _Base):
         """Resolve every journal entry a crash or a lost answer left open; run at start-up.
 
         Example:
-            >>> client.recover().resolved  # doctest: +SKIP
-            ()
+            >>> report = client.recover()  # a fresh journal: nothing is open
+            >>> (report.clean, report.resolved, report.held)
+            (True, (), ())
         """
         return self._run(_recover.recover(self._core))
 
@@ -253,8 +287,10 @@ class Client(SyncTransactions, _Base):
         shift. Safe to repeat, so retried like a query.
 
         Example:
-            >>> client.sign_in().signinoutb.sign_no  # doctest: +SKIP
-            '6000000000001'
+            >>> signed = client.sign_in()
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> [entry.infno for entry in client.journal.entries("H53010100001")]  # one sign-in
+            ['9001', '2201']
         """
         chosen = input_model or self._core.sign_in_input()
         answer: Output9001 = self._typed(SIGN_IN, chosen, insuplc_admdvs)
@@ -265,8 +301,21 @@ class Client(SyncTransactions, _Base):
         the undo of a ``manual`` entry again once its cause is fixed.
 
         Example:
-            >>> client.reverse_held("H53010100001202611231015300001")  # doctest: +SKIP
-            Reversed(by_infno='2601', ...)
+            A cashier's window that holds an unknown outcome, and a settlement whose answer the
+            mock withholds after booking it:
+
+            >>> from nhsa.client import OutcomeUnknownError, WindowMode
+            >>> hold = WindowMode("C0001", "收费员甲", on_unknown="hold")
+            >>> with Client(config, hold, transport=mock.transport) as cashier:
+            ...     visit = cashier.register(card, insutype="310", clinic=clinic)
+            ...     fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+            ...     try:
+            ...         cashier.charge(visit, fees, diagnoses=diagnoses)
+            ...     except OutcomeUnknownError as lost:
+            ...         held = lost
+            ...     undone = cashier.reverse_held(held.msgid)
+            >>> (type(held.resolution).__name__, undone.by_infno, undone.original_found)
+            ('Held', '2601', True)
         """
         return self._run(self._held_flow(msgid))
 
@@ -274,7 +323,10 @@ class Client(SyncTransactions, _Base):
         """Sign out (9002) if signed in, then release the connection pool and the journal.
 
         Example:
-            >>> client.close()  # doctest: +SKIP
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> client.close()
+            >>> [record["infno"] for record in mock.transcript("H53010100001")][-1]
+            '9002'
         """
         try:
             self._run(self._core.sign_out())
@@ -294,10 +346,16 @@ class AsyncClient(AsyncTransactions, _Base):
         sleep: how to wait between retries (default :func:`anyio.sleep`).
 
     Example:
-        >>> from nhsa.client import ClientConfig, WindowMode
-        >>> config = ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:")
-        >>> AsyncClient(config, WindowMode("C0001", "收费员甲")).mode.operator.opter_type
-        '1'
+        A visit at a window, against the in-process mock platform (``mock``):
+
+        >>> import anyio
+        >>> async def main():
+        ...     async with AsyncClient(config, window, transport=mock.async_transport) as client:
+        ...         visit = await client.register(card, insutype="310", clinic=clinic)
+        ...         paid = await client.charge(visit, fees, diagnoses=diagnoses)
+        ...         return visit.psn_no, paid.totals.medfee_sumamt
+        >>> anyio.run(main)
+        ('P53010000000001', Decimal('25.00'))
     """
 
     def __init__(
@@ -337,7 +395,17 @@ class AsyncClient(AsyncTransactions, _Base):
         """Send any transaction and return its outcome instead of raising.
 
         Example:
-            >>> outcome = await client.call("1101", lookup)  # doctest: +SKIP
+            >>> from nhsa.models import Input2202, Input2202Data
+            >>> cancel = Input2202(data=Input2202Data(psn_no="P53010000000001", mdtrt_id="0",
+            ...                                       ipt_otp_no="MZ0"))
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         return await client.call("2202", cancel, insuplc_admdvs="530100")
+            >>> outcome = anyio.run(main)
+            >>> (outcome.kind, outcome.definite)
+            ('rejected', True)
         """
         return await self._run(self._call_flow(infno, input_model, insuplc_admdvs))
 
@@ -352,8 +420,14 @@ class AsyncClient(AsyncTransactions, _Base):
         """Find the person (1101) and register the visit (2201) under ``insutype``.
 
         Example:
-            >>> visit = await client.register(certificate, insutype="310",
-            ...                               clinic=clinic)  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         return await client.register(card, insutype="310", clinic=clinic)
+            >>> visit = anyio.run(main)
+            >>> (visit.psn_no, visit.insutype, visit.insuplc_admdvs)
+            ('P53010000000001', '310', '530100')
         """
         return await self._run(
             _register.register(
@@ -365,7 +439,15 @@ class AsyncClient(AsyncTransactions, _Base):
         """Cancel the visit (2202); returns the 2202 msgid.
 
         Example:
-            >>> await client.cancel_registration(visit)  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         visit = await client.register(card, insutype="310", clinic=clinic)
+            ...         return client.journal.get(await client.cancel_registration(visit))
+            >>> cancelled = anyio.run(main)
+            >>> (cancelled.infno, cancelled.state)
+            ('2202', 'succeeded')
         """
         return await self._run(_register.cancel_registration(self._core, registration))
 
@@ -383,7 +465,15 @@ class AsyncClient(AsyncTransactions, _Base):
         """Charge the visit: 2203, 2204, 2206, 2207, totals checked.
 
         Example:
-            >>> paid = await client.charge(visit, fees, diagnoses=diagnoses)  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         visit = await client.register(card, insutype="310", clinic=clinic)
+            ...         return await client.charge(visit, fees, diagnoses=diagnoses)
+            >>> paid = anyio.run(main)
+            >>> (paid.totals.medfee_sumamt, paid.totals == paid.pre_settlement)
+            (Decimal('25.00'), True)
         """
         return await self._run(
             _charge.charge(
@@ -402,7 +492,16 @@ class AsyncClient(AsyncTransactions, _Base):
         """Refund a charge fully, or only the fee lines whose serials are in ``lines``.
 
         Example:
-            >>> await client.refund(paid)  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         visit = await client.register(card, insutype="310", clinic=clinic)
+            ...         paid = await client.charge(visit, fees, diagnoses=diagnoses)
+            ...         return await client.refund(paid, lines=[paid.lines[0].feedetl_sn])
+            >>> refund = anyio.run(main)
+            >>> (refund.refunded.medfee_sumamt, refund.recharge)  # the only line: nothing left
+            (Decimal('-25.00'), None)
         """
         return await self._run(_refund.refund(self._core, charge, lines=lines))
 
@@ -412,8 +511,16 @@ class AsyncClient(AsyncTransactions, _Base):
         """Day-end reconciliation of ``day`` from the journal.
 
         Example:
-            >>> (await client.reconcile(date(2026, 11, 23))).balanced  # doctest: +SKIP
-            True
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         visit = await client.register(card, insutype="310", clinic=clinic)
+            ...         paid = await client.charge(visit, fees, diagnoses=diagnoses)
+            ...         return await client.reconcile(paid.setlinfo.setl_time.date())
+            >>> report = anyio.run(main)
+            >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
+            (True, [('310', 1)])
         """
         return await self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
 
@@ -421,8 +528,14 @@ class AsyncClient(AsyncTransactions, _Base):
         """Resolve every journal entry a crash or a lost answer left open.
 
         Example:
-            >>> (await client.recover()).clean  # doctest: +SKIP
-            True
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         return await client.recover()  # a fresh journal: nothing is open
+            >>> report = anyio.run(main)
+            >>> (report.clean, report.resolved)
+            (True, ())
         """
         return await self._run(_recover.recover(self._core))
 
@@ -432,7 +545,15 @@ class AsyncClient(AsyncTransactions, _Base):
         """Sign in now (9001) — as this client's operator by default — and keep the sign_no.
 
         Example:
-            >>> (await client.sign_in()).signinoutb.sign_no  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         await client.sign_in()
+            ...         await client.register(card, insutype="310", clinic=clinic)
+            ...         return [entry.infno for entry in client.journal.entries("H53010100001")]
+            >>> anyio.run(main)  # one sign-in, kept for the calls after it
+            ['9001', '2201']
         """
         chosen = input_model or self._core.sign_in_input()
         answer: Output9001 = await self._typed(SIGN_IN, chosen, insuplc_admdvs)
@@ -442,7 +563,20 @@ class AsyncClient(AsyncTransactions, _Base):
         """Undo a held call, or try the undo of a ``manual`` entry again.
 
         Example:
-            >>> await client.reverse_held(msgid)  # doctest: +SKIP
+            >>> import anyio
+            >>> from nhsa.client import OutcomeUnknownError, WindowMode
+            >>> hold = WindowMode("C0001", "收费员甲", on_unknown="hold")
+            >>> async def main():
+            ...     async with AsyncClient(config, hold, transport=mock.async_transport) as cashier:
+            ...         visit = await cashier.register(card, insutype="310", clinic=clinic)
+            ...         mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+            ...         try:
+            ...             await cashier.charge(visit, fees, diagnoses=diagnoses)
+            ...         except OutcomeUnknownError as lost:
+            ...             return await cashier.reverse_held(lost.msgid)
+            >>> undone = anyio.run(main)
+            >>> (undone.by_infno, undone.original_found)
+            ('2601', True)
         """
         return await self._run(self._held_flow(msgid))
 
@@ -450,7 +584,14 @@ class AsyncClient(AsyncTransactions, _Base):
         """Sign out (9002) if signed in, then release the connection pool and the journal.
 
         Example:
-            >>> await client.aclose()  # doctest: +SKIP
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     await client.register(card, insutype="310", clinic=clinic)
+            ...     await client.aclose()
+            >>> anyio.run(main)
+            >>> [record["infno"] for record in mock.transcript("H53010100001")][-1]
+            '9002'
         """
         try:
             await self._run(self._core.sign_out())

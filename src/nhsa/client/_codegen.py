@@ -17,7 +17,11 @@ import argparse
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import orjson
+
+from nhsa.envelope import parse_response
 from nhsa.models.codegen import tidy
 from nhsa.spec import Contract, Transaction, contract
 
@@ -83,6 +87,94 @@ def describe(transaction: Transaction) -> list[str]:
     return lines
 
 
+PREFERRED_FIELDS = ("setl_id", "mdtrt_id", "sign_no", "feedetl_sn", "file_qury_no", "stmt_rslt")
+"""Output fields an example shows first, when its answer has them: what a caller keeps."""
+
+_EXAMPLE_WIDTH = 88
+
+
+def example(transaction: Transaction, *, asynchronous: bool) -> list[str]:
+    """Doctest lines of a typed call: the contract's first example input, sent, and what the
+    caller reads from the answer — computed from the contract's example answer, the way the
+    client parses it. They run against ``client``, whose platform answers with that example
+    (``src/conftest.py``).
+
+    Example:
+        >>> lines = example(contract().transaction("9001"), asynchronous=False)
+        >>> lines[-2:]
+        ['>>> answer.signinoutb.sign_no', "'530100202611230000000001'"]
+    """
+    infno = transaction.infno
+    request = transaction.examples[0].request
+    lines = [
+        ">>> from nhsa.spec import contract",
+        f'>>> request = contract().transaction("{infno}").examples[0].request',
+        f'>>> input_model = Input{infno}.model_validate(request["input"])',
+    ]
+    arguments = ["input_model"]
+    if request.get("insuplc_admdvs"):
+        arguments.append('insuplc_admdvs=request["insuplc_admdvs"]')
+    call = _wrapped(f"client.{method_name(transaction.title_en)}", arguments)
+    answer = parse_response(orjson.dumps(transaction.examples[0].response), infno)
+    refused = not answer.ok
+    flag = "  # doctest: +ELLIPSIS" if refused else ""
+    if asynchronous:
+        lines += [">>> import anyio", ">>> async def main():"]
+        lines += [f"...     {text}" for text in _prefixed("return await ", call)]
+        run = ["anyio.run(main)"]
+    else:
+        run = call
+    if refused:
+        lines += _statement(run, flag)
+        lines += [
+            "Traceback (most recent call last):",
+            "...",
+            f"nhsa.client.errors.BusinessError: {infno} refused by the platform "
+            f"(infcode {answer.infcode}): ...",
+        ]
+        return lines
+    lines += _statement(_prefixed("answer = ", run), "")
+    path, value = _shown_field(answer.output)
+    lines += [f">>> answer{path}", repr(value)]
+    return lines
+
+
+def _wrapped(function: str, arguments: list[str]) -> list[str]:
+    one_line = f"{function}({', '.join(arguments)})"
+    if len(one_line) <= _EXAMPLE_WIDTH - 24:
+        return [one_line]
+    return [f"{function}(", f"    {', '.join(arguments)}", ")"]
+
+
+def _prefixed(prefix: str, lines: list[str]) -> list[str]:
+    return [prefix + lines[0], *lines[1:]]
+
+
+def _statement(lines: list[str], flag: str) -> list[str]:
+    first, *rest = lines
+    return [f">>> {first}{flag}", *(f"... {line}" for line in rest)]
+
+
+def _shown_field(output: Any) -> tuple[str, Any]:
+    """The attribute path from an output model to the field an example shows, and its value."""
+    nodes = [name for name in type(output).model_fields if getattr(output, name) is not None]
+    if not nodes:
+        return "", output
+    path, node = f".{nodes[0]}", getattr(output, nodes[0])
+    if isinstance(node, list):
+        path, node = f"{path}[0]", node[0]
+    if not hasattr(type(node), "model_fields"):
+        return path, node
+    present = [name for name in type(node).model_fields if getattr(node, name) is not None]
+    strings = [
+        name
+        for name in present
+        if isinstance(getattr(node, name), str) and name != "medins_setl_id"
+    ]
+    chosen = next((name for name in PREFERRED_FIELDS if name in strings), (strings or present)[0])
+    return f"{path}.{chosen}", getattr(node, chosen)
+
+
 def _returns(transaction: Transaction) -> str:
     return "bytes" if transaction.response_body == "file" else f"Output{transaction.infno}"
 
@@ -93,7 +185,6 @@ def _method(transaction: Transaction, *, asynchronous: bool) -> str:
     returns = _returns(transaction)
     prefix = "async def" if asynchronous else "def"
     call = "await self._typed" if asynchronous else "self._typed"
-    client = "await client" if asynchronous else "client"
     body_note = (
         "Returns the file's raw bytes (the platform answers 9102 with a ZIP, not JSON)."
         if transaction.response_body == "file"
@@ -106,7 +197,7 @@ def _method(transaction: Transaction, *, asynchronous: bool) -> str:
             *textwrap.wrap(" ".join([*describe(transaction), body_note]), width=88),
             "",
             "Example:",
-            f"    >>> {client}.{name}(Input{infno}(...))",
+            *(f"    {line}" for line in example(transaction, asynchronous=asynchronous)),
         ]
     )
     doc = "\n        ".join(doc.splitlines()).replace("\n        \n", "\n\n")
@@ -135,6 +226,10 @@ def generate(spec: Contract | None = None) -> str:
         "Each method sends one transaction through the policy core and returns its output, or",
         "raises the error its outcome maps to (:mod:`nhsa.client.errors`). Workflows",
         "(``register``, ``charge``, ``refund``, …) are written by hand on top of the same core.",
+        "",
+        "Each example sends the contract's first example input of its transaction and reads the",
+        "answer; when the tests run them, ``client`` is a client whose platform answers with",
+        "that example's answer (``src/conftest.py``).",
         '"""',
         "",
         "from __future__ import annotations",

@@ -4,7 +4,7 @@ how we sign, how long we wait, how hard we retry, where the journal lives.
 Example:
     >>> config = ClientConfig("H53010100001", "昆明市测试第一人民医院", "530100",
     ...                       journal_path=":memory:")
-    >>> (config.institution.recer_sys_code, config.timeouts.read)
+    >>> (config.sender.recer_sys_code, config.timeouts.read)
     ('YBXT', 30.0)
 """
 
@@ -22,7 +22,7 @@ from nhsa.client._breaker import BreakerPolicy
 from nhsa.client._classify import AnswerPatterns
 from nhsa.client._retry import RetryPolicy
 from nhsa.client.errors import ClientConfigError
-from nhsa.envelope import Institution
+from nhsa.envelope import Sender
 from nhsa.signing import ClientSigning, KeyRing, SigningProfile, Sm2PrivateKey
 from nhsa.signing.errors import SigningError
 
@@ -40,8 +40,8 @@ class Timeouts:
     comfortably exceed the platform's slowest normal answer.
 
     Example:
-        >>> Timeouts(read=10).as_httpx().read
-        10
+        >>> Timeouts(read=10).as_httpx()
+        Timeout(connect=5.0, read=10, write=10.0, pool=5.0)
     """
 
     connect: float = 5.0
@@ -160,9 +160,9 @@ class ClientConfig:
         return target
 
     @property
-    def institution(self) -> Institution:
-        """The envelope's institution fields."""
-        return Institution(
+    def sender(self) -> Sender:
+        """The envelope's sender fields: this institution, its area, recer_sys_code, infver."""
+        return Sender(
             self.fixmedins_code,
             self.fixmedins_name,
             self.mdtrtarea_admvs,

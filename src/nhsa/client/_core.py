@@ -8,12 +8,12 @@
 3. builds the envelope with a fresh msgid, validates it against the contract, seals it
    (SM2 when the profile says so) and — for every state-changing transaction — writes it to
    the journal *before* it is sent;
-4. sends it, classifies what came back (:mod:`nhsa.client._classify`) and retries only where
-   :func:`nhsa.client._retry.decide` allows, each attempt with fresh gateway headers;
-5. if the platform refused because the sign-in is missing or expired, signs in again and sends
-   the call once more with a new msgid — safe because that refusal proves nothing was booked;
-6. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
-   resolution (:mod:`nhsa.client._resolution`).
+4. sends it, classifies what came back (:mod:`nhsa.client._classify`) and goes again only
+   where :meth:`nhsa.client._retry.RetryPolicy.decide` allows, each attempt with fresh gateway
+   headers — the one loop, :func:`nhsa.client._retry.retrying`. One of its rows is a sign-in
+   refusal: the attempt after it signs in again first and goes under a new msgid, once;
+5. records the outcome in the journal, and hands an unknown outcome of a state-changing call to
+   resolution (:mod:`nhsa.client._resolution`), whose 2601 is this same call with ``undo=True``.
 
 Journal writes are synchronous database calls made inside the flow, also when the async client
 drives it: each is a fast local commit, and making them awaitable would split the one
@@ -48,8 +48,6 @@ from nhsa.client._flow import Flow, Send
 from nhsa.client._journal import Journal, JournalState, NewEntry
 from nhsa.client._modes import Mode
 from nhsa.client._outcomes import (
-    Attempt,
-    AttemptResult,
     NotSent,
     Outcome,
     Rejected,
@@ -57,7 +55,7 @@ from nhsa.client._outcomes import (
     Unknown,
 )
 from nhsa.client._resolution import resolve as resolve_unknown
-from nhsa.client._retry import with_retries
+from nhsa.client._retry import Attempted, RetryDecision, retrying
 from nhsa.client._unwrap import refusal_error, unwrap
 from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
 from nhsa.client.errors import InvalidInputError, SignInError
@@ -71,7 +69,7 @@ from nhsa.envelope import (
     encode_request,
 )
 from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
-from nhsa.redaction import get_logger, redact
+from nhsa.redaction import get_logger
 from nhsa.spec import Transaction, UnknownTransactionError
 
 SIGN_IN = "9001"
@@ -194,6 +192,7 @@ class Core:
         resolve: bool = True,
         reverses: str | None = None,
         check_breaker: bool = True,
+        undo: bool = False,
     ) -> Flow[Outcome]:
         """Send one logical call and return its outcome (see the module docstring).
 
@@ -202,6 +201,8 @@ class Core:
             reverses: msgid this call undoes (recorded in the journal).
             check_breaker: fail fast when the insured place is offline (resolution skips
                 this: undoing must be tried even then).
+            undo: pursue the call in rounds until it is definite (the 2601 of resolution;
+                see :mod:`nhsa.client._retry`).
         """
         transaction = self.transaction(infno)
         nodes = input_model.to_wire()
@@ -213,24 +214,15 @@ class Core:
             self.breaker.check(insuplc_admdvs, infno)
         sign_no = "" if infno == SIGN_IN else (yield from self.ensure_signed_in())
         outcome = yield from self._exchange(
-            transaction, input_model, insuplc_admdvs, sign_no, reverses
+            transaction, input_model, insuplc_admdvs, sign_no, reverses, undo=undo
         )
         if isinstance(outcome, Rejected) and outcome.sign_in and infno != SIGN_IN:
-            # A sign-in refusal is definite — the platform booked nothing — so after signing
-            # in again the call may go once more, under a new msgid.
-            self.session.forget(self.operator)
-            sign_no = yield from self.sign_in()
-            first = outcome.attempts
-            outcome = yield from self._exchange(
-                transaction, input_model, insuplc_admdvs, sign_no, reverses
+            # The policy signs in again and resends once; a second refusal is the answer.
+            raise refusal_error(
+                outcome,
+                f"{infno} still refused for sign-in after signing in again: {outcome.err_msg}",
+                SignInError,
             )
-            outcome = replace(outcome, attempts=first + outcome.attempts)
-            if isinstance(outcome, Rejected) and outcome.sign_in:
-                raise refusal_error(
-                    outcome,
-                    f"{infno} still refused for sign-in after signing in again: {outcome.err_msg}",
-                    SignInError,
-                )
         self._observe(infno, insuplc_admdvs, outcome)
         if resolve and isinstance(outcome, Unknown) and _needs_resolution(transaction):
             resolution = yield from resolve_unknown(self, outcome.msgid)
@@ -307,25 +299,30 @@ class Core:
         insuplc_admdvs: str | None,
         sign_no: str,
         reverses: str | None,
+        *,
+        undo: bool = False,
     ) -> Flow[Outcome]:
         """One logical call with its retries; the journal follows every msgid."""
         infno = transaction.infno
         journaled = transaction.kind == "write"
-        history: list[Attempt] = []
-        current: list[_Message] = []
+        sent: list[tuple[_Message, Outcome]] = []
 
-        def attempt(new_msgid: bool) -> Flow[Outcome]:
-            if not current or new_msgid:
-                if current and journaled:
-                    self._supersede(transaction, current[-1].msgid)
+        def attempt(previous: RetryDecision | None) -> Flow[Attempted]:
+            nonlocal sign_no
+            if previous is not None and previous.sign_in_again:
+                self.session.forget(self.operator)
+                sign_no = yield from self.sign_in()
+            if previous is None or previous.new_msgid:
+                if sent and journaled:
+                    self._journal_outcome(transaction, sent[-1][1], then=previous)
                 message = self._prepare(transaction, input_model, insuplc_admdvs, sign_no)
                 if journaled:
                     self._journal_sending(
                         transaction, message, input_model, insuplc_admdvs, reverses
                     )
-                current.append(message)
-            message = current[-1]
-            number = len(history) + 1
+            else:
+                message = sent[-1][0]
+            number = len(sent) + 1
             _log.debug(
                 "%s %s attempt %d sending %s", infno, message.msgid, number, _text(message.body)
             )
@@ -348,20 +345,10 @@ class Core:
                 response_body=transaction.response_body,
                 kind=transaction.kind,
             )
-            history.append(
-                Attempt(
-                    number,
-                    message.msgid,
-                    _attempt_result(outcome),
-                    _detail(outcome),
-                    reply.status_code if isinstance(reply, httpx.Response) else None,
-                )
-            )
-            _log.info("%s %s attempt %d: %s", infno, message.msgid, number, history[-1].detail)
-            return outcome
+            sent.append((message, outcome))
+            return outcome, reply.status_code if isinstance(reply, httpx.Response) else None
 
-        outcome = yield from with_retries(self.config.retry, transaction, attempt)
-        outcome = replace(outcome, attempts=tuple(history))
+        outcome = yield from retrying(self.config.retry, transaction, attempt, undo=undo)
         if journaled:
             self._journal_outcome(transaction, outcome)
         return outcome
@@ -379,7 +366,7 @@ class Core:
             envelope = build_request(
                 infno,
                 input_model,
-                institution=self.config.institution,
+                sender=self.config.sender,
                 operator=self.operator,
                 msgid=msgid,
                 inf_time=self.clock(),
@@ -439,17 +426,11 @@ class Core:
             )
         )
 
-    def _supersede(self, transaction: Transaction, msgid: str) -> None:
-        """Close the entry of a msgid that a retry replaces with a new one."""
-        state: JournalState = "abandoned" if transaction.safe_to_repeat else "rejected"
-        detail = (
-            "outcome unknown; safe to repeat, so repeated under a new msgid"
-            if transaction.safe_to_repeat
-            else "busy answer; repeated under a new msgid"
-        )
-        self.journal.mark(msgid, state, detail=detail)
-
-    def _journal_outcome(self, transaction: Transaction, outcome: Outcome) -> None:
+    def _journal_outcome(
+        self, transaction: Transaction, outcome: Outcome, *, then: RetryDecision | None = None
+    ) -> None:
+        """Close the entry of ``outcome``'s msgid; ``then`` is the retry that replaced it."""
+        note = f"; then {then.reason}" if then is not None else ""
         if isinstance(outcome, Succeeded):
             output = outcome.output
             result: dict[str, Any] = {}
@@ -461,12 +442,12 @@ class Core:
                         result.update(amounts)
             self.journal.mark(outcome.msgid, "succeeded", detail=outcome.warn_msg, result=result)
         elif isinstance(outcome, Rejected):
-            self.journal.mark(outcome.msgid, "rejected", detail=outcome.err_msg)
+            self.journal.mark(outcome.msgid, "rejected", detail=outcome.err_msg + note)
         elif isinstance(outcome, NotSent):
-            self.journal.mark(outcome.msgid, "not_sent", detail=outcome.reason)
+            self.journal.mark(outcome.msgid, "not_sent", detail=outcome.reason + note)
         else:
             state: JournalState = "abandoned" if transaction.safe_to_repeat else "unknown"
-            self.journal.mark(outcome.msgid, state, detail=outcome.reason)
+            self.journal.mark(outcome.msgid, state, detail=outcome.reason + note)
 
     def _observe(self, infno: str, area: str | None, outcome: Outcome) -> None:
         if isinstance(outcome, Rejected) and outcome.downtime:
@@ -501,22 +482,6 @@ class Core:
 
 def _needs_resolution(transaction: Transaction) -> bool:
     return transaction.kind == "write" and not transaction.safe_to_repeat
-
-
-def _attempt_result(outcome: Outcome) -> AttemptResult:
-    if isinstance(outcome, Rejected) and outcome.busy:
-        return "busy"
-    return outcome.kind
-
-
-def _detail(outcome: Outcome) -> str:
-    if isinstance(outcome, Succeeded):
-        return "succeeded" + (f" (warn_msg: {outcome.warn_msg})" if outcome.warn_msg else "")
-    if isinstance(outcome, Rejected):
-        return f"rejected: infcode {outcome.infcode}: {redact(outcome.err_msg)}"
-    if isinstance(outcome, NotSent):
-        return f"not sent: {outcome.reason}"
-    return f"unknown: {outcome.reason}"
 
 
 def _text(body: bytes) -> str:

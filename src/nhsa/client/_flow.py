@@ -33,24 +33,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Instruction: send this request (its timeout rides in ``request.extensions``).
-
-    Example:
-        >>> Send(httpx.Request("POST", "http://platform.invalid/")).request.method
-        'POST'
-    """
+    """Instruction: send this request (its timeout rides in ``request.extensions``)."""
 
     request: httpx.Request
 
 
 @dataclass(frozen=True, slots=True)
 class Sleep:
-    """Instruction: wait this many seconds before going on.
-
-    Example:
-        >>> Sleep(0.5).seconds
-        0.5
-    """
+    """Instruction: wait this many seconds before going on."""
 
     seconds: float
 

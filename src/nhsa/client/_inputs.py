@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from nhsa.client._validation import check_code, check_id_number, check_text, to_decimal
 from nhsa.client.errors import InvalidInputError
+from nhsa.money import cents
 
 CertificateType = Literal["01", "02", "03"]
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, repr=False)
@@ -87,8 +87,9 @@ class Certificate:
         """A social-security card (社会保障卡): card number and identification code.
 
         Example:
-            >>> Certificate.social_security_card("TA5300001", "530100D1").card_sn
-            '530100D1'
+            >>> card = Certificate.social_security_card("TA5300001", "530100D1")
+            >>> (card.mdtrt_cert_type, card.certno)  # the card number is not an ID number
+            ('03', None)
         """
         return cls("03", number, card_sn)
 
@@ -109,8 +110,10 @@ class Clinic:
     department of fee lines and diagnoses.
 
     Example:
-        >>> Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03").caty
-        'A03'
+        >>> Clinic("0301", "", "D530100000101", "医师丁", "A03")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: dept_name: required, must not be empty
     """
 
     dept_code: str
@@ -132,8 +135,13 @@ class Diagnosis:
     """One diagnosis of the visit (2203 ``diseinfo``).
 
     Example:
-        >>> Diagnosis("J06.900", "急性上呼吸道感染").diag_type
-        '1'
+        >>> from nhsa import spec
+        >>> spec.code_table("diag_type").name_of(Diagnosis("J06.900", "急性上呼吸道感染").diag_type)
+        '西医诊断'
+        >>> Diagnosis("J06.900", "急性上呼吸道感染", diag_type="9")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: diag_type: '9' is not a code of diag_type (诊断类别)
     """
 
     diag_code: str
@@ -196,7 +204,7 @@ class FeeLine:
                 rule="positive",
             )
         pric = to_decimal(self.pric, "pric", places=6)
-        expected = (cnt * pric).quantize(_CENT, rounding=ROUND_HALF_UP)
+        expected = cents(cnt * pric)
         total = expected
         if self.det_item_fee_sumamt is not None:
             total = to_decimal(self.det_item_fee_sumamt, "det_item_fee_sumamt", places=2)
@@ -208,7 +216,7 @@ class FeeLine:
                 )
         object.__setattr__(self, "cnt", cnt)
         object.__setattr__(self, "pric", pric)
-        object.__setattr__(self, "det_item_fee_sumamt", total.quantize(_CENT))
+        object.__setattr__(self, "det_item_fee_sumamt", cents(total))
 
     @property
     def total(self) -> Decimal:

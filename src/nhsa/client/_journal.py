@@ -123,11 +123,6 @@ class NewEntry:
             personal data (certificate numbers, names) is never stored.
         amounts: the input's money fields, exact.
         reverses: for an undo (2601, 2205, …), the msgid it undoes.
-
-    Example:
-        >>> NewEntry("H53010100001202611231015300001", "H53010100001", "2207", "1", "C01",
-        ...          "ab" * 32, {"psn_no": "P1"}, {}).infno
-        '2207'
     """
 
     msgid: str
@@ -207,7 +202,13 @@ class Journal:
     masked) when the journal cannot be opened.
 
     Example:
-        >>> Journal(":memory:").pending("H53010100001")
+        What a registration leaves in the client's journal — the state-changing calls only,
+        each closed with its outcome (1101 is a query, so it is not there):
+
+        >>> visit = client.register(card, insutype="310", clinic=clinic)
+        >>> [(entry.infno, entry.state) for entry in client.journal.entries("H53010100001")]
+        [('9001', 'succeeded'), ('2201', 'succeeded')]
+        >>> client.journal.pending("H53010100001")  # nothing for recover() to do
         []
     """
 
@@ -351,8 +352,10 @@ class Journal:
         """Entries of ``tenant`` filtered by transaction, state, visit or undone msgid.
 
         Example:
-            >>> Journal(":memory:").entries("H53010100001", infno=["2207"], states=["held"])
-            []
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> (registration,) = client.journal.entries("H53010100001", infno=["2201"])
+            >>> (registration.psn_no, registration.result["mdtrt_id"] == visit.mdtrt_id)
+            ('P53010000000001', True)
         """
         clauses, params = ["tenant = ?"], [tenant]
         if infno:

@@ -41,8 +41,10 @@ class WindowMode:
             cashier to decide.
 
     Example:
-        >>> WindowMode("C0001", "收费员甲", on_unknown="hold").on_unknown
-        'hold'
+        >>> WindowMode("C0001", "收费员甲", on_unknown="retry")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: on_unknown: 'retry' must be 'reverse' or 'hold'
     """
 
     opter: str
@@ -86,8 +88,9 @@ class KioskMode:
         terminal_name: the terminal's name, sent as ``opter_name`` (≤ 50 characters).
 
     Example:
-        >>> KioskMode("K01", "SAFE-K01", "K01", "自助机1号").operator.dev_no
-        'K01'
+        >>> operator = KioskMode("K01", "SAFE-K01", "K01", "自助机1号").operator
+        >>> (operator.opter_type, operator.opter, operator.dev_no, operator.dev_safe_info)
+        ('2', 'K01', 'K01', 'SAFE-K01')
     """
 
     dev_no: str

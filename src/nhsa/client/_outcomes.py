@@ -27,16 +27,31 @@ from typing import Any, Generic, Literal, TypeVar
 
 OutT = TypeVar("OutT")
 
-AttemptResult = Literal["succeeded", "rejected", "busy", "not_sent", "unknown"]
+AttemptResult = Literal["succeeded", "rejected", "busy", "sign_in", "not_sent", "unknown"]
+"""How one attempt ended; ``busy`` and ``sign_in`` are refusals the retry policy acts on."""
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One try of a call: which msgid went out and what came of it.
+    """One try of a call, as the retry policy's history records it.
+
+    Attributes:
+        number: 1 for the first attempt of the call, counting on through every retry.
+        msgid: the msgid that went out.
+        result: how it ended.
+        detail: what came back, in words (personal data masked).
+        status_code: the HTTP status of the answer, when one came.
+        decision: what the policy did next, and why (a row of :mod:`nhsa.client._retry`).
 
     Example:
-        >>> Attempt(1, "H53010100001202611231015300001", "not_sent", "ConnectError").number
-        1
+        An outcome's ``attempts`` (and an error's ``history``) read as a support desk needs:
+
+        >>> busy = Attempt(1, "H53010100001202611231015300001", "busy",
+        ...                "rejected: infcode -1: 系统繁忙", 200,
+        ...                "explicit busy answer: again with a new msgid")
+        >>> print(busy)  # doctest: +NORMALIZE_WHITESPACE
+        #1 H53010100001202611231015300001 busy (HTTP 200): rejected: infcode -1: 系统繁忙
+        → explicit busy answer: again with a new msgid
     """
 
     number: int
@@ -44,6 +59,12 @@ class Attempt:
     result: AttemptResult
     detail: str
     status_code: int | None = None
+    decision: str = ""
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status_code})" if self.status_code is not None else ""
+        then = f" → {self.decision}" if self.decision else ""
+        return f"#{self.number} {self.msgid} {self.result}{status}: {self.detail}{then}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +80,17 @@ class Reversed:
         note: the platform's note (warn_msg), if any.
 
     Example:
-        >>> Reversed("2601", "H53010100001202611231015300002", True).by_infno
-        '2601'
+        A settlement whose answer the platform withholds after booking it:
+
+        >>> from nhsa.client import OutcomeUnknownError
+        >>> visit = client.register(card, insutype="310", clinic=clinic)
+        >>> fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+        >>> try:
+        ...     client.charge(visit, fees, diagnoses=diagnoses)
+        ... except OutcomeUnknownError as error:
+        ...     reversed_ = error.resolution
+        >>> (reversed_.by_infno, reversed_.original_found)  # it had been booked, and is undone
+        ('2601', True)
     """
 
     by_infno: str
@@ -74,8 +104,16 @@ class Held:
     """Left for the cashier to decide (``WindowMode(on_unknown="hold")``); nothing was undone.
 
     Example:
-        >>> Held("window policy: hold unknown outcomes").reason
-        'window policy: hold unknown outcomes'
+        >>> from nhsa.client import Client, OutcomeUnknownError, WindowMode
+        >>> with Client(config, WindowMode("C0001", "收费员甲", on_unknown="hold"),
+        ...             transport=mock.transport) as cashier:
+        ...     visit = cashier.register(card, insutype="310", clinic=clinic)
+        ...     fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+        ...     try:
+        ...         cashier.charge(visit, fees, diagnoses=diagnoses)
+        ...     except OutcomeUnknownError as error:
+        ...         print(error.resolution.reason, cashier.journal.get(error.msgid).state)
+        held for the cashier's decision (WindowMode on_unknown='hold') held
     """
 
     reason: str
@@ -86,8 +124,16 @@ class NeedsManualDecision:
     """The SDK cannot close this automatically; a person must look (the reason says where).
 
     Example:
-        >>> NeedsManualDecision("2201 has no automatic undo").err_msg is None
-        True
+        A registration whose answer is lost: cancelling it (2202) needs the visit id that only
+        the lost answer carried.
+
+        >>> from nhsa.client import OutcomeUnknownError
+        >>> fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2201")
+        >>> try:
+        ...     client.register(card, insutype="310", clinic=clinic)
+        ... except OutcomeUnknownError as error:
+        ...     print(error.resolution.reason.split(";")[0])
+        2201 has no automatic undo (2202 needs identifiers only the lost answer carried)
     """
 
     reason: str
@@ -100,8 +146,21 @@ class StillPending:
     finishes it (the journal entry stays in ``reversing``).
 
     Example:
-        >>> StillPending("2601 not answered within 120 s").reason
-        '2601 not answered within 120 s'
+        A settlement and then every 2601 of its round lost (``config`` gives the reversal no
+        time beyond one round):
+
+        >>> from nhsa.client import OutcomeUnknownError
+        >>> visit = client.register(card, insutype="310", clinic=clinic)
+        >>> lost = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+        >>> lost = mock.arm_fault("H53010100001", "commit-then-drop", infno="2601", times=4)
+        >>> try:
+        ...     client.charge(visit, fees, diagnoses=diagnoses)
+        ... except OutcomeUnknownError as error:
+        ...     pending, msgid = error.resolution, error.msgid
+        >>> pending.reason.split(":")[0], client.journal.get(msgid).state
+        ('2601 not definite after 4 attempt(s)', 'reversing')
+        >>> [entry.resolution.by_infno for entry in client.recover().resolved]  # later
+        ['2601']
     """
 
     reason: str
@@ -120,8 +179,11 @@ class Succeeded(Generic[OutT]):
         warnings: what was tolerated while reading the answer.
 
     Example:
-        >>> Succeeded("9001", "H53010100001202611231015300001", None, ()).kind
-        'succeeded'
+        >>> from nhsa.models import Input9001, Input9001SignIn
+        >>> sign_in = Input9001(signIn=Input9001SignIn(opter_no="C0001", ip="10.0.0.8"))
+        >>> outcome = client.call("9001", sign_in)
+        >>> (outcome.kind, outcome.definite, type(outcome.output).__name__, outcome.warn_msg)
+        ('succeeded', True, 'Output9001', None)
     """
 
     infno: str
@@ -156,8 +218,12 @@ class Rejected:
         body: the answer's body, redacted.
 
     Example:
-        >>> Rejected("2202", "H53010100001202611231015300001", -1, "no visit", ()).definite
-        True
+        >>> from nhsa.models import Input2202, Input2202Data
+        >>> cancel = Input2202(data=Input2202Data(psn_no="P53010000000001", mdtrt_id="0",
+        ...                                       ipt_otp_no="MZ0"))
+        >>> outcome = client.call("2202", cancel, insuplc_admdvs="530100")
+        >>> (outcome.infcode, outcome.busy, outcome.sign_in, outcome.err_msg[:7])
+        (-1, False, False, '就诊信息不存在')
     """
 
     infno: str
@@ -188,8 +254,18 @@ class NotSent:
     """The request provably never left (DNS, connect or pool failure).
 
     Example:
-        >>> NotSent("1101", "H53010100001202611231015300001", "ConnectError", ()).reason
-        'ConnectError'
+        A platform nobody can connect to: the same message is tried ``max_attempts`` times.
+
+        >>> import httpx
+        >>> from nhsa.client import Client
+        >>> from nhsa.models import Input9001, Input9001SignIn
+        >>> def refuse(request):
+        ...     raise httpx.ConnectError("connection refused", request=request)
+        >>> with Client(config, window, transport=httpx.MockTransport(refuse)) as offline:
+        ...     outcome = offline.call("9001", Input9001(signIn=Input9001SignIn(opter_no="C0001",
+        ...                                                                    ip="10.0.0.8")))
+        >>> (outcome.kind, len(outcome.attempts), len({a.msgid for a in outcome.attempts}))
+        ('not_sent', 4, 1)
     """
 
     infno: str
@@ -219,8 +295,20 @@ class Unknown:
         body: the untrusted answer's body, redacted (empty when nothing came back).
 
     Example:
-        >>> Unknown("2207", "H53010100001202611231015300001", "ReadTimeout", ()).definite
-        False
+        A gateway that answers 503: sign-in is safe to repeat, so it went four times, each
+        under a new msgid, and there is nothing to undo.
+
+        >>> import httpx
+        >>> from nhsa.client import Client
+        >>> from nhsa.models import Input9001, Input9001SignIn
+        >>> down = httpx.MockTransport(lambda request: httpx.Response(503))
+        >>> with Client(config, window, transport=down) as offline:
+        ...     outcome = offline.call("9001", Input9001(signIn=Input9001SignIn(opter_no="C0001",
+        ...                                                                    ip="10.0.0.8")))
+        >>> (outcome.definite, outcome.reason, outcome.resolution)
+        (False, 'HTTP 503', None)
+        >>> len({attempt.msgid for attempt in outcome.attempts})
+        4
     """
 
     infno: str

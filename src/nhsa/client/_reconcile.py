@@ -50,6 +50,7 @@ from nhsa.models import (
     Output3202,
     Output9101,
 )
+from nhsa.money import cents
 
 if TYPE_CHECKING:
     from nhsa.client._core import Core
@@ -62,13 +63,7 @@ _UNRESOLVED = ("sending", "unknown", "reversing", "held")
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One settlement row as the HIS knows it: the row of the 3202 detail file, and its group.
-
-    Example:
-        >>> detail = DetailRow("S1", "V1", "P1", Decimal("-1"), Decimal("0"), Decimal("-1"), "1")
-        >>> LedgerRow(detail, ("310", "11", "530100")).detail.refd_setl_flag
-        '1'
-    """
+    """One settlement row as the HIS knows it: the row of the 3202 detail file, and its group."""
 
     detail: DetailRow
     group: Group
@@ -76,12 +71,7 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class Ledger:
-    """The day's rows, the cancelling pairs per group, and what is still unresolved.
-
-    Example:
-        >>> Ledger((), {}, ()).groups()
-        []
-    """
+    """The day's rows, the cancelling pairs per group, and what is still unresolved."""
 
     rows: tuple[LedgerRow, ...]
     pairs: Mapping[Group, int]
@@ -295,6 +285,7 @@ def _output_nodes(schema: Mapping[str, Any]) -> set[str]:
 
 
 def _decimal(value: object) -> Decimal:
+    # The journal keeps answers as JSON, so an amount may come back as 25.0: to the cent again.
     if value is None or value == "":
-        return Decimal(0)
-    return Decimal(str(value))
+        return Decimal("0.00")
+    return cents(Decimal(str(value)))

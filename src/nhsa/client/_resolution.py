@@ -39,18 +39,18 @@ Example:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from nhsa.client._flow import Flow, Sleep
+from nhsa.client._flow import Flow
 from nhsa.client._journal import JournalEntry
 from nhsa.client._outcomes import (
     Held,
     NeedsManualDecision,
     NotSent,
+    Outcome,
     Rejected,
     Resolution,
     Reversed,
@@ -122,68 +122,42 @@ def undo_input(infno: str, facts: Mapping[str, str]) -> InputModel | None:
 
 
 def _reverse(core: Core, entry: JournalEntry) -> Flow[Resolution]:
-    """2601 naming the entry's msgid, repeated with a new msgid until definite or out of time."""
+    """2601 naming the entry's msgid, in rounds until definite or out of time (``undo=True``)."""
     if not entry.psn_no:
         reason = f"{entry.infno} {entry.msgid}: 2601 needs psn_no, which the journal lacks"
         core.journal.mark(entry.msgid, "manual", detail=reason)
         return NeedsManualDecision(reason)
-    core.journal.mark(entry.msgid, "reversing")
     reversal = Input2601(
         data=Input2601Data(psn_no=entry.psn_no, omsgid=entry.msgid, oinfno=entry.infno)
     )
-    policy = core.config.retry
-    started = time.monotonic()
-    round_number = 0
-    while True:
-        round_number += 1
-        try:
-            outcome = yield from core.call(
-                REVERSAL,
-                reversal,
-                insuplc_admdvs=entry.insuplc_admdvs,
-                resolve=False,
-                reverses=entry.msgid,
-                check_breaker=False,
-            )
-        except NhsaClientError as error:  # e.g. sign-in refused: the reversal is not done yet
-            return _still_pending(core, entry, f"2601 could not be sent: {error}")
-        if isinstance(outcome, Succeeded):
-            not_found = core.config.patterns.matches("original_not_found", outcome.warn_msg)
-            note = outcome.warn_msg or "reversed by 2601"
-            core.journal.mark(
-                entry.msgid,
-                "reversed",
-                detail=note,
-                resolved_by=outcome.msgid,
-                original_found=not not_found,
-            )
-            return Reversed(REVERSAL, outcome.msgid, not not_found, outcome.warn_msg)
-        if isinstance(outcome, Rejected) and not outcome.downtime:
-            reason = f"2601 refused (infcode {outcome.infcode}): {outcome.err_msg}"
-            core.journal.mark(entry.msgid, "manual", detail=reason)
-            return NeedsManualDecision(reason, outcome.err_msg)
-        if time.monotonic() - started >= policy.resolution_deadline:
-            last = outcome.err_msg if isinstance(outcome, Rejected) else outcome.reason
-            return _still_pending(
-                core, entry, f"2601 not definite after {round_number} round(s): {last}"
-            )
-        yield Sleep(policy.delay(round_number))
+    outcome = yield from _send_undo(core, entry, REVERSAL, reversal, until_definite=True)
+    if isinstance(outcome, StillPending):
+        return outcome
+    if isinstance(outcome, Succeeded):
+        not_found = core.config.patterns.matches("original_not_found", outcome.warn_msg)
+        note = outcome.warn_msg or "reversed by 2601"
+        core.journal.mark(
+            entry.msgid,
+            "reversed",
+            detail=note,
+            resolved_by=outcome.msgid,
+            original_found=not not_found,
+        )
+        return Reversed(REVERSAL, outcome.msgid, not not_found, outcome.warn_msg)
+    if isinstance(outcome, Rejected) and not outcome.downtime:
+        reason = f"2601 refused (infcode {outcome.infcode}): {outcome.err_msg}"
+        core.journal.mark(entry.msgid, "manual", detail=reason)
+        return NeedsManualDecision(reason, outcome.err_msg)
+    last = outcome.err_msg if isinstance(outcome, Rejected) else outcome.reason
+    tries = len(outcome.attempts)
+    return _still_pending(core, entry, f"2601 not definite after {tries} attempt(s): {last}")
 
 
 def _undo(core: Core, entry: JournalEntry, infno: str, undo: InputModel) -> Flow[Resolution]:
     """The business cancel (``undone_by``) of the entry, once."""
-    core.journal.mark(entry.msgid, "reversing")
-    try:
-        outcome = yield from core.call(
-            infno,
-            undo,
-            insuplc_admdvs=entry.insuplc_admdvs,
-            resolve=False,
-            reverses=entry.msgid,
-            check_breaker=False,
-        )
-    except NhsaClientError as error:
-        return _still_pending(core, entry, f"{infno} could not be sent: {error}")
+    outcome = yield from _send_undo(core, entry, infno, undo, until_definite=False)
+    if isinstance(outcome, StillPending):
+        return outcome
     if isinstance(outcome, Succeeded):
         core.journal.mark(
             entry.msgid, "reversed", detail=f"undone by {infno}", resolved_by=outcome.msgid
@@ -207,6 +181,27 @@ def _undo(core: Core, entry: JournalEntry, infno: str, undo: InputModel) -> Flow
     reason = f"the undo {infno} {outcome.msgid} has an unknown outcome too: {outcome.reason}"
     core.journal.mark(entry.msgid, "manual", detail=reason)
     return NeedsManualDecision(reason)
+
+
+def _send_undo(
+    core: Core, entry: JournalEntry, infno: str, undo: InputModel, *, until_definite: bool
+) -> Flow[Outcome | StillPending]:
+    """Send the undo of ``entry`` (even when its insured place is down), entry ``reversing``."""
+    core.journal.mark(entry.msgid, "reversing")
+    try:
+        return (
+            yield from core.call(
+                infno,
+                undo,
+                insuplc_admdvs=entry.insuplc_admdvs,
+                resolve=False,
+                reverses=entry.msgid,
+                check_breaker=False,
+                undo=until_definite,
+            )
+        )
+    except NhsaClientError as error:  # e.g. sign-in refused: the undo is not done yet
+        return _still_pending(core, entry, f"{infno} could not be sent: {error}")
 
 
 def _still_pending(core: Core, entry: JournalEntry, reason: str) -> StillPending:

@@ -21,8 +21,7 @@ from nhsa.client._inputs import Certificate, Clinic, FeeLine
 from nhsa.client._outcomes import Resolution
 from nhsa.envelope import ResultRow
 from nhsa.models import SetldetailItem
-
-_CENT = Decimal("0.01")
+from nhsa.money import cents
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,11 @@ class SettlementTotals:
     """The amounts of a (pre-)settlement that must agree between 2206 and 2207.
 
     Example:
-        >>> SettlementTotals.of({"medfee_sumamt": 1, "fulamt_ownpay_amt": 0,
-        ...     "overlmt_selfpay": 0, "preselfpay_amt": 0, "inscp_scp_amt": 1,
-        ...     "fund_pay_sumamt": 0, "psn_part_amt": 1, "acct_pay": 1, "psn_cash_pay": 0,
-        ...     "hosp_part_amt": 0}).acct_pay
-        Decimal('1.00')
+        Read from an answer that carries ``74.8`` and leaves out what is zero:
+
+        >>> totals = SettlementTotals.of({"medfee_sumamt": 74.8, "acct_pay": 74.8})
+        >>> (totals.medfee_sumamt, totals.acct_pay, totals.psn_cash_pay)
+        (Decimal('74.80'), Decimal('74.80'), Decimal('0.00'))
     """
 
     medfee_sumamt: Decimal
@@ -57,7 +56,7 @@ class SettlementTotals:
         for item in fields(cls):
             value = get(item.name)
             amount = Decimal(str(value)) if value is not None else Decimal(0)
-            values[item.name] = amount.quantize(_CENT)
+            values[item.name] = cents(amount)
         return cls(**values)
 
     def replace(self, **changes: Decimal) -> SettlementTotals:
@@ -86,12 +85,9 @@ class Registration:
         msgid: the 2201 msgid.
 
     Example:
-        >>> reg = Registration("P1", "张三", "V1", "MZ1", "310", "530100",
-        ...     Certificate.e_voucher("EC-TOKEN-0001"),
-        ...     Clinic("0301", "内科门诊", "D01", "医师丁", "A03"),
-        ...     datetime(2026, 11, 23, 10, 0), Decimal("100.00"), "M1")
-        >>> "张三" in repr(reg)
-        False
+        >>> visit = client.register(card, insutype="310", clinic=clinic)
+        >>> (visit.psn_name, visit.psn_name in repr(visit), visit.ipt_otp_no[:2])
+        ('张晓峰', False, 'MZ')
     """
 
     psn_no: str
@@ -129,8 +125,12 @@ class Charge:
         setlinfo, setldetail: the settlement answer as the platform gave it.
 
     Example:
-        >>> Charge.__dataclass_fields__["setl_id"].type
-        'str'
+        >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+        ...                      diagnoses=diagnoses)
+        >>> (paid.msgid == paid.setlinfo.medins_setl_id, paid.setl_id == paid.setlinfo.setl_id)
+        (True, True)
+        >>> (paid.totals.medfee_sumamt, sum(line.total for line in paid.lines))
+        (Decimal('25.00'), Decimal('25.00'))
     """
 
     registration: Registration
@@ -159,8 +159,16 @@ class Refund:
         recharge: for a partial refund, the new charge of the kept lines.
 
     Example:
-        >>> Refund.__dataclass_fields__["recharge"].default is None
-        True
+        A partial refund: the settlement is reversed whole, the kept line settled again.
+
+        >>> from decimal import Decimal
+        >>> from nhsa.client import FeeLine
+        >>> drug = FeeLine("XJ01DCC035A001010100002", "HIS-YP-0002", cnt=2, pric=Decimal("18.50"))
+        >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic),
+        ...                      [*fees, drug], diagnoses=diagnoses)
+        >>> refund = client.refund(paid, lines=[paid.lines[1].feedetl_sn])
+        >>> (refund.refunded.medfee_sumamt, refund.recharge.totals.medfee_sumamt)
+        (Decimal('-62.00'), Decimal('25.00'))
     """
 
     charge: Charge
@@ -176,8 +184,8 @@ class LedgerTotals:
     """Totals the HIS sends to 3201/3202 for one group.
 
     Example:
-        >>> LedgerTotals(Decimal("1"), Decimal("0"), Decimal("1"), 1).cash_payamt
-        Decimal('0')
+        >>> LedgerTotals(Decimal("120.00"), Decimal("72.80"), Decimal("40.00"), 1).cash_payamt
+        Decimal('7.20')
     """
 
     medfee_sumamt: Decimal
@@ -201,9 +209,13 @@ class GroupReconciliation:
         mismatches: rows 3202 did not find balanced (empty when 3201 balanced).
 
     Example:
-        >>> GroupReconciliation("310", "11", "530100",
-        ...     LedgerTotals(Decimal("0"), Decimal("0"), Decimal("0"), 0), "0", "对平").balanced
-        True
+        >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+        ...                      diagnoses=diagnoses)
+        >>> (group,) = client.reconcile(paid.setlinfo.setl_time.date()).groups
+        >>> (group.insutype, group.clr_type, group.setl_optins, group.his.medfee_sumamt)
+        ('310', '11', '530100', Decimal('25.00'))
+        >>> (group.stmt_rslt, group.balanced, group.mismatches)
+        ('0', True, ())
     """
 
     insutype: str
@@ -229,8 +241,14 @@ class ReconcileReport:
             cannot be reconciled exactly until they are closed.
 
     Example:
-        >>> ReconcileReport(date(2026, 11, 23), ()).balanced
-        True
+        A settlement and its refund on one day: the pair cancels out, and the day balances.
+
+        >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
+        ...                      diagnoses=diagnoses)
+        >>> refund = client.refund(paid)
+        >>> report = client.reconcile(paid.setlinfo.setl_time.date())
+        >>> (report.balanced, report.unresolved, [group.his.count for group in report.groups])
+        (True, (), [2])
     """
 
     day: date
@@ -253,9 +271,20 @@ class RecoveredEntry:
     """One journal entry ``recover()`` closed, and how.
 
     Example:
-        >>> from nhsa.client._outcomes import Held
-        >>> RecoveredEntry("M1", "2207", Held("cashier")).infno
-        '2207'
+        A settlement left ``unknown``, as a crash after its answer was lost would leave it:
+
+        >>> from nhsa.client import Client, OutcomeUnknownError, WindowMode
+        >>> with Client(config, WindowMode("C0001", "收费员甲", on_unknown="hold"),
+        ...             transport=mock.transport) as cashier:
+        ...     visit = cashier.register(card, insutype="310", clinic=clinic)
+        ...     fault = mock.arm_fault("H53010100001", "commit-then-drop", infno="2207")
+        ...     try:
+        ...         cashier.charge(visit, fees, diagnoses=diagnoses)
+        ...     except OutcomeUnknownError as error:
+        ...         cashier.journal.mark(error.msgid, "unknown", detail="process killed")
+        >>> (entry,) = client.recover().resolved
+        >>> (entry.infno, entry.resolution.by_infno, client.journal.get(entry.msgid).state)
+        ('2207', '2601', 'reversed')
     """
 
     msgid: str
@@ -276,8 +305,19 @@ class RecoveryReport:
         stale_guards_cleared: visit guards of crashed processes removed.
 
     Example:
-        >>> RecoveryReport((), (), (), (), 0).clean
-        True
+        A sign-in whose answer was lost is safe to repeat: there is nothing to undo.
+
+        >>> import httpx
+        >>> from nhsa.client import Client, OutcomeUnknownError
+        >>> down = httpx.MockTransport(lambda request: httpx.Response(503))
+        >>> with Client(config, window, transport=down) as offline:
+        ...     try:
+        ...         offline.sign_in()
+        ...     except OutcomeUnknownError:
+        ...         pass
+        >>> report = client.recover()
+        >>> (report.clean, report.resolved, len(report.abandoned))
+        (True, (), 0)
     """
 
     resolved: tuple[RecoveredEntry, ...]

@@ -6,6 +6,10 @@
 Each method sends one transaction through the policy core and returns its output, or
 raises the error its outcome maps to (:mod:`nhsa.client.errors`). Workflows
 (``register``, ``charge``, ``refund``, …) are written by hand on top of the same core.
+
+Each example sends the contract's first example input of its transaction and reads the
+answer; when the tests run them, ``client`` is a client whose platform answers with
+that example's answer (``src/conftest.py``).
 """
 
 from __future__ import annotations
@@ -90,7 +94,12 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output1101``).
 
         Example:
-            >>> client.person_information(Input1101(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("1101").examples[0].request
+            >>> input_model = Input1101.model_validate(request["input"])
+            >>> answer = client.person_information(input_model)
+            >>> answer.baseinfo.psn_no
+            '44030000000000012345'
         """
         answer: Output1101 = self._typed("1101", input_model, insuplc_admdvs)
         return answer
@@ -107,7 +116,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2001``).
 
         Example:
-            >>> client.entitlement_check(Input2001(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2001").examples[0].request
+            >>> input_model = Input2001.model_validate(request["input"])
+            >>> answer = client.entitlement_check(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.trtinfo[0].psn_no
+            '44030000000000012345'
         """
         answer: Output2001 = self._typed("2001", input_model, insuplc_admdvs)
         return answer
@@ -125,7 +141,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2201``).
 
         Example:
-            >>> client.outpatient_registration(Input2201(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2201").examples[0].request
+            >>> input_model = Input2201.model_validate(request["input"])
+            >>> answer = client.outpatient_registration(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.data.mdtrt_id
+            '530100000000001001'
         """
         answer: Output2201 = self._typed("2201", input_model, insuplc_admdvs)
         return answer
@@ -142,7 +165,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2202``).
 
         Example:
-            >>> client.cancel_outpatient_registration(Input2202(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2202").examples[0].request
+            >>> input_model = Input2202.model_validate(request["input"])
+            >>> answer = client.cancel_outpatient_registration(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2202()
         """
         answer: Output2202 = self._typed("2202", input_model, insuplc_admdvs)
         return answer
@@ -159,7 +189,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2203``).
 
         Example:
-            >>> client.outpatient_visit_information_upload(Input2203(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2203").examples[0].request
+            >>> input_model = Input2203.model_validate(request["input"])
+            >>> answer = client.outpatient_visit_information_upload(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2203()
         """
         answer: Output2203 = self._typed("2203", input_model, insuplc_admdvs)
         return answer
@@ -176,7 +213,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2203A``).
 
         Example:
-            >>> client.outpatient_visit_information_upload_variant_a(Input2203A(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2203A").examples[0].request
+            >>> input_model = Input2203A.model_validate(request["input"])
+            >>> answer = client.outpatient_visit_information_upload_variant_a(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2203A()
         """
         answer: Output2203A = self._typed("2203A", input_model, insuplc_admdvs)
         return answer
@@ -194,7 +238,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2204``).
 
         Example:
-            >>> client.outpatient_fee_detail_upload(Input2204(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2204").examples[0].request
+            >>> input_model = Input2204.model_validate(request["input"])
+            >>> answer = client.outpatient_fee_detail_upload(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.result[0].feedetl_sn
+            'MZ20261123000123-01'
         """
         answer: Output2204 = self._typed("2204", input_model, insuplc_admdvs)
         return answer
@@ -211,7 +262,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2205``).
 
         Example:
-            >>> client.cancel_outpatient_fee_details(Input2205(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2205").examples[0].request
+            >>> input_model = Input2205.model_validate(request["input"])
+            >>> answer = client.cancel_outpatient_fee_details(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2205()
         """
         answer: Output2205 = self._typed("2205", input_model, insuplc_admdvs)
         return answer
@@ -228,7 +286,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2206``).
 
         Example:
-            >>> client.outpatient_pre_settlement(Input2206(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2206").examples[0].request
+            >>> input_model = Input2206.model_validate(request["input"])
+            >>> answer = client.outpatient_pre_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.mdtrt_id
+            '530100000000001001'
         """
         answer: Output2206 = self._typed("2206", input_model, insuplc_admdvs)
         return answer
@@ -246,7 +311,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2207``).
 
         Example:
-            >>> client.outpatient_settlement(Input2207(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2207").examples[0].request
+            >>> input_model = Input2207.model_validate(request["input"])
+            >>> answer = client.outpatient_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.setl_id
+            '530100000000002001'
         """
         answer: Output2207 = self._typed("2207", input_model, insuplc_admdvs)
         return answer
@@ -264,7 +336,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2208``).
 
         Example:
-            >>> client.cancel_outpatient_settlement(Input2208(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2208").examples[0].request
+            >>> input_model = Input2208.model_validate(request["input"])
+            >>> answer = client.cancel_outpatient_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.setl_id
+            '530100000000002002'
         """
         answer: Output2208 = self._typed("2208", input_model, insuplc_admdvs)
         return answer
@@ -282,7 +361,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2301``).
 
         Example:
-            >>> client.inpatient_fee_detail_upload(Input2301(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2301").examples[0].request
+            >>> input_model = Input2301.model_validate(request["input"])
+            >>> answer = client.inpatient_fee_detail_upload(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.result[0].feedetl_sn
+            'ZY20261118000021-0001'
         """
         answer: Output2301 = self._typed("2301", input_model, insuplc_admdvs)
         return answer
@@ -299,7 +385,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2302``).
 
         Example:
-            >>> client.cancel_inpatient_fee_details(Input2302(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2302").examples[0].request
+            >>> input_model = Input2302.model_validate(request["input"])
+            >>> answer = client.cancel_inpatient_fee_details(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2302()
         """
         answer: Output2302 = self._typed("2302", input_model, insuplc_admdvs)
         return answer
@@ -316,7 +409,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2303``).
 
         Example:
-            >>> client.inpatient_pre_settlement(Input2303(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2303").examples[0].request
+            >>> input_model = Input2303.model_validate(request["input"])
+            >>> answer = client.inpatient_pre_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.mdtrt_id
+            '530100000000003001'
         """
         answer: Output2303 = self._typed("2303", input_model, insuplc_admdvs)
         return answer
@@ -334,7 +434,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2304``).
 
         Example:
-            >>> client.inpatient_settlement(Input2304(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2304").examples[0].request
+            >>> input_model = Input2304.model_validate(request["input"])
+            >>> answer = client.inpatient_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.setl_id
+            '530100000000004001'
         """
         answer: Output2304 = self._typed("2304", input_model, insuplc_admdvs)
         return answer
@@ -352,7 +459,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2305``).
 
         Example:
-            >>> client.cancel_inpatient_settlement(Input2305(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2305").examples[0].request
+            >>> input_model = Input2305.model_validate(request["input"])
+            >>> answer = client.cancel_inpatient_settlement(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.setl_id
+            '530100000000004002'
         """
         answer: Output2305 = self._typed("2305", input_model, insuplc_admdvs)
         return answer
@@ -370,7 +484,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2401``).
 
         Example:
-            >>> client.admission(Input2401(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2401").examples[0].request
+            >>> input_model = Input2401.model_validate(request["input"])
+            >>> answer = client.admission(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.result.mdtrt_id
+            '530100000000003001'
         """
         answer: Output2401 = self._typed("2401", input_model, insuplc_admdvs)
         return answer
@@ -388,7 +509,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2402``).
 
         Example:
-            >>> client.discharge(Input2402(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2402").examples[0].request
+            >>> input_model = Input2402.model_validate(request["input"])
+            >>> answer = client.discharge(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2402()
         """
         answer: Output2402 = self._typed("2402", input_model, insuplc_admdvs)
         return answer
@@ -405,7 +533,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2404``).
 
         Example:
-            >>> client.cancel_admission(Input2404(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2404").examples[0].request
+            >>> input_model = Input2404.model_validate(request["input"])
+            >>> answer = client.cancel_admission(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2404()
         """
         answer: Output2404 = self._typed("2404", input_model, insuplc_admdvs)
         return answer
@@ -422,7 +557,14 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2405``).
 
         Example:
-            >>> client.undo_discharge(Input2405(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2405").examples[0].request
+            >>> input_model = Input2405.model_validate(request["input"])
+            >>> answer = client.undo_discharge(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2405()
         """
         answer: Output2405 = self._typed("2405", input_model, insuplc_admdvs)
         return answer
@@ -439,7 +581,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output2601``).
 
         Example:
-            >>> client.reversal(Input2601(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2601").examples[0].request
+            >>> input_model = Input2601.model_validate(request["input"])
+            >>> answer = client.reversal(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2601()
         """
         answer: Output2601 = self._typed("2601", input_model, insuplc_admdvs)
         return answer
@@ -456,7 +605,12 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output3201``).
 
         Example:
-            >>> client.total_ledger_reconciliation(Input3201(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("3201").examples[0].request
+            >>> input_model = Input3201.model_validate(request["input"])
+            >>> answer = client.total_ledger_reconciliation(input_model)
+            >>> answer.stmtinfo.stmt_rslt
+            '0'
         """
         answer: Output3201 = self._typed("3201", input_model, insuplc_admdvs)
         return answer
@@ -473,7 +627,12 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output3202``).
 
         Example:
-            >>> client.detail_ledger_reconciliation(Input3202(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("3202").examples[0].request
+            >>> input_model = Input3202.model_validate(request["input"])
+            >>> answer = client.detail_ledger_reconciliation(input_model)
+            >>> answer.fileinfo.file_qury_no
+            'R53010020261123173600000001'
         """
         answer: Output3202 = self._typed("3202", input_model, insuplc_admdvs)
         return answer
@@ -490,7 +649,14 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output5203``).
 
         Example:
-            >>> client.settlement_query(Input5203(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("5203").examples[0].request
+            >>> input_model = Input5203.model_validate(request["input"])
+            >>> answer = client.settlement_query(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.setlinfo.setl_id
+            '530100000000002001'
         """
         answer: Output5203 = self._typed("5203", input_model, insuplc_admdvs)
         return answer
@@ -507,7 +673,12 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output9001``).
 
         Example:
-            >>> client.sign_in(Input9001(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9001").examples[0].request
+            >>> input_model = Input9001.model_validate(request["input"])
+            >>> answer = client.sign_in(input_model)
+            >>> answer.signinoutb.sign_no
+            '530100202611230000000001'
         """
         answer: Output9001 = self._typed("9001", input_model, insuplc_admdvs)
         return answer
@@ -524,7 +695,12 @@ class SyncTransactions:
         NotSentError. Returns the typed output (``Output9002``).
 
         Example:
-            >>> client.sign_out(Input9002(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9002").examples[0].request
+            >>> input_model = Input9002.model_validate(request["input"])
+            >>> answer = client.sign_out(input_model)
+            >>> answer.signoutoutb.sign_time
+            datetime.datetime(2026, 11, 23, 18, 0, 2)
         """
         answer: Output9002 = self._typed("9002", input_model, insuplc_admdvs)
         return answer
@@ -541,7 +717,12 @@ class SyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output9101``).
 
         Example:
-            >>> client.file_upload(Input9101(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9101").examples[0].request
+            >>> input_model = Input9101.model_validate(request["input"])
+            >>> answer = client.file_upload(input_model)
+            >>> answer.file_qury_no
+            'F53010020261123173500000001'
         """
         answer: Output9101 = self._typed("9101", input_model, insuplc_admdvs)
         return answer
@@ -559,7 +740,13 @@ class SyncTransactions:
         JSON).
 
         Example:
-            >>> client.file_download(Input9102(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9102").examples[0].request
+            >>> input_model = Input9102.model_validate(request["input"])
+            >>> client.file_download(input_model)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            nhsa.client.errors.BusinessError: 9102 refused by the platform (infcode -1): ...
         """
         answer: bytes = self._typed("9102", input_model, insuplc_admdvs)
         return answer
@@ -583,7 +770,15 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output1101``).
 
         Example:
-            >>> await client.person_information(Input1101(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("1101").examples[0].request
+            >>> input_model = Input1101.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.person_information(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.baseinfo.psn_no
+            '44030000000000012345'
         """
         answer: Output1101 = await self._typed("1101", input_model, insuplc_admdvs)
         return answer
@@ -600,7 +795,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2001``).
 
         Example:
-            >>> await client.entitlement_check(Input2001(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2001").examples[0].request
+            >>> input_model = Input2001.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.entitlement_check(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.trtinfo[0].psn_no
+            '44030000000000012345'
         """
         answer: Output2001 = await self._typed("2001", input_model, insuplc_admdvs)
         return answer
@@ -618,7 +823,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2201``).
 
         Example:
-            >>> await client.outpatient_registration(Input2201(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2201").examples[0].request
+            >>> input_model = Input2201.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_registration(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.data.mdtrt_id
+            '530100000000001001'
         """
         answer: Output2201 = await self._typed("2201", input_model, insuplc_admdvs)
         return answer
@@ -635,7 +850,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2202``).
 
         Example:
-            >>> await client.cancel_outpatient_registration(Input2202(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2202").examples[0].request
+            >>> input_model = Input2202.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_outpatient_registration(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2202()
         """
         answer: Output2202 = await self._typed("2202", input_model, insuplc_admdvs)
         return answer
@@ -652,7 +877,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2203``).
 
         Example:
-            >>> await client.outpatient_visit_information_upload(Input2203(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2203").examples[0].request
+            >>> input_model = Input2203.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_visit_information_upload(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2203()
         """
         answer: Output2203 = await self._typed("2203", input_model, insuplc_admdvs)
         return answer
@@ -669,7 +904,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2203A``).
 
         Example:
-            >>> await client.outpatient_visit_information_upload_variant_a(Input2203A(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2203A").examples[0].request
+            >>> input_model = Input2203A.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_visit_information_upload_variant_a(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2203A()
         """
         answer: Output2203A = await self._typed("2203A", input_model, insuplc_admdvs)
         return answer
@@ -687,7 +932,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2204``).
 
         Example:
-            >>> await client.outpatient_fee_detail_upload(Input2204(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2204").examples[0].request
+            >>> input_model = Input2204.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_fee_detail_upload(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.result[0].feedetl_sn
+            'MZ20261123000123-01'
         """
         answer: Output2204 = await self._typed("2204", input_model, insuplc_admdvs)
         return answer
@@ -704,7 +959,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2205``).
 
         Example:
-            >>> await client.cancel_outpatient_fee_details(Input2205(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2205").examples[0].request
+            >>> input_model = Input2205.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_outpatient_fee_details(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2205()
         """
         answer: Output2205 = await self._typed("2205", input_model, insuplc_admdvs)
         return answer
@@ -721,7 +986,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2206``).
 
         Example:
-            >>> await client.outpatient_pre_settlement(Input2206(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2206").examples[0].request
+            >>> input_model = Input2206.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_pre_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.mdtrt_id
+            '530100000000001001'
         """
         answer: Output2206 = await self._typed("2206", input_model, insuplc_admdvs)
         return answer
@@ -739,7 +1014,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2207``).
 
         Example:
-            >>> await client.outpatient_settlement(Input2207(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2207").examples[0].request
+            >>> input_model = Input2207.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.outpatient_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.setl_id
+            '530100000000002001'
         """
         answer: Output2207 = await self._typed("2207", input_model, insuplc_admdvs)
         return answer
@@ -757,7 +1042,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2208``).
 
         Example:
-            >>> await client.cancel_outpatient_settlement(Input2208(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2208").examples[0].request
+            >>> input_model = Input2208.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_outpatient_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.setl_id
+            '530100000000002002'
         """
         answer: Output2208 = await self._typed("2208", input_model, insuplc_admdvs)
         return answer
@@ -775,7 +1070,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2301``).
 
         Example:
-            >>> await client.inpatient_fee_detail_upload(Input2301(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2301").examples[0].request
+            >>> input_model = Input2301.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.inpatient_fee_detail_upload(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.result[0].feedetl_sn
+            'ZY20261118000021-0001'
         """
         answer: Output2301 = await self._typed("2301", input_model, insuplc_admdvs)
         return answer
@@ -792,7 +1097,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2302``).
 
         Example:
-            >>> await client.cancel_inpatient_fee_details(Input2302(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2302").examples[0].request
+            >>> input_model = Input2302.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_inpatient_fee_details(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2302()
         """
         answer: Output2302 = await self._typed("2302", input_model, insuplc_admdvs)
         return answer
@@ -809,7 +1124,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2303``).
 
         Example:
-            >>> await client.inpatient_pre_settlement(Input2303(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2303").examples[0].request
+            >>> input_model = Input2303.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.inpatient_pre_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.mdtrt_id
+            '530100000000003001'
         """
         answer: Output2303 = await self._typed("2303", input_model, insuplc_admdvs)
         return answer
@@ -827,7 +1152,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2304``).
 
         Example:
-            >>> await client.inpatient_settlement(Input2304(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2304").examples[0].request
+            >>> input_model = Input2304.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.inpatient_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.setl_id
+            '530100000000004001'
         """
         answer: Output2304 = await self._typed("2304", input_model, insuplc_admdvs)
         return answer
@@ -845,7 +1180,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2305``).
 
         Example:
-            >>> await client.cancel_inpatient_settlement(Input2305(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2305").examples[0].request
+            >>> input_model = Input2305.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_inpatient_settlement(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.setl_id
+            '530100000000004002'
         """
         answer: Output2305 = await self._typed("2305", input_model, insuplc_admdvs)
         return answer
@@ -863,7 +1208,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2401``).
 
         Example:
-            >>> await client.admission(Input2401(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2401").examples[0].request
+            >>> input_model = Input2401.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.admission(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.result.mdtrt_id
+            '530100000000003001'
         """
         answer: Output2401 = await self._typed("2401", input_model, insuplc_admdvs)
         return answer
@@ -881,7 +1236,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2402``).
 
         Example:
-            >>> await client.discharge(Input2402(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2402").examples[0].request
+            >>> input_model = Input2402.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.discharge(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2402()
         """
         answer: Output2402 = await self._typed("2402", input_model, insuplc_admdvs)
         return answer
@@ -898,7 +1263,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2404``).
 
         Example:
-            >>> await client.cancel_admission(Input2404(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2404").examples[0].request
+            >>> input_model = Input2404.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_admission(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2404()
         """
         answer: Output2404 = await self._typed("2404", input_model, insuplc_admdvs)
         return answer
@@ -915,7 +1290,17 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output2405``).
 
         Example:
-            >>> await client.undo_discharge(Input2405(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2405").examples[0].request
+            >>> input_model = Input2405.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.undo_discharge(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2405()
         """
         answer: Output2405 = await self._typed("2405", input_model, insuplc_admdvs)
         return answer
@@ -932,7 +1317,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output2601``).
 
         Example:
-            >>> await client.reversal(Input2601(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2601").examples[0].request
+            >>> input_model = Input2601.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.reversal(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2601()
         """
         answer: Output2601 = await self._typed("2601", input_model, insuplc_admdvs)
         return answer
@@ -949,7 +1344,15 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output3201``).
 
         Example:
-            >>> await client.total_ledger_reconciliation(Input3201(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("3201").examples[0].request
+            >>> input_model = Input3201.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.total_ledger_reconciliation(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.stmtinfo.stmt_rslt
+            '0'
         """
         answer: Output3201 = await self._typed("3201", input_model, insuplc_admdvs)
         return answer
@@ -966,7 +1369,15 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output3202``).
 
         Example:
-            >>> await client.detail_ledger_reconciliation(Input3202(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("3202").examples[0].request
+            >>> input_model = Input3202.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.detail_ledger_reconciliation(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.fileinfo.file_qury_no
+            'R53010020261123173600000001'
         """
         answer: Output3202 = await self._typed("3202", input_model, insuplc_admdvs)
         return answer
@@ -983,7 +1394,17 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output5203``).
 
         Example:
-            >>> await client.settlement_query(Input5203(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("5203").examples[0].request
+            >>> input_model = Input5203.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.settlement_query(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.setlinfo.setl_id
+            '530100000000002001'
         """
         answer: Output5203 = await self._typed("5203", input_model, insuplc_admdvs)
         return answer
@@ -1000,7 +1421,15 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output9001``).
 
         Example:
-            >>> await client.sign_in(Input9001(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9001").examples[0].request
+            >>> input_model = Input9001.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.sign_in(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.signinoutb.sign_no
+            '530100202611230000000001'
         """
         answer: Output9001 = await self._typed("9001", input_model, insuplc_admdvs)
         return answer
@@ -1017,7 +1446,15 @@ class AsyncTransactions:
         NotSentError. Returns the typed output (``Output9002``).
 
         Example:
-            >>> await client.sign_out(Input9002(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9002").examples[0].request
+            >>> input_model = Input9002.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.sign_out(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.signoutoutb.sign_time
+            datetime.datetime(2026, 11, 23, 18, 0, 2)
         """
         answer: Output9002 = await self._typed("9002", input_model, insuplc_admdvs)
         return answer
@@ -1034,7 +1471,15 @@ class AsyncTransactions:
         the retries: NotSentError. Returns the typed output (``Output9101``).
 
         Example:
-            >>> await client.file_upload(Input9101(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9101").examples[0].request
+            >>> input_model = Input9101.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.file_upload(input_model)
+            >>> answer = anyio.run(main)
+            >>> answer.file_qury_no
+            'F53010020261123173500000001'
         """
         answer: Output9101 = await self._typed("9101", input_model, insuplc_admdvs)
         return answer
@@ -1052,7 +1497,16 @@ class AsyncTransactions:
         JSON).
 
         Example:
-            >>> await client.file_download(Input9102(...))
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("9102").examples[0].request
+            >>> input_model = Input9102.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.file_download(input_model)
+            >>> anyio.run(main)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            nhsa.client.errors.BusinessError: 9102 refused by the platform (infcode -1): ...
         """
         answer: bytes = await self._typed("9102", input_model, insuplc_admdvs)
         return answer

@@ -76,8 +76,10 @@ def unwrap(outcome: Outcome) -> Any:
     """The output of a succeeded outcome; otherwise raise :func:`error_for` of it.
 
     Example:
-        >>> unwrap(Succeeded("9001", "H53010100001202611231015300001", "out", ()))
-        'out'
+        >>> unwrap(NotSent("1101", "H53010100001202611231015300001", "ConnectError", ()))
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.NotSentError: 1101 was not sent after 0 attempt(s): ConnectError
     """
     if isinstance(outcome, Succeeded):
         return outcome.output

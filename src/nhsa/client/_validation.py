@@ -39,8 +39,8 @@ def check_id_number(value: str, field: str) -> None:
         >>> check_id_number("530102198503150019", "certno")
         Traceback (most recent call last):
         ...
-        nhsa.client.errors.InvalidInputError: certno: the check digit of resident ID number \
-****************19 should be 8 (GB 11643)
+        nhsa.client.errors.InvalidInputError: certno: resident ID number ****************19: \
+the check character is '9'; GB 11643 requires '8' (GB 11643)
     """
     number = value.strip().upper()
     problem = id_number_problem(number)

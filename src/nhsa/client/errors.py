@@ -2,7 +2,7 @@
 
 ::
 
-    NhsaClientError                .infno .msgid .infcode .err_msg .attempts .body .patient_message
+    NhsaClientError       .infno .msgid .infcode .err_msg .attempts .history .body .patient_message
     ├── InvalidInputError          refused before anything was sent; .field .rule  (also ValueError)
     │   └── ForbiddenCertificateError   a kiosk asked to accept a certificate type it must not
     ├── ClientConfigError          a configuration that cannot work                (also ValueError)
@@ -19,14 +19,20 @@
 A transport failure is never turned into a :class:`BusinessError`: only a real answer from the
 platform with ``infcode`` ≠ 0 is one. Every error carries the transaction (``infno``), the
 ``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered, how many
-attempts were made, the answer's body with personal data masked (:func:`nhsa.redaction.redact`),
-and a bilingual :attr:`~NhsaClientError.patient_message` a kiosk can show as is.
+attempts were made and, in ``history``, what the retry policy did after each, the answer's
+body with personal data masked (:func:`nhsa.redaction.redact`), and a bilingual
+:attr:`~NhsaClientError.patient_message` a kiosk can show as is.
 
 Example:
-    >>> error = InvalidInputError("mdtrt_cert_no: check digit is wrong", field="mdtrt_cert_no",
-    ...                           rule="gb11643-check-digit")
-    >>> (error.field, error.rule, isinstance(error, ValueError))
-    ('mdtrt_cert_no', 'gb11643-check-digit', True)
+    One ``except`` for everything the SDK refuses or fails at, with the facts to act on:
+
+    >>> from decimal import Decimal
+    >>> from nhsa.client import FeeLine
+    >>> try:
+    ...     FeeLine("110200001000000", "HIS-ZC-0001", cnt=1, pric=25.1)
+    ... except NhsaClientError as error:
+    ...     print(type(error).__name__, error.field, error.rule, error.attempts)
+    InvalidInputError pric decimal 0
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed
+from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed
 
 __all__ = [
     "AlreadySettledError",
@@ -59,8 +65,8 @@ class PatientMessage:
     """What to tell the patient, in Chinese and English.
 
     Example:
-        >>> PatientMessage("请到人工窗口办理。", "Please go to a staffed window.").en
-        'Please go to a staffed window.'
+        >>> print(AlreadySettledError("visit 3000000000002 is already settled").patient_message)
+        本次就诊已缴费。 / This visit has already been paid.
     """
 
     zh: str
@@ -87,10 +93,22 @@ class NhsaClientError(Exception):
         attempts: how many attempts were made (0 when nothing was sent).
         body: the answer's body with personal data masked ("" when there was none).
         outcome: the outcome behind the error, when a call was made.
+        history: every attempt of that call and what the retry policy did after it
+            (:class:`~nhsa.client.Attempt`; empty when nothing was sent).
 
     Example:
-        >>> NhsaClientError("boom", infno="2207").attempts
-        0
+        A refusal by the platform, as a support desk reads it:
+
+        >>> from nhsa.models import Input2202, Input2202Data
+        >>> cancel = Input2202(data=Input2202Data(psn_no="P53010000000001", mdtrt_id="0",
+        ...                                       ipt_otp_no="MZ0"))
+        >>> try:
+        ...     client.cancel_outpatient_registration(cancel, insuplc_admdvs="530100")
+        ... except NhsaClientError as error:
+        ...     print(type(error).__name__, error.infno, error.infcode, error.attempts)
+        ...     print(error.msgid == error.history[-1].msgid, error.history[-1].decision)
+        BusinessError 2202 -1 1
+        True definite refusal
     """
 
     def __init__(
@@ -116,6 +134,11 @@ class NhsaClientError(Exception):
         self.outcome = outcome
 
     @property
+    def history(self) -> tuple[Attempt, ...]:
+        """The retry policy's history of the call behind this error."""
+        return self.outcome.attempts if self.outcome is not None else ()
+
+    @property
     def patient_message(self) -> PatientMessage:
         """A sentence for the patient (kiosk screen or cashier), Chinese and English."""
         return _SEE_WINDOW
@@ -129,8 +152,12 @@ class InvalidInputError(NhsaClientError, ValueError):
         rule: the rule it broke (``gb11643-check-digit``, ``decimal``, ``maxItems``, …).
 
     Example:
-        >>> InvalidInputError("fees: at least one line", field="fees", rule="minItems").rule
-        'minItems'
+        >>> from nhsa.client import Certificate
+        >>> try:
+        ...     Certificate.id_card("530102198503150019")
+        ... except InvalidInputError as error:
+        ...     print(error.field, error.rule, isinstance(error, ValueError))
+        mdtrt_cert_no gb11643-check-digit True
     """
 
     def __init__(self, message: str, *, field: str, rule: str, infno: str | None = None) -> None:
@@ -169,8 +196,12 @@ class ClientConfigError(NhsaClientError, ValueError):
     """A configuration that cannot work (missing keys for the profile, bad URL, …).
 
     Example:
-        >>> ClientConfigError("journal_path is required").message
-        'journal_path is required'
+        >>> from nhsa.client import ClientConfig
+        >>> ClientConfig("H53010100001", "医院", "530100", journal_path=":memory:", profile="sm2")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.ClientConfigError: signing profile sm2: signing profile sm2 \
+(verify=require) needs private_key
     """
 
 
@@ -252,8 +283,16 @@ class NotSentError(NhsaClientError):
     """The request provably never left this machine and retries ran out: nothing happened.
 
     Example:
-        >>> NotSentError("platform unreachable", infno="1101", attempts=4).attempts
-        4
+        >>> import httpx
+        >>> from nhsa.client import Client
+        >>> def refuse(request):
+        ...     raise httpx.ConnectError("connection refused", request=request)
+        >>> with Client(config, window, transport=httpx.MockTransport(refuse)) as offline:
+        ...     try:
+        ...         offline.sign_in()
+        ...     except NotSentError as error:
+        ...         print(error.infno, error.attempts, len({a.msgid for a in error.history}))
+        9001 4 1
     """
 
     @property
@@ -323,9 +362,14 @@ class BusinessError(NhsaClientError):
     """The platform refused the call (``infcode`` ≠ 0). Definite: nothing was booked.
 
     Example:
-        >>> BusinessError("2202 refused", infno="2202", infcode=-1,
-        ...               err_msg="就诊信息不存在").infcode
-        -1
+        >>> from nhsa.models import Input2202, Input2202Data
+        >>> cancel = Input2202(data=Input2202Data(psn_no="P53010000000001", mdtrt_id="0",
+        ...                                       ipt_otp_no="MZ0"))
+        >>> try:
+        ...     client.cancel_outpatient_registration(cancel, insuplc_admdvs="530100")
+        ... except BusinessError as error:
+        ...     print(error.infcode, error.err_msg.split("：")[0], error.outcome.kind)
+        -1 就诊信息不存在 rejected
     """
 
     @property
@@ -343,8 +387,18 @@ class SignInError(BusinessError):
     again once.
 
     Example:
-        >>> SignInError("9001 refused", infno="9001", infcode=-1, err_msg="非法用户").infno
-        '9001'
+        A platform that does not know this operator:
+
+        >>> import httpx
+        >>> from nhsa.client import Client
+        >>> refusing = httpx.MockTransport(
+        ...     lambda request: httpx.Response(200, json={"infcode": -1, "err_msg": "非法用户"}))
+        >>> with Client(config, window, transport=refusing) as unknown_operator:
+        ...     try:
+        ...         unknown_operator.register(card, insutype="310", clinic=clinic)
+        ...     except SignInError as error:
+        ...         print(error.infno, error.err_msg, error.attempts)
+        9001 非法用户 1
     """
 
 
@@ -358,9 +412,10 @@ class SettlementMismatchError(NhsaClientError):
 
     Example:
         >>> from decimal import Decimal
-        >>> SettlementMismatchError("totals differ", differences={
-        ...     "psn_cash_pay": (Decimal("10.00"), Decimal("12.00"))}, refunded=True).refunded
-        True
+        >>> error = SettlementMismatchError("2207 totals differ from 2206", differences={
+        ...     "psn_cash_pay": (Decimal("10.00"), Decimal("12.00"))}, refunded=True)
+        >>> (error.refunded, error.patient_message.en)
+        (True, 'This cannot be done here right now; please go to a staffed window.')
     """
 
     def __init__(
@@ -382,6 +437,10 @@ class JournalError(NhsaClientError):
     trace afterwards is never made).
 
     Example:
-        >>> JournalError("disk full").message
-        'disk full'
+        >>> import tempfile
+        >>> from nhsa.client import Journal
+        >>> Journal(tempfile.gettempdir())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.JournalError: cannot open the journal ...: unable to open database file
     """

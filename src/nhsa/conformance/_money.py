@@ -7,22 +7,11 @@ Example:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Final
+from decimal import Decimal, InvalidOperation
+
+from nhsa.money import CENT, cents
 
 __all__ = ["CENT", "amount", "cents"]
-
-CENT: Final = Decimal("0.01")
-
-
-def cents(value: Decimal) -> Decimal:
-    """``value`` rounded half-up to two decimals.
-
-    Example:
-        >>> cents(Decimal("0.226"))
-        Decimal('0.23')
-    """
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def amount(value: object) -> Decimal:

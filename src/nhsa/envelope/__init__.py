@@ -12,10 +12,10 @@ Example:
 from __future__ import annotations
 
 from nhsa.envelope._build import (
-    Institution,
     MissingInsuredAreaError,
     Operator,
     OpterType,
+    Sender,
     build_request,
     carries_psn_no,
     encode_request,
@@ -40,7 +40,6 @@ __all__ = [
     "Clock",
     "DetailFileError",
     "DetailRow",
-    "Institution",
     "MalformedResponseError",
     "MissingInsuredAreaError",
     "MsgidGenerator",
@@ -48,6 +47,7 @@ __all__ = [
     "OpterType",
     "ParsedResponse",
     "ResultRow",
+    "Sender",
     "build_request",
     "carries_psn_no",
     "china_now",

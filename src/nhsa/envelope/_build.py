@@ -16,12 +16,21 @@ OpterType = Literal["1", "2", "3"]
 
 
 @dataclass(frozen=True)
-class Institution:
-    """Who sends: the designated institution and the platform it talks to.
+class Sender:
+    """Who sends: the designated institution's fields of every envelope, and the receiving
+    system and interface version it addresses (``recer_sys_code``, ``infver``).
 
     Example:
-        >>> Institution("H53010100001", "示例市第一人民医院", "530100").recer_sys_code
-        'YBXT'
+        >>> from datetime import datetime
+        >>> from nhsa.models import Input9002, Input9002SignOut
+        >>> sign_out = Input9002(signOut=Input9002SignOut(sign_no="S1", opter_no="C0001"))
+        >>> envelope = build_request(
+        ...     "9002", sign_out, sender=Sender("H53010100001", "示例市第一人民医院", "530100"),
+        ...     operator=Operator("1", "C0001", "收费员甲"),
+        ...     msgid="H53010100001202611231800000001", inf_time=datetime(2026, 11, 23, 18),
+        ... )
+        >>> (envelope.fixmedins_code, envelope.mdtrtarea_admvs, envelope.recer_sys_code)
+        ('H53010100001', '530100', 'YBXT')
     """
 
     fixmedins_code: str
@@ -36,8 +45,18 @@ class Operator:
     """Who operates the call: a window cashier (opter_type 1) or a kiosk (2), or mobile (3).
 
     Example:
-        >>> Operator("2", "K01", "自助机1号", dev_no="K01").opter_type
-        '2'
+        A kiosk's terminal fields ride on every envelope it sends:
+
+        >>> from datetime import datetime
+        >>> from nhsa.models import Input9002, Input9002SignOut
+        >>> kiosk = Operator("2", "K01", "自助机1号", dev_no="K01", dev_safe_info="SAFE-K01")
+        >>> envelope = build_request(
+        ...     "9002", Input9002(signOut=Input9002SignOut(sign_no="S1", opter_no="K01")),
+        ...     sender=Sender("H53010100001", "示例市第一人民医院", "530100"), operator=kiosk,
+        ...     msgid="H53010100001202611231800000001", inf_time=datetime(2026, 11, 23, 18),
+        ... )
+        >>> (envelope.opter_type, envelope.opter, envelope.dev_no, envelope.dev_safe_info)
+        ('2', 'K01', 'K01', 'SAFE-K01')
     """
 
     opter_type: OpterType
@@ -70,7 +89,7 @@ def build_request(
     infno: str,
     input_model: InputModel,
     *,
-    institution: Institution,
+    sender: Sender,
     operator: Operator,
     msgid: str,
     inf_time: datetime,
@@ -87,7 +106,7 @@ def build_request(
         >>> envelope = build_request(
         ...     "9001",
         ...     Input9001(signIn=sign_in),
-        ...     institution=Institution("H53010100001", "示例市第一人民医院", "530100"),
+        ...     sender=Sender("H53010100001", "示例市第一人民医院", "530100"),
         ...     operator=Operator("1", "C0001", "收费员甲"),
         ...     msgid="H53010100001202611231015300000",
         ...     inf_time=datetime(2026, 11, 23, 10, 15, 30),
@@ -107,20 +126,20 @@ def build_request(
     return RequestEnvelope(
         infno=infno,
         msgid=msgid,
-        mdtrtarea_admvs=institution.mdtrtarea_admvs,
+        mdtrtarea_admvs=sender.mdtrtarea_admvs,
         insuplc_admdvs=insuplc_admdvs or "",
-        recer_sys_code=institution.recer_sys_code,
+        recer_sys_code=sender.recer_sys_code,
         dev_no=operator.dev_no,
         dev_safe_info=operator.dev_safe_info,
         cainfo="",
         signtype=signtype or "",
-        infver=institution.infver,
+        infver=sender.infver,
         opter_type=operator.opter_type,
         opter=operator.opter,
         opter_name=operator.opter_name,
         inf_time=_china_time_text(inf_time),
-        fixmedins_code=institution.fixmedins_code,
-        fixmedins_name=institution.fixmedins_name,
+        fixmedins_code=sender.fixmedins_code,
+        fixmedins_name=sender.fixmedins_name,
         sign_no=sign_no or "",
         input=nodes,
     )

@@ -39,8 +39,11 @@ class DetailFileError(ValueError):
     """A detail file that cannot be read; the message names the line, the column and the rule.
 
     Example:
-        >>> str(DetailFileError("line 2, column 4 (medfee_sumamt): 'x' is not an amount"))
-        "line 2, column 4 (medfee_sumamt): 'x' is not an amount"
+        >>> read_detail_file("4000000000001\t3000000000001\tP1\t4.52\t0.00\t4.52\t0".encode())
+        Traceback (most recent call last):
+        ...
+        nhsa.envelope._detail_files.DetailFileError: the file is not a ZIP archive \
+(upload the TXT zipped)
     """
 
 
@@ -49,9 +52,12 @@ class DetailRow:
     """One row of the hospital's detail file: a settlement (0) or a refund/reversal (1).
 
     Example:
-        >>> DetailRow("4000000000002", "3000000000001", "P1", Decimal("-4.52"),
-        ...           Decimal("0.00"), Decimal("-4.52"), "1").refd_setl_flag
-        '1'
+        The columns of a line of the file, in order:
+
+        >>> from dataclasses import fields
+        >>> [column.name for column in fields(DetailRow)]  # doctest: +NORMALIZE_WHITESPACE
+        ['setl_id', 'mdtrt_id', 'psn_no', 'medfee_sumamt', 'fund_pay_sumamt', 'acct_pay',
+         'refd_setl_flag']
     """
 
     setl_id: str

@@ -12,9 +12,13 @@ class InputModel(BaseModel):
     """A node a HIS sends. Unknown fields are errors: a misspelt field must not pass silently.
 
     Example:
-        >>> from nhsa.models import Input2207Data
-        >>> Input2207Data.model_fields["psn_no"].metadata[0].max_length
-        30
+        >>> from pydantic import ValidationError
+        >>> from nhsa.models import Input2205Data
+        >>> try:
+        ...     Input2205Data(mdtrt_id="3000000000001", chrg_bchno="B1", psn_no="P1", psn_nmae="x")
+        ... except ValidationError as error:
+        ...     print([(issue["loc"], issue["type"]) for issue in error.errors()])
+        [(('psn_nmae',), 'extra_forbidden')]
     """
 
     model_config = ConfigDict(

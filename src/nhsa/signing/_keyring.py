@@ -100,8 +100,13 @@ class KeyRing:
 
         Example:
             >>> from nhsa.signing._keys import Sm2PrivateKey
-            >>> KeyRing().add(Sm2PrivateKey.generate().public_key, "H53010100001").owner
+            >>> ring, key = KeyRing(), Sm2PrivateKey.generate().public_key
+            >>> ring.resolve(ring.add(key, "H53010100001").key_id).owner
             'H53010100001'
+            >>> ring.add(key, "H53010100002")  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            nhsa.signing.errors.KeyMaterialError: ...
         """
         if not owner:
             raise KeyMaterialError(

@@ -87,8 +87,14 @@ class SigningError(Exception):
         rule: the rule that was broken (``"required"``, ``"within-window"``, ``"unique"``), if any.
 
     Example:
-        >>> SigningError("x-tif-nonce is missing", field="x-tif-nonce", rule="required").field
-        'x-tif-nonce'
+        >>> from nhsa.signing import TifVerifier
+        >>> try:
+        ...     TifVerifier({"paas-1": "secret"}).verify({"x-tif-paasid": "paas-1"})
+        ... except SigningError as error:
+        ...     print(error.code, error.field, error.rule)
+        ...     print(error.err_msg)
+        missing-header x-tif-timestamp required
+        缺少请求头: header x-tif-timestamp is missing or empty
     """
 
     code: ClassVar[str] = "signing-error"

@@ -53,7 +53,7 @@ from nhsa.mock.settlement._errors import (
     SettlementError,
     SettlementInputError,
 )
-from nhsa.mock.settlement._money import NO_PRICE_CAP, Amount, cents
+from nhsa.mock.settlement._money import NO_PRICE_CAP, Amount
 from nhsa.mock.settlement._policy import (
     Basis,
     BenefitRule,
@@ -134,7 +134,6 @@ __all__ = [
     "Tier",
     "Visit",
     "access_for",
-    "cents",
     "coded",
     "fund_pay_type_name",
     "identity_violations",

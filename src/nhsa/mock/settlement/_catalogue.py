@@ -32,9 +32,9 @@ from nhsa.mock.settlement._money import (
     ZERO,
     Ratio,
     UnitPrice,
-    cents,
     to_decimal,
 )
+from nhsa.money import cents
 
 
 class ChargeClass(StrEnum):

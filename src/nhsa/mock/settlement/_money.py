@@ -1,8 +1,9 @@
 """Decimal rounding and the constrained number types of policy and catalogue data.
 
-Every amount the calculator produces is rounded half-up to 0.01 (the spec's 数值型(16,2)),
-ratios to 0.0001 (数值型(5,4)). Data types reject floats' usual surprises by construction:
-YAML and JSON numbers reach them as :class:`~decimal.Decimal`.
+Every amount the calculator produces is rounded half-up to 0.01 (the spec's 数值型(16,2)) by
+:func:`nhsa.money.cents`, the rounding every room shares; ratios to 0.0001 (数值型(5,4)). Data
+types reject floats' usual surprises by construction: YAML and JSON numbers reach them as
+:class:`~decimal.Decimal`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Annotated
 from pydantic import Field
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 RATIO_STEP = Decimal("0.0001")
 NO_PRICE_CAP = Decimal("999999")
 """``pric_uplmt_amt`` value that means "no price cap" (seen in a real 2204 answer)."""
@@ -29,16 +29,6 @@ Ratio = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
 
 RatioDelta = Annotated[Decimal, Field(ge=-1, le=1, decimal_places=4)]
 """A change of a ratio, in the same units (−0.1000 is "10 percentage points lower")."""
-
-
-def cents(value: Decimal) -> Decimal:
-    """Round ``value`` half-up to 0.01.
-
-    Example:
-        >>> cents(Decimal("0.226")), cents(Decimal("0.225")), cents(Decimal("-0.225"))
-        (Decimal('0.23'), Decimal('0.23'), Decimal('-0.23'))
-    """
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def ratio4(value: Decimal) -> Decimal:

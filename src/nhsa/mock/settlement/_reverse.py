@@ -12,8 +12,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from nhsa.mock.settlement._errors import ReversalError
-from nhsa.mock.settlement._money import CENT
 from nhsa.mock.settlement._result import SETLINFO_NUMBER_FIELDS, Settlement, negate
+from nhsa.money import CENT
 
 # The ratio is a rate, not an amount; the balance is a state, not a flow. Neither is negated.
 _NOT_NEGATED = frozenset({"pool_prop_selfpay", "balc"})

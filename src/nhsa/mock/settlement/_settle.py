@@ -27,7 +27,7 @@ from decimal import Decimal
 from nhsa.mock.settlement._accumulators import Accumulators, FundCounter, FundKind
 from nhsa.mock.settlement._catalogue import PricedLine
 from nhsa.mock.settlement._errors import NoBenefitRuleError, SettlementInputError
-from nhsa.mock.settlement._money import ZERO, cents, clamp, ratio4
+from nhsa.mock.settlement._money import ZERO, clamp, ratio4
 from nhsa.mock.settlement._policy import (
     Basis,
     BenefitRule,
@@ -38,6 +38,7 @@ from nhsa.mock.settlement._policy import (
 from nhsa.mock.settlement._profile import Profile
 from nhsa.mock.settlement._result import HOSPITAL_FUND_PAY_TYPE, SetlDetail, Settlement
 from nhsa.mock.settlement._visit import Insured, Visit
+from nhsa.money import cents
 
 
 @dataclass(frozen=True)
