@@ -12,6 +12,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,10 +74,28 @@ def test_a_guard_held_on_another_machine_holds_until_its_session_ends(
     with pytest.raises(VisitBusyError, match="ward-pc-07"), journal.visit_guard(TENANT, VISIT):
         pass
 
+    crashed = other_machine.info.backend_pid
     other_machine.close()  # that PC crashed: its session, and so its beacon, is gone
+    _await_session_end(postgres_url, crashed)
     with journal.visit_guard(TENANT, VISIT) as owner:
         assert journal.guard_holder(TENANT, VISIT) == owner
     assert journal.guard_holder(TENANT, VISIT) is None
+
+
+def _await_session_end(postgres_url: str, backend_pid: int) -> None:
+    """Closing a connection returns before the server has ended its session (and released its
+    advisory locks): wait for the server to say the backend is gone, bounded at 30 s."""
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        for _ in range(3000):
+            if (
+                admin.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend_pid,)
+                ).fetchone()
+                is None
+            ):
+                return
+            time.sleep(0.01)
+    pytest.fail(f"backend {backend_pid} still alive 30 s after its connection closed")
 
 
 def test_a_lost_connection_is_reopened_and_nothing_is_doubled(postgres_url: str) -> None:
