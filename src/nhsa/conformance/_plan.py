@@ -35,7 +35,7 @@ from nhsa.conformance._driver import (
 from nhsa.conformance._errors import ScenarioError
 from nhsa.conformance._mock_handle import FaultSpec, InstitutionRegistration
 from nhsa.conformance._scenario import FaultPlan, FeeSpec, PatientSpec, Scenario
-from nhsa.mock.fixtures import FixtureSet, Institution, InsuranceRecord, InsuredPerson
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, InsuranceRecord, InsuredPerson
 from nhsa.mock.settlement import FilingKind, locality_of
 from nhsa.signing import Sm2PrivateKey
 
@@ -273,7 +273,7 @@ def _settled_quantities(scenario: Scenario, step_name: str) -> dict[str, Decimal
 
 
 def _credentials(
-    template: Institution, code: str, profile: str, platform_key_pem: str | None
+    template: DesignatedInstitution, code: str, profile: str, platform_key_pem: str | None
 ) -> tuple[InstitutionRegistration, SigningConfig]:
     uses_tif = "tif" in profile
     uses_sm2 = "sm2" in profile
@@ -317,7 +317,7 @@ def _mode(kind: str, code: str) -> ModeConfig:
 
 
 def _plan_patients(
-    scenario: Scenario, fixtures: FixtureSet, hospital: Institution, today: date
+    scenario: Scenario, fixtures: FixtureSet, hospital: DesignatedInstitution, today: date
 ) -> dict[str, PlannedPatient]:
     finder = _PatientFinder(scenario, fixtures, hospital, today)
     chosen: dict[str, PlannedPatient] = {}
@@ -346,7 +346,7 @@ class _PatientFinder:
 
     scenario: Scenario
     fixtures: FixtureSet
-    hospital: Institution
+    hospital: DesignatedInstitution
     today: date
 
     def error(self, spec: PatientSpec, problem: str) -> ScenarioError:

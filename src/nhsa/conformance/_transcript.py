@@ -29,7 +29,7 @@ from nhsa.conformance._mock_handle import UNTRUSTED_ANSWER_FAULTS
 from nhsa.conformance._money import amount
 
 __all__ = [
-    "FeeLine",
+    "FeeLineTrace",
     "Record",
     "SettlementTrace",
     "answer_trusted",
@@ -377,7 +377,7 @@ def _text(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
-class FeeLine:
+class FeeLineTrace:
     """A fee line the platform accepted (2204) and still holds when a batch is settled.
 
     Example::
@@ -396,7 +396,7 @@ class FeeLine:
 
 def fee_lines_for_batch(
     records: Sequence[Record], mdtrt_id: str, chrg_bchno: str, *, before_seq: int
-) -> list[FeeLine]:
+) -> list[FeeLineTrace]:
     """The lines of batch ``chrg_bchno`` of a visit the platform held just before ``before_seq``.
 
     2204 answers with infcode 0 add lines (a repeated ``feedetl_sn`` replaces the earlier
@@ -411,7 +411,7 @@ def fee_lines_for_batch(
         ...                                                         before_seq=9)]
         [Decimal('25.10')]
     """
-    lines: dict[str, FeeLine] = {}
+    lines: dict[str, FeeLineTrace] = {}
     earlier = [r for r in records if seq_of(r) < before_seq]
     for record in earlier:
         infno = infno_of(record)
@@ -429,7 +429,9 @@ def fee_lines_for_batch(
     return sorted(lines.values(), key=lambda line: (line.seq, line.feedetl_sn))
 
 
-def _add_lines(record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, FeeLine]) -> None:
+def _add_lines(
+    record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, FeeLineTrace]
+) -> None:
     rows = input_of(record).get("feedetail")
     if not isinstance(rows, list):
         return
@@ -443,7 +445,7 @@ def _add_lines(record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, 
         except ValueError:
             continue
         sn = str(row.get("feedetl_sn"))
-        lines[sn] = FeeLine(
+        lines[sn] = FeeLineTrace(
             seq=seq_of(record),
             feedetl_sn=sn,
             chrg_bchno=chrg_bchno,

@@ -17,8 +17,7 @@ from nhsa.mock.app._answers import RefMsgIds
 from nhsa.mock.app._options import ServerOptions
 from nhsa.mock.app._tenants import TenantDirectory
 from nhsa.mock.faults import FaultBoard
-from nhsa.mock.fixtures import FixtureSet
-from nhsa.mock.fixtures import Institution as FixtureInstitution
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet
 from nhsa.mock.store import Store
 from nhsa.signing import (
     MessageSigner,
@@ -81,7 +80,7 @@ class PlatformCore:
             self.options.timestamp_window_seconds, clock=lambda: self.clock().timestamp()
         )
 
-    def _fixture_institution(self, code: str) -> FixtureInstitution | None:
+    def _fixture_institution(self, code: str) -> DesignatedInstitution | None:
         if self.engine is None:
             return self.fixtures.institution(code)
         # The engine's view counts an institution registered in the store by any route (the

@@ -62,7 +62,7 @@ from nhsa.redaction import get_logger
 from nhsa.signing import SigningProfile
 from nhsa.signing.errors import GatewayAuthError, RejectedMessageError
 
-__all__ = ["Incoming", "Outcome", "Pipeline"]
+__all__ = ["Delivery", "Incoming", "Pipeline"]
 
 _log = get_logger("nhsa.mock.app")
 
@@ -105,7 +105,7 @@ class Incoming:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Delivery:
     """What the endpoint must do: send ``reply`` (after ``delay`` s), or withhold the answer.
 
     Attributes:
@@ -162,7 +162,7 @@ class Pipeline:
 
     Example::
 
-        outcome = Pipeline(core).process(incoming)
+        delivery = Pipeline(core).process(incoming)
     """
 
     def __init__(self, core: PlatformCore) -> None:
@@ -171,7 +171,7 @@ class Pipeline:
 
     # -- the steps ------------------------------------------------------------------------
 
-    def process(self, incoming: Incoming) -> Outcome:
+    def process(self, incoming: Incoming) -> Delivery:
         """Check, run and record one request; never raises."""
         draft = TranscriptDraft.start(
             received_at=incoming.received_at,
@@ -325,7 +325,7 @@ class Pipeline:
         draft: TranscriptDraft,
         refusal: _Refusal,
         profile: SigningProfile,
-    ) -> Outcome:
+    ) -> Delivery:
         now = self._core.clock()
         envelope = answer_envelope(
             infcode=-1,
@@ -344,21 +344,21 @@ class Pipeline:
         reply = Reply(refusal.status, seal(envelope, signer), headers=headers)
         draft.infcode, draft.err_msg, draft.response = -1, refusal.err_msg, envelope
         draft.error_id = refusal.error
-        return Outcome(reply, seq=self._record_alone(draft, now))
+        return Delivery(reply, seq=self._record_alone(draft, now))
 
     def _fault_instead(
         self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted, fault: AppliedFault
-    ) -> Outcome:
+    ) -> Delivery:
         """A ``before`` fault: the call is not processed; its answer is replaced or withheld."""
         now = self._core.clock()
         kind, area = fault.kind, _text(accepted.document, "insuplc_admdvs")
         withhold = fault.spec.drop_mode
         if withhold is not None:
             draft.delivered = False
-            return Outcome(None, withhold=withhold, seq=self._record_alone(draft, now))
+            return Delivery(None, withhold=withhold, seq=self._record_alone(draft, now))
         if kind is FaultKind.HTTP_ERROR:
             draft.delivered = False
-            return Outcome(_error_page(fault.spec.status), seq=self._record_alone(draft, now))
+            return Delivery(_error_page(fault.spec.status), seq=self._record_alone(draft, now))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
             draft.error_id = "business.insured_place_offline"
@@ -376,7 +376,7 @@ class Pipeline:
         )
         body = seal(envelope, self._core.signer_for(accepted.tenant.profile))
         draft.infcode, draft.err_msg, draft.response = -1, err_msg, envelope
-        return Outcome(Reply(200, body), seq=self._record_alone(draft, now))
+        return Delivery(Reply(200, body), seq=self._record_alone(draft, now))
 
     def _run(
         self,
@@ -384,7 +384,7 @@ class Pipeline:
         draft: TranscriptDraft,
         accepted: _Accepted,
         fault: AppliedFault | None,
-    ) -> Outcome:
+    ) -> Delivery:
         core = self._core
         call = Call(
             accepted.tenant.code,
@@ -397,7 +397,7 @@ class Pipeline:
             with core.store.transaction() as tx:
                 answer: Answer = core.engine.handle(call, tx)
                 now = core.clock()
-                outcome = self._compose(incoming, draft, accepted, answer, fault=fault, now=now)
+                delivery = self._compose(incoming, draft, accepted, answer, fault=fault, now=now)
                 seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
         except Exception as exc:  # the engine's bug must not become a 500 or a traceback
             _log.error(
@@ -409,11 +409,11 @@ class Pipeline:
             )
             return self._refuse(
                 incoming,
-                _reset_outcome(draft),
+                _reset_effects(draft),
                 _Refusal(200, wording.internal_error(type(exc).__name__)),
                 accepted.tenant.profile,
             )
-        return Outcome(outcome.reply, outcome.withhold, outcome.delay, seq)
+        return Delivery(delivery.reply, delivery.withhold, delivery.delay, seq)
 
     def _compose(
         self,
@@ -424,7 +424,7 @@ class Pipeline:
         *,
         fault: AppliedFault | None,
         now: datetime,
-    ) -> Outcome:
+    ) -> Delivery:
         draft.infcode, draft.err_msg = answer.infcode, answer.err_msg
         draft.error_id = answer.error
         draft.state_changed = answer.state_changed
@@ -458,20 +458,20 @@ class Pipeline:
         accepted: _Accepted,
         draft: TranscriptDraft,
         fault: AppliedFault | None,
-    ) -> Outcome:
+    ) -> Delivery:
         """An ``after`` fault: the call was processed; its answer is delayed, spoilt or lost."""
         if fault is None:
-            return Outcome(reply)
+            return Delivery(reply)
         kind = fault.kind
         if kind is FaultKind.LATENCY:
-            return Outcome(reply, delay=(fault.spec.ms or 0) / 1000)
+            return Delivery(reply, delay=(fault.spec.ms or 0) / 1000)
         if kind is FaultKind.BAD_SIGNATURE and envelope is not None:
             signer = self._core.any_signer(accepted.tenant.profile)
-            return Outcome(Reply(200, bad_signature(envelope, signer)))
+            return Delivery(Reply(200, bad_signature(envelope, signer)))
         draft.delivered = False
         if kind is FaultKind.COMMIT_THEN_DROP:
-            return Outcome(None, withhold=fault.spec.drop_mode)
-        return Outcome(_spoilt(kind, reply, fault.spec.status))
+            return Delivery(None, withhold=fault.spec.drop_mode)
+        return Delivery(_spoilt(kind, reply, fault.spec.status))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -548,7 +548,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _reset_outcome(draft: TranscriptDraft) -> TranscriptDraft:
+def _reset_effects(draft: TranscriptDraft) -> TranscriptDraft:
     draft.state_changed, draft.effects, draft.delivered = False, {}, True
     draft.error_id = None
     return draft

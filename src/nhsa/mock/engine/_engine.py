@@ -44,10 +44,9 @@ from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._settle import cancel_settlement, presettle, settle_visit
 from nhsa.mock.engine._signin import sign_in, sign_out
 from nhsa.mock.engine._types import Answer, Call, EngineOptions
-from nhsa.mock.fixtures import FixtureSet, Institution, Service, load_fixtures
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, Service, load_fixtures
 from nhsa.mock.settlement import SettlementError
-from nhsa.mock.store import Institution as RegisteredInstitution
-from nhsa.mock.store import Message, Store, TenantSetting, UnitOfWork
+from nhsa.mock.store import Message, RegisteredInstitution, Store, TenantSetting, UnitOfWork
 from nhsa.models import models_for
 from nhsa.spec import UnknownTransactionError, contract
 
@@ -166,7 +165,7 @@ class Engine:
         return answer
 
     def _answer(
-        self, call: Call, tx: UnitOfWork, institution: Institution, fixtures: FixtureSet
+        self, call: Call, tx: UnitOfWork, institution: DesignatedInstitution, fixtures: FixtureSet
     ) -> Answer:
         handler = HANDLERS.get(call.infno)
         if handler is None:
@@ -206,11 +205,11 @@ class Engine:
 
     def institution(
         self, tx: UnitOfWork, tenant: str, fixtures: FixtureSet | None = None
-    ) -> Institution | None:
+    ) -> DesignatedInstitution | None:
         """The institution as registered through the admin API, else from its fixtures."""
         registered = tx.get(RegisteredInstitution, tenant)
         if registered is not None:
-            return Institution(
+            return DesignatedInstitution(
                 fixmedins_code=registered.fixmedins_code,
                 fixmedins_name=registered.fixmedins_name,
                 mdtrtarea_admvs=registered.mdtrtarea_admvs,

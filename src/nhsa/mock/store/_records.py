@@ -38,14 +38,14 @@ REGISTERED = "registered"
 
 
 @dataclass(frozen=True)
-class Institution:
+class RegisteredInstitution:
     """An institution registered through the admin API (bundled ones come from fixtures).
 
     ``networked`` lists :class:`~nhsa.mock.fixtures.Service` values. The key and gateway
     credentials are kept for the server, which checks signatures; the engine ignores them.
 
     Example:
-        >>> Institution("H53010199999", "测试医院", "530100", "3", ("outpatient",)).KEY
+        >>> RegisteredInstitution("H53010199999", "测试医院", "530100", "3", ("outpatient",)).KEY
         ('fixmedins_code',)
     """
 
@@ -178,8 +178,8 @@ class Visit:
 
 
 @dataclass(frozen=True)
-class FeeLine:
-    """One uploaded fee line (2204) with the amounts the catalogue gave it.
+class UploadedFeeLine:
+    """A fee line the platform holds since its 2204 upload, with the amounts the catalogue gave it.
 
     ``line_id`` is unique; ``feedetl_sn`` is unique among the visit's lines that are not
     cancelled (a cancelled serial may be uploaded again).
@@ -187,7 +187,7 @@ class FeeLine:
     Example:
         >>> from nhsa.envelope import CHINA_TIME
         >>> D = Decimal
-        >>> line = FeeLine("H53010100001", "L1", "300000000001", "F001", "B1", None, "X1",
+        >>> line = UploadedFeeLine("H53010100001", "L1", "300000000001", "F001", "B1", None, "X1",
         ...                D("4.52"), D("1"), D("4.52"), D("0"), D("0"), D("0.23"), D("4.29"),
         ...                D("0"), UNSETTLED, None, datetime(2026, 11, 23, tzinfo=CHINA_TIME),
         ...                "m1", {})
@@ -452,12 +452,12 @@ def _area_contains(outer: str, inner: str) -> bool:
 
 
 RECORD_TYPES: tuple[type[Any], ...] = (
-    Institution,
+    RegisteredInstitution,
     TenantSetting,
     SignIn,
     Message,
     Visit,
-    FeeLine,
+    UploadedFeeLine,
     PreSettlement,
     Settlement,
     Balance,
