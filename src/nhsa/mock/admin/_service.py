@@ -294,7 +294,6 @@ class AdminService:
         """Delete a tenant's state, transcript and faults (its registration stays)."""
         deleted = self.services.reset_tenant(code, keep_registration=True)
         faults = self.core.faults.clear(code)
-        self.core.forget_msgids()
         return {"tenant": code, "deleted": deleted, "faults_cleared": faults}
 
     # -- fixtures -------------------------------------------------------------------------

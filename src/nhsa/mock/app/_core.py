@@ -63,22 +63,14 @@ class PlatformCore:
         self.default_profile = SigningProfile.parse(self.options.default_profile)
         self.directory = TenantDirectory(store, self.default_profile, self._fixture_institution)
         self.faults = FaultBoard()
-        self.guard = self._new_guard()
-        self.msgids = self._new_guard()
+        self.guard = ReplayGuard(
+            self.options.timestamp_window_seconds, clock=lambda: self.clock().timestamp()
+        )
         self.gateway = TifVerifier(self.directory.token, guard=self.guard)
         self.platform_key = platform_key or Sm2PrivateKey.generate()
         self.refmsgids = RefMsgIds()
         self._signers: dict[str, MessageSigner] = {}
         self._verifiers: dict[tuple[VerifyPolicy, str], MessageVerifier] = {}
-
-    def forget_msgids(self) -> None:
-        """Drop the in-memory msgid memory (after a tenant reset; the store keeps its own)."""
-        self.msgids = self._new_guard()
-
-    def _new_guard(self) -> ReplayGuard:
-        return ReplayGuard(
-            self.options.timestamp_window_seconds, clock=lambda: self.clock().timestamp()
-        )
 
     def _fixture_institution(self, code: str) -> DesignatedInstitution | None:
         if self.engine is None:
