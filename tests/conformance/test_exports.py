@@ -17,12 +17,10 @@ PINNED = {
     "ReconcileRequest", "RefundRequest", "RegisterRequest", "RemoteMock", "ReportSignatureError",
     "Requirement", "RequirementSet", "RequirementsError", "RunAbortedError", "RunObserver",
     "RunResult", "Runner", "Scenario", "ScenarioError", "ScenarioRun", "SettlementTrace",
-    "SignInRequest", "SigningConfig", "StageRun", "Status", "StepRun", "UnknownDriverError",
-    "answer_trusted", "bundled_requirements", "bundled_stages_dir", "check", "data_of",
-    "default_registry", "definite_failure", "failed", "infno_of", "input_of",
-    "load_entry_points", "load_requirements", "load_scenario", "load_stages", "mdtrt_id_of",
-    "not_applicable", "output_of", "passed", "psn_no_of", "request_of", "roll_up", "seq_of",
-    "settlements",
+    "SignInRequest", "SigningConfig", "StageRun", "Status", "StepRun", "TranscriptRecord",
+    "UnknownDriverError", "bundled_requirements", "bundled_stages_dir", "check",
+    "default_registry", "failed", "load_entry_points", "load_requirements", "load_scenario",
+    "load_stages", "not_applicable", "passed", "roll_up", "settlements",
 }  # fmt: skip
 
 

@@ -13,8 +13,8 @@ Rooms of this package:
 - :class:`Driver` (the HIS) and :class:`MockHandle` (the platform) — the two seams, with
   :class:`InProcessMock` and :class:`RemoteMock` adapters; drivers live in
   ``nhsa.conformance.drivers``;
-- checks (:func:`check`, :mod:`nhsa.conformance.checks`), the transcript readers they share
-  (:func:`request_of`, :func:`settlements`, …) and the :class:`Runner`;
+- checks (:func:`check`, :mod:`nhsa.conformance.checks`), the typed transcript record they read
+  (:class:`TranscriptRecord`, replayed by :func:`settlements`) and the :class:`Runner`;
 - reports (JSON, JUnit XML, HTML) and their SM2 signatures.
 
 Example:
@@ -100,20 +100,7 @@ from nhsa.conformance._runner import (
     StageRun,
 )
 from nhsa.conformance._scenario import Scenario, bundled_stages_dir, load_scenario, load_stages
-from nhsa.conformance._transcript import (
-    SettlementTrace,
-    answer_trusted,
-    data_of,
-    definite_failure,
-    infno_of,
-    input_of,
-    mdtrt_id_of,
-    output_of,
-    psn_no_of,
-    request_of,
-    seq_of,
-    settlements,
-)
+from nhsa.conformance._transcript import SettlementTrace, TranscriptRecord, settlements
 
 __all__ = [
     "ACTIONS",
@@ -173,28 +160,19 @@ __all__ = [
     "StageRun",
     "Status",
     "StepRun",
+    "TranscriptRecord",
     "UnknownDriverError",
-    "answer_trusted",
     "bundled_requirements",
     "bundled_stages_dir",
     "check",
-    "data_of",
     "default_registry",
-    "definite_failure",
     "failed",
-    "infno_of",
-    "input_of",
     "load_entry_points",
     "load_requirements",
     "load_scenario",
     "load_stages",
-    "mdtrt_id_of",
     "not_applicable",
-    "output_of",
     "passed",
-    "psn_no_of",
-    "request_of",
     "roll_up",
-    "seq_of",
     "settlements",
 ]
