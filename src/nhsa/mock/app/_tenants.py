@@ -36,10 +36,10 @@ Fallback = Callable[[str], DesignatedInstitution | None]
 class Tenant:
     """A registered institution as the server sees it (the token stays in the directory).
 
-    Example:
-        >>> Tenant("H53010100001", "测试医院", "530100", "3", SigningProfile.parse("tif"),
-        ...        "paas-1", None, "admin").profile.tif
-        True
+    Example::
+
+        tenant = core.directory.get(envelope["fixmedins_code"])
+        verifier = core.verifier_for(tenant.profile)     # None when the profile has no sm2
     """
 
     code: str

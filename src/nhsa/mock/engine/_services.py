@@ -64,8 +64,8 @@ class Figures:
     """Ledger totals of one slice: net settlements (reversals subtract), visits, amounts.
 
     Example:
-        >>> Figures().fund_share is None
-        True
+        >>> Figures(medfee_sumamt=Decimal("80.00"), fund_pay_sumamt=Decimal("56.00")).fund_share
+        Decimal('0.7000')
     """
 
     settlements: int = 0

@@ -110,9 +110,9 @@ class Answer:
 class EngineOptions:
     """Switches for behaviour that differs between provinces (reference §5.3, §7).
 
-    Example:
-        >>> EngineOptions(enforce_sign_in=False).require_presettlement
-        True
+    Example::
+
+        engine = Engine(store, bundled_fixtures(), options=EngineOptions(enforce_sign_in=False))
     """
 
     enforce_sign_in: bool = True

@@ -137,10 +137,11 @@ class Catalogue(BaseModel):
 class UnpricedLine:
     """A fee line before pricing: the fields of a 2204 ``feedetail`` row the catalogue split needs.
 
-    Example:
-        >>> UnpricedLine("F001", "X1", pric=Decimal("4.52"), cnt=Decimal("1"),
-        ...         det_item_fee_sumamt=Decimal("4.52")).med_list_codg
-        'X1'
+    Example::
+
+        line = UnpricedLine(row.feedetl_sn, row.med_list_codg, row.pric, row.cnt,
+                            row.det_item_fee_sumamt)   # a 2204 feedetail row
+        priced = price_line(line, ctx.catalogue())
     """
 
     feedetl_sn: str
