@@ -9,13 +9,16 @@ per the contract unless a test makes them invalid.
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from nhsa import spec
-from nhsa.envelope import CHINA_TIME
+from nhsa.envelope import CHINA_TIME, dumps
+from nhsa.mock.faults import AppliedFault, parse_fault_spec
+from nhsa.mock.transcript import RECORDED_HEADERS, SCHEMA_VERSION
 
 CODE = "H53010112345"
 AREA = "530100"
@@ -30,6 +33,17 @@ def example_request(infno: str) -> dict[str, Any]:
 def example_output(infno: str) -> dict[str, Any]:
     response = spec.contract().transaction(infno).examples[0].response
     return copy.deepcopy(dict(response.get("output") or {}))
+
+
+def fault_member(kind: str, **params: Any) -> dict[str, Any]:
+    """The record's ``fault`` member for a fault of ``kind``, as the mock writes it."""
+    return AppliedFault("f-1", parse_fault_spec({"kind": kind, **params}), "python").record()
+
+
+def signature_member(*, present: bool, ok: bool | None, error: str | None = None) -> dict[str, Any]:
+    """The record's ``signature`` member."""
+    key_id = "4f67eee642627fd5" if ok else None
+    return {"present": present, "ok": ok, "key_id": key_id, "error": error}
 
 
 @dataclass
@@ -90,34 +104,38 @@ class TranscriptBuilder:
         changed = (infcode == 0 and kind == "write") if state_changed is None else state_changed
         record = {
             "seq": len(self.records) + 1,
+            "schema_version": SCHEMA_VERSION,
             "tenant": self.code,
             "received_at": self.now.isoformat(timespec="milliseconds"),
             "answered_at": self.now.isoformat(timespec="milliseconds"),
             "route": "single-entry",
             "path": "/fsi/api/rsfComIfsService/callService",
+            "headers": dict.fromkeys(RECORDED_HEADERS),
             "infno": infno,
             "msgid": request["msgid"],
             "opter_type": request["opter_type"],
+            "opter": request["opter"],
             "sign_no": request["sign_no"],
             "insuplc_admdvs": request["insuplc_admdvs"],
             "request": request,
+            "request_sha256": hashlib.sha256(dumps(request)).hexdigest(),
             "gateway": {
                 "scheme": "tif" if "tif" in self.profile else "none",
                 "ok": True,
                 "error": None,
             },
-            "signature": {
-                "present": "sm2" in self.profile,
-                "ok": True if "sm2" in self.profile else None,
-            },
+            "signature": signature_member(
+                present="sm2" in self.profile, ok=True if "sm2" in self.profile else None
+            ),
             "validation": [],
             "infcode": infcode,
             "err_msg": err_msg,
             "response": {"infcode": infcode, "err_msg": err_msg, "output": output or {}},
-            "fault": {"id": "f-1", "kind": fault} if fault else None,
+            "fault": fault_member(fault) if fault else None,
             "delivered": delivered,
             "state_changed": changed,
             "effects": {},
+            "error_id": None,
         }
         self.records.append(record)
         return record

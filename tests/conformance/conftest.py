@@ -19,6 +19,7 @@ from nhsa.conformance import (
 )
 from nhsa.conformance._mock_handle import PlatformTotals
 from nhsa.conformance._plan import ScenarioPlan, plan_scenario
+from nhsa.conformance._transcript import parse_records
 from nhsa.mock.fixtures import bundled_fixtures
 from tests.conformance.builders import CODE
 
@@ -86,7 +87,7 @@ def unit_plan(
 
 @pytest.fixture
 def run_check(tmp_path: Path) -> Callable[..., CheckOutcome]:
-    """Run a registered check over records and steps, with the unit scenario's plan."""
+    """Run a registered check over records (as the mock serves them), with the unit plan."""
 
     def run(
         name: str,
@@ -106,7 +107,7 @@ def run_check(tmp_path: Path) -> Callable[..., CheckOutcome]:
         ctx = CheckContext(
             scenario,
             plan,
-            tuple(records),
+            tuple(parse_records(records)),
             tuple(steps),
             dict(args or {}),
             (lambda begin, end: ledger) if ledger is not None else None,  # type: ignore[arg-type,return-value]

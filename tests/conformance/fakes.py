@@ -36,11 +36,11 @@ from nhsa.conformance._mock_handle import (
     InstitutionTakenError,
     PlatformTotals,
 )
-from nhsa.conformance._transcript import settlements
+from nhsa.conformance._transcript import parse_records, settlements
 from nhsa.envelope import CHINA_TIME
 from nhsa.mock.faults import FaultSpec
 from nhsa.mock.fixtures import bundled_fixtures
-from tests.conformance.builders import TranscriptBuilder, setl_id_of
+from tests.conformance.builders import TranscriptBuilder, fault_member, setl_id_of
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=CHINA_TIME)
 
@@ -151,7 +151,7 @@ class FakeMock:
 
 
 def ledger_of(records: list[dict[str, Any]]) -> PlatformTotals:
-    live = [t for t in settlements(records) if t.live]
+    live = [t for t in settlements(parse_records(records)) if t.live]
     total = lambda name: sum((t.amount(name) or Decimal(0) for t in live), Decimal("0.00"))  # noqa: E731
     return PlatformTotals(
         len(live), total("medfee_sumamt"), total("fund_pay_sumamt"), total("acct_pay")
@@ -265,7 +265,7 @@ class FakeHis:
         fault = self.mock.take_fault(self.b.code, "2207")
         record = self.b.settle(visit, batch, total, psn_no, insuplc=area)
         if fault == "commit-then-drop":
-            record.update(delivered=False, fault={"id": "f-1", "kind": fault})
+            record.update(delivered=False, fault=fault_member(fault))
             if self.resend_unknown:
                 record = self.b.settle(visit, batch, total, psn_no, insuplc=area)
             else:
@@ -307,7 +307,7 @@ class FakeHis:
         return DriverResult("ok", balanced=True)
 
     def _batch_of(self, setl_id: str) -> str:
-        for trace in settlements(self.b.records):
+        for trace in settlements(parse_records(self.b.records)):
             if trace.setl_id == setl_id and trace.chrg_bchno:
                 return trace.chrg_bchno
         return "0000"

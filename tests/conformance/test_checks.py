@@ -19,7 +19,14 @@ from nhsa.conformance import (
     default_registry,
 )
 from nhsa.conformance._mock_handle import PlatformTotals
-from tests.conformance.builders import CODE, PERSON, TranscriptBuilder, setl_id_of
+from tests.conformance.builders import (
+    CODE,
+    PERSON,
+    TranscriptBuilder,
+    fault_member,
+    setl_id_of,
+    signature_member,
+)
 
 Run = Callable[..., CheckOutcome]
 
@@ -148,7 +155,7 @@ def test_requests_signed(run_check: Run) -> None:
     assert_status(run_check("requests_signed", b.records, profile="tif+sm2"), Status.PASS)
     assert_status(run_check("requests_signed", b.records, profile="none"), Status.SKIP)
 
-    b.records[4]["signature"] = {"present": False, "ok": None, "error": "无签名"}
+    b.records[4]["signature"] = signature_member(present=False, ok=None, error="无签名")
     b.records[5]["gateway"] = {"scheme": "tif", "ok": False, "error": "签名不一致"}
     outcome = run_check("requests_signed", b.records, profile="tif+sm2")
     assert_status(outcome, Status.FAIL)
@@ -355,7 +362,7 @@ def test_cancelled_fee_lines_do_not_count(run_check: Run) -> None:
 def test_reversal_after_unknown_2207(run_check: Run) -> None:
     b = TranscriptBuilder()
     visit, lost = charged_visit(b)
-    lost.update(delivered=False, fault={"id": "f-1", "kind": "commit-then-drop"})
+    lost.update(delivered=False, fault=fault_member("commit-then-drop"))
     b.reverse(lost["msgid"])
     b.presettle(visit, "B1", "25.00")
     b.settle(visit, "B1", "25.00")
@@ -366,7 +373,7 @@ def test_reversal_after_unknown_2207(run_check: Run) -> None:
 def test_resend_instead_of_reversal_fails(run_check: Run) -> None:
     b = TranscriptBuilder()
     visit, lost = charged_visit(b)
-    lost.update(delivered=False, fault={"id": "f-1", "kind": "commit-then-drop"})
+    lost.update(delivered=False, fault=fault_member("commit-then-drop"))
     b.settle(visit, "B1", "25.00")  # same input, new msgid, no reversal: a double charge
     outcome = run_check("reversal_after_unknown_2207", b.records)
     assert_status(outcome, Status.FAIL)
@@ -377,7 +384,7 @@ def test_resend_instead_of_reversal_fails(run_check: Run) -> None:
 def test_resend_of_the_same_msgid_fails(run_check: Run) -> None:
     b = TranscriptBuilder()
     visit, lost = charged_visit(b)
-    lost.update(delivered=False, fault={"id": "f-1", "kind": "hang"})
+    lost.update(delivered=False, fault=fault_member("hang"))
     b.settle(visit, "B1", "25.00", msgid=lost["msgid"])
     outcome = run_check("no_resend_after_unknown", b.records)
     assert_status(outcome, Status.FAIL)
@@ -387,7 +394,7 @@ def test_resend_of_the_same_msgid_fails(run_check: Run) -> None:
 def test_settling_again_before_the_reversal_fails(run_check: Run) -> None:
     b = TranscriptBuilder()
     visit, lost = charged_visit(b)
-    lost.update(fault={"id": "f-1", "kind": "bad-signature"})
+    lost.update(fault=fault_member("bad-signature"))
     b.settle(visit, "B2", "25.00")
     b.reverse(lost["msgid"])
     outcome = run_check("reversal_after_unknown_2207", b.records)
@@ -398,7 +405,7 @@ def test_settling_again_before_the_reversal_fails(run_check: Run) -> None:
 def test_reversal_that_never_succeeds_fails(run_check: Run) -> None:
     b = TranscriptBuilder()
     _, lost = charged_visit(b)
-    lost.update(delivered=False, fault={"id": "f-1", "kind": "reset"})
+    lost.update(delivered=False, fault=fault_member("reset"))
     b.reverse(lost["msgid"], delivered=False, fault="hang")
     outcome = run_check("reversal_after_unknown_2207", b.records)
     assert_status(outcome, Status.FAIL)

@@ -21,10 +21,9 @@ PINNED = {
     "ReconcileRequest", "RefundRequest", "RegisterRequest", "RemoteMock", "ReportSignatureError",
     "RequirementSet", "RequirementsError", "RunAbortedError", "RunObserver", "RunResult", "Runner",
     "Scenario", "ScenarioError", "ScenarioRun", "SettlementTrace", "SignInRequest",
-    "SigningConfig", "StageRun", "Status", "StepRun", "answer_trusted", "bundled_requirements",
-    "bundled_stages_dir", "check", "data_of", "default_registry", "definite_failure", "failed",
-    "infno_of", "input_of", "load_requirements", "load_scenario", "load_stages", "mdtrt_id_of",
-    "not_applicable", "output_of", "passed", "psn_no_of", "request_of", "seq_of", "settlements",
+    "SigningConfig", "StageRun", "Status", "StepRun", "TranscriptRecord", "bundled_requirements",
+    "bundled_stages_dir", "check", "default_registry", "failed", "load_requirements",
+    "load_scenario", "load_stages", "not_applicable", "passed", "settlements",
 }  # fmt: skip
 
 

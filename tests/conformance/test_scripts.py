@@ -2,8 +2,10 @@
 
 Each script names stages, scenarios, a driver (``sdk`` or the raw HIS with flaws); its
 ``*.expected.json`` holds the verdict of every scenario, step and check. A change that flips
-any verdict fails here with the list of what changed. ``NHSA_UPDATE_EXPECTED=1`` rewrites the
-expected files after an intended change (review the diff).
+any verdict fails here with the list of what changed. Every transcript record the mock writes
+during these runs (every stage, every fault) is validated against its schema.
+``NHSA_UPDATE_EXPECTED=1`` rewrites the expected files after an intended change (review the
+diff).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from nhsa.conformance import (
 )
 from nhsa.conformance.drivers import SdkDriver
 from nhsa.mock import MockPlatform
+from tests.conformance.test_transcript_record import schema_problems
 
 SCRIPTS_DIR: Final = Path(__file__).resolve().parents[2] / "conformance" / "scripts"
 SCRIPTS: Final = sorted(SCRIPTS_DIR.glob("*.yaml"))
@@ -82,8 +85,8 @@ def load_script(path: Path) -> Script:
     )
 
 
-def run_script(script: Script, platform: MockPlatform) -> dict[str, Any]:
-    """Run the script against the in-process mock; the verdict table."""
+def run_script(script: Script, platform: MockPlatform) -> RunResult:
+    """Run the script against the in-process mock."""
     loaded = load_stages(bundled_stages_dir(), script.stages, default_registry())
     chosen = {
         stage: [s for s in scenarios if script.scenarios is None or s.id in script.scenarios]
@@ -104,7 +107,7 @@ def run_script(script: Script, platform: MockPlatform) -> dict[str, Any]:
         )
     finally:
         driver.close()
-    return verdicts(result)
+    return result
 
 
 def verdicts(result: RunResult) -> dict[str, Any]:
@@ -149,7 +152,8 @@ def platform() -> Iterator[MockPlatform]:
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.stem)
 def test_script_matches_its_expected_verdicts(path: Path, platform: MockPlatform) -> None:
     script = load_script(path)
-    actual = run_script(script, platform)
+    result = run_script(script, platform)
+    actual = verdicts(result)
     if UPDATE:
         text = json.dumps(actual, indent=2, ensure_ascii=False) + "\n"
         script.expected_path.write_text(text, "utf-8")
@@ -157,6 +161,10 @@ def test_script_matches_its_expected_verdicts(path: Path, platform: MockPlatform
     expected = json.loads(script.expected_path.read_text("utf-8"))
     changed = differences(expected, actual)
     assert not changed, f"{path.name}: verdicts changed:\n" + "\n".join(changed)
+    # every record the mock wrote during the run, as it serves them, follows the record schema
+    written = [r for s in result.scenarios() for r in platform.transcript(s.institution)]
+    assert len(written) >= sum(len(s.records) for s in result.scenarios()) > 0
+    assert schema_problems(written) == []
 
 
 def test_every_flaw_and_the_sdk_have_a_script() -> None:

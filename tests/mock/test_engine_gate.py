@@ -1,13 +1,16 @@
-"""What every call passes first: registration, msgid reuse, served infno, area, sign-in,
+"""What every call passes first: tenancy, msgid reuse, served infno, area, sign-in,
 insured-place downtime, and input read through the contract's models."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from nhsa.mock.engine import Engine, EngineOptions, PlatformServices
+import pytest
+
+from nhsa.mock.engine import Engine, EngineOptions, PlatformServices, UnknownTenantError
 from nhsa.mock.fixtures import bundled_fixtures
 from nhsa.mock.store import Message, SqliteStore, Visit
+from nhsa.spec import UnknownTransactionError
 
 from .conftest import START, Desk
 
@@ -73,12 +76,14 @@ def test_a_reused_msgid_is_refused_and_the_first_answer_kept(desk: Desk) -> None
     assert len(_visits(desk)) == 1
 
 
-def test_unregistered_institution_gets_the_gateway_answer(
+def test_unregistered_institutions_are_the_gateways_to_refuse(
     engine: Engine, store: SqliteStore
 ) -> None:
+    # The server answers 非法用户 (HTTP 401) before it makes a call (test_app_pipeline's
+    # "unregistered" case); the engine does not answer it a second time: such a call is a bug.
     stranger = Desk(engine, store, tenant="H99999999999")
-    answer = stranger.call("9001", {"signIn": {"opter_no": "K01", "ip": "10.0.0.1"}})
-    assert (answer.err_msg or "").startswith("非法用户：定点医药机构 H99999999999 未在平台登记")
+    with pytest.raises(UnknownTenantError, match="H99999999999"):
+        stranger.call("9001", {"signIn": {"opter_no": "K01", "ip": "10.0.0.1"}})
     with store.snapshot() as tx:
         assert tx.find(Message, tenant="H99999999999") == []
 
@@ -88,8 +93,10 @@ def test_unserved_transactions(desk: Desk) -> None:
     assert inpatient.infcode == -1
     assert "住院交易，本模拟平台尚未模拟住院业务" in (inpatient.err_msg or "")
     assert "does not simulate yet" in (inpatient.err_msg or "")
-    unknown = desk.call("2299", {})
-    assert "交易编号不存在：2299" in (unknown.err_msg or "")
+    # An infno the contract lacks is the server's to refuse (contract check, 交易编号不存在):
+    # the engine, which only ever sees contract-valid calls, does not answer it again.
+    with pytest.raises(UnknownTransactionError, match="2299"):
+        desk.call("2299", {})
 
 
 def test_treatment_area_must_be_the_institutions(desk: Desk) -> None:

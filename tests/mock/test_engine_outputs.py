@@ -150,7 +150,10 @@ def test_refusals_say_what_to_do_in_both_languages(desk: Desk) -> None:
             desk.reverse(LOCAL, f"{desk.tenant}202611230000000001", "2204"),
             "business.not_reversible",
         ),
-        (desk.call("2299", {}), "envelope.unknown_infno"),
+        (
+            desk.call("2401", {"mdtrtinfo": {}, "diseinfo": []}, insuplc_admdvs="530100"),
+            "business.illegal_state",
+        ),
     ]
     for answer, error in refusals:
         assert answer.error == error

@@ -27,9 +27,9 @@ from nhsa.mock.store import (
     SETTLED,
     UNSETTLED,
     Balance,
-    FeeLine,
     Settlement,
     SqliteStore,
+    UploadedFeeLine,
     Visit,
     YearToDate,
 )
@@ -203,7 +203,7 @@ class Ledger(RuleBasedStateMachine):
             return
         with self.store.snapshot() as tx:
             live = {row.setl_id: row for row in tx.find(Settlement) if row.is_live}
-            lines = tx.find(FeeLine)
+            lines = tx.find(UploadedFeeLine)
         settled = {line.line_id: line.setl_id for line in lines if line.status == SETTLED}
         assert set(settled.values()) <= set(live)
         for setl_id, row in live.items():
@@ -237,9 +237,9 @@ class Ledger(RuleBasedStateMachine):
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _lines(self, mdtrt_id: str, status: str) -> list[FeeLine]:
+    def _lines(self, mdtrt_id: str, status: str) -> list[UploadedFeeLine]:
         with self.store.snapshot() as tx:
-            lines = tx.find(FeeLine, tenant=self.desk.tenant, mdtrt_id=mdtrt_id)
+            lines = tx.find(UploadedFeeLine, tenant=self.desk.tenant, mdtrt_id=mdtrt_id)
         return [line for line in lines if line.status == status]
 
     def _settlement_of(self, msgid: str) -> Settlement:

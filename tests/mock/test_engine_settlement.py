@@ -9,7 +9,7 @@ from decimal import Decimal
 from nhsa.mock.engine import PlatformServices
 from nhsa.mock.engine._accounts import accumulators_from_json
 from nhsa.mock.settlement import Accumulators
-from nhsa.mock.store import Balance, FeeLine, Settlement, YearToDate
+from nhsa.mock.store import Balance, Settlement, UploadedFeeLine, YearToDate
 
 from .conftest import CLASS_A_DRUG, CONSULTATION, PANLONG, Desk
 
@@ -45,7 +45,9 @@ def test_amount_mismatch_names_each_field_and_writes_nothing(desk: Desk) -> None
     assert answer.state_changed is False
     with desk.store.snapshot() as tx:
         assert tx.find(Settlement, tenant=desk.tenant) == []
-        assert {line.status for line in tx.find(FeeLine, tenant=desk.tenant)} == {"unsettled"}
+        assert {line.status for line in tx.find(UploadedFeeLine, tenant=desk.tenant)} == {
+            "unsettled"
+        }
     assert _balance(desk, LOCAL) is None
     medfee = desk.presettle(LOCAL, mdtrt_id, D("31.00"))
     assert "medfee_sumamt 请求 31.00，费用明细合计 30.00" in (medfee.err_msg or "")

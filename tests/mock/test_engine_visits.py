@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from nhsa.mock.store import CANCELLED, UNSETTLED, FeeLine, Visit
+from nhsa.mock.store import CANCELLED, UNSETTLED, UploadedFeeLine, Visit
 
 from .conftest import (
     CAPPED_DRESSING,
@@ -18,9 +18,9 @@ from .conftest import (
 LOCAL = "P53010000000001"  # 张晓峰, Kunming employee (310), account 1378.15
 
 
-def _lines(desk: Desk, store_tenant: str, mdtrt_id: str) -> list[FeeLine]:
+def _lines(desk: Desk, store_tenant: str, mdtrt_id: str) -> list[UploadedFeeLine]:
     with desk.store.snapshot() as tx:
-        return tx.find(FeeLine, tenant=store_tenant, mdtrt_id=mdtrt_id)
+        return tx.find(UploadedFeeLine, tenant=store_tenant, mdtrt_id=mdtrt_id)
 
 
 def test_a_whole_outpatient_charge(desk: Desk) -> None:

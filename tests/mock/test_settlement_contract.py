@@ -18,7 +18,6 @@ from nhsa.mock.settlement import (
     Accumulators,
     BenefitRule,
     CrossRegion,
-    FeeLine,
     FilingKind,
     Insured,
     InsuredPlacePolicy,
@@ -28,6 +27,7 @@ from nhsa.mock.settlement import (
     RatioDeltas,
     SettlementInputError,
     SupplementaryFund,
+    UnpricedLine,
     Visit,
     access_for,
     locality_of,
@@ -60,13 +60,15 @@ def test_a_settlement_validates_as_a_2207_output() -> None:
     assert catalogue is not None
     lines = [
         price_line(
-            FeeLine(
+            UnpricedLine(
                 "1", "XJ01CRA001A001010100001", Decimal("55.5"), Decimal("10"), Decimal("555.00")
             ),
             catalogue,
         ),
         price_line(
-            FeeLine("2", "C0311050300000000102", Decimal("20"), Decimal("3"), Decimal("60.00")),
+            UnpricedLine(
+                "2", "C0311050300000000102", Decimal("20"), Decimal("3"), Decimal("60.00")
+            ),
             catalogue,
         ),
     ]
@@ -235,7 +237,7 @@ def _one_line() -> PricedLine:
     catalogue = bundled_fixtures().catalogue_for("530100")
     assert catalogue is not None
     return price_line(
-        FeeLine("1", "XJ01CRA001A001010100001", Decimal("1"), Decimal("1"), Decimal("1.00")),
+        UnpricedLine("1", "XJ01CRA001A001010100001", Decimal("1"), Decimal("1"), Decimal("1.00")),
         catalogue,
     )
 
@@ -248,10 +250,12 @@ def test_priced_lines_validate_as_a_2204_output() -> None:
     catalogue = bundled_fixtures().catalogue_for("530100")
     assert catalogue is not None
     lines = [
-        FeeLine("1", "XJ01DCC035A001010100002", Decimal("4.52"), Decimal("1"), Decimal("4.52")),
-        FeeLine("2", "T000100012", Decimal("3.333333"), Decimal("1.5"), Decimal("5.00")),
-        FeeLine("3", "C1401011000000000103", Decimal("950"), Decimal("1"), Decimal("950.00")),
-        FeeLine("4", "UNLISTED", Decimal("2"), Decimal("2.5"), Decimal("5.00")),
+        UnpricedLine(
+            "1", "XJ01DCC035A001010100002", Decimal("4.52"), Decimal("1"), Decimal("4.52")
+        ),
+        UnpricedLine("2", "T000100012", Decimal("3.333333"), Decimal("1.5"), Decimal("5.00")),
+        UnpricedLine("3", "C1401011000000000103", Decimal("950"), Decimal("1"), Decimal("950.00")),
+        UnpricedLine("4", "UNLISTED", Decimal("2"), Decimal("2.5"), Decimal("5.00")),
     ]
     rows = [price_line(line, catalogue).result_row() for line in lines]
     assert set(rows[0]) == set(NODES["fee_result_item"]["properties"])

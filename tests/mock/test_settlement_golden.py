@@ -28,7 +28,6 @@ from nhsa.mock.settlement import (
     Catalogue,
     CatalogueItem,
     CrossRegion,
-    FeeLine,
     FundCounter,
     FundKind,
     Insured,
@@ -43,6 +42,7 @@ from nhsa.mock.settlement import (
     Settlement,
     SupplementaryFund,
     Tier,
+    UnpricedLine,
     Visit,
     identity_violations,
     price_line,
@@ -163,7 +163,7 @@ DEDUCTIBLE_MET = Accumulators(deductible_used=D("300.00"))
 def bill(*lines: tuple[str, str, str], catalogue: Catalogue = CATALOGUE) -> list[PricedLine]:
     """Price (code, pric, cnt) lines; the line total is pric × cnt."""
     return [
-        price_line(FeeLine(str(n), code, D(p), D(c), cents(D(p) * D(c))), catalogue)
+        price_line(UnpricedLine(str(n), code, D(p), D(c), cents(D(p) * D(c))), catalogue)
         for n, (code, p, c) in enumerate(lines)
     ]
 

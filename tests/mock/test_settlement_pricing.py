@@ -12,8 +12,8 @@ from nhsa.mock.settlement import (
     Catalogue,
     CatalogueItem,
     ChargeClass,
-    FeeLine,
     FeeLineError,
+    UnpricedLine,
     price_line,
 )
 
@@ -41,8 +41,8 @@ PATIENT_PAYS = Catalogue(admdvs="440400", name="珠海市", items=ITEMS)
 HOSPITAL_PAYS = Catalogue(admdvs="530100", name="昆明市", items=ITEMS, overlimit_payer="hospital")
 
 
-def line(code: str, pric: str, cnt: str, total: str, sn: str = "F1") -> FeeLine:
-    return FeeLine(sn, code, D(pric), D(cnt), D(total))
+def line(code: str, pric: str, cnt: str, total: str, sn: str = "F1") -> UnpricedLine:
+    return UnpricedLine(sn, code, D(pric), D(cnt), D(total))
 
 
 def test_the_real_2204_sample_splits_into_0_23_and_4_29() -> None:

@@ -21,7 +21,6 @@ from nhsa.mock.settlement import (
     Catalogue,
     CatalogueItem,
     CrossRegion,
-    FeeLine,
     FundCounter,
     FundKind,
     Insured,
@@ -36,6 +35,7 @@ from nhsa.mock.settlement import (
     Settlement,
     SupplementaryFund,
     Tier,
+    UnpricedLine,
     Visit,
     identity_violations,
     price_line,
@@ -85,12 +85,12 @@ ratios = st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=2)
 
 
 @st.composite
-def fee_lines(draw: st.DrawFn) -> FeeLine:
+def fee_lines(draw: st.DrawFn) -> UnpricedLine:
     pric = draw(st.decimals(min_value=Decimal("0"), max_value=Decimal("3000"), places=4))
     cnt = draw(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("40"), places=4))
     sn = draw(st.text("0123456789", min_size=1, max_size=6))
     total = (pric * cnt).quantize(CENT, rounding=ROUND_HALF_UP)  # the platform's rule
-    return FeeLine(sn, draw(st.sampled_from(CODES)), pric, cnt, total)
+    return UnpricedLine(sn, draw(st.sampled_from(CODES)), pric, cnt, total)
 
 
 @st.composite

@@ -13,7 +13,7 @@ from nhsa.envelope import CHINA_TIME
 from nhsa.mock.store import (
     Balance,
     Downtime,
-    Institution,
+    RegisteredInstitution,
     SqliteStore,
     TenantSetting,
     YearToDate,
@@ -105,11 +105,11 @@ def test_admin_tables_queries_follow_every_committed_write(store: SqliteStore) -
     with store.transaction() as tx:
         tx.put(window)
         tx.put(TenantSetting(T1, "fixtures_dir", "/lab"))
-        tx.put(Institution("H53010199999", "测试医院", "530100", "3", ("outpatient",)))
+        tx.put(RegisteredInstitution("H53010199999", "测试医院", "530100", "3", ("outpatient",)))
     with store.snapshot() as tx:
         assert tx.find(Downtime, tenant=T1) == [window]
         assert tx.find(TenantSetting, tenant=T1)[0].value == "/lab"
-        assert [i.fixmedins_code for i in tx.find(Institution)] == ["H53010199999"]
+        assert [i.fixmedins_code for i in tx.find(RegisteredInstitution)] == ["H53010199999"]
     with store.transaction() as tx:
         tx.delete(Downtime, T1, "W1")
     with store.snapshot() as tx:

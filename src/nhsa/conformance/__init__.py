@@ -15,7 +15,7 @@ What this package exports is what a lab or a check author uses (a test pins it):
   ``conformance/scenario.schema.json``), :func:`load_requirements`;
 - **checks**: :func:`check` registers one; it gets a :class:`CheckContext`, returns
   :func:`passed`, :func:`failed` (with :class:`Evidence`) or :func:`not_applicable`, and reads
-  the transcript with :func:`request_of`, :func:`settlements`, …;
+  the transcript as typed records (:class:`TranscriptRecord`, replayed by :func:`settlements`);
 - **the driver protocol**: :class:`Driver`, one frozen request type per action, and
   :class:`DriverResult`; the drivers themselves live in ``nhsa.conformance.drivers``;
 - **errors**: the :class:`ConformanceError` tree (``nhsa.conformance._errors`` draws it).
@@ -86,20 +86,7 @@ from nhsa.conformance._runner import (
     StageRun,
 )
 from nhsa.conformance._scenario import Scenario, bundled_stages_dir
-from nhsa.conformance._transcript import (
-    SettlementTrace,
-    answer_trusted,
-    data_of,
-    definite_failure,
-    infno_of,
-    input_of,
-    mdtrt_id_of,
-    output_of,
-    psn_no_of,
-    request_of,
-    seq_of,
-    settlements,
-)
+from nhsa.conformance._transcript import SettlementTrace, TranscriptRecord, settlements
 
 __all__ = [
     "STAGES",
@@ -147,25 +134,16 @@ __all__ = [
     "StageRun",
     "Status",
     "StepRun",
-    "answer_trusted",
+    "TranscriptRecord",
     "bundled_requirements",
     "bundled_stages_dir",
     "check",
-    "data_of",
     "default_registry",
-    "definite_failure",
     "failed",
-    "infno_of",
-    "input_of",
     "load_requirements",
     "load_scenario",
     "load_stages",
-    "mdtrt_id_of",
     "not_applicable",
-    "output_of",
     "passed",
-    "psn_no_of",
-    "request_of",
-    "seq_of",
     "settlements",
 ]

@@ -2,10 +2,11 @@
 
 A check is a plain function ``(CheckContext) -> CheckOutcome``. The context holds the
 scenario, its resolved plan (institution code, mode, profile, patients), every transcript
-record of the scenario's tenant in order, every step the runner drove with the driver's
-result and the records that arrived during it, the check's arguments from the scenario, and
-a way to ask the mock for its ledger totals. Outcomes carry evidence: which records (by
-``seq``), what was expected, what was seen — the lines a lab assessor reads first.
+record of the scenario's tenant in order (each a :class:`~nhsa.conformance.TranscriptRecord`),
+every step the runner drove with the driver's result and the records that arrived during it,
+the check's arguments from the scenario, and a way to ask the mock for its ledger totals.
+Outcomes carry evidence: which records (by ``seq``), what was expected, what was seen — the
+lines a lab assessor reads first.
 
 Example:
     >>> outcome = failed("msgid reused", Evidence("unique msgids", "m1 twice", records=(3, 9)))
@@ -15,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from nhsa.conformance._driver import DriverResult
 from nhsa.conformance._mock_handle import PlatformTotals
 from nhsa.conformance._results import Status
-from nhsa.conformance._transcript import Record, infno_of, seq_of
+from nhsa.conformance._transcript import TranscriptRecord
 
 if TYPE_CHECKING:
     from nhsa.conformance._plan import ScenarioPlan
@@ -159,13 +160,13 @@ class CheckContext:
 
         @check("kiosk_sends_dev_no", verifies=["HIS-MOD-002"])
         def kiosk_sends_dev_no(ctx: CheckContext) -> CheckOutcome:
-            missing = [r for r in ctx.records if not ctx.envelope(r).get("dev_no")]
+            missing = [r for r in ctx.records if not r.envelope.get("dev_no")]
             ...
     """
 
     scenario: Scenario
     plan: ScenarioPlan
-    records: tuple[Record, ...]
+    records: tuple[TranscriptRecord, ...]
     steps: tuple[StepRun, ...]
     args: Mapping[str, Any] = field(default_factory=dict)
     ledger: Callable[[date, date], PlatformTotals] | None = None
@@ -180,14 +181,18 @@ class CheckContext:
         """``window`` or ``kiosk``."""
         return self.plan.configuration.mode.kind
 
-    def records_of(self, *infnos: str) -> list[Record]:
+    def records_of(self, *infnos: str) -> list[TranscriptRecord]:
         """Records of these transactions, in order."""
-        return [r for r in self.records if infno_of(r) in infnos]
+        return [r for r in self.records if r.infno in infnos]
 
-    def records_in(self, step: StepRun) -> list[Record]:
+    def records_in(self, step: StepRun) -> list[TranscriptRecord]:
         """Records that arrived while ``step`` ran."""
         wanted = set(step.records)
-        return [r for r in self.records if seq_of(r) in wanted]
+        return [r for r in self.records if r.seq in wanted]
+
+    def record(self, seq: int) -> TranscriptRecord | None:
+        """The record with this ``seq``, or ``None``."""
+        return next((r for r in self.records if r.seq == seq), None)
 
     def steps_of(self, *actions: str) -> list[StepRun]:
         """Steps of these actions, in order."""
@@ -207,13 +212,3 @@ class CheckContext:
         for step in self.steps:
             if step.result is not None:
                 yield step, step.result
-
-
-def seqs(records: Sequence[Record]) -> tuple[int, ...]:
-    """The ``seq`` numbers of records, for evidence.
-
-    Example:
-        >>> seqs([{"seq": 2}, {"seq": 5}])
-        (2, 5)
-    """
-    return tuple(seq_of(r) for r in records)

@@ -32,7 +32,6 @@ from nhsa.mock.faults import FaultKind, FaultSpec
 
 __all__ = [
     "AREA_SCOPED_FAULTS",
-    "UNTRUSTED_ANSWER_FAULTS",
     "Downtime",
     "InstitutionRegistration",
     "InstitutionTakenError",
@@ -42,18 +41,6 @@ __all__ = [
     "fault_body",
 ]
 
-UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
-    {
-        FaultKind.HANG,
-        FaultKind.RESET,
-        FaultKind.HTTP_ERROR,
-        FaultKind.EMPTY_BODY,
-        FaultKind.GARBLED_BODY,
-        FaultKind.BAD_SIGNATURE,
-        FaultKind.COMMIT_THEN_DROP,
-    }
-)
-"""Faults after which the HIS cannot trust (or did not get) the answer: the outcome is unknown."""
 AREA_SCOPED_FAULTS: Final = frozenset(
     {FaultKind.INSURED_PLACE_DOWNTIME, FaultKind.INSURED_PLACE_UNREACHABLE}
 )

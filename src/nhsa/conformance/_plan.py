@@ -36,7 +36,7 @@ from nhsa.conformance._errors import ScenarioError
 from nhsa.conformance._mock_handle import AREA_SCOPED_FAULTS, Downtime, InstitutionRegistration
 from nhsa.conformance._scenario import DowntimePlan, FaultPlan, FeeSpec, PatientSpec, Scenario
 from nhsa.mock.faults import FaultSpec
-from nhsa.mock.fixtures import FixtureSet, Institution, InsuranceRecord, InsuredPerson
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, InsuranceRecord, InsuredPerson
 from nhsa.mock.settlement import FilingKind, locality_of
 from nhsa.signing import Sm2PrivateKey
 
@@ -292,7 +292,7 @@ def _settled_quantities(scenario: Scenario, step_name: str) -> dict[str, Decimal
 
 
 def _credentials(
-    template: Institution, code: str, profile: str, platform_key_pem: str | None
+    template: DesignatedInstitution, code: str, profile: str, platform_key_pem: str | None
 ) -> tuple[InstitutionRegistration, SigningConfig]:
     uses_tif = "tif" in profile
     uses_sm2 = "sm2" in profile
@@ -336,7 +336,7 @@ def _mode(kind: str, code: str) -> ModeConfig:
 
 
 def _plan_patients(
-    scenario: Scenario, fixtures: FixtureSet, hospital: Institution, today: date
+    scenario: Scenario, fixtures: FixtureSet, hospital: DesignatedInstitution, today: date
 ) -> dict[str, PlannedPatient]:
     finder = _PatientFinder(scenario, fixtures, hospital, today)
     chosen: dict[str, PlannedPatient] = {}
@@ -365,7 +365,7 @@ class _PatientFinder:
 
     scenario: Scenario
     fixtures: FixtureSet
-    hospital: Institution
+    hospital: DesignatedInstitution
     today: date
 
     def error(self, spec: PatientSpec, problem: str) -> ScenarioError:

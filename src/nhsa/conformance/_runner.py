@@ -55,7 +55,7 @@ from nhsa.conformance._requirements import RequirementSet, bundled_requirements
 from nhsa.conformance._results import Member, Status, roll_up
 from nhsa.conformance._scenario import Scenario, Step
 from nhsa.conformance._timeouts import StepTimeoutError, call_with_timeout
-from nhsa.conformance._transcript import Record, seq_of
+from nhsa.conformance._transcript import TranscriptFeed, TranscriptRecord
 from nhsa.envelope import CHINA_TIME
 from nhsa.mock.fixtures import FixtureSet, bundled_fixtures
 
@@ -118,7 +118,7 @@ class ScenarioRun:
     faults: tuple[str, ...]
     steps: tuple[StepRun, ...]
     checks: tuple[CheckRun, ...]
-    records: tuple[Record, ...]
+    records: tuple[TranscriptRecord, ...]
     message: str = ""
     started_at: datetime | None = None
     duration_s: float = 0.0
@@ -339,7 +339,7 @@ class Runner:
             )
         execution = _Execution(self, scenario, plan)
         execution.run()
-        records = tuple(execution.records)
+        records = tuple(execution.transcript.records)
         steps = tuple(execution.steps)
         checks = tuple(self._checks(scenario, plan, steps, records, execution.abort_reason))
         members = [Member(s.status) for s in steps] + [Member(c.status, c.required) for c in checks]
@@ -393,7 +393,7 @@ class Runner:
         scenario: Scenario,
         plan: ScenarioPlan,
         steps: tuple[StepRun, ...],
-        records: tuple[Record, ...],
+        records: tuple[TranscriptRecord, ...],
         abort_reason: str | None,
     ) -> Iterable[CheckRun]:
         waiting = next((s for s in steps if s.status is Status.WAIT), None)
@@ -450,7 +450,7 @@ class _Execution:
         self.plan = plan
         self.inputs = StepInputs()
         self.steps: list[StepRun] = []
-        self.records: list[Record] = []
+        self.transcript = TranscriptFeed(runner.mock, plan.tenant)
         self.abort_reason: str | None = None
 
     @property
@@ -611,16 +611,13 @@ class _Execution:
         return True
 
     def _read_transcript(self) -> tuple[int, ...]:
-        since = seq_of(self.records[-1]) if self.records else 0
         try:
-            fresh = self.runner.mock.transcript(self.tenant, since_seq=since)
+            fresh = self.transcript.read()
         except MockError as exc:
             if self.abort_reason is None:
                 self.abort_reason = f"the mock's transcript could not be read: {exc}"
             return ()
-        fresh = [r for r in fresh if seq_of(r) > since]
-        self.records.extend(fresh)
-        return tuple(seq_of(r) for r in fresh)
+        return tuple(r.seq for r in fresh)
 
 
 def _faults_of(plan: ScenarioPlan) -> tuple[str, ...]:

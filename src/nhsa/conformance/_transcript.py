@@ -1,241 +1,379 @@
-"""Reading the mock's transcript: one record per request the platform saw (format in README).
+"""The mock's transcript as the suite reads it: one typed record per request the platform saw.
 
-The checks judge the HIS from these records only (plus the driver's results), so the helpers
-here are the suite's single way to read them: which transaction, which visit and person,
-whether the answer reached the HIS intact, and — replayed in order — which settlements the
-platform holds and which fee lines were uploaded, as the platform saw them.
+The checks judge the HIS from these records only (plus the driver's results). Each record the
+mock serves is parsed once, as the runner reads it, into a :class:`TranscriptRecord` — the
+shape of ``conformance/transcript-record.schema.json`` (version 1.x, kept equal to it by
+``tests/conformance/test_transcript_record.py``) — and checks read its attributes: the members
+the mock writes, and what the suite derives from them once (the request's ``input`` and the
+answer's ``output``, the person and visit a request is about, whether its answer can be
+trusted). Replayed in order, records also say which settlements the platform holds
+(:func:`settlements`) and which fee lines it held for a batch (:func:`fee_lines_for_batch`).
 
 A record's ``state_changed`` says whether the platform committed something; ``delivered``
 and ``fault`` say whether the HIS got a trustworthy answer. A settlement committed under a
 commit-then-drop fault therefore counts in the platform's ledger although the HIS never
 heard of it — exactly the case the reversal rules are about.
 
-Example:
-    >>> r = {"seq": 3, "infno": "2207", "delivered": False, "infcode": 0,
-    ...      "fault": {"id": "f-1", "kind": "commit-then-drop"},
-    ...      "request": {"input": {"data": {"mdtrt_id": "M1", "psn_no": "P1"}}}}
-    >>> infno_of(r), mdtrt_id_of(r), answer_trusted(r)
-    ('2207', 'M1', False)
+Example::
+
+    for record in ctx.records:                   # TranscriptRecord, oldest first
+        if record.infno == "2207" and not record.answer_trusted:
+            print(record.seq, record.mdtrt_id, record.fault_kind)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from nhsa.conformance._mock_handle import UNTRUSTED_ANSWER_FAULTS
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
+
+from nhsa.conformance._errors import MockError
 from nhsa.conformance._money import amount
+from nhsa.mock.faults import FaultKind, Origin, Stage
+from nhsa.mock.transcript import Route
+
+if TYPE_CHECKING:
+    from nhsa.conformance._mock_handle import MockHandle
 
 __all__ = [
-    "FeeLine",
-    "Record",
+    "SESSION_INFNOS",
+    "UNTRUSTED_ANSWER_FAULTS",
+    "AppliedFaultRecord",
+    "ContractIssue",
+    "FeeLineTrace",
+    "GatewayCheck",
+    "RecordedHeaders",
     "SettlementTrace",
-    "answer_trusted",
-    "data_of",
-    "definite_failure",
-    "fault_kind",
+    "SignatureCheck",
+    "TranscriptFeed",
+    "TranscriptRecord",
+    "TranscriptRecordError",
     "fee_lines_for_batch",
-    "infno_of",
-    "input_of",
-    "mdtrt_id_of",
-    "output_of",
-    "psn_no_of",
-    "request_of",
-    "seq_of",
+    "parse_record",
+    "parse_records",
     "settlements",
-    "state_changed",
 ]
 
-Record = Mapping[str, Any]
+READ_MAJOR: Final = "1"
+"""The major ``schema_version`` this reader understands (any minor of it)."""
+
+LEGACY_VERSION: Final = "1.0"
+"""How a record written before versions existed (no ``schema_version``) is read."""
 
 SESSION_INFNOS: Final = frozenset({"9001", "9002"})
 """Sign-in and sign-out: the calls that do not need a prior sign-in."""
 
+UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
+    {
+        FaultKind.HANG,
+        FaultKind.RESET,
+        FaultKind.HTTP_ERROR,
+        FaultKind.EMPTY_BODY,
+        FaultKind.GARBLED_BODY,
+        FaultKind.BAD_SIGNATURE,
+        FaultKind.COMMIT_THEN_DROP,
+    }
+)
+"""Faults after which the HIS cannot trust (or did not get) the answer: the outcome is unknown."""
 
-def seq_of(record: Record) -> int:
-    """The record's sequence number (0 when missing).
+_INPUT_NODES: Final = ("data", "mdtrtinfo", "signIn", "signOut", "dscginfo")
+_INPUT_ROWS: Final = ("feedetail", "diseinfo")
 
-    Example:
-        >>> seq_of({"seq": 17}), seq_of({})
-        (17, 0)
+
+def _iso_time(value: object) -> object:
+    """An ISO 8601 text as a datetime (the schema's ``date-time``); other values are refused."""
+    if not isinstance(value, str):
+        raise ValueError(f"an ISO 8601 date-time text, not {type(value).__name__}")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return moment
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_time)]
+Kind = Annotated[FaultKind, Strict(False)]  # the JSON text of a FaultKind
+
+
+class _Member(BaseModel):
+    """Strict in types (as the schema), tolerant of members a later minor version adds."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+
+class RecordedHeaders(_Member):
+    """The request headers the record keeps (``None`` when the request had none)."""
+
+    x_tif_paasid: str | None = Field(alias="x-tif-paasid")
+    x_tif_timestamp: str | None = Field(alias="x-tif-timestamp")
+    x_tif_nonce: str | None = Field(alias="x-tif-nonce")
+    x_tif_signature: str | None = Field(alias="x-tif-signature")
+    x_mock_fault: str | None = Field(alias="x-mock-fault")
+    content_type: str | None = Field(alias="content-type")
+
+
+class GatewayCheck(_Member):
+    """The x-tif gateway check: ``ok`` is false when the gateway refused the request."""
+
+    scheme: Literal["none", "tif"]
+    ok: bool
+    error: str | None
+
+
+class SignatureCheck(_Member):
+    """The SM2 message signature check (``ok`` ``None``: not checked)."""
+
+    present: bool
+    ok: bool | None
+    key_id: str | None
+    error: str | None
+
+
+class ContractIssue(_Member):
+    """One way the request broke the contract (JSON pointer, rule, message)."""
+
+    pointer: str
+    rule: str
+    message: str
+
+
+class AppliedFaultRecord(_Member):
+    """The armed fault that acted on the request, in the mock's vocabulary."""
+
+    id: str
+    kind: Kind
+    stage: Stage
+    armed_by: Origin
+    ms: int | None = None
+    status: int | None = None
+    mode: str | None = None
+    area: str | None = None
+    after_commit: bool = False
+
+
+class TranscriptRecord(_Member):
+    """One transcript record, typed (members: ``conformance/transcript-record.schema.json``).
+
+    Besides the members, the attributes below are derived once from them: the request
+    envelope and its ``input``/``data`` nodes, the answer's ``output``, the person, visit and
+    batch a request is about, and whether its answer reached the HIS intact.
+
+    Example::
+
+        refused = [r for r in ctx.records if r.definite_failure]
+        visits = {r.mdtrt_id for r in ctx.records_of("2201") if r.definite_success}
     """
-    value = record.get("seq")
-    return value if isinstance(value, int) else 0
 
+    schema_version: str = Field(pattern=r"^1\.[0-9]+$")
+    seq: int = Field(ge=1)
+    tenant: str = Field(min_length=1)
+    received_at: Timestamp
+    answered_at: Timestamp
+    route: Route
+    path: str
+    headers: RecordedHeaders
+    infno: str | None
+    msgid: str | None
+    opter_type: str | None
+    opter: str | None
+    sign_no: str | None
+    insuplc_admdvs: str | None
+    request: Any
+    request_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    gateway: GatewayCheck
+    signature: SignatureCheck
+    validation: list[ContractIssue]
+    infcode: int | None
+    err_msg: str | None
+    response: dict[str, Any] | None
+    fault: AppliedFaultRecord | None
+    delivered: bool
+    state_changed: bool
+    effects: dict[str, str]
+    error_id: str | None
 
-def request_of(record: Record) -> Mapping[str, Any]:
-    """The parsed request envelope, or ``{}`` when the body was not a JSON object.
+    # -- what the request and the answer say --------------------------------------------------
 
-    Example:
-        >>> request_of({"request": None})
-        {}
-    """
-    request = record.get("request")
-    return request if isinstance(request, Mapping) else {}
+    @cached_property
+    def envelope(self) -> Mapping[str, Any]:
+        """The request envelope as the HIS sent it, or ``{}`` when the body was no JSON object."""
+        return self.request if isinstance(self.request, Mapping) else {}
 
+    @cached_property
+    def input(self) -> Mapping[str, Any]:
+        """The request's ``input`` object, or ``{}``."""
+        return _mapping(self.envelope.get("input"))
 
-def infno_of(record: Record) -> str | None:
-    """The transaction code: the record's ``infno``, else the request's.
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """The request's ``input.data`` node (most transactions), or ``{}``."""
+        return _mapping(self.input.get("data"))
 
-    Example:
-        >>> infno_of({"request": {"infno": "2207"}})
-        '2207'
-    """
-    value = record.get("infno") or request_of(record).get("infno")
-    return value if isinstance(value, str) else None
+    @cached_property
+    def output(self) -> Mapping[str, Any]:
+        """The answer's ``output`` (as sent, or as it would have been sent), or ``{}``."""
+        return _mapping(self.response.get("output")) if self.response is not None else {}
 
+    def output_node(self, name: str) -> Mapping[str, Any]:
+        """An object node of the answer's ``output`` (``setlinfo``, ``stmtinfo``…), or ``{}``."""
+        return _mapping(self.output.get(name))
 
-def input_of(record: Record) -> Mapping[str, Any]:
-    """The request's ``input`` object, or ``{}``.
+    @cached_property
+    def psn_no(self) -> str | None:
+        """The person the request is about (``psn_no`` in any input node), or ``None``."""
+        return self._first("psn_no")
 
-    Example:
-        >>> input_of({"request": {"input": {"data": {}}}})
-        {'data': {}}
-    """
-    value = request_of(record).get("input")
-    return value if isinstance(value, Mapping) else {}
+    @cached_property
+    def mdtrt_id(self) -> str | None:
+        """The visit the request is about; for a 2201 (which creates it) the answered id."""
+        if self.infno == "2201":
+            answered = self.output_node("data").get("mdtrt_id")
+            return answered if isinstance(answered, str) else None
+        return self._first("mdtrt_id")
 
+    @cached_property
+    def chrg_bchno(self) -> str | None:
+        """The charge batch the request names in ``data`` (2205, 2206, 2207), or ``None``."""
+        return _text(self.data.get("chrg_bchno"))
 
-def data_of(record: Record) -> Mapping[str, Any]:
-    """The request's ``input.data`` node (most transactions), or ``{}``.
+    # -- what the HIS could know ----------------------------------------------------------------
 
-    Example:
-        >>> data_of({"request": {"input": {"data": {"psn_no": "P1"}}}})
-        {'psn_no': 'P1'}
-    """
-    value = input_of(record).get("data")
-    return value if isinstance(value, Mapping) else {}
+    @cached_property
+    def fault_kind(self) -> FaultKind | None:
+        """The kind of fault applied to this request, or ``None``."""
+        return self.fault.kind if self.fault is not None else None
 
+    @cached_property
+    def answer_trusted(self) -> bool:
+        """Whether the HIS received this answer intact (delivered, no fault that spoils it)."""
+        return self.delivered and self.fault_kind not in UNTRUSTED_ANSWER_FAULTS
 
-def output_of(record: Record) -> Mapping[str, Any]:
-    """The answer's ``output`` object (as sent, or as it would have been sent), or ``{}``.
+    @cached_property
+    def definite_success(self) -> bool:
+        """An intact answer with infcode 0."""
+        return self.answer_trusted and self.infcode == 0
 
-    Example:
-        >>> output_of({"response": {"output": {"stmtinfo": {}}}})
-        {'stmtinfo': {}}
-    """
-    response = record.get("response")
-    if not isinstance(response, Mapping):
-        return {}
-    value = response.get("output")
-    return value if isinstance(value, Mapping) else {}
+    @cached_property
+    def definite_failure(self) -> bool:
+        """An intact answer with infcode -1: the platform definitely refused the request."""
+        return self.answer_trusted and self.infcode == -1
 
+    @cached_property
+    def sign_no_issued(self) -> str | None:
+        """The sign_no a 9001 answer issued, when it reached the HIS intact."""
+        if self.infno != "9001" or not self.definite_success:
+            return None
+        return _text(self.output_node("signinoutb").get("sign_no"))
 
-def _nodes(record: Record) -> Iterable[Mapping[str, Any]]:
-    """Every object node of the input, in the spec's order of importance."""
-    inp = input_of(record)
-    for name in ("data", "mdtrtinfo", "signIn", "signOut", "dscginfo"):
-        node = inp.get(name)
-        if isinstance(node, Mapping):
-            yield node
-        elif isinstance(node, list):
-            yield from (n for n in node if isinstance(n, Mapping))
-    for name in ("feedetail", "diseinfo"):
-        rows = inp.get(name)
-        if isinstance(rows, list):
-            yield from (row for row in rows if isinstance(row, Mapping))
-
-
-def _first(record: Record, key: str) -> str | None:
-    for node in _nodes(record):
-        value = node.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def psn_no_of(record: Record) -> str | None:
-    """The person the request is about (``psn_no`` in any input node), or ``None``.
-
-    Example:
-        >>> psn_no_of({"request": {"input": {"feedetail": [{"psn_no": "P1"}]}}})
-        'P1'
-    """
-    return _first(record, "psn_no")
-
-
-def mdtrt_id_of(record: Record) -> str | None:
-    """The visit the request is about (``mdtrt_id`` in any input node), or ``None``.
-
-    For a 2201 (which creates the visit) this is the id the platform answered with.
-
-    Example:
-        >>> mdtrt_id_of({"infno": "2201", "response": {"output": {"data": {"mdtrt_id": "M9"}}}})
-        'M9'
-    """
-    if infno_of(record) == "2201":
-        node = output_of(record).get("data")
-        value = node.get("mdtrt_id") if isinstance(node, Mapping) else None
-        return value if isinstance(value, str) else None
-    return _first(record, "mdtrt_id")
-
-
-def fault_kind(record: Record) -> str | None:
-    """The kind (the mock's FaultKind) of the fault applied to this request, or ``None``.
-
-    Example:
-        >>> fault_kind({"fault": {"id": "f-1", "kind": "http-error"}})
-        'http-error'
-    """
-    fault = record.get("fault")
-    if not isinstance(fault, Mapping):
+    def _first(self, key: str) -> str | None:
+        for node in self._nodes():
+            value = _text(node.get(key))
+            if value is not None:
+                return value
         return None
-    return str(fault.get("kind") or "") or None
+
+    def _nodes(self) -> Iterator[Mapping[str, Any]]:
+        """Every object node of the input, in the spec's order of importance."""
+        for name in _INPUT_NODES:
+            node = self.input.get(name)
+            if isinstance(node, Mapping):
+                yield node
+            elif isinstance(node, list):
+                yield from (n for n in node if isinstance(n, Mapping))
+        for name in _INPUT_ROWS:
+            rows = self.input.get(name)
+            if isinstance(rows, list):
+                yield from (row for row in rows if isinstance(row, Mapping))
 
 
-def state_changed(record: Record) -> bool:
-    """Whether the platform committed a change for this request.
-
-    Records written before the mock carried ``state_changed`` fall back to ``infcode == 0``
-    for transactions the contract marks as writes.
-
-    Example:
-        >>> state_changed({"state_changed": True}), state_changed({"infcode": -1})
-        (True, False)
-    """
-    value = record.get("state_changed")
-    if isinstance(value, bool):
-        return value
-    return record.get("infcode") == 0
+class TranscriptRecordError(MockError):
+    """A record the mock served that this suite cannot read (names its seq and the member)."""
 
 
-def answer_trusted(record: Record) -> bool:
-    """Whether the HIS received this answer intact (delivered, no fault that spoils it).
+def parse_record(raw: Mapping[str, Any]) -> TranscriptRecord:
+    """One record as the mock served it, typed; :class:`TranscriptRecordError` if it is not one.
 
-    Example:
-        >>> answer_trusted({"delivered": True, "fault": {"kind": "bad-signature"}})
-        False
-    """
-    if record.get("delivered") is False:
-        return False
-    return fault_kind(record) not in UNTRUSTED_ANSWER_FAULTS
-
-
-def definite_failure(record: Record) -> bool:
-    """An intact answer with infcode -1: the platform definitely refused the request.
+    A record without ``schema_version`` was written before versions existed: it is read as
+    version 1.0 with ``error_id`` ``None`` (the member added later). A record of another
+    major version is refused, naming it.
 
     Example:
-        >>> definite_failure({"delivered": True, "infcode": -1})
-        True
+        >>> try:
+        ...     parse_record({"seq": 4, "schema_version": "2.0"})
+        ... except TranscriptRecordError as error:
+        ...     print(error)
+        transcript record 4: schema_version 2.0 is not 1.x, the version this suite reads
     """
-    return answer_trusted(record) and record.get("infcode") == -1
+    version = raw.get("schema_version")
+    if version is None:
+        raw = {"error_id": None, **raw, "schema_version": LEGACY_VERSION}
+    elif not (isinstance(version, str) and version.partition(".")[0] == READ_MAJOR):
+        raise TranscriptRecordError(
+            f"transcript record {raw.get('seq')}: schema_version {version} is not "
+            f"{READ_MAJOR}.x, the version this suite reads"
+        )
+    try:
+        return TranscriptRecord.model_validate(raw)
+    except ValidationError as invalid:
+        problems = "; ".join(
+            f"/{'/'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in invalid.errors(include_url=False)[:3]
+        )
+        raise TranscriptRecordError(
+            f"transcript record {raw.get('seq')} does not match "
+            f"conformance/transcript-record.schema.json: {problems}"
+        ) from None
 
 
-def sign_no_issued(record: Record) -> str | None:
-    """The sign_no a 9001 answer issued, when it reached the HIS intact.
+def parse_records(raw: Iterable[Mapping[str, Any]]) -> list[TranscriptRecord]:
+    """Every record of ``raw``, typed (see :func:`parse_record`).
 
     Example:
-        >>> sign_no_issued({"infno": "9001", "infcode": 0, "delivered": True,
-        ...                 "response": {"output": {"signinoutb": {"sign_no": "S1"}}}})
-        'S1'
+        >>> parse_records([])
+        []
     """
-    if infno_of(record) != "9001" or record.get("infcode") != 0 or not answer_trusted(record):
-        return None
-    node = output_of(record).get("signinoutb")
-    value = node.get("sign_no") if isinstance(node, Mapping) else None
-    return value if isinstance(value, str) and value else None
+    return [parse_record(record) for record in raw]
+
+
+class TranscriptFeed:
+    """One tenant's transcript, read from the mock as it grows; each record parsed once.
+
+    Args:
+        mock: the mock handle to read from.
+        tenant: the institution whose records to read.
+        since: the last ``seq`` already seen (records up to it are skipped).
+
+    Example::
+
+        feed = TranscriptFeed(mock, "H53010112345")
+        fresh = feed.read()          # the records that arrived since the last read
+        feed.records                 # every record read so far, oldest first
+    """
+
+    def __init__(self, mock: MockHandle, tenant: str, since: int = 0) -> None:
+        """Start after ``since``; nothing is read yet."""
+        self.mock = mock
+        self.tenant = tenant
+        self.last_seq = since
+        self.records: list[TranscriptRecord] = []
+
+    def read(self) -> list[TranscriptRecord]:
+        """The records that arrived since the last read; raises :class:`MockError`."""
+        since = self.last_seq
+        fresh = [
+            r for r in parse_records(self.mock.transcript(self.tenant, since)) if r.seq > since
+        ]
+        if fresh:
+            self.last_seq = fresh[-1].seq
+            self.records.extend(fresh)
+        return fresh
+
+
+# -- the platform's ledger, replayed ------------------------------------------------------------
 
 
 @dataclass
@@ -244,9 +382,10 @@ class SettlementTrace:
 
     Example:
         >>> t = SettlementTrace(msgid="m", seq=4, setl_id="S1", mdtrt_id="M1", psn_no="P1",
-        ...                     chrg_bchno="B1", setlinfo={}, answer_trusted=True)
-        >>> t.live
-        True
+        ...                     chrg_bchno="B1", setlinfo={"medfee_sumamt": 25.1},
+        ...                     answer_trusted=True)
+        >>> t.live, t.amount("medfee_sumamt")
+        (True, Decimal('25.10'))
     """
 
     msgid: str
@@ -277,41 +416,35 @@ class SettlementTrace:
 
 
 def settlements(
-    records: Sequence[Record], *, until_seq: int | None = None
+    records: Sequence[TranscriptRecord], *, until_seq: int | None = None
 ) -> list[SettlementTrace]:
     """Replay the records (up to ``until_seq``) into the settlements the platform holds.
 
     2207 creates; 2208 (by ``setl_id``) and 2601 with ``oinfno`` 2207 (by ``omsgid``)
     reverse; 2601 with ``oinfno`` 2208 undoes a 2208 and so restores its settlement.
 
-    Example:
-        >>> recs = [
-        ...   {"seq": 1, "infno": "2207", "msgid": "m1", "state_changed": True, "infcode": 0,
-        ...    "request": {"input": {"data": {"mdtrt_id": "M1"}}},
-        ...    "response": {"output": {"setlinfo": {"setl_id": "S1"}}}},
-        ...   {"seq": 2, "infno": "2601", "msgid": "m2", "state_changed": True, "infcode": 0,
-        ...    "request": {"input": {"data": {"omsgid": "m1", "oinfno": "2207"}}}}]
-        >>> [(t.setl_id, t.live) for t in settlements(recs)]
-        [('S1', False)]
+    Example::
+
+        standing = [t.setl_id for t in settlements(ctx.records) if t.live]
     """
     traces: list[SettlementTrace] = []
     reversed_by_2208: dict[str, SettlementTrace] = {}
     for record in records:
-        seq = seq_of(record)
+        seq = record.seq
         if until_seq is not None and seq > until_seq:
             break
-        infno = infno_of(record)
-        if not state_changed(record) or infno not in ("2207", "2208", "2601"):
+        infno = record.infno
+        if not record.state_changed or infno not in ("2207", "2208", "2601"):
             continue
-        data = data_of(record)
+        data = record.data
         if infno == "2207":
-            traces.append(_new_trace(record, seq))
+            traces.append(_new_trace(record))
         elif infno == "2208":
             target = _find(traces, setl_id=data.get("setl_id"))
             if target is not None:
                 target.reversed_at = seq
                 target.history.append(seq)
-                reversed_by_2208[str(record.get("msgid"))] = target
+                reversed_by_2208[str(record.msgid)] = target
         elif data.get("oinfno") == "2207":
             target = _find(traces, msgid=data.get("omsgid"))
             if target is not None and target.live:
@@ -325,24 +458,19 @@ def settlements(
     return traces
 
 
-def _new_trace(record: Record, seq: int) -> SettlementTrace:
-    data = data_of(record)
-    setlinfo = output_of(record).get("setlinfo")
-    info: Mapping[str, Any] = setlinfo if isinstance(setlinfo, Mapping) else {}
-    effects = record.get("effects")
-    setl_id = info.get("setl_id") or (
-        effects.get("setl_id") if isinstance(effects, Mapping) else None
-    )
+def _new_trace(record: TranscriptRecord) -> SettlementTrace:
+    info = record.output_node("setlinfo")
+    setl_id = info.get("setl_id") or record.effects.get("setl_id")
     return SettlementTrace(
-        msgid=str(record.get("msgid") or request_of(record).get("msgid") or ""),
-        seq=seq,
+        msgid=record.msgid or "",
+        seq=record.seq,
         setl_id=str(setl_id) if setl_id else None,
-        mdtrt_id=_text(data.get("mdtrt_id")),
-        psn_no=_text(data.get("psn_no")),
-        chrg_bchno=_text(data.get("chrg_bchno")),
+        mdtrt_id=_text(record.data.get("mdtrt_id")),
+        psn_no=_text(record.data.get("psn_no")),
+        chrg_bchno=record.chrg_bchno,
         setlinfo=info,
-        answer_trusted=answer_trusted(record),
-        history=[seq],
+        answer_trusted=record.answer_trusted,
+        history=[record.seq],
     )
 
 
@@ -357,18 +485,14 @@ def _find(
     return None
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 @dataclass(frozen=True)
-class FeeLine:
+class FeeLineTrace:
     """A fee line the platform accepted (2204) and still holds when a batch is settled.
 
     Example::
 
-        lines = fee_lines_for_batch(records, "M1", "B1", before_seq=9)
-        [line.det_item_fee_sumamt for line in lines]
+        lines = fee_lines_for_batch(ctx.records, "M1", "B1", before_seq=9)
+        total = sum(line.det_item_fee_sumamt for line in lines)
     """
 
     seq: int
@@ -380,42 +504,38 @@ class FeeLine:
 
 
 def fee_lines_for_batch(
-    records: Sequence[Record], mdtrt_id: str, chrg_bchno: str, *, before_seq: int
-) -> list[FeeLine]:
+    records: Sequence[TranscriptRecord], mdtrt_id: str, chrg_bchno: str, *, before_seq: int
+) -> list[FeeLineTrace]:
     """The lines of batch ``chrg_bchno`` of a visit the platform held just before ``before_seq``.
 
     2204 answers with infcode 0 add lines (a repeated ``feedetl_sn`` replaces the earlier
     one); 2205 answers with infcode 0 remove the batch's unsettled lines (``"0000"``: every
     unsettled batch). A batch is settled while a live 2207 of it stands.
 
-    Example:
-        >>> up = {"seq": 1, "infno": "2204", "infcode": 0, "state_changed": True, "request":
-        ...       {"input": {"feedetail": [{"mdtrt_id": "M1", "chrg_bchno": "B1",
-        ...        "feedetl_sn": "1", "det_item_fee_sumamt": 25.1, "cnt": 1, "pric": 25.1}]}}}
-        >>> [line.det_item_fee_sumamt for line in fee_lines_for_batch([up], "M1", "B1",
-        ...                                                         before_seq=9)]
-        [Decimal('25.10')]
+    Example::
+
+        lines = fee_lines_for_batch(ctx.records, record.mdtrt_id, batch, before_seq=record.seq)
     """
-    lines: dict[str, FeeLine] = {}
-    earlier = [r for r in records if seq_of(r) < before_seq]
+    lines: dict[str, FeeLineTrace] = {}
+    earlier = [r for r in records if r.seq < before_seq]
     for record in earlier:
-        infno = infno_of(record)
-        if not state_changed(record):
+        if not record.state_changed:
             continue
-        if infno == "2204":
+        if record.infno == "2204":
             _add_lines(record, mdtrt_id, chrg_bchno, lines)
-        elif infno == "2205":
-            data = data_of(record)
-            batch = data.get("chrg_bchno")
-            if data.get("mdtrt_id") != mdtrt_id or batch not in (chrg_bchno, "0000"):
+        elif record.infno == "2205":
+            batch = record.data.get("chrg_bchno")
+            if record.data.get("mdtrt_id") != mdtrt_id or batch not in (chrg_bchno, "0000"):
                 continue
-            if not _batch_settled(earlier, mdtrt_id, chrg_bchno, seq_of(record)):
+            if not _batch_settled(earlier, mdtrt_id, chrg_bchno, record.seq):
                 lines.clear()
     return sorted(lines.values(), key=lambda line: (line.seq, line.feedetl_sn))
 
 
-def _add_lines(record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, FeeLine]) -> None:
-    rows = input_of(record).get("feedetail")
+def _add_lines(
+    record: TranscriptRecord, mdtrt_id: str, chrg_bchno: str, lines: dict[str, FeeLineTrace]
+) -> None:
+    rows = record.input.get("feedetail")
     if not isinstance(rows, list):
         return
     for row in rows:
@@ -428,8 +548,8 @@ def _add_lines(record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, 
         except ValueError:
             continue
         sn = str(row.get("feedetl_sn"))
-        lines[sn] = FeeLine(
-            seq=seq_of(record),
+        lines[sn] = FeeLineTrace(
+            seq=record.seq,
             feedetl_sn=sn,
             chrg_bchno=chrg_bchno,
             det_item_fee_sumamt=total,
@@ -438,11 +558,21 @@ def _add_lines(record: Record, mdtrt_id: str, chrg_bchno: str, lines: dict[str, 
         )
 
 
-def _batch_settled(records: Sequence[Record], mdtrt_id: str, chrg_bchno: str, at: int) -> bool:
+def _batch_settled(
+    records: Sequence[TranscriptRecord], mdtrt_id: str, chrg_bchno: str, at: int
+) -> bool:
     return any(
         t.live and t.mdtrt_id == mdtrt_id and t.chrg_bchno == chrg_bchno
         for t in settlements(records, until_seq=at)
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -368,7 +368,8 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
     def transcript(
         self, tenant: str, since: int = 0, *, mask: bool = False
     ) -> list[dict[str, Any]]:
-        """The tenant's transcript records after ``since``."""
+        """The tenant's transcript records after ``since``, as the store wrote them (each
+        follows ``conformance/transcript-record.schema.json``; ``mask`` hides personal data)."""
         return self.admin.transcript(tenant, since, mask=mask)
 
     def state(self, tenant: str) -> dict[str, Any]:

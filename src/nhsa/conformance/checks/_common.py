@@ -7,13 +7,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from nhsa import spec
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, failed, passed
-from nhsa.conformance._transcript import Record, seq_of
+from nhsa.conformance._transcript import TranscriptRecord
 
 __all__ = ["evidence_for", "is_state_changing", "show", "verdict"]
 
@@ -39,7 +39,10 @@ def is_state_changing(infno: str | None) -> bool:
 
 
 def evidence_for(
-    ctx: CheckContext, records: Record | Sequence[Record], expected: str, seen: str
+    ctx: CheckContext,
+    records: TranscriptRecord | Sequence[TranscriptRecord],
+    expected: str,
+    seen: str,
 ) -> Evidence:
     """Evidence pointing at one record or several, with the step of the first one.
 
@@ -47,8 +50,8 @@ def evidence_for(
 
         evidence_for(ctx, record, "opter_type 2", "opter_type 1")
     """
-    items = [records] if isinstance(records, Mapping) else list(records)
-    seqs = tuple(seq_of(r) for r in items)
+    items = [records] if isinstance(records, TranscriptRecord) else list(records)
+    seqs = tuple(r.seq for r in items)
     return Evidence(expected, seen, seqs, ctx.step_name(seqs[0]) if seqs else None)
 
 

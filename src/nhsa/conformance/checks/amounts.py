@@ -10,22 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._money import amount, cents
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    Record,
-    answer_trusted,
-    data_of,
-    fee_lines_for_batch,
-    infno_of,
-    output_of,
-    psn_no_of,
-    request_of,
-    seq_of,
-)
+from nhsa.conformance._transcript import TranscriptRecord, fee_lines_for_batch
 from nhsa.conformance.checks._common import evidence_for, show, verdict
 
 __all__ = ["insuplc_from_1101", "settle_echoes_presettle", "settled_total_matches_fees"]
@@ -53,14 +43,14 @@ def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
     problems: list[Evidence] = []
     checked = 0
     for record in ctx.records:
-        if infno_of(record) == "1101":
+        if record.infno == "1101":
             _learn_areas(record, areas)
             continue
-        psn_no = psn_no_of(record)
-        if psn_no is None or not request_of(record):
+        psn_no = record.psn_no
+        if psn_no is None or not record.envelope:
             continue
         checked += 1
-        sent = request_of(record).get("insuplc_admdvs")
+        sent = record.envelope.get("insuplc_admdvs")
         known = areas.get(psn_no)
         if known is None:
             problems.append(
@@ -69,7 +59,7 @@ def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
                 )
             )
             continue
-        insutype = data_of(record).get("insutype")
+        insutype = record.data.get("insutype")
         expected = {known[insutype]} if insutype in known else set(known.values())
         if sent not in expected:
             want = " or ".join(sorted(expected))
@@ -90,16 +80,12 @@ def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
     )
 
 
-def _learn_areas(record: Record, areas: dict[str, dict[str, str]]) -> None:
-    if record.get("infcode") != 0 or not answer_trusted(record):
+def _learn_areas(record: TranscriptRecord, areas: dict[str, dict[str, str]]) -> None:
+    if not record.definite_success:
         return
-    output = output_of(record)
-    baseinfo = output.get("baseinfo")
-    rows = output.get("insuinfo")
-    if not isinstance(baseinfo, Mapping) or not isinstance(rows, list):
-        return
-    psn_no = baseinfo.get("psn_no")
-    if not isinstance(psn_no, str):
+    rows = record.output.get("insuinfo")
+    psn_no = record.output_node("baseinfo").get("psn_no")
+    if not isinstance(rows, list) or not isinstance(psn_no, str):
         return
     learned = areas.setdefault(psn_no, {})
     for row in rows:
@@ -121,8 +107,8 @@ def settle_echoes_presettle(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the HIS sent no 2207")
     problems: list[Evidence] = []
     for record in settlements:
-        data = data_of(record)
-        presettle = _last_presettlement(ctx, record, data)
+        data = record.data
+        presettle = _last_presettlement(ctx, record)
         if presettle is None:
             problems.append(
                 evidence_for(
@@ -133,8 +119,7 @@ def settle_echoes_presettle(ctx: CheckContext) -> CheckOutcome:
                 )
             )
             continue
-        setlinfo = output_of(presettle).get("setlinfo")
-        info: Mapping[str, Any] = setlinfo if isinstance(setlinfo, Mapping) else {}
+        info = presettle.output_node("setlinfo")
         for name in ECHOED_AMOUNTS:
             sent, answered = _amount(data.get(name)), _amount(info.get(name))
             if sent is None or sent != answered:
@@ -153,17 +138,14 @@ def settle_echoes_presettle(ctx: CheckContext) -> CheckOutcome:
     )
 
 
-def _last_presettlement(
-    ctx: CheckContext, record: Record, data: Mapping[str, Any]
-) -> Record | None:
-    key = (data.get("mdtrt_id"), data.get("chrg_bchno"))
+def _last_presettlement(ctx: CheckContext, record: TranscriptRecord) -> TranscriptRecord | None:
+    key = (record.data.get("mdtrt_id"), record.data.get("chrg_bchno"))
     candidates = [
         r
         for r in ctx.records_of("2206")
-        if seq_of(r) < seq_of(record)
-        and r.get("infcode") == 0
-        and answer_trusted(r)
-        and (data_of(r).get("mdtrt_id"), data_of(r).get("chrg_bchno")) == key
+        if r.seq < record.seq
+        and r.definite_success
+        and (r.data.get("mdtrt_id"), r.data.get("chrg_bchno")) == key
     ]
     return candidates[-1] if candidates else None
 
@@ -182,9 +164,9 @@ def settled_total_matches_fees(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the HIS sent no 2207")
     problems: list[Evidence] = []
     for record in settlements:
-        data = data_of(record)
+        data = record.data
         mdtrt_id, batch = str(data.get("mdtrt_id")), str(data.get("chrg_bchno"))
-        lines = fee_lines_for_batch(ctx.records, mdtrt_id, batch, before_seq=seq_of(record))
+        lines = fee_lines_for_batch(ctx.records, mdtrt_id, batch, before_seq=record.seq)
         if not lines:
             problems.append(
                 evidence_for(
@@ -211,7 +193,7 @@ def settled_total_matches_fees(ctx: CheckContext) -> CheckOutcome:
                 continue
             expected = cents(line.cnt * line.pric)
             if expected != line.det_item_fee_sumamt:
-                upload = next(r for r in ctx.records if seq_of(r) == line.seq)
+                upload = ctx.record(line.seq) or record
                 problems.append(
                     evidence_for(
                         ctx,

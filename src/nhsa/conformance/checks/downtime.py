@@ -12,7 +12,7 @@ from typing import Final
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import Record, answer_trusted, request_of, seq_of
+from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, verdict
 
 __all__ = ["end_time_in", "no_pile_on_during_downtime", "patient_told_when_to_return"]
@@ -35,19 +35,15 @@ def end_time_in(text: str) -> str | None:
     return f"{int(hours):02d}:{minutes}"
 
 
-def is_downtime_answer(record: Record) -> bool:
+def is_downtime_answer(record: TranscriptRecord) -> bool:
     """An intact infcode -1 answer saying the insured place is down.
 
-    Example:
-        >>> is_downtime_answer({"infcode": -1, "delivered": True, "err_msg": "参保地系统停机维护"})
-        True
+    Example::
+
+        turned_away = [r for r in ctx.records if is_downtime_answer(r)]
     """
-    message = str(record.get("err_msg") or "")
-    return (
-        record.get("infcode") == -1
-        and answer_trusted(record)
-        and any(w in message for w in _DOWN_WORDS)
-    )
+    message = record.err_msg or ""
+    return record.definite_failure and any(w in message for w in _DOWN_WORDS)
 
 
 def _down_since(ctx: CheckContext) -> dict[str, int]:
@@ -83,9 +79,7 @@ def no_pile_on_during_downtime(ctx: CheckContext) -> CheckOutcome:
     problems = []
     for area, since in down.items():
         calls = [
-            r
-            for r in ctx.records
-            if seq_of(r) > since and request_of(r).get("insuplc_admdvs") == area
+            r for r in ctx.records if r.seq > since and r.envelope.get("insuplc_admdvs") == area
         ]
         if len(calls) > limit:
             problems.append(
@@ -115,7 +109,7 @@ def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the scenario schedules no downtime")
     answers = [r for r in ctx.records if is_downtime_answer(r)]
     announced = next(
-        (t for r in reversed(answers) if (t := end_time_in(str(r.get("err_msg")))) is not None),
+        (t for r in reversed(answers) if (t := end_time_in(str(r.err_msg))) is not None),
         None,
     )
     problems: list[Evidence] = []
@@ -129,7 +123,7 @@ def patient_told_when_to_return(ctx: CheckContext) -> CheckOutcome:
         turned_away += 1
         message = result.patient_message or ""
         own = [r for r in ctx.records_in(step) if is_downtime_answer(r)]
-        wanted = end_time_in(str(own[-1].get("err_msg"))) if own else announced
+        wanted = end_time_in(str(own[-1].err_msg)) if own else announced
         if not message.strip() or (wanted is not None and wanted not in message):
             expected = f"a patient message naming {wanted}" if wanted else "a patient message"
             problems.append(

@@ -9,15 +9,13 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from datetime import datetime
 
 from nhsa import spec
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import Record, request_of
+from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, show, verdict
-from nhsa.envelope import CHINA_TIME, parse_msgid
+from nhsa.envelope import parse_msgid
 
 __all__ = [
     "envelope_names_own_institution",
@@ -43,13 +41,12 @@ def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the HIS sent nothing to the platform")
     problems: list[Evidence] = []
     for record in ctx.records:
-        request = record.get("request")
-        if not isinstance(request, Mapping):
+        if not isinstance(record.request, dict):
             problems.append(
                 evidence_for(ctx, record, "a JSON envelope", "a body that is not a JSON object")
             )
             continue
-        issues = spec.validate_request(request)
+        issues = spec.validate_request(record.request)
         if issues:
             shown = "; ".join(str(issue) for issue in issues[:_ISSUES_SHOWN])
             more = f" (+{len(issues) - _ISSUES_SHOWN} more)" if len(issues) > _ISSUES_SHOWN else ""
@@ -77,7 +74,7 @@ def msgid_format(ctx: CheckContext) -> CheckOutcome:
     problems: list[Evidence] = []
     checked = 0
     for record in ctx.records:
-        msgid = request_of(record).get("msgid")
+        msgid = record.envelope.get("msgid")  # as sent: a msgid of the wrong type is malformed
         if msgid is None:
             continue
         checked += 1
@@ -90,31 +87,20 @@ def msgid_format(ctx: CheckContext) -> CheckOutcome:
     return verdict(problems, f"all {checked} msgids are well formed", "malformed msgids")
 
 
-def _msgid_problem(msgid: str, code: str, record: Record, skew: int) -> str | None:
+def _msgid_problem(msgid: str, code: str, record: TranscriptRecord, skew: int) -> str | None:
     try:
         prefix, when, _ = parse_msgid(msgid)
     except ValueError as exc:
         return str(exc)
     if prefix != code:
         return f"msgid {msgid} starts with {prefix}, not the institution's code {code}"
-    received = _received_at(record)
-    if received is not None and abs((received - when).total_seconds()) > skew:
+    received = record.received_at
+    if abs((received - when).total_seconds()) > skew:
         return (
             f"msgid {msgid}: its time {when:%Y-%m-%d %H:%M:%S} is more than {skew} s from "
             f"when the platform received it ({received:%Y-%m-%d %H:%M:%S})"
         )
     return None
-
-
-def _received_at(record: Record) -> datetime | None:
-    value = record.get("received_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TIME)
 
 
 @check("msgid_unique", verifies=["HIS-MSG-003"])
@@ -129,16 +115,15 @@ def msgid_unique(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [msgid_unique]
     """
-    by_msgid: dict[str, list[Record]] = defaultdict(list)
+    by_msgid: dict[str, list[TranscriptRecord]] = defaultdict(list)
     for record in ctx.records:
-        msgid = request_of(record).get("msgid")
-        if isinstance(msgid, str):
-            by_msgid[msgid].append(record)
+        if record.msgid is not None:
+            by_msgid[record.msgid].append(record)
     problems = []
     for msgid, records in by_msgid.items():
-        processed = [r for r in records if _gateway_ok(r)]
+        processed = [r for r in records if r.gateway.ok]
         if len(processed) > 1:
-            infnos = ", ".join(show(r.get("infno")) for r in processed)
+            infnos = ", ".join(show(r.infno) for r in processed)
             problems.append(
                 evidence_for(
                     ctx,
@@ -150,11 +135,6 @@ def msgid_unique(ctx: CheckContext) -> CheckOutcome:
     if not by_msgid:
         return not_applicable("no request carried a msgid")
     return verdict(problems, f"all {len(by_msgid)} msgids are unique", "reused msgids")
-
-
-def _gateway_ok(record: Record) -> bool:
-    gateway = record.get("gateway")
-    return not (isinstance(gateway, Mapping) and gateway.get("ok") is False)
 
 
 @check("envelope_names_own_institution", verifies=["HIS-MSG-004"])
@@ -169,7 +149,7 @@ def envelope_names_own_institution(ctx: CheckContext) -> CheckOutcome:
     config = ctx.plan.configuration
     problems = []
     for record in ctx.records:
-        envelope = request_of(record)
+        envelope = record.envelope
         if not envelope:
             continue
         code, area = envelope.get("fixmedins_code"), envelope.get("mdtrtarea_admvs")
@@ -205,31 +185,13 @@ def requests_signed(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the scenario's signing profile is none")
     problems = []
     for record in ctx.records:
-        gateway = record.get("gateway")
-        signature = record.get("signature")
-        if tif and not (isinstance(gateway, Mapping) and gateway.get("ok") is True):
-            seen = gateway.get("error") if isinstance(gateway, Mapping) else None
-            problems.append(
-                evidence_for(
-                    ctx, record, "valid x-tif gateway headers", show(seen or "gateway check failed")
-                )
-            )
-        if sm2:
-            good = (
-                isinstance(signature, Mapping)
-                and signature.get("present") is True
-                and signature.get("ok") is True
-            )
-            if not good:
-                seen = signature.get("error") if isinstance(signature, Mapping) else None
-                problems.append(
-                    evidence_for(
-                        ctx,
-                        record,
-                        "a valid SM2 signature (cainfo)",
-                        show(seen or "no valid signature"),
-                    )
-                )
+        gateway, signature = record.gateway, record.signature
+        if tif and not gateway.ok:
+            seen = gateway.error or "gateway check failed"
+            problems.append(evidence_for(ctx, record, "valid x-tif gateway headers", show(seen)))
+        if sm2 and not (signature.present and signature.ok is True):
+            seen = signature.error or "no valid signature"
+            problems.append(evidence_for(ctx, record, "a valid SM2 signature (cainfo)", show(seen)))
     if not ctx.records:
         return not_applicable("the HIS sent nothing to the platform")
     return verdict(

@@ -16,23 +16,15 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Final
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, StepRun, not_applicable
 from nhsa.conformance._driver import DriverResult
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    SettlementTrace,
-    answer_trusted,
-    data_of,
-    infno_of,
-    output_of,
-    settlements,
-    sign_no_issued,
-    state_changed,
-)
+from nhsa.conformance._transcript import SettlementTrace, settlements
 from nhsa.conformance.checks._common import show, verdict
+from nhsa.conformance.checks.reconciliation import final_per_group
 
 __all__ = ["driver_outcome_matches_platform", "nothing_lost_or_doubled"]
 
@@ -86,7 +78,7 @@ def _start(ctx: CheckContext, step: StepRun) -> int:
 
 
 def _sign_in(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]:
-    issued = any(sign_no_issued(r) for r in ctx.records_in(step))
+    issued = any(r.sign_no_issued for r in ctx.records_in(step))
     if result.status == "ok" and not issued:
         return ["ok, but no 9001 was answered successfully during the step"]
     return []
@@ -94,9 +86,9 @@ def _sign_in(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str
 
 def _register(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]:
     visits = [
-        str(output_of(r).get("data", {}).get("mdtrt_id"))
+        str(r.output_node("data").get("mdtrt_id"))
         for r in ctx.records_in(step)
-        if infno_of(r) == "2201" and r.get("infcode") == 0 and answer_trusted(r)
+        if r.infno == "2201" and r.definite_success
     ]
     if result.status == "ok" and result.mdtrt_id not in visits:
         return [
@@ -167,46 +159,27 @@ def _cancel(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]
     done = [
         r
         for r in ctx.records_in(step)
-        if infno_of(r) == "2202" and data_of(r).get("mdtrt_id") == visit and state_changed(r)
+        if r.infno == "2202" and r.data.get("mdtrt_id") == visit and r.state_changed
     ]
     if result.status == "ok" and not done:
         return [f"ok, but the platform cancelled no registration of {visit}"]
-    if result.status == "rejected" and any(answer_trusted(r) for r in done):
+    if result.status == "rejected" and any(r.answer_trusted for r in done):
         return [f"rejected, but the platform cancelled {visit} and said so"]
     return []
 
 
 def _reconcile(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]:
-    answers = [
-        r
-        for r in ctx.records_in(step)
-        if infno_of(r) == "3201" and r.get("infcode") == 0 and answer_trusted(r)
-    ]
+    answers = [r for r in ctx.records_in(step) if r.infno == "3201" and r.definite_success]
     if result.status != "ok":
         return []
     if not answers:
         return ["ok, but no 3201 was answered during the step"]
-    balanced = all(str(_stmtinfo(r).get("stmt_rslt")) == "0" for r in _final_per_group(answers))
+    balanced = all(
+        str(r.output_node("stmtinfo").get("stmt_rslt")) == "0" for r in final_per_group(answers)
+    )
     if result.balanced is not None and result.balanced != balanced:
         return [f"balanced={result.balanced}, the platform's last 3201 answers say {balanced}"]
     return []
-
-
-def _stmtinfo(record: Mapping[str, object]) -> Mapping[str, object]:
-    node = output_of(record).get("stmtinfo")
-    return node if isinstance(node, Mapping) else {}
-
-
-def _final_per_group(records: list[Mapping[str, object]]) -> list[Mapping[str, object]]:
-    last: dict[tuple[object, ...], Mapping[str, object]] = {}
-    for record in records:
-        data = data_of(record)
-        key = tuple(
-            data.get(k)
-            for k in ("insutype", "clr_type", "setl_optins", "stmt_begndate", "stmt_enddate")
-        )
-        last[key] = record
-    return list(last.values())
 
 
 _JUDGES: Final[dict[str, _Judge]] = {

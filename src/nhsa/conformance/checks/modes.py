@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import data_of, infno_of, request_of
 from nhsa.conformance.checks._common import evidence_for, show, verdict
 
 __all__ = [
@@ -39,10 +38,10 @@ def opter_type_matches_mode(ctx: CheckContext) -> CheckOutcome:
             ctx,
             r,
             f"opter_type {wanted} ({ctx.mode})",
-            f"opter_type {show(request_of(r).get('opter_type'))}",
+            f"opter_type {show(r.envelope.get('opter_type'))}",
         )
         for r in ctx.records
-        if request_of(r) and request_of(r).get("opter_type") != wanted
+        if r.envelope and r.envelope.get("opter_type") != wanted
     ]
     if not ctx.records:
         return not_applicable("the HIS sent nothing to the platform")
@@ -67,7 +66,7 @@ def kiosk_sends_dev_no(ctx: CheckContext) -> CheckOutcome:
     problems = [
         evidence_for(ctx, r, "dev_no set", "no dev_no")
         for r in ctx.records
-        if request_of(r) and not request_of(r).get("dev_no")
+        if r.envelope and not r.envelope.get("dev_no")
     ]
     if not ctx.records:
         return not_applicable("the HIS sent nothing to the platform")
@@ -90,14 +89,14 @@ def kiosk_certificate_types(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("applies to kiosk scenarios only")
     problems: list[Evidence] = []
     for record in ctx.records:
-        cert_type = data_of(record).get("mdtrt_cert_type")
+        cert_type = record.data.get("mdtrt_cert_type")
         if cert_type is not None and cert_type not in KIOSK_CERTIFICATES:
             problems.append(
                 evidence_for(
                     ctx,
                     record,
                     "mdtrt_cert_type 01 or 03",
-                    f"{cert_type} ({show(infno_of(record))})",
+                    f"{cert_type} ({show(record.infno)})",
                 )
             )
     for step in ctx.steps_of("register"):

@@ -16,14 +16,7 @@ from typing import Any, Final
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, StepRun, not_applicable
 from nhsa.conformance._money import amount
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    Record,
-    answer_trusted,
-    data_of,
-    infno_of,
-    output_of,
-    seq_of,
-)
+from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, show, verdict
 
 __all__ = ["detail_reconciliation_when_unbalanced", "reconciliation_balanced"]
@@ -36,30 +29,28 @@ TOTALS: Final = (
 )
 
 
-def stmt_rslt(record: Record) -> str | None:
+def stmt_rslt(record: TranscriptRecord) -> str | None:
     """The 3201 answer's stmt_rslt as text ("0" = balanced), or ``None``.
 
-    Example:
-        >>> stmt_rslt({"response": {"output": {"stmtinfo": {"stmt_rslt": 0}}}})
-        '0'
+    Example::
+
+        balanced = stmt_rslt(record) == "0"
     """
-    node = output_of(record).get("stmtinfo")
-    value = node.get("stmt_rslt") if isinstance(node, Mapping) else None
+    value = record.output_node("stmtinfo").get("stmt_rslt")
     return None if value is None else str(value)
 
 
-def final_per_group(records: list[Record]) -> list[Record]:
+def final_per_group(records: list[TranscriptRecord]) -> list[TranscriptRecord]:
     """The last 3201 of each (insutype, clr_type, setl_optins, date range), in order.
 
     Example:
         >>> final_per_group([])
         []
     """
-    last: dict[tuple[Any, ...], Record] = {}
+    last: dict[tuple[Any, ...], TranscriptRecord] = {}
     for record in records:
-        data = data_of(record)
-        last[tuple(data.get(k) for k in GROUP_KEYS)] = record
-    return sorted(last.values(), key=seq_of)
+        last[tuple(record.data.get(k) for k in GROUP_KEYS)] = record
+    return sorted(last.values(), key=lambda record: record.seq)
 
 
 @check("reconciliation_balanced", verifies=["HIS-REC-001"])
@@ -88,22 +79,16 @@ def reconciliation_balanced(ctx: CheckContext) -> CheckOutcome:
 
 
 def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
-    sent = [r for r in ctx.records_in(step) if infno_of(r) == "3201"]
+    sent = [r for r in ctx.records_in(step) if r.infno == "3201"]
     if not sent:
         return [Evidence("a 3201 for the day", "no 3201 sent", step.records, step.name)]
     problems = []
     finals = final_per_group(sent)
     for record in finals:
-        result = (
-            stmt_rslt(record) if record.get("infcode") == 0 and answer_trusted(record) else None
-        )
+        result = stmt_rslt(record) if record.definite_success else None
         if result != "0":
-            detail = output_of(record).get("stmtinfo")
-            why = (
-                detail.get("stmt_rslt_dscr")
-                if isinstance(detail, Mapping)
-                else record.get("err_msg")
-            )
+            detail = record.output.get("stmtinfo")
+            why = detail.get("stmt_rslt_dscr") if isinstance(detail, Mapping) else record.err_msg
             problems.append(
                 evidence_for(
                     ctx, record, "stmt_rslt 0 (balanced)", f"stmt_rslt {show(result)}: {show(why)}"
@@ -116,7 +101,7 @@ def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
         return problems
     ledger = ctx.ledger(day, day)
     for his_name, ledger_name in TOTALS:
-        his_total = sum((_amount(data_of(r).get(his_name)) for r in finals), Decimal("0.00"))
+        his_total = sum((_amount(r.data.get(his_name)) for r in finals), Decimal("0.00"))
         held = getattr(ledger, ledger_name)
         if his_total != held:
             problems.append(
@@ -127,7 +112,7 @@ def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
                     f"{his_total} in the HIS's 3201",
                 )
             )
-    his_count = sum(int(_amount(data_of(r).get("fixmedins_setl_cnt"))) for r in finals)
+    his_count = sum(int(_amount(r.data.get("fixmedins_setl_cnt"))) for r in finals)
     if his_count != ledger.setl_cnt:
         problems.append(
             evidence_for(
@@ -168,24 +153,22 @@ def detail_reconciliation_when_unbalanced(ctx: CheckContext) -> CheckOutcome:
           checks: [detail_reconciliation_when_unbalanced]
     """
     unbalanced = [
-        r
-        for r in ctx.records_of("3201")
-        if r.get("infcode") == 0 and answer_trusted(r) and stmt_rslt(r) not in (None, "0")
+        r for r in ctx.records_of("3201") if r.definite_success and stmt_rslt(r) not in (None, "0")
     ]
     if not unbalanced:
         return not_applicable("no 3201 answer was unbalanced; no detail reconciliation was needed")
     problems = []
     for record in unbalanced:
-        optins = data_of(record).get("setl_optins")
-        later = [r for r in ctx.records if seq_of(r) > seq_of(record)]
-        upload = next((r for r in later if infno_of(r) == "9101" and r.get("infcode") == 0), None)
+        optins = record.data.get("setl_optins")
+        later = [r for r in ctx.records if r.seq > record.seq]
+        upload = next((r for r in later if r.infno == "9101" and r.infcode == 0), None)
         detail = next(
             (
                 r
                 for r in later
-                if infno_of(r) == "3202"
-                and data_of(r).get("setl_optins") == optins
-                and (upload is None or seq_of(r) > seq_of(upload))
+                if r.infno == "3202"
+                and r.data.get("setl_optins") == optins
+                and (upload is None or r.seq > upload.seq)
             ),
             None,
         )

@@ -19,18 +19,7 @@ from collections import defaultdict
 from nhsa import spec
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_applicable
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    Record,
-    answer_trusted,
-    data_of,
-    definite_failure,
-    fault_kind,
-    infno_of,
-    input_of,
-    mdtrt_id_of,
-    request_of,
-    seq_of,
-)
+from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, is_state_changing, show, verdict
 
 __all__ = [
@@ -41,30 +30,23 @@ __all__ = [
 ]
 
 
-def _msgid(record: Record) -> str:
-    return str(record.get("msgid") or request_of(record).get("msgid") or "")
+def _msgid(record: TranscriptRecord) -> str:
+    return record.msgid or ""
 
 
-def _reversals_of(ctx: CheckContext, original: Record) -> list[Record]:
+def _reversals_of(ctx: CheckContext, original: TranscriptRecord) -> list[TranscriptRecord]:
     """2601 records naming ``original`` (omsgid and oinfno), in order."""
-    msgid, infno = _msgid(original), infno_of(original)
+    msgid, infno = _msgid(original), original.infno
     return [
         r
         for r in ctx.records_of("2601")
-        if seq_of(r) > seq_of(original)
-        and data_of(r).get("omsgid") == msgid
-        and data_of(r).get("oinfno") == infno
+        if r.seq > original.seq and r.data.get("omsgid") == msgid and r.data.get("oinfno") == infno
     ]
 
 
-def _definite_success(record: Record) -> bool:
-    return record.get("infcode") == 0 and answer_trusted(record)
-
-
-def _why_unknown(record: Record) -> str:
-    kind = fault_kind(record)
-    if kind:
-        return f"fault {kind}"
+def _why_unknown(record: TranscriptRecord) -> str:
+    if record.fault_kind is not None:
+        return f"fault {record.fault_kind.value}"
     return "the answer was not delivered"
 
 
@@ -81,8 +63,8 @@ def no_resend_after_unknown(ctx: CheckContext) -> CheckOutcome:
           checks: [no_resend_after_unknown]
     """
     problems: list[Evidence] = []
-    by_msgid: dict[str, list[Record]] = defaultdict(list)
-    changing = [r for r in ctx.records if is_state_changing(infno_of(r))]
+    by_msgid: dict[str, list[TranscriptRecord]] = defaultdict(list)
+    changing = [r for r in ctx.records if is_state_changing(r.infno)]
     for record in changing:
         by_msgid[_msgid(record)].append(record)
     for msgid, records in by_msgid.items():
@@ -90,21 +72,21 @@ def no_resend_after_unknown(ctx: CheckContext) -> CheckOutcome:
             problems.append(
                 evidence_for(ctx, records, f"{msgid} sent once", f"sent {len(records)} times")
             )
-    unknown = [r for r in changing if not answer_trusted(r)]
+    unknown = [r for r in changing if not r.answer_trusted]
     for original in unknown:
         closed_at = _closed_at(ctx, original)
         for later in changing:
-            if seq_of(later) <= seq_of(original) or _msgid(later) == _msgid(original):
+            if later.seq <= original.seq or _msgid(later) == _msgid(original):
                 continue
-            if closed_at is not None and seq_of(later) > closed_at:
+            if closed_at is not None and later.seq > closed_at:
                 break
-            if infno_of(later) == infno_of(original) and input_of(later) == input_of(original):
+            if later.infno == original.infno and later.input == original.input:
                 problems.append(
                     evidence_for(
                         ctx,
                         [original, later],
                         "no resend after an unknown outcome",
-                        f"{infno_of(later)} resent after {_why_unknown(original)}",
+                        f"{later.infno} resent after {_why_unknown(original)}",
                     )
                 )
     if not changing:
@@ -114,10 +96,10 @@ def no_resend_after_unknown(ctx: CheckContext) -> CheckOutcome:
     )
 
 
-def _closed_at(ctx: CheckContext, original: Record) -> int | None:
+def _closed_at(ctx: CheckContext, original: TranscriptRecord) -> int | None:
     """The seq of the first definite successful reversal of ``original``, if any."""
-    closing = [r for r in _reversals_of(ctx, original) if _definite_success(r)]
-    return seq_of(closing[0]) if closing else None
+    closing = [r for r in _reversals_of(ctx, original) if r.definite_success]
+    return closing[0].seq if closing else None
 
 
 @check("reversal_after_unknown_2207", verifies=["HIS-REV-002", "HIS-REV-003", "HIS-SIG-002"])
@@ -129,14 +111,14 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [reversal_after_unknown_2207]
     """
-    unknown = [r for r in ctx.records_of("2207") if not answer_trusted(r)]
+    unknown = [r for r in ctx.records_of("2207") if not r.answer_trusted]
     if not unknown:
         return not_applicable("no 2207 had an unknown outcome (no fault spoiled a 2207 answer)")
     problems: list[Evidence] = []
     for original in unknown:
-        msgid, visit = _msgid(original), mdtrt_id_of(original)
+        msgid, visit = _msgid(original), original.mdtrt_id
         reversals = _reversals_of(ctx, original)
-        definite = [r for r in reversals if _definite_success(r)]
+        definite = [r for r in reversals if r.definite_success]
         if not definite:
             seen = (
                 f"{len(reversals)} 2601 without a definite success"
@@ -152,11 +134,11 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
                 )
             )
             continue
-        closed = seq_of(definite[0])
+        closed = definite[0].seq
         early = [
             r
             for r in ctx.records_of("2207")
-            if seq_of(original) < seq_of(r) < closed and mdtrt_id_of(r) == visit
+            if original.seq < r.seq < closed and r.mdtrt_id == visit
         ]
         if early:
             problems.append(
@@ -186,7 +168,7 @@ def no_reversal_after_definite_failure(ctx: CheckContext) -> CheckOutcome:
     reversible = {
         infno for infno, t in spec.contract().transactions.items() if t.reversible_by_2601
     }
-    refused = [r for r in ctx.records if infno_of(r) in reversible and definite_failure(r)]
+    refused = [r for r in ctx.records if r.infno in reversible and r.definite_failure]
     if not refused:
         return not_applicable("no reversible request was definitely refused")
     problems = [
@@ -215,12 +197,12 @@ def error_answers_handled(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [error_answers_handled]
     """
-    refused = [r for r in ctx.records if r.get("infcode") == -1 and answer_trusted(r)]
+    refused = [r for r in ctx.records if r.definite_failure]
     if not refused:
         return not_applicable("the platform answered no request with an error")
     problems: list[Evidence] = []
     for record in refused:
-        step = ctx.step_of(seq_of(record))
+        step = ctx.step_of(record.seq)
         if step is not None and step.outcome in (None, "error"):
             problems.append(
                 evidence_for(
@@ -230,9 +212,7 @@ def error_answers_handled(ctx: CheckContext) -> CheckOutcome:
                     f"driver {show(step.outcome)}: {step.message}",
                 )
             )
-        again = [
-            r for r in ctx.records if seq_of(r) > seq_of(record) and _msgid(r) == _msgid(record)
-        ]
+        again = [r for r in ctx.records if r.seq > record.seq and _msgid(r) == _msgid(record)]
         if again:
             problems.append(
                 evidence_for(

@@ -17,14 +17,7 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    SESSION_INFNOS,
-    answer_trusted,
-    infno_of,
-    request_of,
-    seq_of,
-    sign_no_issued,
-)
+from nhsa.conformance._transcript import SESSION_INFNOS
 from nhsa.conformance.checks._common import evidence_for, show, verdict
 
 __all__ = ["re_sign_in_after_rejection", "sign_in_first", "sign_no_carried"]
@@ -43,16 +36,14 @@ def sign_in_first(ctx: CheckContext) -> CheckOutcome:
     """
     signed_in = False
     for record in ctx.records:
-        if sign_no_issued(record):
+        if record.sign_no_issued:
             signed_in = True
-        elif infno_of(record) not in SESSION_INFNOS:
+        elif record.infno not in SESSION_INFNOS:
             if signed_in:
-                return passed(f"signed in before the first business call ({infno_of(record)})")
+                return passed(f"signed in before the first business call ({record.infno})")
             return failed(
                 "the first business call was sent without a prior successful sign-in",
-                evidence_for(
-                    ctx, record, "a successful 9001 first", f"{show(infno_of(record))} first"
-                ),
+                evidence_for(ctx, record, "a successful 9001 first", f"{show(record.infno)} first"),
             )
     return not_applicable("the HIS made no business call")
 
@@ -70,14 +61,13 @@ def sign_no_carried(ctx: CheckContext) -> CheckOutcome:
     problems: list[Evidence] = []
     business = 0
     for record in ctx.records:
-        sign_no = sign_no_issued(record)
-        if sign_no:
-            issued.add(sign_no)
+        if record.sign_no_issued:
+            issued.add(record.sign_no_issued)
             continue
-        if infno_of(record) in SESSION_INFNOS:
+        if record.infno in SESSION_INFNOS:
             continue
         business += 1
-        carried = request_of(record).get("sign_no")
+        carried = record.envelope.get("sign_no")
         if carried not in issued:
             known = ", ".join(sorted(issued)) or "none issued yet"
             problems.append(
@@ -105,20 +95,19 @@ def re_sign_in_after_rejection(ctx: CheckContext) -> CheckOutcome:
     rejections = [
         r
         for r in ctx.records
-        if infno_of(r) not in SESSION_INFNOS
-        and r.get("infcode") == -1
-        and answer_trusted(r)
-        and any(word in str(r.get("err_msg") or "") for word in _SIGN_IN_WORDS)
+        if r.infno not in SESSION_INFNOS
+        and r.definite_failure
+        and any(word in (r.err_msg or "") for word in _SIGN_IN_WORDS)
     ]
     for rejection in rejections:
-        later = [r for r in ctx.records if seq_of(r) > seq_of(rejection) and infno_of(r) != "9002"]
-        if later and infno_of(later[0]) != "9001":
+        later = [r for r in ctx.records if r.seq > rejection.seq and r.infno != "9002"]
+        if later and later[0].infno != "9001":
             problems.append(
                 evidence_for(
                     ctx,
                     [rejection, later[0]],
                     "9001 next",
-                    f"{show(infno_of(later[0]))} next with the stale sign_no",
+                    f"{show(later[0].infno)} next with the stale sign_no",
                 )
             )
     if not rejections:

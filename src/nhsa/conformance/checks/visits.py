@@ -15,15 +15,7 @@ from typing import Any
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, StepRun, not_applicable
 from nhsa.conformance._money import cents
 from nhsa.conformance._registry import check
-from nhsa.conformance._transcript import (
-    Record,
-    SettlementTrace,
-    data_of,
-    infno_of,
-    seq_of,
-    settlements,
-    state_changed,
-)
+from nhsa.conformance._transcript import SettlementTrace, settlements
 from nhsa.conformance.checks._common import evidence_for, show, verdict
 
 __all__ = ["cancel_after_reversal", "full_refund_sequence", "partial_refund_resettles"]
@@ -43,10 +35,10 @@ def cancel_after_reversal(ctx: CheckContext) -> CheckOutcome:
         return not_applicable("the HIS cancelled no registration")
     problems: list[Evidence] = []
     for record in cancels:
-        visit = data_of(record).get("mdtrt_id")
+        visit = record.data.get("mdtrt_id")
         live = [
             t
-            for t in settlements(ctx.records, until_seq=seq_of(record) - 1)
+            for t in settlements(ctx.records, until_seq=record.seq - 1)
             if t.live and t.mdtrt_id == visit
         ]
         if live:
@@ -95,12 +87,12 @@ def _refund_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
         (
             r
             for r in records
-            if infno_of(r) == "2208" and data_of(r).get("setl_id") == setl_id and state_changed(r)
+            if r.infno == "2208" and r.data.get("setl_id") == setl_id and r.state_changed
         ),
         None,
     )
-    cancels = [r for r in records if infno_of(r) == "2205" and data_of(r).get("mdtrt_id") == visit]
-    early = [r for r in cancels if reversal is None or seq_of(r) < seq_of(reversal)]
+    cancels = [r for r in records if r.infno == "2205" and r.data.get("mdtrt_id") == visit]
+    early = [r for r in cancels if reversal is None or r.seq < reversal.seq]
     problems = []
     if early:
         problems.append(
@@ -117,7 +109,7 @@ def _refund_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
         problems.append(
             Evidence(f"2208 of {setl_id} committed", "no committed 2208", step.records, step.name)
         )
-    elif not any(state_changed(r) and seq_of(r) > seq_of(reversal) for r in cancels):
+    elif not any(r.state_changed and r.seq > reversal.seq for r in cancels):
         problems.append(
             evidence_for(ctx, reversal, f"2205 of {visit} after the 2208", "no committed 2205")
         )
@@ -195,7 +187,7 @@ def _refunded_total(items: Any) -> Decimal:
 def _trace_evidence(
     ctx: CheckContext, trace: SettlementTrace, expected: str, seen: str
 ) -> Evidence:
-    record: Record | None = next((r for r in ctx.records if seq_of(r) == trace.seq), None)
+    record = ctx.record(trace.seq)
     if record is None:
         return Evidence(expected, seen, (trace.seq,))
     return evidence_for(ctx, record, expected, seen)

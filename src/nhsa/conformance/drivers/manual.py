@@ -27,8 +27,8 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -50,16 +50,7 @@ from nhsa.conformance._driver import (
 )
 from nhsa.conformance._errors import MockError
 from nhsa.conformance._mock_handle import MockHandle
-from nhsa.conformance._transcript import (
-    Record,
-    answer_trusted,
-    data_of,
-    definite_failure,
-    infno_of,
-    output_of,
-    request_of,
-    seq_of,
-)
+from nhsa.conformance._transcript import TranscriptFeed, TranscriptRecord
 from nhsa.mock.fixtures import FixtureSet, InsuredPerson, bundled_fixtures
 
 __all__ = ["Instruction", "ManualDriver", "create_driver"]
@@ -71,7 +62,7 @@ _CERTIFICATE_NAMES: Final = {
     "03": ("读取社会保障卡", "read the social-security card"),
 }
 _NOT_CONFIGURED: Final = "not configured: the suite must call configure first"
-Decide = Callable[[Sequence[Record]], DriverResult | None]
+Decide = Callable[[Sequence[TranscriptRecord]], DriverResult | None]
 
 
 def create_driver(_target: str, *, mock: MockHandle, step_timeout: float) -> ManualDriver:
@@ -104,25 +95,6 @@ class Instruction:
     details: tuple[str, ...] = ()
 
 
-@dataclass
-class _Watch:
-    """The transcript of one tenant, read as it grows."""
-
-    mock: MockHandle
-    tenant: str
-    last_seq: int = 0
-    seen: list[Record] = field(default_factory=list)
-
-    def fresh(self) -> list[Record]:
-        records = [
-            r for r in self.mock.transcript(self.tenant, self.last_seq) if seq_of(r) > self.last_seq
-        ]
-        if records:
-            self.last_seq = seq_of(records[-1])
-            self.seen.extend(records)
-        return records
-
-
 class ManualDriver:
     """A :class:`~nhsa.conformance.Driver` for a HIS operated by a person (module docstring).
 
@@ -153,7 +125,7 @@ class ManualDriver:
         self._announce = announce or _print_instruction
         self._fixtures = fixtures
         self._config: HisConfiguration | None = None
-        self._watch: _Watch | None = None
+        self._watch: TranscriptFeed | None = None
 
     def describe(self) -> str:
         """``manual (operator at the window or kiosk)``."""
@@ -166,12 +138,12 @@ class ManualDriver:
     def configure(self, config: HisConfiguration) -> DriverResult:
         """Tell the operator how to set the HIS up; watch the new institution's transcript."""
         self._config = config
+        watch = TranscriptFeed(self.mock, config.fixmedins_code)
         try:
-            known = self.mock.transcript(config.fixmedins_code, 0)
-            since = max((seq_of(r) for r in known), default=0)
+            watch.read()  # what came before is not this run's
         except MockError as error:
             return DriverResult("error", message=f"cannot read the mock's transcript: {error}")
-        self._watch = _Watch(self.mock, config.fixmedins_code, since)
+        self._watch = TranscriptFeed(self.mock, config.fixmedins_code, since=watch.last_seq)
         signing = config.signing
         details = [
             f"机构编码 fixmedins_code   {config.fixmedins_code}",
@@ -289,15 +261,15 @@ class ManualDriver:
         except MockError as error:
             return DriverResult("error", message=f"cannot read the mock's transcript: {error}")
 
-    def _await(self, watch: _Watch, decide: Decide, action: str) -> DriverResult:
+    def _await(self, watch: TranscriptFeed, decide: Decide, action: str) -> DriverResult:
         deadline = time.monotonic() + self.wait_s
-        start = len(watch.seen)
+        start = len(watch.records)
         decided: DriverResult | None = None
         quiet_since = time.monotonic()
         while True:
-            if watch.fresh():
+            if watch.read():
                 quiet_since = time.monotonic()
-            records = watch.seen[start:]
+            records = watch.records[start:]
             decided = decide(records)
             now = time.monotonic()
             settled = now - quiet_since >= self.settle_s
@@ -308,7 +280,7 @@ class ManualDriver:
             time.sleep(self.poll_s)
         if decided is not None:
             return decided
-        seen = len(watch.seen) - start
+        seen = len(watch.records) - start
         return DriverResult(
             "pending",
             message=f"{action}: the awaited messages did not reach the platform within "
@@ -324,38 +296,33 @@ class ManualDriver:
 # -- deciding from the transcript ---------------------------------------------------------------
 
 
-def _decide_sign_in(records: Sequence[Record]) -> DriverResult | None:
-    answers = [r for r in records if infno_of(r) == "9001"]
+def _decide_sign_in(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+    answers = [r for r in records if r.infno == "9001"]
     if not answers:
         return None
     return _by_answer(answers[-1], lambda _: DriverResult("ok", message="9001 answered"))
 
 
-def _decide_register(records: Sequence[Record]) -> DriverResult | None:
-    visits = [r for r in records if infno_of(r) == "2201"]
+def _decide_register(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+    visits = [r for r in records if r.infno == "2201"]
     if visits:
 
-        def registered(record: Record) -> DriverResult:
-            data = data_of(record)
-            visit = output_of(record).get("data")
-            mdtrt_id = visit.get("mdtrt_id") if isinstance(visit, Mapping) else None
+        def registered(record: TranscriptRecord) -> DriverResult:
             return DriverResult(
                 "ok",
-                mdtrt_id=_text(mdtrt_id),
-                psn_no=_text(data.get("psn_no")),
-                ipt_otp_no=_text(data.get("ipt_otp_no")),
+                mdtrt_id=_text(record.mdtrt_id),
+                psn_no=_text(record.data.get("psn_no")),
+                ipt_otp_no=_text(record.data.get("ipt_otp_no")),
             )
 
         return _by_answer(visits[-1], registered)
-    refused = [r for r in records if infno_of(r) == "1101" and definite_failure(r)]
+    refused = [r for r in records if r.infno == "1101" and r.definite_failure]
     return _refused(refused[-1]) if refused else None
 
 
 def _decide_by_visit(infno: str, mdtrt_id: str) -> Decide:
-    def decide(records: Sequence[Record]) -> DriverResult | None:
-        mine = [
-            r for r in records if infno_of(r) == infno and data_of(r).get("mdtrt_id") == mdtrt_id
-        ]
+    def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+        mine = [r for r in records if r.infno == infno and r.data.get("mdtrt_id") == mdtrt_id]
         if not mine:
             return None
         return _by_answer(mine[-1], lambda _: DriverResult("ok", mdtrt_id=mdtrt_id))
@@ -364,25 +331,21 @@ def _decide_by_visit(infno: str, mdtrt_id: str) -> Decide:
 
 
 def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0) -> Decide:
-    def decide(records: Sequence[Record]) -> DriverResult | None:
+    def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
         settles = [
             r
             for r in records
-            if infno_of(r) == "2207"
-            and data_of(r).get("mdtrt_id") == mdtrt_id
-            and seq_of(r) > after_seq
+            if r.infno == "2207" and r.data.get("mdtrt_id") == mdtrt_id and r.seq > after_seq
         ]
         if not settles:
             earlier = [
                 r
                 for r in records
-                if infno_of(r) in ("2203", "2204", "2206")
-                and definite_failure(r)
-                and seq_of(r) > after_seq
+                if r.infno in ("2203", "2204", "2206") and r.definite_failure and r.seq > after_seq
             ]
             return _refused(earlier[-1]) if earlier else None
         last = settles[-1]
-        if answer_trusted(last):
+        if last.answer_trusted:
             return _by_answer(last, lambda r: _settled(r, mdtrt_id))
         return _after_lost_answer(records, last)
 
@@ -390,70 +353,64 @@ def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0) -> Decide:
 
 
 def _decide_refund(setl_id: str, *, resettle_visit: str | None) -> Decide:
-    def decide(records: Sequence[Record]) -> DriverResult | None:
-        reversals = [
-            r for r in records if infno_of(r) == "2208" and data_of(r).get("setl_id") == setl_id
-        ]
+    def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+        reversals = [r for r in records if r.infno == "2208" and r.data.get("setl_id") == setl_id]
         if not reversals:
             return None
         last = reversals[-1]
-        if not answer_trusted(last):
+        if not last.answer_trusted:
             return _after_lost_answer(records, last)
-        if definite_failure(last) or resettle_visit is None:
-            return _by_answer(last, lambda r: _settled(r, _text(data_of(r).get("mdtrt_id"))))
-        again = _decide_settlement(resettle_visit, after_seq=seq_of(last))(records)
+        if last.definite_failure or resettle_visit is None:
+            return _by_answer(last, lambda r: _settled(r, _text(r.data.get("mdtrt_id"))))
+        again = _decide_settlement(resettle_visit, after_seq=last.seq)(records)
         return again if again is not None else None
 
     return decide
 
 
-def _decide_reconcile(records: Sequence[Record]) -> DriverResult | None:
-    totals = [r for r in records if infno_of(r) == "3201"]
+def _decide_reconcile(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+    totals = [r for r in records if r.infno == "3201"]
     if not totals:
         return None
-    final: dict[tuple[Any, ...], Record] = {}
+    final: dict[tuple[Any, ...], TranscriptRecord] = {}
     for record in totals:
-        data = data_of(record)
-        final[tuple(data.get(k) for k in ("insutype", "clr_type", "setl_optins"))] = record
+        final[tuple(record.data.get(k) for k in ("insutype", "clr_type", "setl_optins"))] = record
     balanced = all(
-        r.get("infcode") == 0 and str(_node(output_of(r), "stmtinfo").get("stmt_rslt")) == "0"
+        r.infcode == 0 and str(r.output_node("stmtinfo").get("stmt_rslt")) == "0"
         for r in final.values()
     )
     return DriverResult("ok", balanced=balanced, message=f"{len(final)} groups reconciled")
 
 
-def _by_answer(record: Record, success: Callable[[Record], DriverResult]) -> DriverResult:
-    if not answer_trusted(record):
-        return DriverResult("unknown", message=f"the answer to {infno_of(record)} was lost")
-    if record.get("infcode") == 0:
+def _by_answer(
+    record: TranscriptRecord, success: Callable[[TranscriptRecord], DriverResult]
+) -> DriverResult:
+    if not record.answer_trusted:
+        return DriverResult("unknown", message=f"the answer to {record.infno} was lost")
+    if record.infcode == 0:
         return success(record)
     return _refused(record)
 
 
-def _refused(record: Record) -> DriverResult:
+def _refused(record: TranscriptRecord) -> DriverResult:
     return DriverResult(
-        "rejected",
-        message=f"{infno_of(record)} refused: {record.get('err_msg') or 'infcode -1'}",
+        "rejected", message=f"{record.infno} refused: {record.err_msg or 'infcode -1'}"
     )
 
 
-def _after_lost_answer(records: Sequence[Record], lost: Record) -> DriverResult:
+def _after_lost_answer(records: Sequence[TranscriptRecord], lost: TranscriptRecord) -> DriverResult:
     """A lost answer is closed by a successful 2601 naming it; until then it is unknown."""
-    msgid = lost.get("msgid") or request_of(lost).get("msgid")
+    msgid = lost.msgid
     closed = any(
-        infno_of(r) == "2601"
-        and data_of(r).get("omsgid") == msgid
-        and r.get("infcode") == 0
-        and answer_trusted(r)
-        for r in records
+        r.infno == "2601" and r.data.get("omsgid") == msgid and r.definite_success for r in records
     )
     if closed:
-        return DriverResult("rejected", message=f"{infno_of(lost)} {msgid} lost, then reversed")
-    return DriverResult("unknown", message=f"{infno_of(lost)} {msgid}: the answer was lost")
+        return DriverResult("rejected", message=f"{lost.infno} {msgid} lost, then reversed")
+    return DriverResult("unknown", message=f"{lost.infno} {msgid}: the answer was lost")
 
 
-def _settled(record: Record, mdtrt_id: str | None) -> DriverResult:
-    info = _node(output_of(record), "setlinfo")
+def _settled(record: TranscriptRecord, mdtrt_id: str | None) -> DriverResult:
+    info = record.output_node("setlinfo")
     amounts = {}
     for name in REPORTED:
         value = _decimal(info.get(name))
@@ -463,7 +420,7 @@ def _settled(record: Record, mdtrt_id: str | None) -> DriverResult:
         "ok",
         mdtrt_id=mdtrt_id,
         setl_id=_text(info.get("setl_id")),
-        psn_no=_text(data_of(record).get("psn_no")),
+        psn_no=_text(record.data.get("psn_no")),
         amounts=amounts,
     )
 
@@ -488,11 +445,6 @@ def _presents(person: InsuredPerson, certificate: DriverCertificate) -> bool:
     if certificate.cert_type == "03":
         return person.certificates.social_security_card.card_no == certificate.cert_no
     return person.certno == certificate.cert_no
-
-
-def _node(value: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    node = value.get(name)
-    return node if isinstance(node, Mapping) else {}
 
 
 def _text(value: object) -> str | None:

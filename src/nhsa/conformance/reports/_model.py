@@ -30,7 +30,7 @@ from nhsa._resources import data_dir
 from nhsa.conformance._context import StepRun
 from nhsa.conformance._results import Member, Status, roll_up
 from nhsa.conformance._runner import CheckRun, RunResult, ScenarioRun
-from nhsa.conformance._transcript import Record, fault_kind, input_of, output_of, seq_of
+from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.redaction import redact
 
 __all__ = [
@@ -291,11 +291,12 @@ _RECORD_FIELDS: Final = (
 )
 
 
-def _record(record: Record) -> dict[str, Any]:
-    excerpt: dict[str, Any] = {"seq": seq_of(record)}
-    excerpt.update({name: record.get(name) for name in _RECORD_FIELDS})
-    excerpt["err_msg"] = redact(record.get("err_msg"))
-    excerpt["fault"] = fault_kind(record)
-    excerpt["input"] = redact(jsonable(input_of(record)))
-    excerpt["output"] = redact(jsonable(output_of(record)))
+def _record(record: TranscriptRecord) -> dict[str, Any]:
+    excerpt: dict[str, Any] = {"seq": record.seq}
+    excerpt.update({name: getattr(record, name) for name in _RECORD_FIELDS})
+    excerpt["received_at"] = record.received_at.isoformat(timespec="milliseconds")
+    excerpt["err_msg"] = redact(record.err_msg)
+    excerpt["fault"] = record.fault_kind.value if record.fault_kind is not None else None
+    excerpt["input"] = redact(jsonable(record.input))
+    excerpt["output"] = redact(jsonable(record.output))
     return excerpt

@@ -1,9 +1,13 @@
 """Request bodies of the admin API, validated by pydantic (their JSON Schemas feed the OpenAPI).
 
 Example:
-    >>> InstitutionRegistration(fixmedins_code="H53010199999", fixmedins_name="测试医院",
-    ...                         mdtrtarea_admvs="530100", level="3").profile is None
-    True
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     InstitutionRegistration(fixmedins_code="H5301", fixmedins_name="测试医院",
+    ...                             mdtrtarea_admvs="530100", level="3")
+    ... except ValidationError as invalid:
+    ...     print(invalid.errors()[0]["loc"], invalid.errors()[0]["type"])
+    ('fixmedins_code',) string_pattern_mismatch
 """
 
 from __future__ import annotations

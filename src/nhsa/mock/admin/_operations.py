@@ -277,7 +277,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/tenants/{code}/transcript",
         "transcript",
-        "Transcript records after a sequence number (JSON list)",
+        "Transcript records after a sequence number (JSON list; each record follows "
+        "conformance/transcript-record.schema.json)",
         lambda r: r.admin.transcript(
             r.code, r.query.integer("since", 0), mask=r.query.boolean("mask", False)
         ),
@@ -288,7 +289,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/tenants/{code}/transcript.jsonl",
         "transcript_jsonl",
-        "Transcript records after a sequence number (JSON Lines)",
+        "Transcript records after a sequence number (JSON Lines; each line follows "
+        "conformance/transcript-record.schema.json)",
         lambda r: r.admin.transcript(
             r.code, r.query.integer("since", 0), mask=r.query.boolean("mask", False)
         ),

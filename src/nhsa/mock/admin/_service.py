@@ -39,7 +39,7 @@ from nhsa.mock.app import PlatformCore
 from nhsa.mock.engine import Figures, PlatformServices, ServiceError
 from nhsa.mock.faults import FaultSpecError, Origin, parse_fault_spec
 from nhsa.mock.fixtures import FixtureError
-from nhsa.mock.store import Downtime, Institution, Message, Settlement, Visit
+from nhsa.mock.store import Downtime, Message, RegisteredInstitution, Settlement, Visit
 from nhsa.mock.transcript import masked
 from nhsa.signing import Sm2PublicKey
 from nhsa.signing.errors import SigningError
@@ -126,7 +126,7 @@ class AdminService:
         """Liveness and identity of the platform (no secrets)."""
         core = self.core
         with core.store.snapshot() as tx:
-            tx.find(Institution)  # proves the database answers
+            tx.find(RegisteredInstitution)  # proves the database answers
         return {
             "status": "ok",
             "version": __version__,
@@ -159,7 +159,7 @@ class AdminService:
                 raise _invalid(
                     "key_id", "matches-key", f"{request.key_id} is not the id of the key ({key_id})"
                 )
-        record = Institution(
+        record = RegisteredInstitution(
             request.fixmedins_code,
             request.fixmedins_name,
             request.mdtrtarea_admvs,
@@ -296,7 +296,6 @@ class AdminService:
         """Delete a tenant's state, transcript and faults (its registration stays)."""
         deleted = self.services.reset_tenant(code, keep_registration=True)
         faults = self.core.faults.clear(code)
-        self.core.forget_msgids()
         return {"tenant": code, "deleted": deleted, "faults_cleared": faults}
 
     # -- fixtures -------------------------------------------------------------------------

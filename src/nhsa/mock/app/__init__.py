@@ -24,7 +24,7 @@ from nhsa.mock.app._answers import RefMsgIds, Reply, answer_envelope, millis_tex
 from nhsa.mock.app._core import PlatformCore
 from nhsa.mock.app._inprocess import AsyncInProcessTransport, InProcessTransport
 from nhsa.mock.app._options import MAX_BODY_BYTES, ServerOptions
-from nhsa.mock.app._pipeline import Incoming, Outcome, Pipeline
+from nhsa.mock.app._pipeline import Delivery, Incoming, Pipeline
 from nhsa.mock.app._routes import SINGLE_ENTRY, build_app, business_paths
 from nhsa.mock.app._server import BackgroundServer, ServeError, bind_socket, build_server
 from nhsa.mock.app._tenants import Tenant, TenantDirectory
@@ -34,9 +34,9 @@ __all__ = [
     "SINGLE_ENTRY",
     "AsyncInProcessTransport",
     "BackgroundServer",
+    "Delivery",
     "InProcessTransport",
     "Incoming",
-    "Outcome",
     "Pipeline",
     "PlatformCore",
     "RefMsgIds",

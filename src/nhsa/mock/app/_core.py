@@ -17,8 +17,7 @@ from nhsa.mock.app._answers import RefMsgIds
 from nhsa.mock.app._options import ServerOptions
 from nhsa.mock.app._tenants import TenantDirectory
 from nhsa.mock.faults import FaultBoard
-from nhsa.mock.fixtures import FixtureSet
-from nhsa.mock.fixtures import Institution as FixtureInstitution
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet
 from nhsa.mock.store import Store
 from nhsa.signing import (
     MessageSigner,
@@ -68,19 +67,16 @@ class PlatformCore:
         self.shared = getattr(store, "shared", None)
         self._generation = self.shared.generation() if self.shared is not None else 0
         self.faults = FaultBoard(ledger=self.shared)
-        self.guard = self._new_guard()
-        self.msgids = self._new_guard()
+        self.guard = ReplayGuard(
+            self.options.timestamp_window_seconds,
+            clock=lambda: self.clock().timestamp(),
+            shared=self.shared,
+        )
         self.gateway = TifVerifier(self.directory.token, guard=self.guard)
         self.platform_key = platform_key or Sm2PrivateKey.generate()
         self.refmsgids = RefMsgIds()
         self._signers: dict[str, MessageSigner] = {}
         self._verifiers: dict[tuple[VerifyPolicy, str], MessageVerifier] = {}
-
-    def forget_msgids(self) -> None:
-        """Drop the in-memory msgid memory (after a tenant reset; the store keeps its own)."""
-        if self.shared is not None:
-            self.shared.forget_msgids()
-        self.msgids = self._new_guard()
 
     def sync_shared_state(self) -> None:
         """Catch up with what other workers changed (registrations, faults); one read when
@@ -93,14 +89,7 @@ class PlatformCore:
             self.directory.reload(self.store)
             self.faults.refresh()
 
-    def _new_guard(self) -> ReplayGuard:
-        return ReplayGuard(
-            self.options.timestamp_window_seconds,
-            clock=lambda: self.clock().timestamp(),
-            shared=self.shared,
-        )
-
-    def _fixture_institution(self, code: str) -> FixtureInstitution | None:
+    def _fixture_institution(self, code: str) -> DesignatedInstitution | None:
         if self.engine is None:
             return self.fixtures.institution(code)
         # The engine's view counts an institution registered in the store by any route (the

@@ -87,16 +87,16 @@ class BusinessEndpoint:
             received_at=received_at,
             size=size,
         )
-        outcome = self._pipeline.process(incoming)
+        delivery = self._pipeline.process(incoming)
         control = control_of(scope, send)
-        if outcome.withhold == "hang":
+        if delivery.withhold == "hang":
             await control.hang(receive, self._hang_limit)
-        elif outcome.withhold == "reset":
+        elif delivery.withhold == "reset":
             await control.reset()
-        elif outcome.reply is not None:
-            if outcome.delay > 0:
-                await control.delay(outcome.delay)
-            await send_reply(send, outcome.reply)
+        elif delivery.reply is not None:
+            if delivery.delay > 0:
+                await control.delay(delivery.delay)
+            await send_reply(send, delivery.reply)
 
     async def _read_body(self, receive: Any, declared: str | None) -> tuple[bytes, int]:
         """The body, read no further than one byte past the limit, and its size."""

@@ -148,8 +148,16 @@ class AsyncInProcessTransport(httpx.AsyncBaseTransport):
     """An async httpx transport into the app, run in the caller's event loop.
 
     Example:
-        >>> AsyncInProcessTransport(app=None).__class__.__name__
-        'AsyncInProcessTransport'
+        >>> import anyio
+        >>> async def app(scope, receive, send):
+        ...     await send({"type": "http.response.start", "status": 200, "headers": []})
+        ...     await send({"type": "http.response.body", "body": b'{"infcode":0}'})
+        >>> async def call():
+        ...     transport = AsyncInProcessTransport(app)
+        ...     async with httpx.AsyncClient(transport=transport, base_url="http://m.invalid") as c:
+        ...         return (await c.post("/fsi/api/rsfComIfsService/callService")).json()
+        >>> anyio.run(call)
+        {'infcode': 0}
     """
 
     def __init__(self, app: Any) -> None:

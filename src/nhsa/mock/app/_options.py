@@ -1,9 +1,4 @@
-"""The server's settings: limits, the default signing profile, and test-only switches.
-
-Example:
-    >>> ServerOptions().max_body_bytes
-    1048576
-"""
+"""The server's settings: limits, the default signing profile, and test-only switches."""
 
 from __future__ import annotations
 
@@ -29,9 +24,10 @@ class ServerOptions:
         admin_token: the bearer token of the admin API; ``None`` leaves it closed to all.
         timestamp_window_seconds: accepted skew of ``x-tif-timestamp`` (and nonce memory).
 
-    Example:
-        >>> ServerOptions(default_profile="tif+sm2", allow_fault_header=True).allow_fault_header
-        True
+    Example::
+
+        options = ServerOptions(default_profile="tif+sm2", allow_fault_header=True)
+        core = PlatformCore(store, engine, fixtures, options=options)
     """
 
     default_profile: str = "none"

@@ -2,28 +2,38 @@
 
 The steps, in order; each refusal is a complete answer, recorded, with no state change:
 
-====  ==========================  ===========  ==========================================
-step  check                       HTTP status  err_msg starts with
-====  ==========================  ===========  ==========================================
-1     body ≤ 1 MiB                413          报文过大
-2     gateway (profile ``tif``)   401          缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
-3     body is a JSON object       200          报文格式错误
-4     institution registered      401          非法用户
-5     SM2 message signature       200          缺少签名 / 签名不一致 / 签名密钥与机构不符 …
-6     path's infno = body's       200          交易编号与请求路径不符
-7     contract (``nhsa.spec``)    200          报文校验失败 / 交易编号不存在
-8     msgid not reused            200          发送方报文ID重复
-9     x-mock-fault header valid   400          x-mock-fault 无效
-====  ==========================  ===========  ==========================================
+====  =========================  ======  ====  ============================================
+step  check                      owner   HTTP  err_msg starts with
+====  =========================  ======  ====  ============================================
+1     body ≤ 1 MiB               app     413   报文过大
+2     gateway (profile ``tif``)  app     401   缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
+3     body is a JSON object      app     200   报文格式错误
+4     institution registered     app     401   非法用户
+5     SM2 message signature      app     200   缺少签名 / 签名不一致 / 签名密钥与机构不符 …
+6     path's infno = body's      app     200   交易编号与请求路径不符
+7     contract (``nhsa.spec``)   app     200   报文校验失败 / 交易编号不存在
+8     msgid not reused           engine  200   发送方报文ID重复
+9     x-mock-fault header valid  app     400   x-mock-fault 无效
+====  =========================  ======  ====  ============================================
+
+This module (``app``) owns transport, gateway, signature and schema (steps 1–7 and 9): their
+refusals are made in front of the engine and write only the transcript record. The engine owns
+tenancy, msgid durability and the business rules: step 8 is
+:meth:`~nhsa.mock.engine.Engine.admit`, which reads the durable msgid memory, so a reused msgid
+gets the same answer a second later or after a restart. Step 4 asks the
+:class:`~nhsa.mock.app.TenantDirectory`, which admits exactly the institutions the engine serves
+(``Engine.institution``); it is the gateway's refusal because step 5 checks the signature with
+that institution's key.
 
 Gateway refusals (401) come from the layer in front of the platform: the real gateway's body
 format is not public (reference §7 gap 2), so the mock answers with a response envelope
 (infcode -1, ``inf_refmsgid`` empty, never signed) and the header ``x-mock-rejected-by:
 gateway``; every other answer is the platform's (HTTP 200, signed when the institution's
-profile signs). Then a fault may act (``before`` faults replace the call), the engine handles
-the call, and its answer and the transcript record are committed in one transaction before
-a byte is sent. Nothing here raises: an unexpected error rolls the transaction back and
-answers infcode -1 "mock internal error".
+profile signs). Steps 8 and 9 and what follows run in one store transaction: the engine admits
+the call, the fault for it is taken (``before`` faults replace the call), the engine processes
+it, and its answer and the transcript record are committed together before a byte is sent.
+Nothing here raises: an unexpected error rolls the transaction back and answers infcode -1
+"mock internal error".
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,12 +67,13 @@ from nhsa.mock.faults import (
     realistic_business_error,
     unreachable_message,
 )
+from nhsa.mock.store import UnitOfWork
 from nhsa.mock.transcript import TranscriptDraft
 from nhsa.redaction import get_logger
 from nhsa.signing import SigningProfile
 from nhsa.signing.errors import GatewayAuthError, RejectedMessageError
 
-__all__ = ["Incoming", "Outcome", "Pipeline"]
+__all__ = ["Delivery", "Incoming", "Pipeline"]
 
 _log = get_logger("nhsa.mock.app")
 
@@ -105,7 +116,7 @@ class Incoming:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Delivery:
     """What the endpoint must do: send ``reply`` (after ``delay`` s), or withhold the answer.
 
     Attributes:
@@ -162,16 +173,14 @@ class Pipeline:
 
     Example::
 
-        outcome = Pipeline(core).process(incoming)
+        delivery = Pipeline(core).process(incoming)
     """
 
     def __init__(self, core: PlatformCore) -> None:
         """Serve requests for ``core``."""
         self._core = core
 
-    # -- the steps ------------------------------------------------------------------------
-
-    def process(self, incoming: Incoming) -> Outcome:
+    def process(self, incoming: Incoming) -> Delivery:
         """Check, run and record one request; never raises."""
         self._core.sync_shared_state()
         draft = TranscriptDraft.start(
@@ -184,90 +193,51 @@ class Pipeline:
         progress = _Progress(self._core.default_profile)
         try:
             accepted = self._accept(incoming, draft, progress)
-            fault = self._fault_for(accepted, incoming.headers)
         except _Refusal as refusal:
             return self._refuse(incoming, draft, refusal, progress.profile)
-        if fault is not None:
-            draft.fault = fault.record()
-            if fault.spec.stage == "before":
-                return self._fault_instead(incoming, draft, accepted, fault)
-        return self._run(incoming, draft, accepted, fault)
+        return self._run(incoming, draft, accepted)
+
+    # -- steps 1–7: in front of the engine --------------------------------------------------
 
     def _accept(self, incoming: Incoming, draft: TranscriptDraft, progress: _Progress) -> _Accepted:
-        core = self._core
-        owner = core.directory.by_paasid(incoming.headers.get("x-tif-paasid", ""))
-        if owner is not None:
-            draft.tenant = owner.code  # attributes even a body that is never parsed
-        if incoming.size > core.options.max_body_bytes:
-            limit = core.options.max_body_bytes
-            raise _Refusal(413, wording.body_too_large(incoming.size, limit), gateway=True)
+        """Steps 1–7 of the table, in order; each refuses by raising a :class:`_Refusal`."""
+        self._attribute(incoming.headers, draft)
+        self._check_size(incoming)
         document, parse_error = _parse(incoming.body)
         draft.read_envelope(document)
         claimed = _text(document, "fixmedins_code")
-        tenant = self._identify(incoming.headers, claimed)
-        profile = tenant.profile if tenant is not None else core.default_profile
-        progress.profile = profile
-        if profile.tif:
-            self._check_gateway(incoming.headers, claimed, draft)
-        if parse_error is not None or not isinstance(document, dict):
-            raise _Refusal(
-                200,
-                wording.malformed_json(parse_error or "not a JSON object"),
-                error="envelope.malformed_json",
-            )
-        registered = core.directory.get(claimed) if claimed else None
-        if registered is None:
-            raise _Refusal(
-                401,
-                wording.unregistered_institution(claimed),
-                gateway=True,
-                error="gateway.unknown_paasid",
-            )
-        progress.profile = registered.profile
-        self._check_signature(registered.profile, incoming.body, document, draft)
-        infno = document.get("infno")
-        if incoming.path_infno is not None and infno != incoming.path_infno:
-            raise _Refusal(
-                200, wording.path_infno_mismatch(incoming.path, incoming.path_infno, str(infno))
-            )
-        # The yes/no check is several times cheaper than collecting every issue, and nearly
-        # every request passes it; the issues are collected only to explain a refusal.
-        valid = spec.contract().validators.is_valid_request(document)
-        issues = [] if valid else spec.validate_request(document)
-        if issues:
-            draft.validation = [
-                {"pointer": i.pointer, "rule": i.rule, "message": i.message} for i in issues
-            ]
-            unknown = [i for i in issues if i.rule == "known-transaction"]
-            raise _Refusal(
-                200,
-                wording.unknown_infno(str(infno), sorted(spec.contract().transactions))
-                if unknown
-                else wording.contract_violation(issues),
-                error="envelope.unknown_infno" if unknown else "envelope.validation_failed",
-            )
-        msgid = str(document["msgid"])
-        try:
-            core.msgids.claim_msgid(registered.code, msgid)
-        except RejectedMessageError:
-            raise _Refusal(
-                200,
-                f"发送方报文ID重复：{msgid} / msgid: {msgid!r} breaks the rule unique (this "
-                "institution already sent it); a new message needs a new msgid, an unknown "
-                "outcome is resolved with 2601",
-                error="envelope.duplicate_msgid",
-            ) from None
-        return _Accepted(registered, document, str(infno), msgid)
+        self._check_gateway(incoming.headers, claimed, draft, progress)
+        envelope = _check_json(document, parse_error)
+        tenant = self._check_registered(claimed, progress)
+        self._check_signature(tenant.profile, incoming.body, envelope, draft)
+        infno = _check_path(incoming, envelope)
+        _check_contract(envelope, draft)
+        return _Accepted(tenant, envelope, infno, str(envelope["msgid"]))
 
-    def _identify(self, headers: Mapping[str, str], claimed: str | None) -> Tenant | None:
-        directory = self._core.directory
-        paasid = headers.get("x-tif-paasid")
-        owner = directory.by_paasid(paasid) if paasid else None
-        return owner or (directory.get(claimed) if claimed else None)
+    def _attribute(self, headers: Mapping[str, str], draft: TranscriptDraft) -> None:
+        """Record under the paasid's owner even a body that is never parsed."""
+        owner = self._core.directory.by_paasid(headers.get("x-tif-paasid", ""))
+        if owner is not None:
+            draft.tenant = owner.code
+
+    def _check_size(self, incoming: Incoming) -> None:
+        """Step 1: the body is at most ``max_body_bytes``."""
+        limit = self._core.options.max_body_bytes
+        if incoming.size > limit:
+            raise _Refusal(413, wording.body_too_large(incoming.size, limit), gateway=True)
 
     def _check_gateway(
-        self, headers: Mapping[str, str], claimed: str | None, draft: TranscriptDraft
+        self,
+        headers: Mapping[str, str],
+        claimed: str | None,
+        draft: TranscriptDraft,
+        progress: _Progress,
     ) -> None:
+        """Step 2: valid x-tif headers of the claimed institution, when its profile has them."""
+        sender = self._identify(headers, claimed)
+        progress.profile = sender.profile if sender is not None else self._core.default_profile
+        if not progress.profile.tif:
+            return
         draft.gateway = {"scheme": "tif", "ok": False, "error": None}
         try:
             paasid = self._core.gateway.verify(headers)
@@ -287,9 +257,29 @@ class Pipeline:
             raise _Refusal(401, message, gateway=True, error="gateway.unknown_paasid")
         draft.gateway["ok"] = True
 
+    def _identify(self, headers: Mapping[str, str], claimed: str | None) -> Tenant | None:
+        directory = self._core.directory
+        paasid = headers.get("x-tif-paasid")
+        owner = directory.by_paasid(paasid) if paasid else None
+        return owner or (directory.get(claimed) if claimed else None)
+
+    def _check_registered(self, claimed: str | None, progress: _Progress) -> Tenant:
+        """Step 4: the claimed institution is one the engine serves (the gateway's 非法用户)."""
+        registered = self._core.directory.get(claimed) if claimed else None
+        if registered is None:
+            raise _Refusal(
+                401,
+                wording.unregistered_institution(claimed),
+                gateway=True,
+                error="gateway.unknown_paasid",
+            )
+        progress.profile = registered.profile
+        return registered
+
     def _check_signature(
         self, profile: SigningProfile, body: bytes, document: dict[str, Any], draft: TranscriptDraft
     ) -> None:
+        """Step 5: the SM2 signature in ``cainfo``, when the institution's profile has it."""
         verifier = self._core.verifier_for(profile)
         present = _signed(draft.request)
         draft.signature = {"present": present, "ok": None, "key_id": None, "error": None}
@@ -302,7 +292,67 @@ class Pipeline:
             raise _Refusal(200, _named(error)) from None
         draft.signature.update(ok=True, key_id=key_id)
 
-    def _fault_for(self, accepted: _Accepted, headers: Mapping[str, str]) -> AppliedFault | None:
+    # -- steps 8–9 and the call: one transaction ----------------------------------------------
+
+    def _run(self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted) -> Delivery:
+        core = self._core
+        call = Call(
+            accepted.tenant.code,
+            accepted.infno,
+            accepted.msgid,
+            accepted.document,
+            incoming.received_at,
+        )
+        try:
+            with core.store.transaction() as tx:
+                delivery, now = self._decide(incoming, draft, accepted, call, tx)
+                seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
+        except _Refusal as refusal:  # step 9; the transaction wrote nothing
+            return self._refuse(incoming, draft, refusal, accepted.tenant.profile)
+        except Exception as exc:  # the engine's bug must not become a 500 or a traceback
+            _log.error(
+                "engine failed on %s msgid %s of %s; rolled back:\n%s",
+                accepted.infno,
+                accepted.msgid,
+                accepted.tenant.code,
+                traceback.format_exc(),
+            )
+            return self._refuse(
+                incoming,
+                _reset_effects(draft),
+                _Refusal(200, wording.internal_error(type(exc).__name__)),
+                accepted.tenant.profile,
+            )
+        return replace(delivery, seq=seq)
+
+    def _decide(
+        self,
+        incoming: Incoming,
+        draft: TranscriptDraft,
+        accepted: _Accepted,
+        call: Call,
+        tx: UnitOfWork,
+    ) -> tuple[Delivery, datetime]:
+        """Step 8 (the engine admits the call), step 9 and the fault, then the engine's work."""
+        engine = self._core.engine
+        admitted = engine.admit(call, tx)
+        if isinstance(admitted, Answer):  # a reused msgid: refused before any fault is taken
+            now = self._core.clock()
+            return self._compose(incoming, draft, accepted, admitted, fault=None, now=now), now
+        fault = self._fault_for(accepted, call, incoming.headers)
+        if fault is not None:
+            draft.fault = fault.record()
+            if fault.spec.stage == "before":
+                now = self._core.clock()
+                return self._fault_instead(incoming, draft, accepted, fault, now), now
+        answer: Answer = engine.process(admitted)
+        now = self._core.clock()
+        return self._compose(incoming, draft, accepted, answer, fault=fault, now=now), now
+
+    def _fault_for(
+        self, accepted: _Accepted, call: Call, headers: Mapping[str, str]
+    ) -> AppliedFault | None:
+        """Step 9 (a valid x-mock-fault header), then the fault armed for this call, if any."""
         core = self._core
         header = headers.get(FAULT_HEADER)
         if header is not None and core.options.allow_fault_header:
@@ -312,7 +362,7 @@ class Pipeline:
                 raise _Refusal(400, wording.fault_header_invalid(str(error))) from None
         facts = CallFacts(
             accepted.infno,
-            psn_no=_psn_no(accepted.document.get("input")),
+            psn_no=call.psn_no,
             area=_text(accepted.document, "insuplc_admdvs"),
             routed=accepted.infno not in TREATMENT_PLACE_ONLY,
         )
@@ -326,7 +376,7 @@ class Pipeline:
         draft: TranscriptDraft,
         refusal: _Refusal,
         profile: SigningProfile,
-    ) -> Outcome:
+    ) -> Delivery:
         now = self._core.clock()
         envelope = answer_envelope(
             infcode=-1,
@@ -345,21 +395,25 @@ class Pipeline:
         reply = Reply(refusal.status, seal(envelope, signer), headers=headers)
         draft.infcode, draft.err_msg, draft.response = -1, refusal.err_msg, envelope
         draft.error_id = refusal.error
-        return Outcome(reply, seq=self._record_alone(draft, now))
+        return Delivery(reply, seq=self._record_alone(draft, now))
 
     def _fault_instead(
-        self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted, fault: AppliedFault
-    ) -> Outcome:
+        self,
+        incoming: Incoming,
+        draft: TranscriptDraft,
+        accepted: _Accepted,
+        fault: AppliedFault,
+        now: datetime,
+    ) -> Delivery:
         """A ``before`` fault: the call is not processed; its answer is replaced or withheld."""
-        now = self._core.clock()
         kind, area = fault.kind, _text(accepted.document, "insuplc_admdvs")
         withhold = fault.spec.drop_mode
         if withhold is not None:
             draft.delivered = False
-            return Outcome(None, withhold=withhold, seq=self._record_alone(draft, now))
+            return Delivery(None, withhold=withhold)
         if kind is FaultKind.HTTP_ERROR:
             draft.delivered = False
-            return Outcome(_error_page(fault.spec.status), seq=self._record_alone(draft, now))
+            return Delivery(_error_page(fault.spec.status))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
             draft.error_id = "business.insured_place_offline"
@@ -377,44 +431,7 @@ class Pipeline:
         )
         body = seal(envelope, self._core.signer_for(accepted.tenant.profile))
         draft.infcode, draft.err_msg, draft.response = -1, err_msg, envelope
-        return Outcome(Reply(200, body), seq=self._record_alone(draft, now))
-
-    def _run(
-        self,
-        incoming: Incoming,
-        draft: TranscriptDraft,
-        accepted: _Accepted,
-        fault: AppliedFault | None,
-    ) -> Outcome:
-        core = self._core
-        call = Call(
-            accepted.tenant.code,
-            accepted.infno,
-            accepted.msgid,
-            accepted.document,
-            incoming.received_at,
-        )
-        try:
-            with core.store.transaction() as tx:
-                answer: Answer = core.engine.handle(call, tx)
-                now = core.clock()
-                outcome = self._compose(incoming, draft, accepted, answer, fault=fault, now=now)
-                seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
-        except Exception as exc:  # the engine's bug must not become a 500 or a traceback
-            _log.error(
-                "engine failed on %s msgid %s of %s; rolled back:\n%s",
-                accepted.infno,
-                accepted.msgid,
-                accepted.tenant.code,
-                traceback.format_exc(),
-            )
-            return self._refuse(
-                incoming,
-                _reset_outcome(draft),
-                _Refusal(200, wording.internal_error(type(exc).__name__)),
-                accepted.tenant.profile,
-            )
-        return Outcome(outcome.reply, outcome.withhold, outcome.delay, seq)
+        return Delivery(Reply(200, body))
 
     def _compose(
         self,
@@ -425,7 +442,7 @@ class Pipeline:
         *,
         fault: AppliedFault | None,
         now: datetime,
-    ) -> Outcome:
+    ) -> Delivery:
         draft.infcode, draft.err_msg = answer.infcode, answer.err_msg
         draft.error_id = answer.error
         draft.state_changed = answer.state_changed
@@ -459,20 +476,20 @@ class Pipeline:
         accepted: _Accepted,
         draft: TranscriptDraft,
         fault: AppliedFault | None,
-    ) -> Outcome:
+    ) -> Delivery:
         """An ``after`` fault: the call was processed; its answer is delayed, spoilt or lost."""
         if fault is None:
-            return Outcome(reply)
+            return Delivery(reply)
         kind = fault.kind
         if kind is FaultKind.LATENCY:
-            return Outcome(reply, delay=(fault.spec.ms or 0) / 1000)
+            return Delivery(reply, delay=(fault.spec.ms or 0) / 1000)
         if kind is FaultKind.BAD_SIGNATURE and envelope is not None:
             signer = self._core.any_signer(accepted.tenant.profile)
-            return Outcome(Reply(200, bad_signature(envelope, signer)))
+            return Delivery(Reply(200, bad_signature(envelope, signer)))
         draft.delivered = False
         if kind is FaultKind.COMMIT_THEN_DROP:
-            return Outcome(None, withhold=fault.spec.drop_mode)
-        return Outcome(_spoilt(kind, reply, fault.spec.status))
+            return Delivery(None, withhold=fault.spec.drop_mode)
+        return Delivery(_spoilt(kind, reply, fault.spec.status))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -488,6 +505,47 @@ class Pipeline:
     def _refmsgid(self, draft: TranscriptDraft, tenant: Tenant | None, now: datetime) -> str:
         area = _text(draft.request, "mdtrtarea_admvs") or (tenant.area if tenant else None)
         return self._core.refmsgids.next(area, now)
+
+
+def _check_json(document: object, parse_error: str | None) -> dict[str, Any]:
+    """Step 3: the body is a JSON object."""
+    if parse_error is not None or not isinstance(document, dict):
+        raise _Refusal(
+            200,
+            wording.malformed_json(parse_error or "not a JSON object"),
+            error="envelope.malformed_json",
+        )
+    return document
+
+
+def _check_path(incoming: Incoming, document: Mapping[str, Any]) -> str:
+    """Step 6: a per-transaction path serves the body's infno; returns the infno."""
+    infno = document.get("infno")
+    if incoming.path_infno is not None and infno != incoming.path_infno:
+        raise _Refusal(
+            200, wording.path_infno_mismatch(incoming.path, incoming.path_infno, str(infno))
+        )
+    return str(infno)
+
+
+def _check_contract(document: Mapping[str, Any], draft: TranscriptDraft) -> None:
+    """Step 7: the envelope is valid per the contract, its infno one the contract knows."""
+    # The yes/no check is several times cheaper than collecting every issue, and nearly
+    # every request passes it; the issues are collected only to explain a refusal.
+    if spec.contract().validators.is_valid_request(document):
+        return
+    issues = spec.validate_request(document)
+    draft.validation = [
+        {"pointer": i.pointer, "rule": i.rule, "message": i.message} for i in issues
+    ]
+    if any(i.rule == "known-transaction" for i in issues):
+        known = sorted(spec.contract().transactions)
+        raise _Refusal(
+            200,
+            wording.unknown_infno(str(document.get("infno")), known),
+            error="envelope.unknown_infno",
+        )
+    raise _Refusal(200, wording.contract_violation(issues), error="envelope.validation_failed")
 
 
 def _parse(body: bytes) -> tuple[Any, str | None]:
@@ -506,18 +564,6 @@ def _text(document: object, name: str) -> str | None:
 
 def _signed(document: object) -> bool:
     return bool(_text(document, "cainfo")) and bool(_text(document, "signtype"))
-
-
-def _psn_no(nodes: object) -> str | None:
-    if not isinstance(nodes, Mapping):
-        return None
-    for node in nodes.values():
-        items = node if isinstance(node, list) else [node]
-        for item in items:
-            found = _text(item, "psn_no")
-            if found:
-                return found
-    return None
 
 
 def _named(error: RejectedMessageError) -> str:
@@ -549,7 +595,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _reset_outcome(draft: TranscriptDraft) -> TranscriptDraft:
+def _reset_effects(draft: TranscriptDraft) -> TranscriptDraft:
     draft.state_changed, draft.effects, draft.delivered = False, {}, True
     draft.error_id = None
     return draft

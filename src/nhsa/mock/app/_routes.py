@@ -1,8 +1,8 @@
 """The URL map: the single entry, one path per transaction, public pages, the admin API.
 
 Example:
-    >>> sorted(business_paths())[:1]
-    ['/fsi/api/catalogqueryservice/queryDataDic']
+    >>> business_paths()["/fsi/api/outpatientSettleService/saveSettletmentV2"]
+    '2207'
 """
 
 from __future__ import annotations

@@ -55,8 +55,9 @@ def protocol_class() -> type[Any]:
     """The uvicorn HTTP protocol class the mock serves with.
 
     Example:
-        >>> protocol_class().__name__
-        '_MockHttpToolsProtocol'
+        >>> from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        >>> issubclass(protocol_class(), HttpToolsProtocol)  # uvicorn's, with the reset control
+        True
     """
     return _MockHttpToolsProtocol
 

@@ -22,13 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from nhsa.mock.fixtures import Institution as FixtureInstitution
-from nhsa.mock.store import Institution, Store
+from nhsa.mock.fixtures import DesignatedInstitution
+from nhsa.mock.store import RegisteredInstitution, Store
 from nhsa.signing import KeyRing, SigningProfile, Sm2PublicKey
 
 __all__ = ["Tenant", "TenantDirectory"]
 
-Fallback = Callable[[str], FixtureInstitution | None]
+Fallback = Callable[[str], DesignatedInstitution | None]
 """code → the institution as the fixtures serving that tenant list it, or ``None``."""
 
 
@@ -36,10 +36,10 @@ Fallback = Callable[[str], FixtureInstitution | None]
 class Tenant:
     """A registered institution as the server sees it (the token stays in the directory).
 
-    Example:
-        >>> Tenant("H53010100001", "测试医院", "530100", "3", SigningProfile.parse("tif"),
-        ...        "paas-1", None, "admin").profile.tif
-        True
+    Example::
+
+        tenant = core.directory.get(envelope["fixmedins_code"])
+        verifier = core.verifier_for(tenant.profile)     # None when the profile has no sm2
     """
 
     code: str
@@ -67,7 +67,7 @@ class TenantDirectory:
         self._fallback = fallback
         self._lock = threading.Lock()
         self.keys = KeyRing()
-        self._admin: dict[str, Institution] = {}
+        self._admin: dict[str, RegisteredInstitution] = {}
         self._tenants: dict[str, Tenant] = {}
         self._by_paasid: dict[str, str] = {}
         self._tokens: dict[str, str] = {}
@@ -76,7 +76,7 @@ class TenantDirectory:
     def reload(self, store: Store) -> None:
         """Read every admin registration from ``store`` afresh (another worker changed one)."""
         with store.snapshot() as tx:
-            registered = tx.find(Institution)
+            registered = tx.find(RegisteredInstitution)
         with self._lock:
             for record in self._admin.values():
                 if record.key_id:
@@ -93,7 +93,7 @@ class TenantDirectory:
         """The profile of institutions registered without one."""
         return self._default_profile
 
-    def check(self, record: Institution) -> None:
+    def check(self, record: RegisteredInstitution) -> None:
         """Refuse a registration that cannot work, before anything is stored.
 
         Raises ``ValueError`` (or a :class:`~nhsa.signing.errors.KeyMaterialError`, also a
@@ -123,7 +123,7 @@ class TenantDirectory:
                 "its own gateway application"
             )
 
-    def remember(self, record: Institution) -> Tenant:
+    def remember(self, record: RegisteredInstitution) -> Tenant:
         """Take an admin registration (already stored) into the directory."""
         tenant = Tenant(
             code=record.fixmedins_code,
@@ -192,7 +192,7 @@ class TenantDirectory:
         """The gateway token of ``paasid`` (a :data:`~nhsa.signing.TokenLookup`)."""
         return self._tokens.get(paasid)
 
-    def registration(self, code: str) -> Institution | None:
+    def registration(self, code: str) -> RegisteredInstitution | None:
         """The admin registration of ``code`` (``None`` for fixture-only institutions)."""
         return self._admin.get(code)
 

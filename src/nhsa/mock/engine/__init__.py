@@ -1,11 +1,13 @@
 """The mock platform's engine: one handler per infno, business rules over a store, no HTTP.
 
-The server opens a store transaction, calls :meth:`Engine.handle` with a :class:`Call`, writes
-its transcript record in the same transaction, commits, and only then sends the
-:class:`Answer` (whose ``file``, for 9102, is the raw body to send instead of an envelope, and
-whose ``warn_msg`` goes into the envelope's ``warn_msg``). A business refusal is an answer
-(infcode -1, err_msg in Chinese then English saying what is wrong and what to do), never an
-exception, and never leaves a partial change.
+The server opens a store transaction, calls :meth:`Engine.handle` (or its two halves,
+:meth:`Engine.admit` and :meth:`Engine.process`) with a :class:`Call`, writes its transcript
+record in the same transaction, commits, and only then sends the :class:`Answer` (whose
+``file``, for 9102, is the raw body to send instead of an envelope, and whose ``warn_msg``
+goes into the envelope's ``warn_msg``). A business refusal is an answer (infcode -1, err_msg in
+Chinese then English saying what is wrong and what to do), never an exception, and never leaves
+a partial change. The engine serves only what the server's checks admitted: registered
+institutions and contract-valid envelopes (see ``_engine``'s docstring).
 
 Simulated: 9001, 9002, 1101, 2001, 2201, 2202, 2203, 2203A, 2204, 2205, 2206, 2207, 2208, 2601,
 3201, 3202, 5203, 9101, 9102. Inpatient transactions (2301–2305, 2401–2405) are in the contract
@@ -32,7 +34,7 @@ Example:
 
 from nhsa.mock.engine._accounts import FILING_KINDS, FilingOnRecord
 from nhsa.mock.engine._engine import HANDLERS, Engine
-from nhsa.mock.engine._errors import BusinessError
+from nhsa.mock.engine._errors import BusinessError, UnknownTenantError
 from nhsa.mock.engine._services import Figures, PlatformServices, ServiceError, Statistics
 from nhsa.mock.engine._types import Answer, Call, EngineOptions
 
@@ -49,4 +51,5 @@ __all__ = [
     "PlatformServices",
     "ServiceError",
     "Statistics",
+    "UnknownTenantError",
 ]

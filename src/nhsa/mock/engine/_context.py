@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Call, EngineOptions
-from nhsa.mock.fixtures import FixtureSet, Institution, InsuranceRecord, InsuredPerson
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, InsuranceRecord, InsuredPerson
 from nhsa.mock.settlement import Catalogue, Profile
 from nhsa.mock.store import UnitOfWork
 
@@ -47,7 +47,7 @@ class Context:
 
     tx: UnitOfWork
     call: Call
-    institution: Institution
+    institution: DesignatedInstitution
     fixtures: FixtureSet
     options: EngineOptions
 

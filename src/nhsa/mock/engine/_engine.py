@@ -6,10 +6,21 @@ business error: it answers infcode -1 and leaves nothing written but the record 
 happen inside a savepoint that a refusal rolls back, so a refusal can never leave half a change.
 Unexpected exceptions propagate: the server rolls the whole transaction back.
 
-Order of checks: the institution is registered (else the gateway's 非法用户); the msgid is new
-for this institution (the first answer is kept); the infno is served (inpatient transactions
-are in the contract but not simulated); the area, sign-in and downtime gate; the input read
-through ``nhsa.models``; the handler.
+What the engine owns, in this order: tenancy — the call sees its institution's own state and
+fixtures (:meth:`Engine.admit`); msgid durability — a msgid this institution already sent is
+refused with the first use named, from the store, so also after a restart (the first answer is
+kept); then the business rules: the infno is simulated (inpatient transactions are in the
+contract but not simulated), the area, sign-in and downtime gate, the input read through
+``nhsa.models``, the handler.
+
+What the engine takes as given, because the server checked it in front (``nhsa.mock.app``): the
+sender is a registered institution (the gateway's 非法用户, HTTP 401), the envelope is valid per
+the contract and its infno is known. A call that breaks these is the caller's bug: it raises
+(:class:`UnknownTenantError`, :class:`~nhsa.spec.UnknownTransactionError`) instead of being
+answered, so each of those refusals has one author.
+
+``handle`` is :meth:`Engine.admit` then :meth:`Engine.process`; the server calls the two itself,
+so that a reused msgid is refused before a fault is taken for it.
 
 Example::
 
@@ -23,7 +34,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +41,7 @@ from pydantic import ValidationError
 
 from nhsa.envelope import Clock, china_now
 from nhsa.mock.engine._context import Context
-from nhsa.mock.engine._errors import BusinessError
+from nhsa.mock.engine._errors import BusinessError, UnknownTenantError
 from nhsa.mock.engine._fees import cancel_fees, upload_fees
 from nhsa.mock.engine._files import download_file, upload_file
 from nhsa.mock.engine._gate import check_call
@@ -44,12 +54,11 @@ from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._settle import cancel_settlement, presettle, settle_visit
 from nhsa.mock.engine._signin import sign_in, sign_out
 from nhsa.mock.engine._types import Answer, Call, EngineOptions
-from nhsa.mock.fixtures import FixtureSet, Institution, Service, load_fixtures
+from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, Service, load_fixtures
 from nhsa.mock.settlement import SettlementError
-from nhsa.mock.store import Institution as RegisteredInstitution
-from nhsa.mock.store import Message, Store, TenantSetting, UnitOfWork
+from nhsa.mock.store import Message, RegisteredInstitution, Store, TenantSetting, UnitOfWork
 from nhsa.models import models_for
-from nhsa.spec import UnknownTransactionError, contract
+from nhsa.spec import contract
 
 Handler = Callable[[Context, Any], Answer]
 
@@ -78,29 +87,6 @@ HANDLERS: Mapping[str, Handler] = {
 
 FIXTURES_DIR = "fixtures_dir"
 """Tenant setting: a fixture folder replacing the bundled set for that tenant."""
-
-
-@dataclass(frozen=True)
-class _Unserved:
-    infno: str
-
-    def answer(self) -> Answer:
-        try:
-            transaction = contract().transaction(self.infno)
-        except UnknownTransactionError:
-            served = ", ".join(HANDLERS)
-            return Answer.failed(
-                f"交易编号不存在：{self.infno}；本模拟平台受理 {served} / unknown transaction "
-                f"{self.infno}: this mock platform serves {served}",
-                "envelope.unknown_infno",
-            )
-        return Answer.failed(
-            f"当前状态不允许此操作：【{self.infno}】{transaction.title_zh}为住院交易，本模拟平台"
-            "尚未模拟住院业务（2301–2305、2401–2405） / "
-            f"{self.infno} ({transaction.title_en}) is an inpatient transaction, which this "
-            "mock platform does not simulate yet",
-            "business.illegal_state",
-        )
 
 
 class Engine:
@@ -135,29 +121,39 @@ class Engine:
     # -- the call ---------------------------------------------------------------------------
 
     def handle(self, call: Call, tx: UnitOfWork) -> Answer:
-        """Answer one call inside ``tx`` (see the module docstring)."""
+        """Answer one call inside ``tx``: :meth:`admit` it, then :meth:`process` it."""
+        admitted = self.admit(call, tx)
+        return admitted if isinstance(admitted, Answer) else self.process(admitted)
+
+    def admit(self, call: Call, tx: UnitOfWork) -> Context | Answer:
+        """The call as its institution's own, or the refusal of a msgid it already sent.
+
+        Reads only. Raises :class:`UnknownTenantError` for an institution the engine does not
+        serve (the server's gateway check refuses those before a call is made).
+        """
         fixtures = self.fixtures_for(tx, call.tenant)
         institution = self.institution(tx, call.tenant, fixtures)
         if institution is None:
-            return Answer.failed(
-                f"非法用户：定点医药机构 {call.tenant} 未在平台登记；请通过管理接口登记机构 / "
-                f"unknown institution {call.tenant}: register it through the admin API first",
-                "gateway.unknown_paasid",
-            )
+            raise UnknownTenantError(call.tenant)
         if call.msgid:
             seen = tx.get(Message, call.tenant, call.msgid)
             if seen is not None:
                 return _duplicate(seen)
-        answer = self._answer(call, tx, institution, fixtures)
+        return Context(tx, call, institution, fixtures, self.options)
+
+    def process(self, ctx: Context) -> Answer:
+        """Run the business rules for an admitted call and remember its msgid with the answer."""
+        call = ctx.call
+        answer = self._answer(ctx)
         if call.msgid:
-            tx.put(
+            ctx.tx.put(
                 Message(
                     tenant=call.tenant,
                     msgid=call.msgid,
                     infno=call.infno,
                     received_at=call.received_at,
                     infcode=answer.infcode,
-                    psn_no=_psn_no_of(call.envelope.get("input")),
+                    psn_no=call.psn_no,
                     effects=dict(answer.effects),
                     err_msg=answer.err_msg,
                     output=dict(answer.output) if answer.output is not None else None,
@@ -165,17 +161,14 @@ class Engine:
             )
         return answer
 
-    def _answer(
-        self, call: Call, tx: UnitOfWork, institution: Institution, fixtures: FixtureSet
-    ) -> Answer:
-        handler = HANDLERS.get(call.infno)
+    def _answer(self, ctx: Context) -> Answer:
+        handler = HANDLERS.get(ctx.call.infno)
         if handler is None:
-            return _Unserved(call.infno).answer()
-        ctx = Context(tx, call, institution, fixtures, self.options)
+            return _not_simulated(ctx.call.infno)
         try:
-            with tx.savepoint():
+            with ctx.tx.savepoint():
                 check_call(ctx)
-                return handler(ctx, _read_input(call))
+                return handler(ctx, _read_input(ctx.call))
         except BusinessError as refusal:
             return Answer.failed(refusal.err_msg, refusal.kind)
         except SettlementError as refusal:
@@ -206,11 +199,11 @@ class Engine:
 
     def institution(
         self, tx: UnitOfWork, tenant: str, fixtures: FixtureSet | None = None
-    ) -> Institution | None:
+    ) -> DesignatedInstitution | None:
         """The institution as registered through the admin API, else from its fixtures."""
         registered = tx.get(RegisteredInstitution, tenant)
         if registered is not None:
-            return Institution(
+            return DesignatedInstitution(
                 fixmedins_code=registered.fixmedins_code,
                 fixmedins_name=registered.fixmedins_name,
                 mdtrtarea_admvs=registered.mdtrtarea_admvs,
@@ -218,6 +211,18 @@ class Engine:
                 networked=frozenset(Service(s) for s in registered.networked),
             )
         return (fixtures or self.fixtures_for(tx, tenant)).institution(tenant)
+
+
+def _not_simulated(infno: str) -> Answer:
+    """An infno of the contract that no handler serves (raises for one the contract lacks)."""
+    transaction = contract().transaction(infno)
+    return Answer.failed(
+        f"当前状态不允许此操作：【{infno}】{transaction.title_zh}为住院交易，本模拟平台"
+        "尚未模拟住院业务（2301–2305、2401–2405） / "
+        f"{infno} ({transaction.title_en}) is an inpatient transaction, which this "
+        "mock platform does not simulate yet",
+        "business.illegal_state",
+    )
 
 
 def _duplicate(seen: Message) -> Answer:
@@ -255,17 +260,3 @@ def _read_input(call: Call) -> Any:
             f"报文校验失败：{text}",
             f"the input breaks the contract: {text}",
         ) from None
-
-
-def _psn_no_of(node: object) -> str | None:
-    """The person a request names, wherever its input carries ``psn_no``."""
-    if not isinstance(node, Mapping):
-        return None
-    for value in node.values():
-        if isinstance(value, Mapping) and isinstance(value.get("psn_no"), str):
-            return str(value["psn_no"])
-        if isinstance(value, list) and value and isinstance(value[0], Mapping):
-            psn_no = value[0].get("psn_no")
-            if isinstance(psn_no, str):
-                return psn_no
-    return None

@@ -37,3 +37,21 @@ class BusinessError(Exception):
     def err_msg(self) -> str:
         """The complete ``err_msg``: Chinese, then English."""
         return f"{self.zh} / {self.en}"
+
+
+class UnknownTenantError(LookupError):
+    """A call for an institution the engine does not serve.
+
+    The server refuses such a sender at its gateway check (非法用户, HTTP 401) before it makes
+    a call, so this is the bug of a caller that skipped that check, not an answer.
+
+    Example:
+        >>> str(UnknownTenantError("H99999999999"))
+        'institution H99999999999 is not served here: the gateway admits registered ones only'
+    """
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        super().__init__(
+            f"institution {tenant} is not served here: the gateway admits registered ones only"
+        )

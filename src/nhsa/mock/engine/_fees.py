@@ -21,9 +21,8 @@ from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, open_visit
-from nhsa.mock.settlement import FeeLine as BillLine
-from nhsa.mock.settlement import SettlementError, price_line
-from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, FeeLine
+from nhsa.mock.settlement import SettlementError, UnpricedLine, price_line
+from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, UploadedFeeLine
 from nhsa.models import Input2204, Input2204FeedetailItem, Input2205
 
 ALL_BATCHES = "0000"
@@ -46,11 +45,11 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
     _unique_serials(lines, existing)
     _consistent_batches(lines, existing)
     catalogue = ctx.catalogue()
-    records: list[FeeLine] = []
+    records: list[UploadedFeeLine] = []
     for line in lines:
         try:
             priced = price_line(
-                BillLine(
+                UnpricedLine(
                     line.feedetl_sn,
                     line.med_list_codg,
                     line.pric,
@@ -66,7 +65,7 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
                 "the fee line was refused as above; correct it and upload the batch again",
             ) from None
         records.append(
-            FeeLine(
+            UploadedFeeLine(
                 tenant=ctx.tenant,
                 line_id=ctx.new_id("line_id"),
                 mdtrt_id=visit.mdtrt_id,
@@ -138,7 +137,9 @@ def _one_visit(lines: Sequence[Input2204FeedetailItem]) -> None:
         )
 
 
-def _unique_serials(lines: Sequence[Input2204FeedetailItem], existing: Sequence[FeeLine]) -> None:
+def _unique_serials(
+    lines: Sequence[Input2204FeedetailItem], existing: Sequence[UploadedFeeLine]
+) -> None:
     kept = {line.feedetl_sn: line for line in existing}
     seen: set[str] = set()
     for index, line in enumerate(lines):
@@ -164,7 +165,7 @@ def _unique_serials(lines: Sequence[Input2204FeedetailItem], existing: Sequence[
 
 
 def _consistent_batches(
-    lines: Sequence[Input2204FeedetailItem], existing: Sequence[FeeLine]
+    lines: Sequence[Input2204FeedetailItem], existing: Sequence[UploadedFeeLine]
 ) -> None:
     codes: dict[str, str | None] = {}
     settled: dict[str, str] = {}

@@ -32,10 +32,10 @@ from nhsa.mock.store import (
     SETTLED,
     UNSETTLED,
     VOIDED,
-    FeeLine,
     PreSettlement,
     Settlement,
     UnitOfWork,
+    UploadedFeeLine,
     Visit,
 )
 
@@ -47,7 +47,7 @@ def book(
     person: InsuredPerson,
     record: InsuranceRecord,
     calculation: Calculation,
-    lines: Sequence[FeeLine],
+    lines: Sequence[UploadedFeeLine],
     chrg_bchno: str,
     setlinfo_node: Mapping[str, Any],
 ) -> Settlement:
@@ -209,6 +209,6 @@ def ledger(tx: UnitOfWork, tenant: str, begin: date, end: date) -> list[Settleme
     return [row for row in rows if row.status == ACTIVE]
 
 
-def _lines(tx: UnitOfWork, tenant: str, line_ids: Sequence[str]) -> list[FeeLine]:
-    found = (tx.get(FeeLine, tenant, line_id) for line_id in line_ids)
+def _lines(tx: UnitOfWork, tenant: str, line_ids: Sequence[str]) -> list[UploadedFeeLine]:
+    found = (tx.get(UploadedFeeLine, tenant, line_id) for line_id in line_ids)
     return [line for line in found if line is not None]

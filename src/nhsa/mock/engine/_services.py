@@ -34,7 +34,7 @@ from nhsa.mock.store import (
     Downtime,
     EcToken,
     FilingOverride,
-    Institution,
+    RegisteredInstitution,
     Settlement,
     TenantSetting,
 )
@@ -64,8 +64,8 @@ class Figures:
     """Ledger totals of one slice: net settlements (reversals subtract), visits, amounts.
 
     Example:
-        >>> Figures().fund_share is None
-        True
+        >>> Figures(medfee_sumamt=Decimal("80.00"), fund_pay_sumamt=Decimal("56.00")).fund_share
+        Decimal('0.7000')
     """
 
     settlements: int = 0
@@ -137,7 +137,7 @@ class PlatformServices:
         paasid: str | None = None,
         paas_token: str | None = None,
         signing_profile: str | None = None,
-    ) -> Institution:
+    ) -> RegisteredInstitution:
         """Register (or re-register) an institution: a tenant the platform answers."""
         if not _CODE.fullmatch(fixmedins_code):
             raise ServiceError("fixmedins_code", f"{fixmedins_code!r} must be H + 11 digits")
@@ -151,7 +151,7 @@ class PlatformServices:
         unknown = [s for s in services if s not in known]
         if unknown:
             raise ServiceError("networked", f"{unknown} not in {known}")
-        record = Institution(
+        record = RegisteredInstitution(
             fixmedins_code,
             fixmedins_name,
             mdtrtarea_admvs,
@@ -167,10 +167,10 @@ class PlatformServices:
             tx.put(record)
         return record
 
-    def registered_institutions(self) -> list[Institution]:
+    def registered_institutions(self) -> list[RegisteredInstitution]:
         """Institutions registered through this service (bundled ones are in the fixtures)."""
         with self.engine.store.snapshot() as tx:
-            return tx.find(Institution)
+            return tx.find(RegisteredInstitution)
 
     def load_fixtures(self, tenant: str, directory: Path | str) -> FixtureSet:
         """Give a tenant its own fixture folder (validated now; ``FixtureError`` if broken)."""

@@ -32,10 +32,16 @@ from nhsa.mock.engine._setlinfo import cancellation, person_fields, setlinfo
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, find_visit, open_visit, unsettled_lines
 from nhsa.mock.fixtures import InsuranceRecord, InsuredPerson
-from nhsa.mock.settlement import FeeLine as BillLine
-from nhsa.mock.settlement import Locality, NoBenefitRuleError, PricedLine, locality_of, settle
+from nhsa.mock.settlement import (
+    Locality,
+    NoBenefitRuleError,
+    PricedLine,
+    UnpricedLine,
+    locality_of,
+    settle,
+)
 from nhsa.mock.settlement import Settlement as Calculation
-from nhsa.mock.store import SETTLED, FeeLine, PreSettlement, Settlement, Visit
+from nhsa.mock.store import SETTLED, PreSettlement, Settlement, UploadedFeeLine, Visit
 from nhsa.models import Input2206, Input2206Data, Input2207, Input2207Data, Input2208
 
 ECHOED_AMOUNTS = (
@@ -54,7 +60,7 @@ class _Priced:
     person: InsuredPerson
     record: InsuranceRecord
     med_type: str
-    lines: tuple[FeeLine, ...]
+    lines: tuple[UploadedFeeLine, ...]
     calculation: Calculation
 
 
@@ -244,13 +250,13 @@ def _med_type(ctx: Context, visit: Visit, sent: str) -> str:
     return sent
 
 
-def _priced_lines(ctx: Context, lines: Sequence[FeeLine]) -> list[PricedLine]:
+def _priced_lines(ctx: Context, lines: Sequence[UploadedFeeLine]) -> list[PricedLine]:
     # The amounts are the ones the 2204 answer gave; the catalogue item is looked up again
     # only to describe the line (a catalogue replaced since does not change a priced line).
     catalogue = ctx.fixtures.catalogue_for(ctx.institution.mdtrtarea_admvs)
     return [
         PricedLine(
-            line=BillLine(
+            line=UnpricedLine(
                 line.feedetl_sn, line.med_list_codg, line.pric, line.cnt, line.det_item_fee_sumamt
             ),
             item=catalogue.item(line.med_list_codg) if catalogue else None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 
@@ -32,6 +33,28 @@ class Call:
     """The parsed request envelope; amounts may be float or Decimal (read through nhsa.models)."""
     received_at: datetime
     """When the platform received the request, China time (``nhsa.envelope.CHINA_TIME``)."""
+
+    @cached_property
+    def psn_no(self) -> str | None:
+        """The person the call names: ``psn_no`` of its first input node that carries one.
+
+        A node is an object, or a list whose first row is read (2204 ``feedetail``). The
+        engine remembers it with the msgid (a 2601 must name the same person) and the server
+        scopes faults by it, so both read the person the same way.
+
+        Example:
+            >>> Call("H1", "2204", "m1", {"input": {"feedetail": [{"psn_no": "P1"}]}},
+            ...      datetime(2026, 11, 23)).psn_no
+            'P1'
+        """
+        nodes = self.envelope.get("input")
+        if not isinstance(nodes, Mapping):
+            return None
+        for node in nodes.values():
+            row = node[0] if isinstance(node, list) and node else node
+            if isinstance(row, Mapping) and isinstance(row.get("psn_no"), str):
+                return str(row["psn_no"])
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,9 +110,9 @@ class Answer:
 class EngineOptions:
     """Switches for behaviour that differs between provinces (reference §5.3, §7).
 
-    Example:
-        >>> EngineOptions(enforce_sign_in=False).require_presettlement
-        True
+    Example::
+
+        engine = Engine(store, bundled_fixtures(), options=EngineOptions(enforce_sign_in=False))
     """
 
     enforce_sign_in: bool = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.store import CANCELLED, UNSETTLED, FeeLine, Settlement, Visit
+from nhsa.mock.store import CANCELLED, UNSETTLED, Settlement, UploadedFeeLine, Visit
 
 
 def find_visit(ctx: Context, mdtrt_id: str, psn_no: str) -> Visit:
@@ -71,13 +71,15 @@ def live_settlements(ctx: Context, visit: Visit) -> list[Settlement]:
     return [row for row in rows if row.is_live]
 
 
-def active_lines(ctx: Context, visit: Visit) -> list[FeeLine]:
+def active_lines(ctx: Context, visit: Visit) -> list[UploadedFeeLine]:
     """The visit's fee lines that were not cancelled (unsettled and settled)."""
-    lines = ctx.tx.find(FeeLine, tenant=ctx.tenant, mdtrt_id=visit.mdtrt_id)
+    lines = ctx.tx.find(UploadedFeeLine, tenant=ctx.tenant, mdtrt_id=visit.mdtrt_id)
     return [line for line in lines if line.status != CANCELLED]
 
 
-def unsettled_lines(ctx: Context, visit: Visit, chrg_bchno: str | None = None) -> list[FeeLine]:
+def unsettled_lines(
+    ctx: Context, visit: Visit, chrg_bchno: str | None = None
+) -> list[UploadedFeeLine]:
     """Lines waiting for settlement, of one charge batch or (``None``) of the whole visit."""
     return [
         line

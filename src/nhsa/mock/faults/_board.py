@@ -61,8 +61,12 @@ class CallFacts:
     """What a fault's scope is matched against, read from the request envelope.
 
     Example:
-        >>> CallFacts("2207", psn_no="P53010000000001", area="530100").infno
-        '2207'
+        >>> board = FaultBoard()
+        >>> _ = board.arm("H1", FaultSpec(kind=FaultKind.RESET, area="440300"))
+        >>> board.take("H1", CallFacts("2207", area="530100")) is None
+        True
+        >>> board.take("H1", CallFacts("2207", area="440300")).kind.value
+        'reset'
     """
 
     infno: str | None

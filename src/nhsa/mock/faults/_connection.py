@@ -94,9 +94,10 @@ async def _wait_for_disconnect(receive: Receive, limit: float) -> bool:
 class SocketControl:
     """Connection control over a real asyncio transport (uvicorn).
 
-    Example:
-        >>> SocketControl(transport=None).__class__.__name__
-        'SocketControl'
+    Example::
+
+        control = SocketControl(scope["extensions"]["transport"])  # uvicorn's, see _server
+        await control.reset()                 # SO_LINGER 0, then close: the client sees a RST
     """
 
     def __init__(self, transport: Any) -> None:

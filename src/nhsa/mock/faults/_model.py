@@ -37,9 +37,9 @@ MAX_LATENCY_MS: Final = 600_000
 class FaultKind(StrEnum):
     """Every way the mock platform can misbehave on purpose.
 
-    Example:
-        >>> FaultKind("commit-then-drop") is FaultKind.COMMIT_THEN_DROP
-        True
+    Example::
+
+        mock.arm_fault("H53010100001", FaultKind.COMMIT_THEN_DROP, infno="2207", mode="reset")
     """
 
     LATENCY = "latency"

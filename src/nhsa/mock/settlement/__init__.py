@@ -30,7 +30,7 @@ Example:
     >>> item = CatalogueItem(med_list_codg="X1", name="阿莫西林胶囊", chrgitm_lv="02",
     ...                      med_chrgitm_type="09", selfpay_prop=D("0.05"))
     >>> catalogue = Catalogue(admdvs="530100", name="昆明市", items=[item])
-    >>> priced = price_line(FeeLine("F1", "X1", D("4.52"), D("1"), D("4.52")), catalogue)
+    >>> priced = price_line(UnpricedLine("F1", "X1", D("4.52"), D("1"), D("4.52")), catalogue)
     >>> (priced.preselfpay_amt, priced.inscp_scp_amt)
     (Decimal('0.23'), Decimal('4.29'))
 """
@@ -40,8 +40,8 @@ from nhsa.mock.settlement._catalogue import (
     Catalogue,
     CatalogueItem,
     ChargeClass,
-    FeeLine,
     PricedLine,
+    UnpricedLine,
     price_line,
 )
 from nhsa.mock.settlement._codes import HospLevel, coded, fund_pay_type_name
@@ -108,7 +108,6 @@ __all__ = [
     "CatalogueItem",
     "ChargeClass",
     "CrossRegion",
-    "FeeLine",
     "FeeLineError",
     "FilingKind",
     "FundCounter",
@@ -132,6 +131,7 @@ __all__ = [
     "SettlementInputError",
     "SupplementaryFund",
     "Tier",
+    "UnpricedLine",
     "Visit",
     "access_for",
     "coded",

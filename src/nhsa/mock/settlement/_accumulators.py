@@ -52,8 +52,9 @@ class FundCounter:
     what it has paid (bounded by its annual cap).
 
     Example:
-        >>> FundCounter(Decimal("100.00"), Decimal("60.00")).paid
-        Decimal('60.00')
+        >>> total = FundCounter(Decimal("100"), Decimal("60.00")) + FundCounter(paid=Decimal("9"))
+        >>> total.paid, (total + -total).is_zero
+        (Decimal('69.00'), True)
     """
 
     base: Decimal = ZERO

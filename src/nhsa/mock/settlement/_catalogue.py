@@ -134,13 +134,14 @@ class Catalogue(BaseModel):
 
 
 @dataclass(frozen=True)
-class FeeLine:
-    """One uploaded fee line (2204 ``feedetail`` row): the fields pricing needs.
+class UnpricedLine:
+    """A fee line before pricing: the fields of a 2204 ``feedetail`` row the catalogue split needs.
 
-    Example:
-        >>> FeeLine("F001", "X1", pric=Decimal("4.52"), cnt=Decimal("1"),
-        ...         det_item_fee_sumamt=Decimal("4.52")).med_list_codg
-        'X1'
+    Example::
+
+        line = UnpricedLine(row.feedetl_sn, row.med_list_codg, row.pric, row.cnt,
+                            row.det_item_fee_sumamt)   # a 2204 feedetail row
+        priced = price_line(line, ctx.catalogue())
     """
 
     feedetl_sn: str
@@ -158,13 +159,13 @@ class PricedLine:
         >>> cat = Catalogue(admdvs="530100", name="昆明市", items=(CatalogueItem(
         ...     med_list_codg="X1", name="阿莫西林胶囊", chrgitm_lv="02",
         ...     med_chrgitm_type="09", selfpay_prop=Decimal("0.05")),))
-        >>> line = FeeLine("F001", "X1", Decimal("4.52"), Decimal("1"), Decimal("4.52"))
+        >>> line = UnpricedLine("F001", "X1", Decimal("4.52"), Decimal("1"), Decimal("4.52"))
         >>> priced = price_line(line, cat)
         >>> priced.preselfpay_amt, priced.inscp_scp_amt
         (Decimal('0.23'), Decimal('4.29'))
     """
 
-    line: FeeLine
+    line: UnpricedLine
     item: CatalogueItem | None
     fulamt_ownpay_amt: Decimal
     overlmt_amt: Decimal
@@ -195,7 +196,7 @@ class PricedLine:
         Example:
             >>> cat = Catalogue(admdvs="530100", name="昆明市", items=(CatalogueItem(
             ...     med_list_codg="X1", name="血常规", chrgitm_lv="01", med_chrgitm_type="04"),))
-            >>> row = price_line(FeeLine("F1", "X1", Decimal("20"), Decimal("1"),
+            >>> row = price_line(UnpricedLine("F1", "X1", Decimal("20"), Decimal("1"),
             ...                          Decimal("20.00")), cat).result_row()
             >>> row["inscp_scp_amt"], row["chrgitm_lv"]
             (Decimal('20.00'), '01')
@@ -224,7 +225,7 @@ class PricedLine:
         }
 
 
-def price_line(line: FeeLine, catalogue: Catalogue) -> PricedLine:
+def price_line(line: UnpricedLine, catalogue: Catalogue) -> PricedLine:
     """Split one fee line by the treatment place's catalogue (the 2204 answer's arithmetic).
 
     Raises :class:`AmountMismatchError` when ``det_item_fee_sumamt`` is not
@@ -235,7 +236,8 @@ def price_line(line: FeeLine, catalogue: Catalogue) -> PricedLine:
         >>> cat = Catalogue(admdvs="530100", name="昆明市", items=(CatalogueItem(
         ...     med_list_codg="X1", name="血常规", chrgitm_lv="01", med_chrgitm_type="04"),))
         >>> try:
-        ...     price_line(FeeLine("F1", "X1", Decimal("20"), Decimal("2"), Decimal("41")), cat)
+        ...     price_line(UnpricedLine("F1", "X1", Decimal("20"), Decimal("2"), Decimal("41")),
+        ...                cat)
         ... except AmountMismatchError as err:
         ...     print(err.field, "/", err.rule[:42])
         det_item_fee_sumamt / 41 must equal round(pric × cnt, 2) = 40.00

@@ -44,8 +44,12 @@ class LevelTerms(BaseModel):
     """Deductible and pooling pay ratio at one hospital tier.
 
     Example:
-        >>> LevelTerms(level="3", deductible=Decimal("300"), pay_ratio=Decimal("0.7")).pay_ratio
-        Decimal('0.7')
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     LevelTerms(level="3", deductible=Decimal("300"), pay_ratio=Decimal("1.2"))
+        ... except ValidationError as invalid:
+        ...     print(invalid.errors()[0]["loc"][0])
+        pay_ratio
     """
 
     model_config = _MODEL
@@ -62,8 +66,12 @@ class Tier(BaseModel):
     threshold (nothing below it is paid).
 
     Example:
-        >>> Tier(above=Decimal("15000"), ratio=Decimal("0.6")).ratio
-        Decimal('0.6')
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     Tier(above=Decimal("-1"), ratio=Decimal("0.6"))
+        ... except ValidationError as invalid:
+        ...     print(invalid.errors()[0]["loc"][0])
+        above
     """
 
     model_config = _MODEL
@@ -76,8 +84,8 @@ class Basis(StrEnum):
     """What a supplementary fund counts towards its tiers.
 
     Example:
-        >>> Basis("self_borne") is Basis.SELF_BORNE
-        True
+        >>> [basis.value for basis in Basis]  # the values a policy file may give
+        ['over_cap', 'self_borne']
     """
 
     OVER_CAP = "over_cap"
@@ -139,8 +147,12 @@ class PsnTypeAdjustment(BaseModel):
     """A pay-ratio change for some person categories (e.g. retirees +0.05).
 
     Example:
-        >>> PsnTypeAdjustment(psn_types=["1201"], ratio_delta=Decimal("0.05")).ratio_delta
-        Decimal('0.05')
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     PsnTypeAdjustment(psn_types=["9999"], ratio_delta=Decimal("0.05"))
+        ... except ValidationError as invalid:
+        ...     print(invalid.errors()[0]["loc"][0])
+        psn_types
     """
 
     model_config = _MODEL
@@ -153,8 +165,12 @@ class PersonalAccount(BaseModel):
     """The personal account (个人账户) may pay the person's part; it pays as this fund type.
 
     Example:
-        >>> PersonalAccount(fund_pay_type="310200").fund_pay_type
-        '310200'
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     PersonalAccount(fund_pay_type="999999")
+        ... except ValidationError as invalid:
+        ...     print(invalid.errors()[0]["loc"][0])
+        fund_pay_type
     """
 
     model_config = _MODEL
@@ -238,9 +254,12 @@ class CrossRegion(BaseModel):
     """Ratio changes for visits outside the insured pooling area (local visits: none).
 
     Example:
-        >>> same = RatioDeltas(filed_resident=0, referral=0, emergency=0, temporary=0)
-        >>> CrossRegion(in_province=same, cross_province=same).in_province.referral
-        Decimal('0')
+        >>> none = RatioDeltas(filed_resident=0, referral=0, emergency=0, temporary=0)
+        >>> lower = RatioDeltas(filed_resident=0, referral=Decimal("-0.1"),
+        ...                     emergency=Decimal("-0.1"), temporary=Decimal("-0.2"))
+        >>> CrossRegion(in_province=none, cross_province=lower).cross_province.for_access(
+        ...     Access.REFERRAL)
+        Decimal('-0.1')
     """
 
     model_config = _MODEL

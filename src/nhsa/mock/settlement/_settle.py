@@ -100,10 +100,10 @@ def settle(
     Example:
         >>> from decimal import Decimal as D
         >>> from nhsa.mock.fixtures import bundled_fixtures
-        >>> from nhsa.mock.settlement import FeeLine, price_line
+        >>> from nhsa.mock.settlement import UnpricedLine, price_line
         >>> fx = bundled_fixtures()
         >>> cefuroxime = "XJ01DCC035A001010100002"  # 乙类, first self-pay 5 % in Kunming
-        >>> line = price_line(FeeLine("1", cefuroxime, D("4.52"), D("1"), D("4.52")),
+        >>> line = price_line(UnpricedLine("1", cefuroxime, D("4.52"), D("1"), D("4.52")),
         ...                   fx.catalogue_for("530100"))
         >>> s = settle([line], insured=Insured("310", "1101", balance=D("1378.15")),
         ...            visit=Visit("11", "3"), policy=fx.policy("530100"),

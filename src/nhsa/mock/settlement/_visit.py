@@ -22,8 +22,8 @@ class Locality(StrEnum):
     """Where the visit happens, seen from the insured place.
 
     Example:
-        >>> Locality("cross_province").value
-        'cross_province'
+        >>> locality_of("440300", "530100")  # insured in Shenzhen, treated in Kunming
+        <Locality.CROSS_PROVINCE: 'cross_province'>
     """
 
     LOCAL = "local"
@@ -127,10 +127,11 @@ class Visit:
     ``access`` is required for a cross-region visit and ignored for a local one.
 
     Example:
-        >>> Visit(med_type="11", hosp_level="3").locality
-        <Locality.LOCAL: 'local'>
-        >>> Visit("11", "3", Locality.CROSS_PROVINCE, Access.REFERRAL).access
-        <Access.REFERRAL: 'referral'>
+        >>> try:
+        ...     Visit("11", "3", Locality.CROSS_PROVINCE)
+        ... except SettlementInputError as error:
+        ...     print(str(error)[:13])
+        visit.access:
     """
 
     med_type: str
@@ -156,8 +157,11 @@ class Insured:
 
     Example:
         >>> from decimal import Decimal
-        >>> Insured(insutype="310", psn_type="1101", balance=Decimal("100.00")).cvlserv
-        False
+        >>> try:
+        ...     Insured(insutype="310", psn_type="1101", balance=Decimal("-1.00"))
+        ... except SettlementInputError as error:
+        ...     print(str(error)[:16])
+        insured.balance:
     """
 
     insutype: str

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from nhsa.mock.store._records import Downtime, Institution, TenantSetting
+from nhsa.mock.store._records import Downtime, RegisteredInstitution, TenantSetting
 
 __all__ = ["QUERY_CACHED", "Overlay", "RecordCache"]
 
-QUERY_CACHED: Final = frozenset({Institution, TenantSetting, Downtime})
+QUERY_CACHED: Final = frozenset({RegisteredInstitution, TenantSetting, Downtime})
 """Tables whose ``find`` results are cached: read on every call, written by the admin API."""
 
 _MISSING: Final = object()

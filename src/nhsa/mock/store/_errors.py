@@ -14,8 +14,15 @@ class StoreError(RuntimeError):
     """Base of every store error; ``str(error)`` says what is wrong and what to do.
 
     Example:
-        >>> str(StoreError("database busy"))
-        'database busy'
+        >>> import pathlib, tempfile
+        >>> from nhsa.mock.store import SqliteStore
+        >>> junk = pathlib.Path(tempfile.mkdtemp(), "junk.db")
+        >>> _ = junk.write_bytes(b"not a database " * 100)
+        >>> try:
+        ...     SqliteStore(junk)
+        ... except StoreError as error:
+        ...     print(str(error).split(": ", 1)[1])
+        file is not a database — is it a SQLite file written by nhsa-kit?
     """
 
 
@@ -32,6 +39,11 @@ class StoreUsageError(StoreError):
     """A programming error: an unknown record type, or a key with the wrong number of parts.
 
     Example:
-        >>> str(StoreUsageError("Visit takes a key of 2 parts (tenant, mdtrt_id), got 1"))
-        'Visit takes a key of 2 parts (tenant, mdtrt_id), got 1'
+        >>> from nhsa.mock.store import SqliteStore, Visit
+        >>> with SqliteStore(":memory:").snapshot() as tx:
+        ...     try:
+        ...         tx.get(Visit, "H53010100001")
+        ...     except StoreUsageError as error:
+        ...         print(error)
+        Visit takes a key of 2 parts (tenant, mdtrt_id), got 1
     """

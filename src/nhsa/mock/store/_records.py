@@ -9,12 +9,13 @@ Each class names its table (``TABLE``) and primary key (``KEY``); the store read
 records generically by those two facts (:class:`~nhsa.mock.store.UnitOfWork`).
 
 Example:
-    >>> from datetime import datetime
-    >>> from nhsa.envelope import CHINA_TIME
-    >>> token = EcToken("H53010100001", "EC1", "P1", datetime(2026, 11, 23, tzinfo=CHINA_TIME),
-    ...                 datetime(2026, 11, 24, tzinfo=CHINA_TIME))
-    >>> token.TABLE, token.KEY
-    ('ec_tokens', ('tenant', 'token'))
+    >>> from nhsa.mock.store import SqliteStore
+    >>> store = SqliteStore(":memory:")
+    >>> with store.transaction() as tx:
+    ...     tx.put(TenantSetting("H53010100001", "fixtures_dir", "/data/lab-fixtures"))
+    >>> with store.snapshot() as tx:  # looked up by KEY, in its order
+    ...     tx.get(TenantSetting, "H53010100001", "fixtures_dir").value
+    '/data/lab-fixtures'
 """
 
 from __future__ import annotations
@@ -38,15 +39,15 @@ REGISTERED = "registered"
 
 
 @dataclass(frozen=True)
-class Institution:
+class RegisteredInstitution:
     """An institution registered through the admin API (bundled ones come from fixtures).
 
     ``networked`` lists :class:`~nhsa.mock.fixtures.Service` values. The key and gateway
     credentials are kept for the server, which checks signatures; the engine ignores them.
 
-    Example:
-        >>> Institution("H53010199999", "测试医院", "530100", "3", ("outpatient",)).KEY
-        ('fixmedins_code',)
+    Example::
+
+        registered = tx.get(RegisteredInstitution, fixmedins_code)
     """
 
     TABLE: ClassVar[str] = "institutions"
@@ -68,9 +69,9 @@ class Institution:
 class TenantSetting:
     """One setting of a tenant, e.g. ``fixtures_dir`` (a fixture folder replacing the bundle).
 
-    Example:
-        >>> TenantSetting("H53010100001", "fixtures_dir", "/data/lab-fixtures").value
-        '/data/lab-fixtures'
+    Example::
+
+        folder = tx.get(TenantSetting, tenant, FIXTURES_DIR)
     """
 
     TABLE: ClassVar[str] = "tenant_settings"
@@ -85,12 +86,9 @@ class TenantSetting:
 class SignIn:
     """A 9001 sign-in; ``signed_out_at`` is set by 9002.
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> s = SignIn("H53010100001", "600000000001", "K01", datetime(2026, 11, 23,
-        ...            tzinfo=CHINA_TIME), None, "10.0.0.8")
-        >>> s.signed_out_at is None
-        True
+    Example::
+
+        sign_in = tx.get(SignIn, tenant, envelope["sign_no"])
     """
 
     TABLE: ClassVar[str] = "sign_ins"
@@ -114,12 +112,9 @@ class Message:
     msgid never received leaves a *tombstone* (``tombstone`` true, ``infcode`` None) so the
     original, should it arrive late, is refused instead of booked.
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> m = Message("H53010100001", "H53010100001202611231015300001", "2207",
-        ...             datetime(2026, 11, 23, tzinfo=CHINA_TIME), 0, "P1", {"setl_id": "4"})
-        >>> m.tombstone
-        False
+    Example::
+
+        seen = tx.get(Message, tenant, msgid)   # a resend, or the original a 2601 names
     """
 
     TABLE: ClassVar[str] = "messages"
@@ -143,13 +138,9 @@ class Message:
 class Visit:
     """An outpatient visit (2201), with its 2203 visit information once uploaded.
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> when = datetime(2026, 11, 23, 9, tzinfo=CHINA_TIME)
-        >>> v = Visit("H53010100001", "300000000001", "P1", "310", "530100", "MZ001", when,
-        ...           "02", "530102198503150018", REGISTERED, when, "m1", {})
-        >>> v.med_type is None
-        True
+    Example::
+
+        visit = tx.get(Visit, tenant, mdtrt_id)
     """
 
     TABLE: ClassVar[str] = "visits"
@@ -178,21 +169,15 @@ class Visit:
 
 
 @dataclass(frozen=True)
-class FeeLine:
-    """One uploaded fee line (2204) with the amounts the catalogue gave it.
+class UploadedFeeLine:
+    """A fee line the platform holds since its 2204 upload, with the amounts the catalogue gave it.
 
     ``line_id`` is unique; ``feedetl_sn`` is unique among the visit's lines that are not
     cancelled (a cancelled serial may be uploaded again).
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> D = Decimal
-        >>> line = FeeLine("H53010100001", "L1", "300000000001", "F001", "B1", None, "X1",
-        ...                D("4.52"), D("1"), D("4.52"), D("0"), D("0"), D("0.23"), D("4.29"),
-        ...                D("0"), UNSETTLED, None, datetime(2026, 11, 23, tzinfo=CHINA_TIME),
-        ...                "m1", {})
-        >>> line.status
-        'unsettled'
+    Example::
+
+        lines = tx.find(UploadedFeeLine, tenant=tenant, mdtrt_id=mdtrt_id)
     """
 
     TABLE: ClassVar[str] = "fee_lines"
@@ -225,12 +210,9 @@ class FeeLine:
 class PreSettlement:
     """The latest 2206 of a charge batch: which lines it priced and what it computed.
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> p = PreSettlement("H53010100001", "300000000001", "B1", ("L1",), "m1",
-        ...                   datetime(2026, 11, 23, tzinfo=CHINA_TIME), {})
-        >>> p.line_ids
-        ('L1',)
+    Example::
+
+        latest = tx.get(PreSettlement, tenant, mdtrt_id, chrg_bchno)
     """
 
     TABLE: ClassVar[str] = "presettlements"
@@ -303,9 +285,9 @@ class Balance:
 
     Absent until the first settlement: the fixture's ``balc`` is the opening balance.
 
-    Example:
-        >>> Balance("H53010100001", "P1", "310", Decimal("1373.63")).balance
-        Decimal('1373.63')
+    Example::
+
+        balance = tx.get(Balance, tenant, psn_no, insutype)
     """
 
     TABLE: ClassVar[str] = "balances"
@@ -324,9 +306,9 @@ class YearToDate:
     ``counters`` is :class:`~nhsa.mock.settlement.Accumulators` as JSON values (the engine
     converts); absent means all zero.
 
-    Example:
-        >>> YearToDate("H53010100001", "P1", 2026, "530100", "emp-outpatient", {}).year
-        2026
+    Example::
+
+        counters = tx.get(YearToDate, tenant, psn_no, 2026, insuplc_admdvs, rule.id)
     """
 
     TABLE: ClassVar[str] = "year_to_date"
@@ -344,11 +326,9 @@ class YearToDate:
 class StoredFile:
     """A file uploaded with 9101, or a result file the platform produced (3202).
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> when = datetime(2026, 11, 23, tzinfo=CHINA_TIME)
-        >>> StoredFile("H53010100001", "5001", "d.zip", "upload", b"PK", when, when).kind
-        'upload'
+    Example::
+
+        stored = tx.get(StoredFile, tenant, file_qury_no)
     """
 
     TABLE: ClassVar[str] = "files"
@@ -371,11 +351,9 @@ class FilingOverride:
     override at all. Its mapping has ``kind`` (retiree, long_term_resident, resident_worker,
     referral, or emergency: 急诊 without a filing), ``area``, ``begndate``, ``enddate``.
 
-    Example:
-        >>> from nhsa.envelope import CHINA_TIME
-        >>> FilingOverride("H53010100001", "P1", None, datetime(2026, 11, 23,
-        ...                tzinfo=CHINA_TIME)).filing is None
-        True
+    Example::
+
+        override = tx.get(FilingOverride, tenant, psn_no)
     """
 
     TABLE: ClassVar[str] = "filings"
@@ -452,12 +430,12 @@ def _area_contains(outer: str, inner: str) -> bool:
 
 
 RECORD_TYPES: tuple[type[Any], ...] = (
-    Institution,
+    RegisteredInstitution,
     TenantSetting,
     SignIn,
     Message,
     Visit,
-    FeeLine,
+    UploadedFeeLine,
     PreSettlement,
     Settlement,
     Balance,

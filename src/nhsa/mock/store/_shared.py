@@ -9,8 +9,8 @@ item                        across workers
 registrations (directory)   each worker keeps its directory in memory and reloads it when the
                             shared *generation* moved: a transaction writing ``institutions``
                             or ``tenant_settings`` bumps it, every request reads it (one row)
-gateway nonces, msgids      one table (``replay_memory``, UNLOGGED: like the in-memory guard
-seen (replay guard)         it need not survive a restart); a claim is one INSERT that
+gateway nonces (replay      one table (``replay_memory``, UNLOGGED: like the in-memory guard
+guard)                      it need not survive a restart); a claim is one INSERT that
                             succeeds for exactly one worker; expired rows are reused and swept
 armed faults                one table (``armed_faults``); firing a fault with ``times`` is an
                             atomic UPDATE, so N workers fire it N times in all, not N × times;
@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
-from nhsa.mock.store._records import Institution, TenantSetting
+from nhsa.mock.store._records import RegisteredInstitution, TenantSetting
 
 if TYPE_CHECKING:
     import psycopg
@@ -63,7 +63,7 @@ class SharedState:
     lock, outside the store's transactions (each call is its own statement).
     """
 
-    watched: Final = frozenset({Institution, TenantSetting})
+    watched: Final = frozenset({RegisteredInstitution, TenantSetting})
     """Record types whose writes move the generation (workers reload their directories)."""
 
     def __init__(
@@ -115,11 +115,6 @@ class SharedState:
                 "SELECT count(*) FROM replay_memory WHERE expires_at > %s", (now,)
             ).fetchone()
         return int(str(row[0])) if row else 0
-
-    def forget_msgids(self) -> None:
-        """Drop the remembered msgids (after a tenant reset; the engine keeps its own)."""
-        with self._lock:
-            self._db.execute("DELETE FROM replay_memory WHERE kind = 'msgid'")
 
     # -- armed faults ---------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
 """The transcript: every request the mock platform saw, what it checked, and what it answered.
 
-One record per request (see :class:`TranscriptDraft` for the shape), written durably into the
-store in the same transaction as the state change it describes, so the record and the ledger
-never disagree — not even after a crash. The conformance suite judges a HIS from these records
-alone (plus its driver's report). Records are read back per tenant after a sequence number and
-exported as JSON Lines, with personal data masked by :func:`nhsa.redaction.redact` unless the
-caller asks for the lab's own unmasked archive.
+One record per request (see :class:`TranscriptDraft` for the shape, and
+``conformance/transcript-record.schema.json``, version :data:`SCHEMA_VERSION`), written durably
+into the store in the same transaction as the state change it describes, so the record and the
+ledger never disagree — not even after a crash. The conformance suite judges a HIS from these
+records alone (plus its driver's report). Records are read back per tenant after a sequence
+number and exported as JSON Lines, with personal data masked by :func:`nhsa.redaction.redact`
+unless the caller asks for the lab's own unmasked archive.
 
 Example:
     >>> from nhsa.mock.store import SqliteStore
@@ -25,6 +26,7 @@ from nhsa.envelope import dumps
 from nhsa.mock.store import Store
 from nhsa.mock.transcript._draft import (
     RECORDED_HEADERS,
+    SCHEMA_VERSION,
     UNATTRIBUTED,
     Route,
     TranscriptDraft,
@@ -34,6 +36,7 @@ from nhsa.redaction import redact
 
 __all__ = [
     "RECORDED_HEADERS",
+    "SCHEMA_VERSION",
     "UNATTRIBUTED",
     "Route",
     "TranscriptDraft",

@@ -1,16 +1,18 @@
 """One transcript record, filled in step by step as the request moves through the pipeline.
 
-The record's shape is fixed (it is what the conformance suite judges a HIS by)::
+The record's shape is fixed (it is what the conformance suite judges a HIS by) and versioned:
+``conformance/transcript-record.schema.json`` describes every member, and tests keep this module,
+that schema and the suite's typed reader (``nhsa.conformance.TranscriptRecord``) equal::
 
-    seq, tenant, received_at, answered_at, route, path, headers, infno, msgid, opter_type,
-    opter, sign_no, insuplc_admdvs, request, request_sha256, gateway, signature, validation,
-    infcode, err_msg, response, fault, delivered, state_changed, effects, error_id
+    seq, tenant, received_at, answered_at, route, path, headers, infno, msgid, opter_type, opter,
+    sign_no, insuplc_admdvs, request, request_sha256, gateway, signature, validation, infcode,
+    err_msg, response, fault, delivered, state_changed, effects, error_id, schema_version
 
-``seq`` is given by the store when the record is appended. ``error_id`` (added after the first
-release, so readers must allow it to be absent in old records) names the entry of
+``seq`` is given by the store when the record is appended. ``error_id`` names the entry of
 ``interface_specs/v1/errors.json`` a refusal matches, or is ``None`` (a success, or a refusal
-the catalogue has no entry for). A request whose sender cannot be
-told (no readable ``fixmedins_code``) is recorded under the tenant ``"-"``.
+the catalogue has no entry for). Records written before :data:`SCHEMA_VERSION` existed lack it
+and ``error_id``; the schema says how they are read. A request whose sender cannot be told (no
+readable ``fixmedins_code``) is recorded under the tenant ``"-"``.
 
 Example:
     >>> from datetime import datetime
@@ -20,8 +22,8 @@ Example:
     ...     path="/fsi/api/rsfComIfsService/callService", headers={}, body=b"{}")
     >>> draft.read_envelope({"infno": "9001", "fixmedins_code": "H53010100001"})
     >>> record = draft.finish(answered_at=when)
-    >>> record["tenant"], record["infno"], record["received_at"]
-    ('H53010100001', '9001', '2026-11-23T10:15:30.120+08:00')
+    >>> record["schema_version"], record["tenant"], record["infno"], record["received_at"]
+    ('1.0', 'H53010100001', '9001', '2026-11-23T10:15:30.120+08:00')
 """
 
 from __future__ import annotations
@@ -34,7 +36,18 @@ from typing import Any, Final, Literal
 
 from nhsa.envelope import CHINA_TIME
 
-__all__ = ["RECORDED_HEADERS", "UNATTRIBUTED", "Route", "TranscriptDraft", "iso_millis"]
+__all__ = [
+    "RECORDED_HEADERS",
+    "SCHEMA_VERSION",
+    "UNATTRIBUTED",
+    "Route",
+    "TranscriptDraft",
+    "iso_millis",
+]
+
+SCHEMA_VERSION: Final = "1.0"
+"""The ``schema_version`` every record carries (``conformance/transcript-record.schema.json``):
+major.minor, a minor version only adds optional members."""
 
 UNATTRIBUTED: Final = "-"
 """Tenant of a request whose sender cannot be told from the body."""
@@ -145,4 +158,5 @@ class TranscriptDraft:
             "state_changed": self.state_changed,
             "effects": self.effects,
             "error_id": self.error_id,
+            "schema_version": SCHEMA_VERSION,  # members added later come last
         }
