@@ -215,6 +215,7 @@ def _detail(
                 "cash_payamt": totals.cash_payamt,
                 "fixmedins_setl_cnt": totals.count,
                 "clr_type": clr_type,
+                "refd_setl_flag": _file_flag(rows),
             }
         }
     )
@@ -276,6 +277,13 @@ def _group(
         result.get("clr_optins") or source.get("clr_optins") or core.config.mdtrtarea_admvs
     )
     return (insutype, clr_type, setl_optins)
+
+
+def _file_flag(rows: Sequence[LedgerRow]) -> str:
+    """3202's refd_setl_flag for a file: 0 (正常) unless every row is a refund row. Each row
+    carries its own flag; the header's meaning is not documented (contract, 3202)."""
+    flags = {row.detail.refd_setl_flag for row in rows}
+    return "1" if flags == {"1"} else "0"
 
 
 def _is_refund(core: Core, infno: str) -> bool:

@@ -115,6 +115,16 @@ class RequestEnvelope(InputModel):
         description="服务商识别码 — Deployment extension seen in some provinces. [C:S2]",
         max_length=200,
     )
+    fixmedins_soft_fcty: str | None = Field(
+        default=None,
+        description="定点医药机构软件厂商全称 — Full name of the HIS software vendor. Sent by F (BusinessCSB/Models/InputRoot.cs) and other public HIS code with real vendor names; provinces that require it refuse a request without it. [the length is inference: no source gives one]",
+        max_length=200,
+    )
+    recer_admdvs: str | None = Field(
+        default=None,
+        description="接收方医保区划代码 — Receiver's medical-insurance area, sent by Guangdong HIS code (C1/C2 Models/Request/RequestBase.cs; values such as 440606, and 01 in another Guangdong integration). [the length is inference]",
+        max_length=6,
+    )
 
 
 class ResponseEnvelope(OutputModel):

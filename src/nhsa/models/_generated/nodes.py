@@ -115,10 +115,10 @@ class FeeResultItem(OutputModel):
     )
 
 
-class Setlinfo(OutputModel):
-    """结算信息 — Settlement information returned by 2206 (pre-settlement: setl_id, setl_time, clr_optins, clr_way, medins_setl_id null) and 2207. [C:S1,S2; C-sample:S2]"""
+class SetlinfoBase(OutputModel):
+    """结算信息（公共部分） — The setlinfo members every settlement answer shares: 2206, 2207, 2303, 2304 (as setlinfo) and 5203 (with its extras). 5203's table lists psn_pay and cash_payamt instead of psn_part_amt, psn_cash_pay and hosp_part_amt (A XXCX/JS5203.cs, C1 ResponseGzsiModel5203.cs), so those three belong to setlinfo only. [C:S1,S2; C-sample:S2]"""
 
-    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo"
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo_base"
     mdtrt_id: str = Field(description="就诊ID — Visit id issued by 2201.", max_length=30)
     setl_id: str | None = Field(
         description="结算ID — Settlement id issued by the platform; null in a pre-settlement (2206).",
@@ -192,21 +192,18 @@ class Setlinfo(OutputModel):
         description="职工大额医疗费用补助基金支出 — Employees' large-amount medical subsidy payment."
     )
     maf_pay: Money = Field(description="医疗救助基金支出 — Medical assistance fund payment.")
+    hifdm_pay: Money | None = Field(
+        default=None,
+        description="伤残人员医疗保障基金支出 — Disability medical-security fund payment (fund_pay_type 350100). Not in the A/B tables; carried by C1 (Models/Setlinfo.cs, ResponseGzsiModel5203.cs), D (Clinic2206/2207 results, Clinic2208UnSetlInfoResult) and F (T2304, T2305). Part of fund_pay_sumamt; absent counts as 0.",
+    )
     oth_pay: Money = Field(description="其他支出 — Other payment.")
     fund_pay_sumamt: Money = Field(
-        description="基金支付总额 — Total fund payment = hifp_pay + cvlserv_pay + hifes_pay + hifmi_pay + hifob_pay + maf_pay + oth_pay (profile-dependent: some provinces include acct_pay)."
-    )
-    psn_part_amt: Money = Field(
-        description="个人负担总金额 — Person's share = medfee_sumamt − fund_pay_sumamt − hosp_part_amt."
+        description="基金支付总额 — Total fund payment = hifp_pay + cvlserv_pay + hifes_pay + hifmi_pay + hifob_pay + maf_pay + hifdm_pay + oth_pay (x-sum-of; a missing or null member counts 0); profile-dependent: some provinces include acct_pay."
     )
     acct_pay: Money = Field(description="个人账户支出 — Personal-account payment.")
-    psn_cash_pay: Money = Field(
-        description="个人现金支出 — Cash paid by the person = psn_part_amt − acct_pay − acct_mulaid_pay."
-    )
-    hosp_part_amt: Money = Field(description="医院负担金额 — Amount borne by the hospital.")
     balc: Money = Field(description="余额 — Personal-account balance after this settlement.")
-    acct_mulaid_pay: Money = Field(
-        description="个人账户共济支付金额 — Personal-account mutual-aid (family) payment."
+    acct_mulaid_pay: Money | None = Field(
+        description="个人账户共济支付金额 — Personal-account mutual-aid (family) payment; null in real 2208 and 2305 answers (B ClassHelper.cs / YiBaoHelper.cs), read as 0."
     )
     medins_setl_id: str | None = Field(
         description="医药机构结算ID — Echoes the msgid of the 2207 request (存放发送方报文ID); null in a pre-settlement.",
@@ -225,6 +222,19 @@ class Setlinfo(OutputModel):
     clr_type: str = Field(
         description="清算类别 — Clearing category.", json_schema_extra={"code_table": "clr_type"}
     )
+
+
+class Setlinfo(SetlinfoBase):
+    """结算信息 — Settlement information returned by 2206 (pre-settlement: setl_id, setl_time, clr_optins, clr_way, medins_setl_id null) and 2207. [C:S1,S2; C-sample:S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo"
+    psn_part_amt: Money = Field(
+        description="个人负担总金额 — Person's share = medfee_sumamt − fund_pay_sumamt − hosp_part_amt."
+    )
+    psn_cash_pay: Money = Field(
+        description="个人现金支出 — Cash paid by the person = psn_part_amt − acct_pay − acct_mulaid_pay."
+    )
+    hosp_part_amt: Money = Field(description="医院负担金额 — Amount borne by the hospital.")
 
 
 class SetldetailItem(OutputModel):
@@ -303,6 +313,10 @@ class SetlinfoCancel(OutputModel):
         description="职工大额医疗费用补助基金支出 — Negated employees' large-amount subsidy."
     )
     maf_pay: Money = Field(description="医疗救助基金支出 — Negated medical assistance.")
+    hifdm_pay: Money | None = Field(
+        default=None,
+        description="伤残人员医疗保障基金支出 — Negated disability medical-security fund payment (B Output_2305.cs, D Clinic2208UnSetlInfoResult.java, F T2305).",
+    )
     oth_pay: Money = Field(description="其他支出 — Negated other payment.")
     fund_pay_sumamt: Money = Field(description="基金支付总额 — Negated total fund payment.")
     psn_part_amt: Money | None = Field(
@@ -327,8 +341,8 @@ class SetlinfoCancel(OutputModel):
     balc: Money = Field(
         description="余额 — Personal-account balance after the refund (not negated)."
     )
-    acct_mulaid_pay: Money = Field(
-        description="个人账户共济支付金额 — Negated account mutual-aid payment."
+    acct_mulaid_pay: Money | None = Field(
+        description="个人账户共济支付金额 — Negated account mutual-aid payment; null in the real 2208 and 2305 answers (B ClassHelper.cs / YiBaoHelper.cs)."
     )
     medins_setl_id: str = Field(
         description="医药机构结算ID — Echo of the sender's msgid (存放发送方报文ID) — of this cancellation request [inference: the tables say only 'the sender's msgid'].",
@@ -337,7 +351,7 @@ class SetlinfoCancel(OutputModel):
 
 
 class IptDiseinfoItem(InputModel):
-    """住院诊断信息 — One diagnosis of an inpatient stay: admission diagnoses (2401 diseinfo[], spec table 101) and discharge diagnoses (2402 diseinfo[], table 104) share this shape in S2's model. Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. [C:S2]"""
+    """住院诊断信息 — One admission diagnosis of an inpatient stay (2401 diseinfo[], spec table 101). Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. Discharge diagnoses (2402) have their own shape: mdtrt_id instead of adm_cond. [C:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/ipt_diseinfo_item"
     psn_no: str = Field(
@@ -374,5 +388,6 @@ __all__ = [
     "OtpDiseinfoItem",
     "SetldetailItem",
     "Setlinfo",
+    "SetlinfoBase",
     "SetlinfoCancel",
 ]

@@ -43,6 +43,16 @@ class Input1101Data(InputModel):
         default=None, description="证件号码 — Identity document number.", max_length=50
     )
     psn_name: str | None = Field(default=None, description="人员姓名 — Person name.", max_length=50)
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input1101(InputModel):

@@ -47,6 +47,16 @@ class Input2201Data(InputModel):
         description="科别 — Clinical specialty code (科别). The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2201(InputModel):

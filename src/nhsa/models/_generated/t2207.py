@@ -52,6 +52,11 @@ class Input2207Data(InputModel):
         description="扩展内容 — Extension field, a JSON string (later versions).",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2207(InputModel):

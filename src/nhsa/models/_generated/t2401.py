@@ -127,6 +127,11 @@ class Input2401Mdtrtinfo(InputModel):
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2401(InputModel):

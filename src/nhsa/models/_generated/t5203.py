@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
+from nhsa.models._generated.nodes import SetldetailItem, SetlinfoBase
 from nhsa.models._types import Money, NhsaDate, NhsaDateTime
 
 
@@ -30,6 +30,16 @@ class Input5203Data(InputModel):
     mdtrt_id: str = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
+    )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 5203; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 5203; accepted like on every other input]",
+        max_length=4000,
     )
 
 
@@ -94,12 +104,11 @@ class Output5203SetlinfoExtras(OutputModel):
     )
     begndate: NhsaDate | None = Field(default=None, description="开始日期 — Start of the visit.")
     enddate: NhsaDate | None = Field(default=None, description="结束日期 — End of the visit.")
-    psn_pay: Money | None = Field(
-        default=None,
-        description="个人支付金额 — What the person paid (account + cash) [inference: equals psn_part_amt in our examples].",
+    psn_pay: Money = Field(
+        description="个人支付金额 — What the person paid, account and cash (A JS5203.cs, marked required; C1 ResponseGzsiModel5203.cs) [inference: psn_part_amt of the settlement]."
     )
-    cash_payamt: Money | None = Field(
-        default=None, description="现金支付金额 — Cash paid (psn_cash_pay)."
+    cash_payamt: Money = Field(
+        description="现金支付金额 — Cash the person paid (A JS5203.cs, marked required; C1 ResponseGzsiModel5203.cs) [inference: psn_cash_pay of the settlement]."
     )
     refd_setl_flag: str = Field(
         description="退费结算标志 — 0 normal settlement, 1 refund/cancellation record [inference for 1].",
@@ -128,7 +137,7 @@ class Output5203SetlinfoExtras(OutputModel):
     )
 
 
-class Output5203Setlinfo(Setlinfo, Output5203SetlinfoExtras):
+class Output5203Setlinfo(SetlinfoBase, Output5203SetlinfoExtras):
     """结算信息（查询） — Every 2207 setlinfo field (nodes.json setlinfo) plus the 5203 extras. [C:S1]"""
 
     nhsa_schema: ClassVar[str] = (
