@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from nhsa.client._flow import Flow
 from nhsa.client._journal import JournalEntry
+from nhsa.client._load_bearing import loaded
 from nhsa.client._results import GroupReconciliation, LedgerTotals, ReconcileReport
 from nhsa.client.errors import BusinessError
 from nhsa.envelope import (
@@ -166,9 +167,9 @@ def reconcile(
             }
         )
         answer: Output3201 = yield from core.typed("3201", total_check)
-        verdict = answer.stmtinfo
+        stmt_rslt: str = loaded(answer, "stmtinfo.stmt_rslt")
         mismatches: tuple[ResultRow, ...] = ()
-        if verdict.stmt_rslt != BALANCED:
+        if stmt_rslt != BALANCED:
             rows = [row for row in book.rows if row.group == group]
             mismatches = yield from _detail(core, day, group, rows)
         results.append(
@@ -177,8 +178,8 @@ def reconcile(
                 clr_type,
                 setl_optins,
                 totals,
-                verdict.stmt_rslt,
-                verdict.stmt_rslt_dscr,
+                stmt_rslt,
+                answer.stmtinfo.stmt_rslt_dscr if answer.stmtinfo else None,
                 mismatches,
             )
         )
@@ -207,7 +208,7 @@ def _detail(
         {
             "data": {
                 "setl_optins": setl_optins,
-                "file_qury_no": uploaded.file_qury_no,
+                "file_qury_no": loaded(uploaded, "file_qury_no"),
                 "stmt_begndate": day,
                 "stmt_enddate": day,
                 "medfee_sumamt": totals.medfee_sumamt,
@@ -223,8 +224,8 @@ def _detail(
     download = Input9102.model_validate(
         {
             "fsDownloadIn": {
-                "file_qury_no": compared.fileinfo.file_qury_no,
-                "filename": compared.fileinfo.filename,
+                "file_qury_no": loaded(compared, "fileinfo.file_qury_no"),
+                "filename": loaded(compared, "fileinfo.filename"),
                 "fixmedins_code": core.tenant,
             }
         }

@@ -13,6 +13,7 @@
     ├── OutcomeUnknownError        sent, no trustworthy answer; .resolution says what was done
     ├── BusinessError              the platform refused (infcode ≠ 0): definite, nothing booked
     │   └── SignInError            sign-in (9001) refused, or still refused after signing in again
+    ├── UnusableAnswerError        a definite success lacking what the SDK needs; .shortfalls
     ├── SettlementMismatchError    the settlement differs from the pre-settlement; .differences
     └── JournalError               the local journal could not be written; nothing was sent
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from nhsa.client._load_bearing import Shortfall
 from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "PatientMessage",
     "SettlementMismatchError",
     "SignInError",
+    "UnusableAnswerError",
     "VisitBusyError",
 ]
 
@@ -346,6 +349,50 @@ class SignInError(BusinessError):
         >>> SignInError("9001 refused", infno="9001", infcode=-1, err_msg="非法用户").infno
         '9001'
     """
+
+
+class UnusableAnswerError(NhsaClientError):
+    """The platform answered success (definite: it was booked), but the answer lacks a member
+    the SDK needs to act on it (``nhsa.client.LOAD_BEARING``) or names another request's msgid.
+
+    Nothing is reversed: the journal records the success and what was missing, so
+    ``recover()`` and ``reconcile()`` treat it as the definite fact it is. What the SDK could
+    not do (refund, next step) needs a person, who can look the settlement up (5203, 3202).
+
+    Attributes:
+        shortfalls: each member missing, with what the SDK needed it for.
+
+    Example:
+        >>> from nhsa.client._load_bearing import Shortfall
+        >>> error = UnusableAnswerError("2207 answer lacks setl_id", infno="2207", shortfalls=(
+        ...     Shortfall("setlinfo.setl_id", "missing", "a refund (2208) names it"),))
+        >>> error.shortfalls[0].member, error.patient_message.en.startswith("This was done")
+        ('setlinfo.setl_id', True)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        shortfalls: tuple[Shortfall, ...],
+        infno: str | None = None,
+        msgid: str | None = None,
+        attempts: int = 0,
+        body: str = "",
+        outcome: Outcome | None = None,
+    ) -> None:
+        super().__init__(
+            message, infno=infno, msgid=msgid, attempts=attempts, body=body, outcome=outcome
+        )
+        self.shortfalls = shortfalls
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """It was done; the cashier completes the record."""
+        return PatientMessage(
+            "业务已办理成功，收费员正在补全记录，请稍候。",
+            "This was done; the cashier is completing the record, please wait a moment.",
+        )
 
 
 class SettlementMismatchError(NhsaClientError):

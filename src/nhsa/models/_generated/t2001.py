@@ -87,26 +87,28 @@ class Output2001TrtinfoItem(OutputModel):
     psn_no: str | None = Field(
         default=None,
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
-        max_length=30,
     )
-    trt_chk_type: str = Field(
+    trt_chk_type: str | None = Field(
+        default=None,
         description="待遇检查类型 — Check type: 01 fund, 99 other.",
         json_schema_extra={"code_table": "trt_chk_type"},
     )
-    fund_pay_type: str = Field(
+    fund_pay_type: str | None = Field(
+        default=None,
         description="基金支付类型 — Fund the check is about.",
         json_schema_extra={"code_table": "fund_pay_type"},
     )
-    trt_enjymnt_flag: str = Field(
+    trt_enjymnt_flag: str | None = Field(
+        default=None,
         description="基金款项待遇享受标志 — Whether the person is entitled to this fund (0 no, 1 yes).",
         json_schema_extra={"code_table": "flag"},
     )
-    begndate: NhsaDate = Field(description="开始日期 — Start of the entitlement.")
+    begndate: NhsaDate | None = Field(
+        default=None, description="开始日期 — Start of the entitlement."
+    )
     enddate: NhsaDate | None = Field(default=None, description="结束日期 — End of the entitlement.")
     trt_chk_rslt: str | None = Field(
-        default=None,
-        description="待遇检查结果 — Why the person is not entitled, when not.",
-        max_length=500,
+        default=None, description="待遇检查结果 — Why the person is not entitled, when not."
     )
 
 
@@ -114,8 +116,9 @@ class Output2001(OutputModel):
     """2001 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2001.json#/$defs/output"
-    trtinfo: list[Output2001TrtinfoItem] = Field(
-        description="待遇检查结果列表 — [inference] The spec gives the output as a list without naming the node; we name it trtinfo. One row per fund and check."
+    trtinfo: list[Output2001TrtinfoItem] | None = Field(
+        default=None,
+        description="待遇检查结果列表 — [inference] The spec gives the output as a list without naming the node; we name it trtinfo. One row per fund and check.",
     )
 
 

@@ -151,7 +151,9 @@ class Output2204(OutputModel):
     """2204 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2204.json#/$defs/output"
-    result: list[FeeResultItem] = Field(description="费用明细上传结果 — One row per uploaded line.")
+    result: list[FeeResultItem] | None = Field(
+        default=None, description="费用明细上传结果 — One row per uploaded line."
+    )
 
 
 __all__ = ["Input2204", "Input2204FeedetailItem", "Output2204"]

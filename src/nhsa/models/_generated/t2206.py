@@ -72,9 +72,10 @@ class Output2206(OutputModel):
     """2206 output — Same nodes as 2207; setl_id, setl_time, clr_optins, clr_way and medins_setl_id are null because nothing is settled yet."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2206.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

@@ -70,8 +70,10 @@ class Output2207(OutputModel):
     """2207 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2207.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(description="结算基金分项 — Payer rows.")
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None, description="结算基金分项 — Payer rows."
+    )
 
 
 __all__ = ["Input2207", "Input2207Data", "Output2207"]

@@ -53,9 +53,10 @@ class Output2208(OutputModel):
     """2208 output — setlinfo is the cancellation record: the original amounts negated (psn_cash_pay, or pdn_cash_pay as the spec tables misspell it)."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2208.json#/$defs/output"
-    setlinfo: SetlinfoCancel
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: SetlinfoCancel | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

@@ -133,8 +133,8 @@ class Output2301(OutputModel):
     """2301 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2301.json#/$defs/output"
-    result: list[FeeResultItem] = Field(
-        description="费用明细上传结果 — One row per uploaded line, as in 2204."
+    result: list[FeeResultItem] | None = Field(
+        default=None, description="费用明细上传结果 — One row per uploaded line, as in 2204."
     )
 
 

@@ -94,9 +94,10 @@ class Output2303(OutputModel):
     """2303 output — Same nodes as 2304 with no settlement id. The 2303 sample also carries psn_pay, cashPayamt, inscp_amt, ownpay_hosp_part, dedc_std, crt_dedc, hifdm_pay, othfund_pay, insu_admdvs, mdtrt_cert_no, psn_insu_rlts_id (allowed, not required)."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2303.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

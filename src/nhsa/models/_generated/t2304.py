@@ -93,9 +93,10 @@ class Output2304(OutputModel):
     """2304 output — Same nodes as 2207; the real 2304 sample lists the hospital-borne part as a 999996 setldetail row."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2304.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

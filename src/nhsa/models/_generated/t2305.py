@@ -58,7 +58,6 @@ class Output2305SetlinfoExtras(OutputModel):
     setl_type: str | None = Field(
         default=None,
         description='结算类型 — Settlement type; the real sample carries "2" on the cancellation record [C-sample:S2]. No code table in the reference; up to 6 characters [inference for the length].',
-        max_length=6,
     )
 
 
@@ -74,9 +73,10 @@ class Output2305(OutputModel):
     """2305 output — setlinfo is the cancellation record with setl_type."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2305.json#/$defs/output"
-    setlinfo: Output2305Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Output2305Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

@@ -70,15 +70,14 @@ class Output3201Stmtinfo(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/3201.json#/$defs/output_stmtinfo"
     )
-    setl_optins: str | None = Field(
-        default=None, description="结算经办机构 — Agency reconciled.", max_length=6
-    )
-    stmt_rslt: str = Field(
+    setl_optins: str | None = Field(default=None, description="结算经办机构 — Agency reconciled.")
+    stmt_rslt: str | None = Field(
+        default=None,
         description="对账结果 — 0 balanced; anything else is unbalanced and leads to detail reconciliation (9101 + 3202).",
         json_schema_extra={"code_table": "stmt_rslt"},
     )
     stmt_rslt_dscr: str | None = Field(
-        default=None, description="对账结果说明 — Explanation of the result.", max_length=200
+        default=None, description="对账结果说明 — Explanation of the result."
     )
 
 
@@ -86,7 +85,7 @@ class Output3201(OutputModel):
     """3201 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/3201.json#/$defs/output"
-    stmtinfo: Output3201Stmtinfo
+    stmtinfo: Output3201Stmtinfo | None = Field(default=None)
 
 
 __all__ = ["Input3201", "Input3201Data", "Output3201", "Output3201Stmtinfo"]

@@ -68,14 +68,15 @@ class Output3202Fileinfo(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/3202.json#/$defs/output_fileinfo"
     )
-    file_qury_no: str = Field(
-        description="文件查询号 — Query number of the result file; pass it to 9102.", max_length=30
+    file_qury_no: str | None = Field(
+        default=None, description="文件查询号 — Query number of the result file; pass it to 9102."
     )
-    filename: str = Field(
-        description="文件名 — Name of the result file; pass it to 9102.", max_length=200
+    filename: str | None = Field(
+        default=None, description="文件名 — Name of the result file; pass it to 9102."
     )
-    dld_endtime: NhsaDateTime = Field(
-        description="下载截止时间 — Time after which the file can no longer be downloaded."
+    dld_endtime: NhsaDateTime | None = Field(
+        default=None,
+        description="下载截止时间 — Time after which the file can no longer be downloaded.",
     )
 
 
@@ -83,7 +84,7 @@ class Output3202(OutputModel):
     """3202 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/3202.json#/$defs/output"
-    fileinfo: Output3202Fileinfo
+    fileinfo: Output3202Fileinfo | None = Field(default=None)
 
 
 __all__ = ["Input3202", "Input3202Data", "Output3202", "Output3202Fileinfo"]

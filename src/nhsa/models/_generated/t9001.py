@@ -54,10 +54,10 @@ class Output9001Signinoutb(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9001.json#/$defs/output_signinoutb"
     )
-    sign_time: NhsaDateTime = Field(description="签到时间 — Sign-in time.")
-    sign_no: str = Field(
+    sign_time: NhsaDateTime | None = Field(default=None, description="签到时间 — Sign-in time.")
+    sign_no: str | None = Field(
+        default=None,
         description="签到编号 — Sign-in number; every later request of this operator carries it in the envelope's sign_no.",
-        max_length=30,
     )
 
 
@@ -65,7 +65,7 @@ class Output9001(OutputModel):
     """9001 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/9001.json#/$defs/output"
-    signinoutb: Output9001Signinoutb
+    signinoutb: Output9001Signinoutb | None = Field(default=None)
 
 
 __all__ = ["Input9001", "Input9001SignIn", "Output9001", "Output9001Signinoutb"]

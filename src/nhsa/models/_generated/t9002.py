@@ -49,7 +49,7 @@ class Output9002Signoutoutb(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9002.json#/$defs/output_signoutoutb"
     )
-    sign_time: NhsaDateTime = Field(description="签退时间 — Sign-out time.")
+    sign_time: NhsaDateTime | None = Field(default=None, description="签退时间 — Sign-out time.")
 
 
 class Output9002(OutputModel):

@@ -54,11 +54,11 @@ class Output9101(OutputModel):
     """9101 output — The members sit directly in output, without a node (S2 models the answer flat, and its recorded answer reads "filename":…,"file_qury_no":…). [C:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/9101.json#/$defs/output"
-    file_qury_no: str = Field(
+    file_qury_no: str | None = Field(
+        default=None,
         description="文件查询号 — Number that names the uploaded file in 3202 (and other file-based transactions).",
-        max_length=30,
     )
-    filename: str = Field(description="文件名 — Echo of the file name.", max_length=200)
+    filename: str | None = Field(default=None, description="文件名 — Echo of the file name.")
     dld_endtime: NhsaDateTime | None = Field(
         default=None, description="截止时间 — Until when the file is kept."
     )
