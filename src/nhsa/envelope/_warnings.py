@@ -48,6 +48,9 @@ WarningKind = Literal[
 ]
 
 
+_RANK: dict[WarningKind, int] = {"missing": 0, "null": 1, "unknown-code": 2, "invalid": 3}
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerWarning:
     """One thing a reader tolerated (see the module docstring for the kinds).
@@ -76,9 +79,10 @@ class AnswerWarning:
 def contract_warnings(
     infno: str, output: Mapping[str, Any], issues: Iterable[ValidationIssue]
 ) -> list[AnswerWarning]:
-    """The contract's validation issues of a success ``output``, as warnings by kind."""
+    """The contract's validation issues of a success ``output``, as warnings by kind: one per
+    member (a null code breaks both its type and its table; the null is what to report)."""
     fields = _output_fields(infno)
-    warnings = []
+    warnings: dict[str, AnswerWarning] = {}
     for issue in issues:
         path = _path(issue.pointer)
         field = fields.get(_field_key(path))
@@ -94,8 +98,10 @@ def contract_warnings(
             message = f"{name}: {value!r} is not a code of {field.code_table} (a local code?)"
         else:
             kind, message = "invalid", f"{name}: {issue.message}"
-        warnings.append(AnswerWarning(kind, issue.pointer, message))
-    return warnings
+        known = warnings.get(issue.pointer)
+        if known is None or _RANK[kind] < _RANK[known.kind]:
+            warnings[issue.pointer] = AnswerWarning(kind, issue.pointer, message)
+    return list(warnings.values())
 
 
 def _path(pointer: str) -> list[str | int]:
