@@ -69,7 +69,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("infno", "member", "more"), CASES, ids=str)
+@pytest.mark.parametrize(("infno", "member", "more"), CASES, ids=[f"{i}-{m}" for i, m, _ in CASES])
 def test_a_success_lacking_a_load_bearing_member_is_unusable_and_never_reversed(
     mock: MockView,
     config_for: Callable[..., ClientConfig],

@@ -151,7 +151,7 @@ def test_parse_tolerates_what_real_platforms_send(example_of: Callable[[str], Ex
         ("infcode-string", "/infcode", "infcode sent as a string"),
         ("platform-warning", "/warn_msg", "warn_msg: 余额不足提醒"),
         ("renamed", "/output/setlinfo/pdn_cash_pay", "pdn_cash_pay read as psn_cash_pay"),
-        ("unknown-member", "/output/expContent", "expContent: not in the contract; kept"),
+        ("unknown-member", "/output/expContent", "expContent not in the contract; kept"),
     ]
 
 

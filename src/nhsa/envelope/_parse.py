@@ -85,8 +85,8 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
         'V1'
         >>> for warning in parsed.warnings:
         ...     print(warning)
-        data.ipt_otp_no: missing (the contract requires it)
-        data.expContent: not in the contract; kept
+        data.ipt_otp_no missing (the contract requires it)
+        data.expContent not in the contract; kept
     """
     raw = _object(body, infno)
     infcode = _infcode(raw, infno)
@@ -172,7 +172,7 @@ def _lenient(
                 issue = ValidationIssue(pointer_of(prefix), error["type"], error["msg"])
                 raise MalformedResponseError(model.__name__, [issue]) from None
             pointer = pointer_of([*prefix, *where])
-            message = f"{_dotted(pointer)}: {error['msg']}; read as absent"
+            message = f"{_dotted(pointer)} unreadable ({error['msg']}); read as absent"
             warnings.append(AnswerWarning("unreadable", pointer, message))
     raise MalformedResponseError(  # pragma: no cover - bounded by _MAX_DROPS
         model.__name__, [ValidationIssue(pointer_of(prefix), "unreadable", "too many errors")]
@@ -244,7 +244,7 @@ def _unknown_members(model: OutputModel, pointer: str) -> list[AnswerWarning]:
         AnswerWarning(
             "unknown-member",
             f"{pointer}/{name}",
-            f"{_dotted(f'{pointer}/{name}')}: not in the contract; kept",
+            f"{_dotted(f'{pointer}/{name}')} not in the contract; kept",
         )
         for name in (model.model_extra or {})
     ]

@@ -22,7 +22,7 @@ Example:
     >>> warning.kind, warning.pointer
     ('missing', '/output/setlinfo/setl_time')
     >>> str(warning)
-    'setlinfo.setl_time: missing (the contract requires it)'
+    'setlinfo.setl_time missing (the contract requires it)'
 
 """
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+from nhsa.redaction import redact
 from nhsa.spec import FieldSpec, ValidationIssue, contract, iter_fields
 
 WarningKind = Literal[
@@ -59,7 +60,7 @@ class AnswerWarning:
         kind: what was tolerated.
         pointer: JSON pointer of the member in the answer (``/output/setlinfo/clr_way``);
             ``""`` for the answer as a whole.
-        message: one line naming the member and what was wrong with it.
+        message: one line naming the member and what was wrong with it (personal data masked).
 
     Example:
         >>> renamed = AnswerWarning(
@@ -90,14 +91,15 @@ def contract_warnings(
         name = ".".join(str(part) for part in path[1:]) or "output"
         if issue.rule == "required":
             kind: WarningKind = "missing"
-            message = f"{name}: missing (the contract requires it)"
+            message = f"{name} missing (the contract requires it)"
         elif value is None and issue.rule in ("type", "anyOf"):
-            kind, message = "null", f"{name}: null (the contract does not allow null here)"
+            kind, message = "null", f"{name} null (the contract does not allow null here)"
         elif field is not None and field.code_table and isinstance(value, str):
             kind = "unknown-code"
-            message = f"{name}: {value!r} is not a code of {field.code_table} (a local code?)"
+            message = f"{name} {value!r} is not a code of {field.code_table} (a local code?)"
         else:
-            kind, message = "invalid", f"{name}: {issue.message}"
+            kind = "invalid"
+            message = f"{name} breaks the contract ({issue.rule}): {redact(issue.message)}"
         known = warnings.get(issue.pointer)
         if known is None or _RANK[kind] < _RANK[known.kind]:
             warnings[issue.pointer] = AnswerWarning(kind, issue.pointer, message)
