@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Diagnosis, FeeLine
-from nhsa.client._load_bearing import loaded
+from nhsa.client._load_bearing import ECHOED, loaded
 from nhsa.client._outcomes import Held, Rejected, Succeeded, Unknown
 from nhsa.client._register import new_serial
 from nhsa.client._results import Charge, Registration, SettlementTotals
@@ -157,17 +157,13 @@ def settle_lines(
             mdtrt_cert_type=registration.certificate.mdtrt_cert_type,
             mdtrt_cert_no=registration.certificate.mdtrt_cert_no,
             med_type=med_type,
-            medfee_sumamt=loaded(pre_output, "setlinfo.medfee_sumamt"),
             psn_setlway=psn_setlway,
             mdtrt_id=registration.mdtrt_id,
             chrg_bchno=batch,
             insutype=registration.insutype,
             acct_used_flag=acct_used_flag,
             invono=invono,
-            fulamt_ownpay_amt=loaded(pre_output, "setlinfo.fulamt_ownpay_amt"),
-            overlmt_selfpay=loaded(pre_output, "setlinfo.overlmt_selfpay"),
-            preselfpay_amt=loaded(pre_output, "setlinfo.preselfpay_amt"),
-            inscp_scp_amt=loaded(pre_output, "setlinfo.inscp_scp_amt"),
+            **{name: loaded(pre_output, f"setlinfo.{name}") for name in ECHOED},
         )
     )
     outcome = yield from core.call("2207", settle, insuplc_admdvs=area)

@@ -28,6 +28,14 @@ from typing import Any
 from nhsa.models import OutputModel
 
 _LEDGER = "the journal's ledger row for day-end reconciliation (3201/3202)"
+ECHOED = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+)
+"""The pre-settlement (2206) amounts the settlement (2207) repeats (reference §3.11)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +72,7 @@ LOAD_BEARING: Mapping[str, tuple[LoadBearing, ...]] = {
         LoadBearing("data.mdtrt_id", "every later call of the visit names it (2203–2208, 2202)"),
     ),
     "2206": tuple(
-        LoadBearing(f"setlinfo.{name}", "2207 repeats it (结算 echoes 预结算)")
-        for name in (
-            "medfee_sumamt",
-            "fulamt_ownpay_amt",
-            "overlmt_selfpay",
-            "preselfpay_amt",
-            "inscp_scp_amt",
-        )
+        LoadBearing(f"setlinfo.{name}", "2207 repeats it (结算 echoes 预结算)") for name in ECHOED
     ),
     "2207": (
         LoadBearing("setlinfo.setl_id", "a refund (2208) names it; so does reconciliation"),

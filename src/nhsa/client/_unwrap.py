@@ -47,7 +47,6 @@ def error_for(outcome: Outcome) -> NhsaClientError:
         return UnusableAnswerError(
             f"{outcome.infno} {outcome.msgid} succeeded (definite: nothing is undone), but "
             "its answer cannot be used: " + "; ".join(map(str, outcome.unusable)),
-            shortfalls=outcome.unusable,
             infno=outcome.infno,
             msgid=outcome.msgid,
             attempts=attempts,

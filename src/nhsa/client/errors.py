@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nhsa.client._load_bearing import Shortfall
-from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed
+from nhsa.client._outcomes import Held, Outcome, Resolution, Reversed, Succeeded
 
 __all__ = [
     "AlreadySettledError",
@@ -359,32 +359,20 @@ class UnusableAnswerError(NhsaClientError):
     ``recover()`` and ``reconcile()`` treat it as the definite fact it is. What the SDK could
     not do (refund, next step) needs a person, who can look the settlement up (5203, 3202).
 
-    Attributes:
-        shortfalls: each member missing, with what the SDK needed it for.
-
     Example:
         >>> from nhsa.client._load_bearing import Shortfall
-        >>> error = UnusableAnswerError("2207 answer lacks setl_id", infno="2207", shortfalls=(
+        >>> from nhsa.client._outcomes import Succeeded
+        >>> settled = Succeeded("2207", "H53010100001202611231015300001", None, (), unusable=(
         ...     Shortfall("setlinfo.setl_id", "missing", "a refund (2208) names it"),))
+        >>> error = UnusableAnswerError("2207 answer lacks setl_id", infno="2207", outcome=settled)
         >>> error.shortfalls[0].member, error.patient_message.en.startswith("This was done")
         ('setlinfo.setl_id', True)
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        shortfalls: tuple[Shortfall, ...],
-        infno: str | None = None,
-        msgid: str | None = None,
-        attempts: int = 0,
-        body: str = "",
-        outcome: Outcome | None = None,
-    ) -> None:
-        super().__init__(
-            message, infno=infno, msgid=msgid, attempts=attempts, body=body, outcome=outcome
-        )
-        self.shortfalls = shortfalls
+    @property
+    def shortfalls(self) -> tuple[Shortfall, ...]:
+        """Each member the answer lacks, with what the SDK needed it for."""
+        return self.outcome.unusable if isinstance(self.outcome, Succeeded) else ()
 
     @property
     def patient_message(self) -> PatientMessage:
