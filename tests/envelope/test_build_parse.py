@@ -20,7 +20,7 @@ from nhsa.envelope import (
     encode_request,
     parse_response,
 )
-from nhsa.models import Input2207, Input2207Data, Output2207, Setlinfo, models_for
+from nhsa.models import Input2207, Input2207Data, Output2204, Output2207, Setlinfo, models_for
 from nhsa.spec import Example, validate_request
 
 HOSPITAL = Institution("H53010100001", "示例市第一人民医院", "530100")
@@ -198,6 +198,23 @@ def test_a_value_of_the_wrong_type_is_dropped_with_a_warning(
     assert ("unreadable", "/output/setlinfo/hifp_pay") in kinds
     assert ("unreadable", "/output/setldetail/2") in kinds
     assert ("invalid", "/output/setlinfo/hifp_pay") in kinds
+
+
+def test_however_many_values_are_unreadable_the_answer_is_read(
+    example_of: Callable[[str], Example],
+) -> None:
+    response = example_of("2204").response
+    row = response["output"]["result"][0]
+    response["output"]["result"] = [
+        {**row, "feedetl_sn": f"L{i:04d}", "det_item_fee_sumamt": "n/a"} for i in range(600)
+    ]
+    parsed = parse_response(orjson.dumps(response), "2204")
+    assert isinstance(parsed.output, Output2204)
+    assert parsed.output.result is not None
+    assert [r.feedetl_sn for r in parsed.output.result][-1] == "L0599"
+    assert all(r.det_item_fee_sumamt is None for r in parsed.output.result)
+    unreadable = [w.pointer for w in parsed.warnings if w.kind == "unreadable"]
+    assert unreadable == [f"/output/result/{i}/det_item_fee_sumamt" for i in range(600)]
 
 
 def test_a_refusal_with_an_unreadable_err_msg_is_still_a_refusal() -> None:

@@ -29,7 +29,6 @@ from nhsa.spec._issues import pointer_of
 
 M = TypeVar("M", bound=BaseModel)
 _RENAMED = {"pdn_cash_pay": "psn_cash_pay"}
-_MAX_DROPS = 500  # every unreadable value is dropped once; a real answer has far fewer
 
 
 class MalformedResponseError(ValueError):
@@ -93,7 +92,7 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
     warnings: list[AnswerWarning] = []
     if isinstance(raw["infcode"], str):
         warnings.append(AnswerWarning("infcode-string", "/infcode", "infcode sent as a string"))
-    envelope = _lenient(ResponseEnvelope, {**raw, "output": None}, (), warnings)
+    envelope = _lenient(infno, ResponseEnvelope, {**raw, "output": None}, (), warnings)
     if envelope.warn_msg:
         warnings.append(
             AnswerWarning("platform-warning", "/warn_msg", f"warn_msg: {envelope.warn_msg}")
@@ -103,7 +102,7 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
         nodes = _normalized(_output_nodes(raw.get("output"), infno), ("output",), warnings)
         issues = contract().validators.check_output(infno, nodes)
         warnings.extend(contract_warnings(infno, nodes, issues))
-        output = _lenient(models_for(infno).output, nodes, ("output",), warnings)
+        output = _lenient(infno, models_for(infno).output, nodes, ("output",), warnings)
         warnings.extend(_unknown_members(output, "/output"))
     return ParsedResponse(
         infno=infno,
@@ -157,39 +156,51 @@ def _output_nodes(value: object, infno: str) -> dict[str, Any]:
 
 
 def _lenient(
-    model: type[M], data: dict[str, Any], prefix: tuple[str, ...], warnings: list[AnswerWarning]
+    infno: str,
+    model: type[M],
+    data: dict[str, Any],
+    prefix: tuple[str, ...],
+    warnings: list[AnswerWarning],
 ) -> M:
-    """``data`` as ``model``, each value that is not of its member's type dropped (warned)."""
-    for attempt in range(_MAX_DROPS):
+    """``data`` as ``model``, each value that is not of its member's type dropped (warned).
+
+    Every round drops at least one value, so the rounds end (one per nesting level, in practice).
+    """
+    copied = False
+    while True:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            if attempt == 0:
-                data = _copy(data)  # the caller's dict stays as received
-            error = exc.errors(include_url=False)[0]
-            where = _drop(data, error["loc"])
-            if not where:
-                issue = ValidationIssue(pointer_of(prefix), error["type"], error["msg"])
-                raise MalformedResponseError(model.__name__, [issue]) from None
-            pointer = pointer_of([*prefix, *where])
-            message = f"{_dotted(pointer)} unreadable ({error['msg']}); read as absent"
-            warnings.append(AnswerWarning("unreadable", pointer, message))
-    raise MalformedResponseError(  # pragma: no cover - bounded by _MAX_DROPS
-        model.__name__, [ValidationIssue(pointer_of(prefix), "unreadable", "too many errors")]
-    )
+            if not copied:
+                data, copied = _copy(data), True  # the caller's dict stays as received
+            errors = sorted(exc.errors(include_url=False), key=_deepest_last_first)
+            dropped = [(where, error) for error in errors if (where := _drop(data, error["loc"]))]
+            if not dropped:
+                first = errors[0]
+                issue = ValidationIssue(pointer_of(prefix), first["type"], first["msg"])
+                raise MalformedResponseError(infno, [issue]) from None
+            for where, error in reversed(dropped):
+                pointer = pointer_of([*prefix, *where])
+                message = f"{_dotted(pointer)} unreadable ({error['msg']}); read as absent"
+                warnings.append(AnswerWarning("unreadable", pointer, message))
+
+
+def _deepest_last_first(error: Any) -> list[tuple[int, int | str]]:
+    """Sort key putting later list items first, so dropping one leaves the others' indices."""
+    return [(0, -step) if isinstance(step, int) else (1, step) for step in error["loc"]]
 
 
 def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Remove the innermost value ``loc`` reaches; return the location actually removed."""
     node: Any = data
     reached: list[int | str] = []
-    for step in loc:
+    for depth, step in enumerate(loc):
         child_exists = (isinstance(node, dict) and step in node) or (
             isinstance(node, list) and isinstance(step, int) and step < len(node)
         )
         if not child_exists:
             break
-        if not isinstance(node[step], dict | list) or step == loc[-1]:
+        if not isinstance(node[step], dict | list) or depth == len(loc) - 1:
             reached.append(step)
             break
         reached.append(step)
