@@ -85,6 +85,9 @@ def test_a_success_lacking_a_load_bearing_member_is_unusable_and_never_reversed(
         assert "2601" not in mock.infnos()
         if infno == "2207":
             assert "2208" not in mock.infnos()  # the settlement stands: nothing refunds it
+            day = client.reconcile(china_now().date())
+            assert day.unresolved == ()  # a definite success, counted as one
+            assert sum(group.his.count for group in day.groups) == 1
         if infno in ("2206", "2208"):
             assert mock.infnos()[-1] == "2205"  # the fee lines do not linger
         if contract().transaction(infno).kind == "write":
