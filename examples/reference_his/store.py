@@ -159,6 +159,15 @@ class HisStore:
             return self._db.execute(sql, params).fetchall()
 
 
+def _text(amount: Decimal | None) -> str | None:
+    # The SDK leaves an amount the platform did not answer as None; keep it that way.
+    return None if amount is None else str(amount)
+
+
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
 def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
@@ -178,7 +187,7 @@ def _registration_data(r: Registration) -> dict[str, Any]:
         ],
         "clinic": asdict(r.clinic),
         "begntime": r.begntime.isoformat(),
-        "balc": str(r.balc),
+        "balc": _text(r.balc),
         "msgid": r.msgid,
     }
 
@@ -195,7 +204,7 @@ def _registration(d: dict[str, Any]) -> Registration:
         certificate=Certificate(cert_type, cert_no, card_sn),
         clinic=Clinic(**d["clinic"]),
         begntime=datetime.fromisoformat(d["begntime"]),
-        balc=Decimal(d["balc"]),
+        balc=_amount(d["balc"]),
         msgid=d["msgid"],
     )
 
@@ -223,8 +232,8 @@ def _charge_data(c: Charge) -> dict[str, Any]:
             }
             for line in c.lines
         ],
-        "pre_settlement": {k: str(v) for k, v in asdict(c.pre_settlement).items()},
-        "totals": {k: str(v) for k, v in asdict(c.totals).items()},
+        "pre_settlement": {k: _text(v) for k, v in asdict(c.pre_settlement).items()},
+        "totals": {k: _text(v) for k, v in asdict(c.totals).items()},
     }
 
 
@@ -254,8 +263,8 @@ def _charge(registration: Registration, d: dict[str, Any]) -> Charge:
         psn_setlway=d["psn_setlway"],
         acct_used_flag=d["acct_used_flag"],
         lines=lines,
-        pre_settlement=SettlementTotals(**{k: Decimal(v) for k, v in d["pre_settlement"].items()}),
-        totals=SettlementTotals(**{k: Decimal(v) for k, v in d["totals"].items()}),
+        pre_settlement=SettlementTotals(**{k: _amount(v) for k, v in d["pre_settlement"].items()}),
+        totals=SettlementTotals(**{k: _amount(v) for k, v in d["totals"].items()}),
         setlinfo=None,  # the full answer stays in the SDK's journal; the HIS keeps the totals
         setldetail=(),
     )

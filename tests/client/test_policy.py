@@ -23,6 +23,7 @@ from nhsa.client import (
 from nhsa.client._classify import AnswerPatterns, classify
 from nhsa.client._outcomes import Outcome
 from nhsa.client._unwrap import error_for
+from nhsa.client.errors import UnusableAnswerError
 from nhsa.spec import contract
 
 MSGID = "H53010100001202611231015300001"
@@ -37,7 +38,6 @@ def _classify(reply: Any, infno: str = "2207", **overrides: Any) -> Outcome:
         "patterns": PATTERNS,
         "verify": None,
         "response_body": transaction.response_body,
-        "kind": transaction.kind,
     } | overrides
     return classify(reply, **options)
 
@@ -106,9 +106,30 @@ def test_an_unreadable_answer_is_unknown(body: bytes) -> None:
     assert _classify(httpx.Response(200, content=body)).kind == "unknown"
 
 
-def test_a_success_that_does_not_fit_the_contract_is_unknown() -> None:
-    # infcode 0 but no setlinfo: a 2207 answer that cannot be trusted.
-    assert _classify(_answer(0, output={})).kind == "unknown"
+def test_a_success_of_any_shape_is_definite_and_lacking_what_the_sdk_needs_is_unusable() -> None:
+    # infcode 0 without setlinfo: the platform settled; the answer cannot be acted on.
+    outcome = _classify(_answer(0, output={}))
+    assert isinstance(outcome, Succeeded)
+    assert [(w.kind, w.pointer) for w in outcome.warnings] == [
+        ("missing", "/output/setlinfo"),
+        ("missing", "/output/setldetail"),
+    ]
+    assert [(s.member, s.problem) for s in outcome.unusable] == [
+        ("setlinfo.setl_id", "missing"),
+        ("setlinfo.medfee_sumamt", "missing"),
+        ("setlinfo.fund_pay_sumamt", "missing"),
+        ("setlinfo.acct_pay", "missing"),
+    ]
+    error = error_for(outcome)
+    assert isinstance(error, UnusableAnswerError)
+    assert error.shortfalls == outcome.unusable
+
+
+def test_another_transactions_body_is_not_an_answer() -> None:
+    person = contract().transaction("1101").examples[0].response["output"]
+    outcome = _classify(_answer(0, output=person))
+    assert isinstance(outcome, Unknown)
+    assert "none of 2207's nodes" in outcome.reason
 
 
 @pytest.mark.parametrize(
@@ -135,14 +156,19 @@ def test_province_wording_can_be_added() -> None:
     assert outcome.busy
 
 
-def test_a_settlement_answer_naming_another_msgid_is_not_ours() -> None:
+def test_a_settlement_answer_naming_another_msgid_is_definite_but_unusable() -> None:
     example = contract().transaction("2207").examples[0].response
     ours = "H53010100001202611231015309999"
     outcome = _classify(httpx.Response(200, content=orjson.dumps(example)), msgid=ours)
-    assert example["output"]["setlinfo"]["medins_setl_id"] != ours
-    assert outcome.kind == "unknown"
-    assert _classify(httpx.Response(200, content=orjson.dumps(example))).kind == "succeeded"
-    assert "not our msgid" in outcome.reason  # type: ignore[union-attr]
+    theirs = example["output"]["setlinfo"]["medins_setl_id"]
+    assert theirs != ours
+    assert isinstance(outcome, Succeeded)
+    assert [(s.member, s.problem) for s in outcome.unusable] == [
+        ("setlinfo.medins_setl_id", f"names msgid {theirs}, not {ours}")
+    ]
+    echoed = _classify(httpx.Response(200, content=orjson.dumps(example)))
+    assert isinstance(echoed, Succeeded)
+    assert echoed.usable
 
 
 def test_a_9102_file_answer_is_the_raw_bytes() -> None:

@@ -9,8 +9,10 @@ from nhsa.client import AsyncClient, Client, _codegen
 from nhsa.spec import contract
 
 EXPORTS = [
+    "LOAD_BEARING",
     "AlreadySettledError",
     "AnswerPatterns",
+    "AnswerWarning",
     "AsyncClient",
     "Attempt",
     "BreakerPolicy",
@@ -32,6 +34,7 @@ EXPORTS = [
     "JournalEntry",
     "KioskMode",
     "LedgerTotals",
+    "LoadBearing",
     "Mode",
     "NeedsManualDecision",
     "NhsaClientError",
@@ -52,11 +55,13 @@ EXPORTS = [
     "Reversed",
     "SettlementMismatchError",
     "SettlementTotals",
+    "Shortfall",
     "SignInError",
     "StillPending",
     "Succeeded",
     "Timeouts",
     "Unknown",
+    "UnusableAnswerError",
     "VisitBusyError",
     "WindowMode",
     "errors",

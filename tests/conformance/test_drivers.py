@@ -21,7 +21,7 @@ from nhsa.client import (
     SettlementMismatchError,
     StillPending,
 )
-from nhsa.client.errors import JournalError
+from nhsa.client.errors import JournalError, UnusableAnswerError
 from nhsa.conformance import (
     CancelRegistrationRequest,
     ChargeRequest,
@@ -256,6 +256,7 @@ def test_unknown_visits_and_settlements_are_rejected_by_the_his(platform: MockPl
         (SettlementMismatchError("differs", differences={}, refunded=True), "rejected"),
         (SettlementMismatchError("differs", differences={}, refunded=False), "unknown"),
         (JournalError("disk full"), "error"),
+        (UnusableAnswerError("settled, lacks setl_id", infno="2207"), "error"),
     ],
 )
 def test_every_sdk_error_becomes_an_honest_status(error: Exception, status: str) -> None:

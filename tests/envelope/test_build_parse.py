@@ -20,7 +20,7 @@ from nhsa.envelope import (
     encode_request,
     parse_response,
 )
-from nhsa.models import Input2207, Input2207Data, Output2207, Setlinfo, models_for
+from nhsa.models import Input2207, Input2207Data, Output2204, Output2207, Setlinfo, models_for
 from nhsa.spec import Example, validate_request
 
 HOSPITAL = Sender("H53010100001", "示例市第一人民医院", "530100")
@@ -147,12 +147,12 @@ def test_parse_tolerates_what_real_platforms_send(example_of: Callable[[str], Ex
     assert parsed.ok
     assert isinstance(parsed.output, Output2207)
     assert parsed.output.setlinfo.psn_cash_pay == Decimal("0")
-    assert set(parsed.warnings) == {
-        "infcode sent as a string",
-        "pdn_cash_pay read as psn_cash_pay",
-        "output: unknown member expContent",
-        "warn_msg: 余额不足提醒",
-    }
+    assert [(w.kind, w.pointer, str(w)) for w in parsed.warnings] == [
+        ("infcode-string", "/infcode", "infcode sent as a string"),
+        ("platform-warning", "/warn_msg", "warn_msg: 余额不足提醒"),
+        ("renamed", "/output/setlinfo/pdn_cash_pay", "pdn_cash_pay read as psn_cash_pay"),
+        ("unknown-member", "/output/expContent", "expContent not in the contract; kept"),
+    ]
 
 
 def test_business_failure_is_read_not_raised() -> None:
@@ -169,8 +169,10 @@ def test_business_failure_is_read_not_raised() -> None:
         (b"<html>502 Bad Gateway</html>", "json"),
         (b"", "json"),
         (b"[1,2]", "type"),
-        (b'{"err_msg":"x"}', "missing"),
-        (b'{"infcode":"ok"}', "int_parsing"),
+        (b'{"err_msg":"x"}', "infcode"),
+        (b'{"infcode":"ok"}', "infcode"),
+        (b'{"infcode":0,"output":"done"}', "type"),
+        (b'{"infcode":0,"output":{"baseinfo":{"psn_no":"P1"}}}', "transaction"),
     ],
 )
 def test_untrustworthy_answers_raise_with_issues(body: bytes, rule: str) -> None:
@@ -179,12 +181,46 @@ def test_untrustworthy_answers_raise_with_issues(body: bytes, rule: str) -> None
     assert caught.value.issues[0].rule == rule
 
 
-def test_success_with_a_broken_output_is_malformed(example_of: Callable[[str], Example]) -> None:
+def test_a_value_of_the_wrong_type_is_dropped_with_a_warning(
+    example_of: Callable[[str], Example],
+) -> None:
     response = example_of("2207").response
     response["output"]["setlinfo"]["hifp_pay"] = "a lot"
-    with pytest.raises(MalformedResponseError) as caught:
-        parse_response(orjson.dumps(response), "2207")
-    assert caught.value.issues[0].pointer == "/output/setlinfo/hifp_pay"
+    response["output"]["setldetail"].append(7)
+    parsed = parse_response(orjson.dumps(response), "2207")
+    assert isinstance(parsed.output, Output2207)
+    assert parsed.output.setlinfo is not None
+    assert parsed.output.setlinfo.hifp_pay is None
+    assert parsed.output.setlinfo.medfee_sumamt == Decimal("120.00")
+    assert parsed.output.setldetail is not None
+    assert len(parsed.output.setldetail) == 2
+    kinds = [(w.kind, w.pointer) for w in parsed.warnings]
+    assert ("unreadable", "/output/setlinfo/hifp_pay") in kinds
+    assert ("unreadable", "/output/setldetail/2") in kinds
+    assert ("invalid", "/output/setlinfo/hifp_pay") in kinds
+
+
+def test_however_many_values_are_unreadable_the_answer_is_read(
+    example_of: Callable[[str], Example],
+) -> None:
+    response = example_of("2204").response
+    row = response["output"]["result"][0]
+    response["output"]["result"] = [
+        {**row, "feedetl_sn": f"L{i:04d}", "det_item_fee_sumamt": "n/a"} for i in range(600)
+    ]
+    parsed = parse_response(orjson.dumps(response), "2204")
+    assert isinstance(parsed.output, Output2204)
+    assert parsed.output.result is not None
+    assert [r.feedetl_sn for r in parsed.output.result][-1] == "L0599"
+    assert all(r.det_item_fee_sumamt is None for r in parsed.output.result)
+    unreadable = [w.pointer for w in parsed.warnings if w.kind == "unreadable"]
+    assert unreadable == [f"/output/result/{i}/det_item_fee_sumamt" for i in range(600)]
+
+
+def test_a_refusal_with_an_unreadable_err_msg_is_still_a_refusal() -> None:
+    parsed = parse_response(b'{"infcode":-1,"err_msg":404}', "2207")
+    assert (parsed.ok, parsed.err_msg) == (False, None)
+    assert [(w.kind, w.pointer) for w in parsed.warnings] == [("unreadable", "/err_msg")]
 
 
 def test_output_codes_are_read_tolerantly(example_of: Callable[[str], Example]) -> None:

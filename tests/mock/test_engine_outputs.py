@@ -115,6 +115,8 @@ def test_every_handler_answers_a_contract_valid_output(desk: Desk) -> None:
                     "fund_pay_sumamt": Decimal("0.00"),
                     "cash_payamt": Decimal("0.00"),
                     "fixmedins_setl_cnt": len(rows),
+                    "clr_type": "11",
+                    "refd_setl_flag": "0",
                 }
             },
         ),

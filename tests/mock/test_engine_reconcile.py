@@ -76,6 +76,8 @@ def test_totals_filter_by_insutype_agency_and_dates(desk: Desk, day: list[Settle
         "fund_pay_sumamt": D("0.00"),
         "acct_pay": D("0.00"),
         "fixmedins_setl_cnt": 0,
+        "clr_type": "11",
+        "refd_setl_flag": "0",
     }
     for overrides in (
         {"insutype": "390"},
@@ -115,6 +117,7 @@ def _details(desk: Desk, rows: list[DetailRow], **overrides: Any) -> Any:
         "cash_payamt": D("0.00"),
         "fixmedins_setl_cnt": len(rows),
         "clr_type": "11",
+        "refd_setl_flag": "0",
     }
     data.update(overrides)
     return desk.call("3202", {"data": data})
@@ -164,6 +167,8 @@ def test_detail_reconciliation_refuses_bad_files(desk: Desk, day: list[Settlemen
         "fund_pay_sumamt": D("0"),
         "cash_payamt": D("0"),
         "fixmedins_setl_cnt": 0,
+        "clr_type": "11",
+        "refd_setl_flag": "0",
     }
     refused = desk.call("3202", {"data": request})
     assert "not a ZIP archive" in (refused.err_msg or "")

@@ -30,11 +30,13 @@ from nhsa.mock.settlement import (
     UnpricedLine,
     Visit,
     access_for,
+    identity_violations,
     locality_of,
     price_line,
     reverse,
     settle,
 )
+from nhsa.spec._walk import object_properties
 
 NODES = json.loads((spec.contract().root / "nodes.json").read_text(encoding="utf-8"))["$defs"]
 
@@ -45,7 +47,9 @@ def _is_number(schema: dict[str, Any]) -> bool:
 
 
 def test_the_calculator_fills_exactly_the_numeric_fields_of_setlinfo() -> None:
-    numeric = {name for name, s in NODES["setlinfo"]["properties"].items() if _is_number(s)}
+    contract = spec.contract()
+    properties, _ = object_properties(contract, contract.uri("nodes.json") + "#/$defs/setlinfo")
+    numeric = {name for name, (s, _) in properties.items() if _is_number(s)}
     numeric.discard("age")  # a person's age, the engine's business
     assert set(SETLINFO_NUMBER_FIELDS) == numeric
 
@@ -104,6 +108,55 @@ def test_a_settlement_validates_as_a_2207_output() -> None:
     wire = json.loads(json.dumps(output, default=float))
     assert spec.validate_output("2207", wire) == []
     assert set(wire["setldetail"][0]) == set(NODES["setldetail_item"]["properties"])
+
+
+def test_a_disability_fund_pays_into_hifdm_pay_and_the_fund_sum() -> None:
+    # hifdm_pay (伤残人员医疗保障基金, fund_pay_type 350100) is one of the contract's fund
+    # fields: the calculator fills it and fund_pay_sumamt adds it, as the contract says.
+    fx = bundled_fixtures()
+    person = fx.person("P53010000000001")
+    hospital = fx.institution("H53010100001")
+    policy = fx.policy("530100")
+    assert person is not None
+    assert hospital is not None
+    assert policy is not None
+    catalogue = fx.catalogue_for(hospital.mdtrtarea_admvs)
+    assert catalogue is not None
+    disability = SupplementaryFund(
+        fund="hifdm",
+        fund_pay_type="350100",
+        basis="self_borne",
+        tiers=[{"above": Decimal("0"), "ratio": Decimal("0.5")}],
+        annual_cap=Decimal("1000"),
+    )
+    day = date(2026, 11, 23)
+    visit = fx.visit(person, "310", hospital, "11", on=day)
+    insured = person.insured("310", on=day)
+    rule = policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level)
+    benefits = tuple(
+        b.model_copy(update={"supplementary": (*b.supplementary, disability)}) if b is rule else b
+        for b in policy.benefits
+    )
+    line = UnpricedLine(
+        "1", "XJ01CRA001A001010100001", Decimal("55.5"), Decimal("10"), Decimal("555")
+    )
+    s = settle(
+        [price_line(line, catalogue)],
+        insured=insured,
+        visit=visit,
+        policy=policy.model_copy(update={"benefits": benefits}),
+        accumulators=Accumulators(),
+        acct_used=True,
+        profile=fx.profile_for(hospital.mdtrtarea_admvs),
+    )
+    amounts = s.setlinfo_amounts()
+    assert amounts["hifdm_pay"] > 0
+    assert "hifdm_pay" in spec.contract().fund_fields
+    assert amounts["fund_pay_sumamt"] == sum(amounts[f] for f in spec.contract().fund_fields)
+    assert identity_violations(amounts, s.setldetail_rows(), fx.profile_for("530100")) == []
+    assert "350100" in {row.fund_pay_type for row in s.setldetail}
+    undone = reverse(s, balance_now=s.balc).setlinfo_amounts()
+    assert undone["hifdm_pay"] == -amounts["hifdm_pay"]
 
 
 def test_locality_follows_the_pooling_area_and_the_province() -> None:

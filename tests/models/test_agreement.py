@@ -96,11 +96,16 @@ def _check_field(
     required: bool,
 ) -> None:
     where = f"{cls.__name__}.{name}"
-    assert info.is_required() == required, f"{where}: required differs"
     if not required:
         assert spec.nullable, f"{where}: optional fields must be nullable in the schema"
     annotation, optional = _strip_optional(info.annotation)
-    assert optional == (spec.nullable or not required), f"{where}: nullability differs"
+    if strict:
+        assert info.is_required() == required, f"{where}: required differs"
+        assert optional == (spec.nullable or not required), f"{where}: nullability differs"
+    else:
+        # What we read may lack or null any member: the reader checks the contract and warns.
+        assert not info.is_required(), f"{where}: output fields are never required"
+        assert optional, f"{where}: output fields accept null"
     if spec.code_table:
         codes = list(CONTRACT.code_table(spec.code_table).names)
         if strict:
@@ -120,22 +125,28 @@ def _check_field(
             if spec.decimal:
                 assert _constraint(info, "decimal_places") == spec.decimal[1], f"{where}: scale"
         return
+    # Output models carry no length, pattern or range constraint: the reader reports those.
     if spec.kind == "string":
         assert annotation is str, f"{where}: expected str"
-        assert _constraint(info, "max_length") == spec.max_length, f"{where}: max length"
-        assert _constraint(info, "pattern") == spec.pattern, f"{where}: pattern"
+        assert _constraint(info, "max_length") == _if(strict, spec.max_length), f"{where}: length"
+        assert _constraint(info, "pattern") == _if(strict, spec.pattern), f"{where}: pattern"
     elif spec.kind == "integer":
         assert annotation is int, f"{where}: expected int"
     elif spec.kind == "number":
         assert annotation is Decimal, f"{where}: expected Decimal"
     elif spec.kind == "array":
         assert get_origin(annotation) is list, f"{where}: expected a list"
-        assert _constraint(info, "min_length") == spec.schema.get("minItems"), f"{where}: minItems"
-        assert _constraint(info, "max_length") == spec.schema.get("maxItems"), f"{where}: maxItems"
+        minimum, maximum = spec.schema.get("minItems"), spec.schema.get("maxItems")
+        assert _constraint(info, "min_length") == _if(strict, minimum), f"{where}: minItems"
+        assert _constraint(info, "max_length") == _if(strict, maximum), f"{where}: maxItems"
         (item,) = get_args(annotation)
         _check_nested(where, item, spec)
     elif spec.kind == "object":
         _check_nested(where, annotation, spec)
+
+
+def _if(strict: bool, constraint: Any) -> Any:
+    return constraint if strict else None
 
 
 def _check_nested(where: str, annotation: Any, spec: FieldSpec) -> None:

@@ -43,15 +43,7 @@ UNDONE_BY = {
     "2304": "2305", "2401": "2404", "2402": "2405",
 }  # fmt: skip
 COMMON_CARE = {"9001", "9002", "1101", "2001", "2601", "3201", "3202", "5203", "9101", "9102"}
-FUND_FIELDS = (
-    "hifp_pay",
-    "cvlserv_pay",
-    "hifes_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-)
+FUND_FIELDS = CONTRACT.fund_fields
 SCOPE_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 NOT_NEGATED = {"pool_prop_selfpay", "balc"}
 ACCOUNT_FUNDS = {"310200", "310201"}
@@ -575,9 +567,12 @@ def _cash(setlinfo: Mapping[str, Any]) -> Decimal:
 def test_settlement_amounts_satisfy_the_identities(infno: str, output: Mapping[str, Any]) -> None:
     s = output["setlinfo"]
     assert s["medfee_sumamt"] == sum(s[k] for k in SCOPE_FIELDS)
-    assert s["fund_pay_sumamt"] == sum(s[k] for k in FUND_FIELDS)
-    assert s["psn_part_amt"] == s["medfee_sumamt"] - s["fund_pay_sumamt"] - s["hosp_part_amt"]
-    assert _cash(s) == s["psn_part_amt"] - s["acct_pay"] - s["acct_mulaid_pay"]
+    assert s["fund_pay_sumamt"] == sum(s.get(k) or 0 for k in FUND_FIELDS)
+    # 5203 answers in its table's shape: psn_pay and cash_payamt stand for the person's part
+    part = s["psn_part_amt"] if "psn_part_amt" in s else s["psn_pay"]
+    assert part == s["medfee_sumamt"] - s["fund_pay_sumamt"] - s.get("hosp_part_amt", 0)
+    cash = _cash(s) if "cash_payamt" not in s else s["cash_payamt"]
+    assert cash == part - s["acct_pay"] - (s["acct_mulaid_pay"] or 0)
     rows = output["setldetail"]
     pooling = [r for r in rows if r["fund_pay_type"] not in ACCOUNT_FUNDS | {HOSPITAL_FUND}]
     assert sum(r["fund_payamt"] for r in pooling) == s["fund_pay_sumamt"]

@@ -35,6 +35,7 @@ from nhsa.client._client import AsyncClient, Client
 from nhsa.client._config import ClientConfig, Timeouts
 from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine
 from nhsa.client._journal import Journal, JournalEntry
+from nhsa.client._load_bearing import LOAD_BEARING, LoadBearing, Shortfall
 from nhsa.client._modes import KioskMode, Mode, WindowMode
 from nhsa.client._outcomes import (
     Attempt,
@@ -73,13 +74,16 @@ from nhsa.client.errors import (
     PatientMessage,
     SettlementMismatchError,
     SignInError,
+    UnusableAnswerError,
     VisitBusyError,
 )
-from nhsa.envelope import ResultRow
+from nhsa.envelope import AnswerWarning, ResultRow
 
 __all__ = [
+    "LOAD_BEARING",
     "AlreadySettledError",
     "AnswerPatterns",
+    "AnswerWarning",
     "AsyncClient",
     "Attempt",
     "BreakerPolicy",
@@ -101,6 +105,7 @@ __all__ = [
     "JournalEntry",
     "KioskMode",
     "LedgerTotals",
+    "LoadBearing",
     "Mode",
     "NeedsManualDecision",
     "NhsaClientError",
@@ -121,11 +126,13 @@ __all__ = [
     "Reversed",
     "SettlementMismatchError",
     "SettlementTotals",
+    "Shortfall",
     "SignInError",
     "StillPending",
     "Succeeded",
     "Timeouts",
     "Unknown",
+    "UnusableAnswerError",
     "VisitBusyError",
     "WindowMode",
     "errors",

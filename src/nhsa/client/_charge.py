@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Diagnosis, FeeLine
+from nhsa.client._load_bearing import ECHOED, loaded
 from nhsa.client._outcomes import Held, Rejected, Succeeded, Unknown
 from nhsa.client._register import new_serial
 from nhsa.client._results import Charge, Registration, SettlementTotals
@@ -150,27 +151,25 @@ def settle_lines(
         if uploaded:
             yield from _cancel_batch(core, registration, batch, error)
         raise
-    pre = pre_output.setlinfo
     settle = Input2207(
         data=Input2207Data(
             psn_no=registration.psn_no,
             mdtrt_cert_type=registration.certificate.mdtrt_cert_type,
             mdtrt_cert_no=registration.certificate.mdtrt_cert_no,
             med_type=med_type,
-            medfee_sumamt=pre.medfee_sumamt,
             psn_setlway=psn_setlway,
             mdtrt_id=registration.mdtrt_id,
             chrg_bchno=batch,
             insutype=registration.insutype,
             acct_used_flag=acct_used_flag,
             invono=invono,
-            fulamt_ownpay_amt=pre.fulamt_ownpay_amt,
-            overlmt_selfpay=pre.overlmt_selfpay,
-            preselfpay_amt=pre.preselfpay_amt,
-            inscp_scp_amt=pre.inscp_scp_amt,
+            **{name: loaded(pre_output, f"setlinfo.{name}") for name in ECHOED},
         )
     )
     outcome = yield from core.call("2207", settle, insuplc_admdvs=area)
+    if isinstance(outcome, Succeeded) and not outcome.usable:
+        # Settled (definite): nothing is cancelled or refunded; the error says what is missing.
+        raise error_for(outcome)
     if not isinstance(outcome, Succeeded):
         failure = error_for(outcome)
         held = isinstance(outcome, Unknown) and isinstance(outcome.resolution, Held)
@@ -180,11 +179,12 @@ def settle_lines(
             yield from _cancel_batch(core, registration, batch, failure)
         raise failure
     setlinfo = outcome.output.setlinfo
-    expected = SettlementTotals.of(pre)
+    setl_id: str = loaded(outcome.output, "setlinfo.setl_id")
+    expected = SettlementTotals.of(pre_output.setlinfo)
     settled = SettlementTotals.of(setlinfo)
     differences = expected.differences(settled)
     if differences:
-        refunded = yield from _refund_mismatch(core, registration, setlinfo.setl_id)
+        refunded = yield from _refund_mismatch(core, registration, setl_id)
         raise SettlementMismatchError(
             f"2207 {outcome.msgid}: the settlement differs from the pre-settlement in "
             + ", ".join(f"{name} ({a} → {b})" for name, (a, b) in differences.items())
@@ -197,7 +197,7 @@ def settle_lines(
         registration=registration,
         chrg_bchno=batch,
         msgid=outcome.msgid,
-        setl_id=setlinfo.setl_id or "",
+        setl_id=setl_id,
         med_type=med_type,
         psn_setlway=psn_setlway,
         acct_used_flag=acct_used_flag,
@@ -205,7 +205,7 @@ def settle_lines(
         pre_settlement=expected,
         totals=settled,
         setlinfo=setlinfo,
-        setldetail=tuple(outcome.output.setldetail),
+        setldetail=tuple(outcome.output.setldetail or ()),
     )
 
 
@@ -263,9 +263,7 @@ def _cancel_batch(
         _log.warning("fee batch %s not cancelled after a failed charge: %s", batch, detail)
 
 
-def _refund_mismatch(core: Core, registration: Registration, setl_id: str | None) -> Flow[bool]:
-    if not setl_id:
-        return False
+def _refund_mismatch(core: Core, registration: Registration, setl_id: str) -> Flow[bool]:
     refund = Input2208(
         data=Input2208Data(
             setl_id=setl_id, mdtrt_id=registration.mdtrt_id, psn_no=registration.psn_no

@@ -18,9 +18,15 @@ Answers::
     HTTP 5xx                                      Unknown   a gateway may fail after forwarding
     other HTTP 4xx                                Rejected  a gateway refusal: nothing forwarded
     bad or missing response signature             Unknown   the answer cannot be trusted
-    body that is not this transaction's answer    Unknown   (MalformedResponseError)
-    a write's setlinfo naming another msgid       Unknown   the answer is not for our request
-    infcode 0                                     Succeeded
+    body that is not an answer: not a JSON        Unknown   (MalformedResponseError)
+    object, no numeric infcode, or another
+    transaction's output
+    infcode 0                                     Succeeded definite whatever its shape: what
+                                                            departs from the contract is in
+                                                            .warnings (and a log line); a
+                                                            load-bearing member missing, or a
+                                                            setlinfo naming another msgid, is
+                                                            in .unusable — never Unknown
     infcode ≠ 0                                   Rejected  flagged busy / sign-in / downtime
                                                             when err_msg matches the patterns
 
@@ -29,7 +35,7 @@ A transport error is never turned into a :class:`Rejected`: only the platform's 
 Example:
     >>> patterns = AnswerPatterns()
     >>> outcome = classify(httpx.ConnectError("refused"), infno="1101", msgid="m1",
-    ...                    patterns=patterns, verify=None, response_body="json", kind="query")
+    ...                    patterns=patterns, verify=None, response_body="json")
     >>> outcome.kind
     'not_sent'
 """
@@ -46,10 +52,11 @@ from typing import Any, Literal
 import httpx
 import orjson
 
+from nhsa.client._load_bearing import shortfalls
 from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded, Unknown
 from nhsa.client.errors import ClientConfigError
 from nhsa.envelope import MalformedResponseError, parse_response
-from nhsa.redaction import redact
+from nhsa.redaction import get_logger, redact
 from nhsa.signing.errors import SigningError
 
 NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
@@ -61,6 +68,7 @@ NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
 """Transport errors raised before any byte of the request could reach the platform."""
 
 _BODY_LIMIT = 2000
+_log = get_logger("nhsa.client")
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,6 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
     patterns: AnswerPatterns,
     verify: Callable[[bytes], object] | None,
     response_body: Literal["json", "file"],
-    kind: Literal["query", "write"],
 ) -> Outcome:
     """The outcome of one attempt (its ``attempts`` left empty for the caller to fill).
 
@@ -130,7 +137,6 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         verify: checks the answer's signature over its raw bytes (raises a signing error
             when it does not verify); ``None`` when the profile does not check answers.
         response_body: ``file`` when a success answer is raw bytes (9102).
-        kind: ``write`` enables the check that a settlement answer names our msgid.
     """
     if isinstance(reply, httpx.TransportError):
         name = type(reply).__name__
@@ -184,13 +190,16 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
             patterns=patterns,
         )
     output = parsed_answer.output
-    if kind == "write":
-        named = _named_msgid(output)
-        if named is not None and named != msgid:
-            return Unknown(
-                infno, msgid, f"the answer names medins_setl_id {named}, not our msgid", (),
-                body=_shown(body),
-            )  # fmt: skip
+    unusable = shortfalls(infno, output, msgid)
+    if parsed_answer.warnings or unusable:
+        _log.warning(
+            "%s %s succeeded; read with %d warning(s)%s: %s",
+            infno,
+            msgid,
+            len(parsed_answer.warnings),
+            f", unusable ({'; '.join(map(str, unusable))})" if unusable else "",
+            "; ".join(map(str, parsed_answer.warnings)) or "none",
+        )
     return Succeeded(
         infno,
         msgid,
@@ -198,6 +207,7 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         (),
         warn_msg=parsed_answer.envelope.warn_msg,
         warnings=parsed_answer.warnings,
+        unusable=unusable,
     )
 
 
@@ -223,12 +233,6 @@ def _rejected(
         downtime=patterns.matches("downtime", err_msg),
         body=body,
     )
-
-
-def _named_msgid(output: Any) -> str | None:
-    setlinfo = getattr(output, "setlinfo", None)
-    named = getattr(setlinfo, "medins_setl_id", None)
-    return named if isinstance(named, str) and named else None
 
 
 def _is_file(reply: httpx.Response) -> bool:

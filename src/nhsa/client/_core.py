@@ -46,6 +46,7 @@ from nhsa.client._config import SINGLE_ENTRY_PATH, ClientConfig
 from nhsa.client._facts import facts_of
 from nhsa.client._flow import Flow, Send
 from nhsa.client._journal import Journal, JournalState, NewEntry
+from nhsa.client._load_bearing import loaded
 from nhsa.client._modes import Mode
 from nhsa.client._outcomes import (
     NotSent,
@@ -270,13 +271,11 @@ class Core:
         operator = self.operator
         sign_in = self.sign_in_input()
         outcome = yield from self._exchange(self.transaction(SIGN_IN), sign_in, None, "", None)
-        if isinstance(outcome, Succeeded):
-            sign_no: str = outcome.output.signinoutb.sign_no
-            self.session.remember(operator, sign_no)
-            return sign_no
         if isinstance(outcome, Rejected):
             raise refusal_error(outcome, f"sign-in (9001) refused: {outcome.err_msg}", SignInError)
-        return unwrap(outcome)  # type: ignore[no-any-return]  # raises for NotSent/Unknown
+        sign_no: str = loaded(unwrap(outcome), "signinoutb.sign_no")  # raises unless usable
+        self.session.remember(operator, sign_no)
+        return sign_no
 
     def sign_out(self) -> Flow[Outcome | None]:
         """Sign out (9002) if signed in; the outcome, or ``None`` when there was no session."""
@@ -343,7 +342,6 @@ class Core:
                 patterns=self.config.patterns,
                 verify=self._verify,
                 response_body=transaction.response_body,
-                kind=transaction.kind,
             )
             sent.append((message, outcome))
             return outcome, reply.status_code if isinstance(reply, httpx.Response) else None
@@ -440,7 +438,13 @@ class Core:
                         facts, amounts = facts_of({"node": node})
                         result.update(facts)
                         result.update(amounts)
-            self.journal.mark(outcome.msgid, "succeeded", detail=outcome.warn_msg, result=result)
+            detail = outcome.warn_msg
+            if outcome.unusable:
+                # Still a definite success: recorded as such, with what the SDK could not use.
+                result["unusable"] = ", ".join(s.member for s in outcome.unusable)
+                missing = "answer unusable: " + "; ".join(map(str, outcome.unusable))
+                detail = f"{detail}; {missing}" if detail else missing
+            self.journal.mark(outcome.msgid, "succeeded", detail=detail, result=result)
         elif isinstance(outcome, Rejected):
             self.journal.mark(outcome.msgid, "rejected", detail=outcome.err_msg + note)
         elif isinstance(outcome, NotSent):
@@ -454,8 +458,8 @@ class Core:
             self.breaker.record_downtime(area, outcome.err_msg)
         elif isinstance(outcome, Succeeded):
             self.breaker.record_success(area)
-            if infno == SIGN_IN:
-                self.session.remember(self.operator, outcome.output.signinoutb.sign_no)
+            if infno == SIGN_IN and outcome.usable:
+                self.session.remember(self.operator, loaded(outcome.output, "signinoutb.sign_no"))
             elif infno == SIGN_OUT:
                 self.session.forget(self.operator)
 

@@ -3,7 +3,9 @@
 Every call the SDK makes ends in one of:
 
 - :class:`Succeeded` — the platform answered ``infcode`` 0 and the answer was trustworthy
-  (signature verified, shape as the contract says);
+  (signature verified, an answer to this transaction). Definite, whatever its shape: what did
+  not match the contract is in :attr:`Succeeded.warnings`, and a success lacking a member the
+  SDK needs to act on is still a success, with :attr:`Succeeded.unusable` saying what is missing;
 - :class:`Rejected` — a definite refusal: ``infcode`` ≠ 0, a gateway refusal, or HTTP 429.
   Nothing was booked;
 - :class:`NotSent` — the request provably never left this machine (DNS, connect, pool);
@@ -24,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
+
+from nhsa.client._load_bearing import Shortfall
+from nhsa.envelope import AnswerWarning
 
 OutT = TypeVar("OutT")
 
@@ -176,7 +181,10 @@ class Succeeded(Generic[OutT]):
     Attributes:
         output: the typed output (a model from :mod:`nhsa.models`, or ``bytes`` for 9102).
         warn_msg: the platform's warning, if any (2601 uses it for "original not found").
-        warnings: what was tolerated while reading the answer.
+        warnings: what was tolerated while reading the answer, one
+            :class:`~nhsa.envelope.AnswerWarning` per member that departs from the contract.
+        unusable: the load-bearing members the answer lacks (empty when the SDK can act on
+            it); see :data:`nhsa.client.LOAD_BEARING`.
 
     Example:
         >>> from nhsa.models import Input9001, Input9001SignIn
@@ -184,6 +192,8 @@ class Succeeded(Generic[OutT]):
         >>> outcome = client.call("9001", sign_in)
         >>> (outcome.kind, outcome.definite, type(outcome.output).__name__, outcome.warn_msg)
         ('succeeded', True, 'Output9001', None)
+        >>> outcome.usable, outcome.warnings
+        (True, ())
     """
 
     infno: str
@@ -191,12 +201,18 @@ class Succeeded(Generic[OutT]):
     output: OutT
     attempts: tuple[Attempt, ...]
     warn_msg: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[AnswerWarning, ...] = ()
+    unusable: tuple[Shortfall, ...] = ()
 
     @property
     def kind(self) -> Literal["succeeded"]:
         """The outcome's name."""
         return "succeeded"
+
+    @property
+    def usable(self) -> bool:
+        """Whether the answer carries every member the SDK needs to act on it."""
+        return not self.unusable
 
     @property
     def definite(self) -> bool:

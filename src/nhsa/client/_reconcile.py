@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from nhsa.client._flow import Flow
 from nhsa.client._journal import JournalEntry
+from nhsa.client._load_bearing import loaded
 from nhsa.client._results import GroupReconciliation, LedgerTotals, ReconcileReport
 from nhsa.client.errors import BusinessError
 from nhsa.envelope import (
@@ -156,9 +157,9 @@ def reconcile(
             }
         )
         answer: Output3201 = yield from core.typed("3201", total_check)
-        verdict = answer.stmtinfo
+        stmt_rslt: str = loaded(answer, "stmtinfo.stmt_rslt")
         mismatches: tuple[ResultRow, ...] = ()
-        if verdict.stmt_rslt != BALANCED:
+        if stmt_rslt != BALANCED:
             rows = [row for row in book.rows if row.group == group]
             mismatches = yield from _detail(core, day, group, rows)
         results.append(
@@ -167,8 +168,8 @@ def reconcile(
                 clr_type,
                 setl_optins,
                 totals,
-                verdict.stmt_rslt,
-                verdict.stmt_rslt_dscr,
+                stmt_rslt,
+                answer.stmtinfo.stmt_rslt_dscr if answer.stmtinfo else None,
                 mismatches,
             )
         )
@@ -197,7 +198,7 @@ def _detail(
         {
             "data": {
                 "setl_optins": setl_optins,
-                "file_qury_no": uploaded.file_qury_no,
+                "file_qury_no": loaded(uploaded, "file_qury_no"),
                 "stmt_begndate": day,
                 "stmt_enddate": day,
                 "medfee_sumamt": totals.medfee_sumamt,
@@ -205,6 +206,7 @@ def _detail(
                 "cash_payamt": totals.cash_payamt,
                 "fixmedins_setl_cnt": totals.count,
                 "clr_type": clr_type,
+                "refd_setl_flag": _file_flag(rows),
             }
         }
     )
@@ -212,8 +214,8 @@ def _detail(
     download = Input9102.model_validate(
         {
             "fsDownloadIn": {
-                "file_qury_no": compared.fileinfo.file_qury_no,
-                "filename": compared.fileinfo.filename,
+                "file_qury_no": loaded(compared, "fileinfo.file_qury_no"),
+                "filename": loaded(compared, "fileinfo.filename"),
                 "fixmedins_code": core.tenant,
             }
         }
@@ -266,6 +268,13 @@ def _group(
         result.get("clr_optins") or source.get("clr_optins") or core.config.mdtrtarea_admvs
     )
     return (insutype, clr_type, setl_optins)
+
+
+def _file_flag(rows: Sequence[LedgerRow]) -> str:
+    """3202's refd_setl_flag for a file: 0 (正常) unless every row is a refund row. Each row
+    carries its own flag; the header's meaning is not documented (contract, 3202)."""
+    flags = {row.detail.refd_setl_flag for row in rows}
+    return "1" if flags == {"1"} else "0"
 
 
 def _is_refund(core: Core, infno: str) -> bool:

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, TypeVar
 from nhsa.client._charge import cancel_batch_input, settle_lines
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import FeeLine
+from nhsa.client._load_bearing import loaded
 from nhsa.client._outcomes import Succeeded
 from nhsa.client._results import Charge, Refund, SettlementTotals
-from nhsa.client._unwrap import unwrap
+from nhsa.client._unwrap import error_for, unwrap
 from nhsa.client.errors import InvalidInputError, NhsaClientError
 from nhsa.models import Input2208, Input2208Data
 from nhsa.redaction import get_logger
@@ -68,13 +69,23 @@ def refund(core: Core, charge: Charge, *, lines: Sequence[str] | None = None) ->
             )
         )
         outcome = yield from core.call("2208", reverse, insuplc_admdvs=area)
+        if isinstance(outcome, Succeeded) and not outcome.usable:
+            # Refunded (definite) though the answer lacks what the journal needs: the fee
+            # lines are cancelled all the same, then the error says what is missing.
+            unusable = error_for(outcome)
+            cancelled = yield from _cancel_lines(core, charge)
+            unusable.add_note(
+                f"the refund stands; fee batch {charge.chrg_bchno} was "
+                + ("cancelled (2205)" if cancelled else "not cancelled: cancel it with 2205")
+            )
+            raise unusable
         output = unwrap(outcome)
         refunded = SettlementTotals.of(output.setlinfo)
         cancelled = yield from _cancel_lines(core, charge)
         result = Refund(
             charge=charge,
             msgid=outcome.msgid,
-            setl_id=output.setlinfo.setl_id,
+            setl_id=loaded(output, "setlinfo.setl_id"),
             refunded=refunded,
             fee_batch_cancelled=cancelled,
         )

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Certificate, Clinic
+from nhsa.client._load_bearing import loaded
 from nhsa.client._results import Registration
 from nhsa.client._unwrap import unwrap
 from nhsa.client._validation import check_code, check_text, error_from_pydantic
@@ -29,6 +30,7 @@ from nhsa.models import (
     Input2202,
     Input2202Data,
     Output1101,
+    Output1101InsuinfoItem,
     Output2201,
 )
 
@@ -69,28 +71,33 @@ def register(
         )
     )
     person: Output1101 = yield from core.typed("1101", lookup)
-    row = next((r for r in person.insuinfo if r.insutype == insutype), None)
-    held = ", ".join(sorted({r.insutype for r in person.insuinfo})) or "none"
-    if row is None:
+    rows: list[Output1101InsuinfoItem] = loaded(person, "insuinfo")
+    index = next((i for i, r in enumerate(rows) if r.insutype == insutype), None)
+    held = ", ".join(sorted({str(r.insutype) for r in rows})) or "none"
+    if index is None:
         raise InvalidInputError(
             f"insutype: the person holds no insurance of type {insutype} (1101 lists {held})",
             field="insutype",
             rule="held-by-person",
             infno="1101",
         )
-    if row.psn_insu_stas != INSURED_NORMALLY:
+    row = rows[index]
+    # Some provinces leave psn_insu_stas out (Guangdong); then the platform judges at 2201.
+    if row.psn_insu_stas not in (None, INSURED_NORMALLY):
         raise InvalidInputError(
             f"insutype: insurance {insutype} is not in force (psn_insu_stas {row.psn_insu_stas})",
             field="insutype",
             rule="insured-normally",
             infno="1101",
         )
+    psn_no: str = loaded(person, "baseinfo.psn_no")
+    insuplc_admdvs: str = loaded(person, f"insuinfo[{index}].insuplc_admdvs")
     begntime = core.clock()
     serial = ipt_otp_no or new_serial("MZ", core.msgids.next())
     try:
         visit = Input2201(
             data=Input2201Data(
-                psn_no=person.baseinfo.psn_no,
+                psn_no=psn_no,
                 insutype=insutype,
                 begntime=begntime,
                 mdtrt_cert_type=certificate.mdtrt_cert_type,
@@ -105,15 +112,15 @@ def register(
         )
     except ValidationError as error:
         raise error_from_pydantic(error, "2201.data") from None
-    outcome = yield from core.call("2201", visit, insuplc_admdvs=row.insuplc_admdvs)
+    outcome = yield from core.call("2201", visit, insuplc_admdvs=insuplc_admdvs)
     registered: Output2201 = unwrap(outcome)
     return Registration(
-        psn_no=person.baseinfo.psn_no,
-        psn_name=person.baseinfo.psn_name,
-        mdtrt_id=registered.data.mdtrt_id,
+        psn_no=psn_no,
+        psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        mdtrt_id=loaded(registered, "data.mdtrt_id"),
         ipt_otp_no=serial,
         insutype=insutype,
-        insuplc_admdvs=row.insuplc_admdvs,
+        insuplc_admdvs=insuplc_admdvs,
         certificate=certificate,
         clinic=clinic,
         begntime=begntime,

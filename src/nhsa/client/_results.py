@@ -26,49 +26,59 @@ from nhsa.money import cents
 
 @dataclass(frozen=True)
 class SettlementTotals:
-    """The amounts of a (pre-)settlement that must agree between 2206 and 2207.
+    """The amounts of a (pre-)settlement that must agree between 2206 and 2207; ``None`` where
+    the answer did not carry the amount (a real platform may leave members out).
 
     Example:
-        Read from an answer that carries ``74.8`` and leaves out what is zero:
+        Read from an answer that carries ``74.8`` and leaves out what is zero (a real platform
+        may): a missing amount stays ``None`` rather than being taken for 0.
 
         >>> totals = SettlementTotals.of({"medfee_sumamt": 74.8, "acct_pay": 74.8})
         >>> (totals.medfee_sumamt, totals.acct_pay, totals.psn_cash_pay)
-        (Decimal('74.80'), Decimal('74.80'), Decimal('0.00'))
+        (Decimal('74.80'), Decimal('74.80'), None)
     """
 
-    medfee_sumamt: Decimal
-    fulamt_ownpay_amt: Decimal
-    overlmt_selfpay: Decimal
-    preselfpay_amt: Decimal
-    inscp_scp_amt: Decimal
-    fund_pay_sumamt: Decimal
-    psn_part_amt: Decimal
-    acct_pay: Decimal
-    psn_cash_pay: Decimal
-    hosp_part_amt: Decimal
+    medfee_sumamt: Decimal | None
+    fulamt_ownpay_amt: Decimal | None
+    overlmt_selfpay: Decimal | None
+    preselfpay_amt: Decimal | None
+    inscp_scp_amt: Decimal | None
+    fund_pay_sumamt: Decimal | None
+    psn_part_amt: Decimal | None
+    acct_pay: Decimal | None
+    psn_cash_pay: Decimal | None
+    hosp_part_amt: Decimal | None
 
     @classmethod
     def of(cls, setlinfo: Any) -> SettlementTotals:
-        """Read the totals from a setlinfo model or mapping (missing amounts count as 0), to
-        the cent (a JSON answer may carry ``74.8`` for ``74.80``)."""
-        get = setlinfo.get if isinstance(setlinfo, dict) else lambda name: getattr(setlinfo, name)
+        """Read the totals from a setlinfo model or mapping, to the cent (a JSON answer may
+        carry ``74.8`` for ``74.80``); an amount the answer lacks stays ``None``."""
         values = {}
         for item in fields(cls):
-            value = get(item.name)
-            amount = Decimal(str(value)) if value is not None else Decimal(0)
-            values[item.name] = cents(amount)
+            if isinstance(setlinfo, dict):
+                value = setlinfo.get(item.name)
+            else:
+                value = getattr(setlinfo, item.name, None)
+            values[item.name] = None if value is None else cents(Decimal(str(value)))
         return cls(**values)
 
-    def replace(self, **changes: Decimal) -> SettlementTotals:
+    def replace(self, **changes: Decimal | None) -> SettlementTotals:
         """A copy with some amounts changed."""
         return replace(self, **changes)
 
-    def differences(self, other: SettlementTotals) -> dict[str, tuple[Decimal, Decimal]]:
-        """Amounts that differ: field → (this value, the other value)."""
-        return {
-            item.name: (getattr(self, item.name), getattr(other, item.name))
+    def differences(
+        self, other: SettlementTotals
+    ) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+        """Amounts both carry that differ: field → (this value, the other value). An amount
+        one of them lacks is not a difference: nothing says it changed."""
+        pairs = (
+            (item.name, getattr(self, item.name), getattr(other, item.name))
             for item in fields(self)
-            if getattr(self, item.name) != getattr(other, item.name)
+        )
+        return {
+            name: (mine, theirs)
+            for name, mine, theirs in pairs
+            if mine is not None and theirs is not None and mine != theirs
         }
 
 
@@ -81,7 +91,7 @@ class Registration:
         mdtrt_id: the visit id the platform issued.
         ipt_otp_no: the hospital's visit serial sent with 2201.
         insutype, insuplc_admdvs: the insurance chosen and its insured place.
-        balc: personal-account balance 1101 reported.
+        balc: personal-account balance 1101 reported (``None`` when it did not say).
         msgid: the 2201 msgid.
 
     Example:
@@ -99,7 +109,7 @@ class Registration:
     certificate: Certificate
     clinic: Clinic
     begntime: datetime
-    balc: Decimal
+    balc: Decimal | None
     msgid: str
 
     def __repr__(self) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded
-from nhsa.client.errors import BusinessError, NhsaClientError, NotSentError, OutcomeUnknownError
+from nhsa.client.errors import (
+    BusinessError,
+    NhsaClientError,
+    NotSentError,
+    OutcomeUnknownError,
+    UnusableAnswerError,
+)
 
 E = TypeVar("E", bound=BusinessError)
 
@@ -36,7 +42,16 @@ def error_for(outcome: Outcome) -> NhsaClientError:
             outcome=outcome,
         )
     if isinstance(outcome, Succeeded):
-        raise TypeError("a succeeded outcome is not an error")
+        if outcome.usable:
+            raise TypeError("a usable succeeded outcome is not an error")
+        return UnusableAnswerError(
+            f"{outcome.infno} {outcome.msgid} succeeded (definite: nothing is undone), but "
+            "its answer cannot be used: " + "; ".join(map(str, outcome.unusable)),
+            infno=outcome.infno,
+            msgid=outcome.msgid,
+            attempts=attempts,
+            outcome=outcome,
+        )
     resolution = outcome.resolution
     done = f"; {type(resolution).__name__}" if resolution is not None else ""
     return OutcomeUnknownError(
@@ -73,7 +88,7 @@ def refusal_error(outcome: Rejected, message: str, kind: type[E]) -> E:
 
 
 def unwrap(outcome: Outcome) -> Any:
-    """The output of a succeeded outcome; otherwise raise :func:`error_for` of it.
+    """The output of a usable succeeded outcome; otherwise raise :func:`error_for` of it.
 
     Example:
         >>> unwrap(NotSent("1101", "H53010100001202611231015300001", "ConnectError", ()))
@@ -81,6 +96,6 @@ def unwrap(outcome: Outcome) -> Any:
         ...
         nhsa.client.errors.NotSentError: 1101 was not sent after 0 attempt(s): ConnectError
     """
-    if isinstance(outcome, Succeeded):
+    if isinstance(outcome, Succeeded) and outcome.usable:
         return outcome.output
     raise error_for(outcome)

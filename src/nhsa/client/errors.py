@@ -13,6 +13,7 @@
     ├── OutcomeUnknownError        sent, no trustworthy answer; .resolution says what was done
     ├── BusinessError              the platform refused (infcode ≠ 0): definite, nothing booked
     │   └── SignInError            sign-in (9001) refused, or still refused after signing in again
+    ├── UnusableAnswerError        a definite success lacking what the SDK needs; .shortfalls
     ├── SettlementMismatchError    the settlement differs from the pre-settlement; .differences
     └── JournalError               the local journal could not be written; nothing was sent
 
@@ -40,7 +41,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed
+from nhsa.client._load_bearing import Shortfall
+from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed, Succeeded
 
 __all__ = [
     "AlreadySettledError",
@@ -56,6 +58,7 @@ __all__ = [
     "PatientMessage",
     "SettlementMismatchError",
     "SignInError",
+    "UnusableAnswerError",
     "VisitBusyError",
 ]
 
@@ -400,6 +403,38 @@ class SignInError(BusinessError):
         ...         print(error.infno, error.err_msg, error.attempts)
         9001 非法用户 1
     """
+
+
+class UnusableAnswerError(NhsaClientError):
+    """The platform answered success (definite: it was booked), but the answer lacks a member
+    the SDK needs to act on it (``nhsa.client.LOAD_BEARING``) or names another request's msgid.
+
+    Nothing is reversed: the journal records the success and what was missing, so
+    ``recover()`` and ``reconcile()`` treat it as the definite fact it is. What the SDK could
+    not do (refund, next step) needs a person, who can look the settlement up (5203, 3202).
+
+    Example:
+        >>> from nhsa.client._load_bearing import Shortfall
+        >>> from nhsa.client._outcomes import Succeeded
+        >>> settled = Succeeded("2207", "H53010100001202611231015300001", None, (), unusable=(
+        ...     Shortfall("setlinfo.setl_id", "missing", "a refund (2208) names it"),))
+        >>> error = UnusableAnswerError("2207 answer lacks setl_id", infno="2207", outcome=settled)
+        >>> error.shortfalls[0].member, error.patient_message.en.startswith("This was done")
+        ('setlinfo.setl_id', True)
+    """
+
+    @property
+    def shortfalls(self) -> tuple[Shortfall, ...]:
+        """Each member the answer lacks, with what the SDK needed it for."""
+        return self.outcome.unusable if isinstance(self.outcome, Succeeded) else ()
+
+    @property
+    def patient_message(self) -> PatientMessage:
+        """It was done; the cashier completes the record."""
+        return PatientMessage(
+            "业务已办理成功，收费员正在补全记录，请稍候。",
+            "This was done; the cashier is completing the record, please wait a moment.",
+        )
 
 
 class SettlementMismatchError(NhsaClientError):

@@ -33,10 +33,12 @@ from nhsa.envelope._detail_files import (
 )
 from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
 from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
+from nhsa.envelope._warnings import AnswerWarning, WarningKind
 
 __all__ = [
     "CHINA_TIME",
     "SEQUENCE_LIMIT",
+    "AnswerWarning",
     "Clock",
     "DetailFileError",
     "DetailRow",
@@ -48,6 +50,7 @@ __all__ = [
     "ParsedResponse",
     "ResultRow",
     "Sender",
+    "WarningKind",
     "build_request",
     "carries_psn_no",
     "china_now",

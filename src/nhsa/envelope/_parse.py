@@ -1,23 +1,34 @@
-"""Reading response envelopes: tolerant of what real platforms send, exact about what matters.
+"""Reading response envelopes: a definite answer is read whatever its shape.
 
-Tolerated (reported as warnings, not errors): infcode as a string, unknown members, the 2208
-``pdn_cash_pay`` spelling, ``warn_msg``. Not tolerated: a body that is not a JSON object, a
-missing or non-numeric infcode, or a successful answer whose output does not fit the
-transaction's model — the caller cannot trust such an answer, which for a state-changing call
-means the outcome is unknown.
+An answer is *definite* when it is a JSON object with a numeric ``infcode``: the platform has
+decided. Such an answer is always read — missing, null, over-long or locally coded members,
+members the contract does not know, the 2208 ``pdn_cash_pay`` misprint, a string infcode — and
+every departure from the contract becomes an :class:`~nhsa.envelope.AnswerWarning` on the
+result, never an error. What is checked is the contract itself (``nhsa.spec``'s validator of the
+transaction's output), so a warning names the member and the rule exactly.
+
+Not an answer (:class:`MalformedResponseError`): a body that is not a JSON object, a missing or
+non-numeric infcode, a success whose ``output`` is not an object, or a success whose output
+carries none of the transaction's nodes but others (another transaction's body). The caller
+cannot trust such a body; for a state-changing call the outcome is unknown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from nhsa.envelope._warnings import AnswerWarning, contract_warnings
 from nhsa.models import OutputModel, ResponseEnvelope, models_for
-from nhsa.spec import ValidationIssue
+from nhsa.spec import ValidationIssue, contract
 from nhsa.spec._issues import pointer_of
+
+M = TypeVar("M", bound=BaseModel)
+_RENAMED = {"pdn_cash_pay": "psn_cash_pay"}
 
 
 class MalformedResponseError(ValueError):
@@ -43,7 +54,7 @@ class ParsedResponse:
         infcode: 0 success; anything else a definite business failure.
         err_msg: the platform's error text (None on success).
         output: the typed output on success, else None.
-        warnings: things tolerated while reading (unknown members, string infcode, …).
+        warnings: what was tolerated while reading (see :class:`AnswerWarning`).
         envelope: the whole envelope as a model.
     """
 
@@ -52,7 +63,7 @@ class ParsedResponse:
     err_msg: str | None
     output: OutputModel | None
     envelope: ResponseEnvelope
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[AnswerWarning, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -60,17 +71,50 @@ class ParsedResponse:
         return self.infcode == 0
 
 
-_RENAMED = {"pdn_cash_pay": "psn_cash_pay"}
-
-
 def parse_response(body: bytes, infno: str) -> ParsedResponse:
-    """Read the body of an answer to ``infno``; :class:`MalformedResponseError` if untrustworthy.
+    """Read the body of an answer to ``infno``; :class:`MalformedResponseError` if it is not one.
 
     Example:
         >>> parsed = parse_response(b'{"infcode":"-1","err_msg":"no visit","output":null}', "2202")
-        >>> parsed.ok, parsed.err_msg, parsed.warnings
-        (False, 'no visit', ('infcode sent as a string',))
+        >>> parsed.ok, parsed.err_msg, [w.kind for w in parsed.warnings]
+        (False, 'no visit', ['infcode-string'])
+        >>> parsed = parse_response(b'{"infcode":0,"output":{"data":{"mdtrt_id":"V1",'
+        ...                         b'"psn_no":"P1","expContent":null}}}', "2201")
+        >>> parsed.output.data.mdtrt_id
+        'V1'
+        >>> for warning in parsed.warnings:
+        ...     print(warning)
+        data.ipt_otp_no missing (the contract requires it)
+        data.expContent not in the contract; kept
     """
+    raw = _object(body, infno)
+    infcode = _infcode(raw, infno)
+    warnings: list[AnswerWarning] = []
+    if isinstance(raw["infcode"], str):
+        warnings.append(AnswerWarning("infcode-string", "/infcode", "infcode sent as a string"))
+    envelope = _lenient(infno, ResponseEnvelope, {**raw, "output": None}, (), warnings)
+    if envelope.warn_msg:
+        warnings.append(
+            AnswerWarning("platform-warning", "/warn_msg", f"warn_msg: {envelope.warn_msg}")
+        )
+    output: OutputModel | None = None
+    if infcode == 0:
+        nodes = _normalized(_output_nodes(raw.get("output"), infno), ("output",), warnings)
+        issues = contract().validators.check_output(infno, nodes)
+        warnings.extend(contract_warnings(infno, nodes, issues))
+        output = _lenient(infno, models_for(infno).output, nodes, ("output",), warnings)
+        warnings.extend(_unknown_members(output, "/output"))
+    return ParsedResponse(
+        infno=infno,
+        infcode=infcode,
+        err_msg=envelope.err_msg,
+        output=output,
+        envelope=envelope.model_copy(update={"output": raw.get("output")}),
+        warnings=tuple(warnings),
+    )
+
+
+def _object(body: bytes, infno: str) -> dict[str, Any]:
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -78,64 +122,147 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
     if not isinstance(raw, dict):
         issue = ValidationIssue("", "type", "the answer is not a JSON object")
         raise MalformedResponseError(infno, [issue])
-    warnings: list[str] = []
-    if isinstance(raw.get("infcode"), str):
-        warnings.append("infcode sent as a string")
-    try:
-        envelope = ResponseEnvelope.model_validate(raw)
-    except ValidationError as exc:
-        raise MalformedResponseError(infno, _issues(exc, ())) from None
-    if envelope.warn_msg:
-        warnings.append(f"warn_msg: {envelope.warn_msg}")
-    output: OutputModel | None = None
-    if envelope.infcode == 0:
-        nodes = _normalized(raw.get("output") or {}, warnings)
+    return raw
+
+
+def _infcode(raw: Mapping[str, Any], infno: str) -> int:
+    value = raw.get("infcode")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = "missing" if "infcode" not in raw else f"{value!r} is not a number"
+        issue = ValidationIssue("/infcode", "infcode", f"infcode: {shown}")
+        raise MalformedResponseError(infno, [issue])
+    return value
+
+
+def _output_nodes(value: object, infno: str) -> dict[str, Any]:
+    """The success output as an object, or an error when it is not this transaction's."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        issue = ValidationIssue("/output", "type", "output: a success answer's output is an object")
+        raise MalformedResponseError(infno, [issue])
+    ours = set(contract().transaction(infno).output_schema.get("properties", {}))
+    if ours and value and not ours & set(value):
+        issue = ValidationIssue(
+            "/output",
+            "transaction",
+            f"output: carries {', '.join(sorted(value))} and none of {infno}'s nodes "
+            f"({', '.join(sorted(ours))}): not an answer to {infno}",
+        )
+        raise MalformedResponseError(infno, [issue])
+    return value
+
+
+def _lenient(
+    infno: str,
+    model: type[M],
+    data: dict[str, Any],
+    prefix: tuple[str, ...],
+    warnings: list[AnswerWarning],
+) -> M:
+    """``data`` as ``model``, each value that is not of its member's type dropped (warned).
+
+    Every round drops at least one value, so the rounds end (one per nesting level, in practice).
+    """
+    copied = False
+    while True:
         try:
-            output = models_for(infno).output.model_validate(nodes)
+            return model.model_validate(data)
         except ValidationError as exc:
-            raise MalformedResponseError(infno, _issues(exc, ("output",))) from None
-        warnings.extend(f"output: unknown member {name}" for name in _unknown_members(output))
-    return ParsedResponse(
-        infno=infno,
-        infcode=envelope.infcode,
-        err_msg=envelope.err_msg,
-        output=output,
-        envelope=envelope,
-        warnings=tuple(warnings),
-    )
+            if not copied:
+                data, copied = _copy(data), True  # the caller's dict stays as received
+            errors = sorted(exc.errors(include_url=False), key=_deepest_last_first)
+            dropped = [(where, error) for error in errors if (where := _drop(data, error["loc"]))]
+            if not dropped:
+                first = errors[0]
+                issue = ValidationIssue(pointer_of(prefix), first["type"], first["msg"])
+                raise MalformedResponseError(infno, [issue]) from None
+            for where, error in reversed(dropped):
+                pointer = pointer_of([*prefix, *where])
+                message = f"{_dotted(pointer)} unreadable ({error['msg']}); read as absent"
+                warnings.append(AnswerWarning("unreadable", pointer, message))
 
 
-def _normalized(nodes: Any, warnings: list[str]) -> Any:
+def _deepest_last_first(error: Any) -> list[tuple[int, int | str]]:
+    """Sort key putting later list items first, so dropping one leaves the others' indices."""
+    return [(0, -step) if isinstance(step, int) else (1, step) for step in error["loc"]]
+
+
+def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Remove the innermost value ``loc`` reaches; return the location actually removed."""
+    node: Any = data
+    reached: list[int | str] = []
+    for depth, step in enumerate(loc):
+        child_exists = (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and step < len(node)
+        )
+        if not child_exists:
+            break
+        if not isinstance(node[step], dict | list) or depth == len(loc) - 1:
+            reached.append(step)
+            break
+        reached.append(step)
+        node = node[step]
+    if not reached:
+        return ()
+    parent: Any = data
+    for step in reached[:-1]:
+        parent = parent[step]
+    last = reached[-1]
+    if isinstance(parent, list):
+        parent.pop(int(last))
+    else:
+        parent.pop(last)
+    return tuple(reached)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _normalized(nodes: Any, where: tuple[str | int, ...], warnings: list[AnswerWarning]) -> Any:
     """Accept known misspellings of the spec (e.g. pdn_cash_pay) under their right names."""
     if isinstance(nodes, dict):
         fixed: dict[str, Any] = {}
-        for key, value in nodes.items():
-            right = _RENAMED.get(key)
+        for sent, value in nodes.items():
+            key = sent
+            right = _RENAMED.get(sent)
             if right is not None and right not in nodes:
-                warnings.append(f"{key} read as {right}")
-            fixed[right if right and right not in nodes else key] = _normalized(value, warnings)
+                warnings.append(
+                    AnswerWarning("renamed", pointer_of([*where, sent]), f"{sent} read as {right}")
+                )
+                key = right
+            fixed[key] = _normalized(value, (*where, key), warnings)
         return fixed
     if isinstance(nodes, list):
-        return [_normalized(item, warnings) for item in nodes]
+        return [_normalized(item, (*where, i), warnings) for i, item in enumerate(nodes)]
     return nodes
 
 
-def _unknown_members(model: OutputModel) -> list[str]:
-    names = list((model.model_extra or {}).keys())
-    for value in model.__dict__.values():
-        children = value if isinstance(value, list) else [value]
-        for child in children:
-            if isinstance(child, OutputModel):
-                names.extend(_unknown_members(child))
-    return sorted(set(names))
+def _dotted(pointer: str) -> str:
+    """``/output/setldetail/0/memo`` → ``setldetail.0.memo`` (the member, for a message)."""
+    return pointer.removeprefix("/output").strip("/").replace("/", ".")
 
 
-def _issues(exc: ValidationError, prefix: tuple[str, ...]) -> list[ValidationIssue]:
-    return [
-        ValidationIssue(
-            pointer_of([*prefix, *e["loc"]]),
-            e["type"],
-            f"{e['loc'][-1] if e['loc'] else 'answer'}: {e['msg']}",
+def _unknown_members(model: OutputModel, pointer: str) -> list[AnswerWarning]:
+    found = [
+        AnswerWarning(
+            "unknown-member",
+            f"{pointer}/{name}",
+            f"{_dotted(f'{pointer}/{name}')} not in the contract; kept",
         )
-        for e in exc.errors()
+        for name in (model.model_extra or {})
     ]
+    for name, value in model.__dict__.items():
+        children = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, child in children:
+            if isinstance(child, OutputModel):
+                where = f"{pointer}/{name}" + ("" if index is None else f"/{index}")
+                found.extend(_unknown_members(child, where))
+    return found

@@ -3,8 +3,9 @@
 The models are generated from ``interface_specs/`` (:mod:`nhsa.models.codegen`); a test proves,
 class by class, that each field agrees with its schema (name, required, type, length, codes).
 Input models are strict (unknown fields are errors, codes are ``Literal``); output models are
-tolerant (unknown fields kept, codes are ``str``) so that a platform adding a member never turns
-a completed settlement into an unknown outcome.
+tolerant — every field optional and nullable, no length or pattern constraints, codes ``str``,
+unknown fields kept — so that an answer in a real platform's shape never turns a completed
+settlement into an unknown outcome (the reader checks the contract and warns instead).
 
 Example:
     >>> from decimal import Decimal

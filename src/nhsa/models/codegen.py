@@ -16,6 +16,13 @@ Mapping (schema → Python):
   ``minimum``/``maximum`` become ``Field`` constraints;
 - a node with ``additionalProperties: false`` derives from ``InputModel`` (unknown fields are
   errors), any other from ``OutputModel`` (unknown fields kept).
+
+Tolerant (output) nodes model what a platform may really answer, not what the contract
+promises: every field is ``X | None`` defaulting to ``None`` and carries no length, pattern or
+range constraint (the wire types — ``Money``, ``NhsaDateTime`` … — stay), so a missing, null,
+over-long or locally-coded member never makes a definite answer unreadable. The reader
+(:func:`nhsa.envelope.parse_response`) checks the answer against the contract itself and
+reports each departure as a warning.
 """
 
 from __future__ import annotations
@@ -192,6 +199,10 @@ class _Generator:
         strict = self._node(location).get("additionalProperties") is False
         ftype = self._type_of(module, owner + _pascal(prop), schema, location, strict)
         kwargs = dict(ftype.kwargs)
+        if not strict:
+            # What we read is checked against the contract by the reader, not by the model.
+            kwargs = {k: v for k, v in kwargs.items() if k == "json_schema_extra"}
+            required = False
         description = _describe(schema)
         if description:
             kwargs = {"description": repr(description), **kwargs}

@@ -172,6 +172,22 @@ class Contract:
             ) from None
 
     @cached_property
+    def fund_fields(self) -> tuple[str, ...]:
+        """The setlinfo fund payments whose sum is ``fund_pay_sumamt`` (``x-sum-of`` in
+        nodes.json): the one definition of the fund-sum identity that the mock's calculator,
+        the SDK and the checks use.
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> fields = contract().fund_fields
+            >>> (fields[0], "hifdm_pay" in fields, "acct_pay" in fields)
+            ('hifp_pay', True, False)
+        """
+        nodes = self.documents[self.uri("nodes.json")]
+        total = nodes["$defs"]["setlinfo_base"]["properties"]["fund_pay_sumamt"]
+        return tuple(total["x-sum-of"])
+
+    @cached_property
     def validators(self) -> Validators:
         """Compiled validators for this contract (built once, reused for every message)."""
         return Validators(self)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _COMPOSITE_RULES = frozenset({"anyOf", "oneOf", "not", "allOf", "contains"})
 _SUCCESS = {"enum": [0, "0"]}
+_NULL = {"type": "null"}
 
 
 class Validators:
@@ -130,7 +131,31 @@ class Validators:
     def _issues(
         self, validator: Any, instance: object, prefix: tuple[str, ...] = ()
     ) -> list[ValidationIssue]:
-        return [self._render(error, prefix) for error in validator.iter_errors(instance)]
+        return [
+            issue
+            for error in validator.iter_errors(instance)
+            for issue in self._rendered(error, prefix)
+        ]
+
+    def _rendered(self, error: Any, prefix: tuple[str, ...]) -> list[ValidationIssue]:
+        """The issues of one error; for an optional field (``anyOf [X, null]``) holding a
+        non-null value, what is wrong with it as an X — its code, its shape — not "no shape"."""
+        inner = self._non_null_branch(error)
+        if inner is None:
+            return [self._render(error, prefix)]
+        return [issue for sub in inner for issue in self._rendered(sub, prefix)]
+
+    def _non_null_branch(self, error: Any) -> list[Any] | None:
+        if _rule_of(error) != "anyOf" or error.instance is None:
+            return None
+        schema = self._keyword_owner(error)
+        options = schema.get("anyOf") if schema is not None else None
+        context = getattr(error.kind, "context", None)
+        if not isinstance(options, list) or _NULL not in options or len(options) != 2:
+            return None
+        if not context or len(context) != 2:
+            return None
+        return list(context[1 - options.index(_NULL)])
 
     def _render(self, error: Any, prefix: tuple[str, ...]) -> ValidationIssue:
         parts: list[str | int] = [*prefix, *error.instance_path]

@@ -18,6 +18,8 @@ OutcomeUnknownError → Reversed         ``rejected`` (undone by 2601; the patie
 OutcomeUnknownError → Held / other     ``unknown`` (the HIS does not know yet, and says so)
 SettlementMismatchError                ``rejected`` when refunded, else ``unknown``
 JournalError, ClientConfigError        ``error`` (the HIS itself cannot act)
+UnusableAnswerError                    ``error`` (it took effect, but the answer lacks what
+                                       the HIS needs to go on: a person completes it)
 =====================================  ===================================================
 
 Example:
@@ -56,7 +58,7 @@ from nhsa.client import (
     Timeouts,
     WindowMode,
 )
-from nhsa.client.errors import ClientConfigError, JournalError
+from nhsa.client.errors import ClientConfigError, JournalError, UnusableAnswerError
 from nhsa.conformance._driver import (
     CancelRegistrationRequest,
     ChargeRequest,
@@ -455,7 +457,8 @@ def result_of_error(error: NhsaClientError) -> DriverResult:
         if isinstance(error, SettlementMismatchError)
         else True
     )
-    status: str = "error" if isinstance(error, JournalError | ClientConfigError) else "rejected"
+    cannot_act = JournalError | ClientConfigError | UnusableAnswerError
+    status: str = "error" if isinstance(error, cannot_act) else "rejected"
     if not undone:
         status = "unknown"
     return DriverResult(

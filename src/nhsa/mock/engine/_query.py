@@ -1,4 +1,6 @@
-"""5203 结算信息查询: one ledger row with the 2207 fields and the reference §3.16 extras.
+"""5203 结算信息查询: one ledger row with the setlinfo fields 5203 shares with 2207 and the
+reference §3.16 extras (psn_pay, cash_payamt in place of psn_part_amt, psn_cash_pay,
+hosp_part_amt).
 
 A reversal row is answered like a settlement (negative amounts, ``refd_setl_flag`` 1); a row
 voided by 2601 is reported as gone.
@@ -26,6 +28,7 @@ _PAY_LOC = {Locality.LOCAL: "2", Locality.IN_PROVINCE: "3", Locality.CROSS_PROVI
 """支付地点类别: 2 医疗机构 (local), 3 省内异地, 4 跨省异地."""
 _FLEXIBLE = frozenset({"1103", "1203"})
 _NEWBORN = "1401"
+_SETTLEMENT_ONLY = frozenset({"psn_part_amt", "psn_cash_pay", "hosp_part_amt"})
 
 
 def settlement_info(ctx: Context, node: Input5203) -> Answer:
@@ -45,8 +48,11 @@ def settlement_info(ctx: Context, node: Input5203) -> Answer:
             f"结算信息不存在：setl_id={data.setl_id} 已被冲正(2601)作废",
             f"settlement {data.setl_id} was voided by a reversal (2601)",
         )
+    # The 5203 table (A, C1) has psn_pay and cash_payamt where 2207 has psn_part_amt,
+    # psn_cash_pay and hosp_part_amt: the answer takes the table's shape.
+    shared = {k: v for k, v in row.setlinfo.items() if k not in _SETTLEMENT_ONLY}
     output = {
-        "setlinfo": {**row.setlinfo, **_extras(ctx, row, visit)},
+        "setlinfo": {**shared, **_extras(ctx, row, visit)},
         "setldetail": Calculation.from_record(row.calculation).setldetail_rows(),
     }
     return Answer.ok(output, effects={"setl_id": row.setl_id})

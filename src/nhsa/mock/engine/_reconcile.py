@@ -9,8 +9,10 @@ its settlement records, and a refund is one].
 more rows), 2 (医药机构多: the hospital reports more), or 3 (same count, different amounts),
 with ``stmt_rslt_dscr`` naming each total that differs, both values and the difference.
 
-3202 compares the uploaded detail file row by row (by ``setl_id``) and produces a result file
-for 9102 in which both "only at the platform" (1) and "only at the hospital" (2) rows appear.
+3202 compares the uploaded detail file row by row (by ``setl_id``) with the ledger rows of its
+``clr_type`` and produces a result file for 9102 in which both "only at the platform" (1) and
+"only at the hospital" (2) rows appear. Its ``refd_setl_flag`` is read but selects nothing:
+each row of the file carries its own flag [inference: D sends the flag of the first row].
 
 Example::
 
@@ -144,7 +146,7 @@ def reconcile_details(ctx: Context, node: Input3202) -> Answer:
     centre = [
         row
         for row in _ledger_rows(ctx, data.setl_optins, data.stmt_begndate, data.stmt_enddate)
-        if data.clr_type is None or row.clr_type == data.clr_type
+        if row.clr_type == data.clr_type
     ]
     results = compare_rows(ctx, centre, his_rows)
     file_qury_no = ctx.new_id("file_qury_no")

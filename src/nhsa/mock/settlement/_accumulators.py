@@ -35,6 +35,8 @@ class FundKind(StrEnum):
     """企业补充医疗保险 (enterprise supplementary insurance)."""
     MAF = "maf"
     """医疗救助 (medical assistance)."""
+    HIFDM = "hifdm"
+    """伤残人员医疗保障 (disability medical security, fund_pay_type 350100)."""
     OTH = "oth"
     """其他 (any other payer)."""
 

@@ -19,16 +19,11 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FUND_FIELDS = (
-    "hifp_pay",
-    "cvlserv_pay",
-    "hifes_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-)
-"""The setlinfo fields of every fund payment (the personal account is not a fund)."""
+from nhsa import spec
+
+FUND_FIELDS = spec.contract().fund_fields
+"""The setlinfo fields of every fund payment (the personal account is not a fund): the
+contract's ``x-sum-of`` of ``fund_pay_sumamt``, the one definition the SDK and the suite share."""
 
 
 @dataclass(frozen=True)

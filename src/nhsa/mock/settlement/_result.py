@@ -104,6 +104,7 @@ class Settlement:
     hifmi_pay: Decimal
     hifob_pay: Decimal
     maf_pay: Decimal
+    hifdm_pay: Decimal
     oth_pay: Decimal
     fund_pay_sumamt: Decimal
     psn_part_amt: Decimal
@@ -162,7 +163,7 @@ class Settlement:
         return cls(
             benefit_id=record["benefit_id"],
             is_reversal=record["is_reversal"],
-            **{name: Decimal(record["amounts"][name]) for name in SETLINFO_NUMBER_FIELDS},
+            **{name: _amount(record["amounts"], name) for name in SETLINFO_NUMBER_FIELDS},
             setldetail=tuple(
                 SetlDetail(
                     fund_pay_type=row["fund_pay_type"],
@@ -182,6 +183,11 @@ class Settlement:
                 },
             ),
         )
+
+
+def _amount(amounts: Mapping[str, str], name: str) -> Decimal:
+    # Records written before hifdm_pay existed lack it: that fund paid nothing then.
+    return Decimal(amounts.get(name, "0.00"))
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -206,6 +212,7 @@ SETLINFO_NUMBER_FIELDS = (
     "hifmi_pay",
     "hifob_pay",
     "maf_pay",
+    "hifdm_pay",
     "oth_pay",
     "fund_pay_sumamt",
     "psn_part_amt",

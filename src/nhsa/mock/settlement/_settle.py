@@ -149,6 +149,7 @@ def settle(
         hifmi_pay=by_fund.get(FundKind.HIFMI, ZERO),
         hifob_pay=by_fund.get(FundKind.HIFOB, ZERO),
         maf_pay=by_fund.get(FundKind.MAF, ZERO),
+        hifdm_pay=by_fund.get(FundKind.HIFDM, ZERO),
         oth_pay=by_fund.get(FundKind.OTH, ZERO),
         fund_pay_sumamt=profile.fund_pay_sumamt(funds=funds, acct_pay=acct_pay),
         psn_part_amt=psn_part,

@@ -40,6 +40,7 @@ from nhsa.models._generated.nodes import (
     OtpDiseinfoItem,
     SetldetailItem,
     Setlinfo,
+    SetlinfoBase,
     SetlinfoCancel,
 )
 from nhsa.models._generated.t1101 import (
@@ -72,7 +73,12 @@ from nhsa.models._generated.t2305 import (
     Output2305SetlinfoExtras,
 )
 from nhsa.models._generated.t2401 import Input2401, Input2401Mdtrtinfo, Output2401, Output2401Result
-from nhsa.models._generated.t2402 import Input2402, Input2402Dscginfo, Output2402
+from nhsa.models._generated.t2402 import (
+    Input2402,
+    Input2402DiseinfoItem,
+    Input2402Dscginfo,
+    Output2402,
+)
 from nhsa.models._generated.t2404 import Input2404, Input2404Data, Output2404
 from nhsa.models._generated.t2405 import Input2405, Input2405Data, Output2405
 from nhsa.models._generated.t2601 import Input2601, Input2601Data, Output2601
@@ -180,6 +186,7 @@ __all__ = [
     "Input2401",
     "Input2401Mdtrtinfo",
     "Input2402",
+    "Input2402DiseinfoItem",
     "Input2402Dscginfo",
     "Input2404",
     "Input2404Data",
@@ -262,6 +269,7 @@ __all__ = [
     "ResponseEnvelope",
     "SetldetailItem",
     "Setlinfo",
+    "SetlinfoBase",
     "SetlinfoCancel",
     "StmtRslt",
     "TrtChkType",

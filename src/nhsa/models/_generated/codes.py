@@ -19,7 +19,7 @@ ClrType = Literal["11", "21", "41", "99"]
 """clr_type 清算类别."""
 
 
-ClrWay = Literal["01", "02", "03", "04", "05", "99"]
+ClrWay = Literal["01", "1", "02", "03", "3", "04", "05", "99"]
 """clr_way 清算方式."""
 
 
@@ -27,7 +27,7 @@ DiagType = Literal["1", "2", "3"]
 """diag_type 诊断类别."""
 
 
-DscgWay = Literal["1", "2", "5", "9"]
+DscgWay = Literal["1", "2", "3", "4", "5", "9"]
 """dscg_way 离院方式."""
 
 

@@ -115,34 +115,41 @@ class RequestEnvelope(InputModel):
         description="服务商识别码 — Deployment extension seen in some provinces. [C:S2]",
         max_length=200,
     )
+    fixmedins_soft_fcty: str | None = Field(
+        default=None,
+        description="定点医药机构软件厂商全称 — Full name of the HIS software vendor. Sent by F (BusinessCSB/Models/InputRoot.cs) and other public HIS code with real vendor names; provinces that require it refuse a request without it. [the length is inference: no source gives one]",
+        max_length=200,
+    )
+    recer_admdvs: str | None = Field(
+        default=None,
+        description="接收方医保区划代码 — Receiver's medical-insurance area, sent by Guangdong HIS code (C1/C2 Models/Request/RequestBase.cs; values such as 440606, and 01 in another Guangdong integration). [the length is inference]",
+        max_length=6,
+    )
 
 
 class ResponseEnvelope(OutputModel):
     """响应报文 Response envelope — The JSON body the platform answers with. Readers must be tolerant: real gateways add members (enctype, warn_msg, expContent) and send infcode as number or string, so unknown members are allowed."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/envelope/response.json#"
-    infcode: InfCode = Field(
-        description="交易状态码 — 0 success, -1 failure (a definite business error; the DLL transport's system-level -1 corresponds, over HTTP, to a transport failure, which is an unknown outcome). [C:S1,S2,S7; C-sample:S2]"
+    infcode: InfCode | None = Field(
+        default=None,
+        description="交易状态码 — 0 success, -1 failure (a definite business error; the DLL transport's system-level -1 corresponds, over HTTP, to a transport failure, which is an unknown outcome). [C:S1,S2,S7; C-sample:S2]",
     )
     inf_refmsgid: str | None = Field(
         default=None,
         description="接收方报文ID — Receiver message id: receiver area (6) + yyyyMMddHHmmss (14) + 10-digit serial. Empty in some failure answers. [C:S1,S2; C-sample]",
-        max_length=30,
     )
     refmsg_time: str | None = Field(
         default=None,
         description="接收报文时间 — When the platform received the request, yyyyMMddHHmmssSSS. [C:S1,S2]",
-        max_length=17,
     )
     respond_time: str | None = Field(
         default=None,
         description="响应报文时间 — When the platform answered, yyyyMMddHHmmssSSS. Spelling trap: respond_time, not resp_time. [C:S1,S2]",
-        max_length=17,
     )
     err_msg: str | None = Field(
         default=None,
         description="错误信息 — Business error text when infcode is not 0; null on success. The spec gives 200 characters; readers accept up to 2000 because gateways exceed it. [C:S1,S2]",
-        max_length=2000,
     )
     output: dict[str, Any] | None = Field(
         default=None,
@@ -155,17 +162,14 @@ class ResponseEnvelope(OutputModel):
     cainfo: str | None = Field(
         default=None,
         description="数字签名信息 — The platform's signature over the response (see signing.md); null when unsigned. [C-sample:S2]",
-        max_length=1024,
     )
     signtype: str | None = Field(
         default=None,
         description="签名类型 — Signature type of the response; empty or null when unsigned. [C-sample:S2]",
-        max_length=10,
     )
     enctype: str | None = Field(
         default=None,
         description="加密类型 — Encryption type; empty in Hebei samples. [C-sample:S2]",
-        max_length=10,
     )
 
 

@@ -46,14 +46,17 @@ class FeeResultItem(OutputModel):
     """费用明细上传结果 — One row of the 2204 / 2301 answer (node result[]), one per uploaded fee line: how the platform priced it. Per line, det_item_fee_sumamt = fulamt_ownpay_amt + overlmt_amt + preselfpay_amt + inscp_scp_amt; chrgitm_lv 03 lines are fully self-paid (selfpay_prop 1). pric_uplmt_amt 999999 means no price cap. [C:S1,S2; C-sample:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/fee_result_item"
-    feedetl_sn: str = Field(
-        description="费用明细流水号 — Serial of the uploaded line this row prices.", max_length=30
+    feedetl_sn: str | None = Field(
+        default=None, description="费用明细流水号 — Serial of the uploaded line this row prices."
     )
-    det_item_fee_sumamt: Money = Field(description="明细项目费用总额 — Line total as priced.")
-    cnt: Quantity = Field(description="数量 — Quantity.")
-    pric: Price = Field(description="单价 — Unit price.")
-    pric_uplmt_amt: Price = Field(
-        description="定价上限金额 — Price cap of the item in the treatment place's catalogue; 999999 means no cap."
+    det_item_fee_sumamt: Money | None = Field(
+        default=None, description="明细项目费用总额 — Line total as priced."
+    )
+    cnt: Quantity | None = Field(default=None, description="数量 — Quantity.")
+    pric: Price | None = Field(default=None, description="单价 — Unit price.")
+    pric_uplmt_amt: Price | None = Field(
+        default=None,
+        description="定价上限金额 — Price cap of the item in the treatment place's catalogue; 999999 means no cap.",
     )
     selfpay_prop: Ratio | None = Field(
         default=None, description="自付比例 — First self-pay ratio of a 乙类 item (1 for 丙类)."
@@ -72,11 +75,13 @@ class FeeResultItem(OutputModel):
     inscp_scp_amt: Money | None = Field(
         default=None, description="符合政策范围金额 — Remainder within the policy scope."
     )
-    chrgitm_lv: str = Field(
+    chrgitm_lv: str | None = Field(
+        default=None,
         description="收费项目等级 — Catalogue class: 01 甲, 02 乙, 03 丙/自费.",
         json_schema_extra={"code_table": "chrgitm_lv"},
     )
-    med_chrgitm_type: str = Field(
+    med_chrgitm_type: str | None = Field(
+        default=None,
         description="医疗收费项目类别 — Fee category.",
         json_schema_extra={"code_table": "med_chrgitm_type"},
     )
@@ -100,8 +105,10 @@ class FeeResultItem(OutputModel):
         description="目录特项标志 — Special-item flag (特检特治项目或特殊药品).",
         json_schema_extra={"code_table": "flag"},
     )
-    lmt_used_flag: str = Field(
-        description="限制使用标志 — Restricted-use flag.", json_schema_extra={"code_table": "flag"}
+    lmt_used_flag: str | None = Field(
+        default=None,
+        description="限制使用标志 — Restricted-use flag.",
+        json_schema_extra={"code_table": "flag"},
     )
     drt_reim_flag: str | None = Field(
         default=None,
@@ -111,32 +118,30 @@ class FeeResultItem(OutputModel):
     memo: str | None = Field(
         default=None,
         description="备注 — Remark; the platform puts line-splitting errors here (明细分割错误信息).",
-        max_length=500,
     )
 
 
-class Setlinfo(OutputModel):
-    """结算信息 — Settlement information returned by 2206 (pre-settlement: setl_id, setl_time, clr_optins, clr_way, medins_setl_id null) and 2207. [C:S1,S2; C-sample:S2]"""
+class SetlinfoBase(OutputModel):
+    """结算信息（公共部分） — The setlinfo members every settlement answer shares: 2206, 2207, 2303, 2304 (as setlinfo) and 5203 (with its extras). 5203's table lists psn_pay and cash_payamt instead of psn_part_amt, psn_cash_pay and hosp_part_amt (A XXCX/JS5203.cs, C1 ResponseGzsiModel5203.cs), so those three belong to setlinfo only. [C:S1,S2; C-sample:S2]"""
 
-    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo"
-    mdtrt_id: str = Field(description="就诊ID — Visit id issued by 2201.", max_length=30)
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo_base"
+    mdtrt_id: str | None = Field(default=None, description="就诊ID — Visit id issued by 2201.")
     setl_id: str | None = Field(
+        default=None,
         description="结算ID — Settlement id issued by the platform; null in a pre-settlement (2206).",
-        max_length=30,
     )
-    psn_no: str = Field(description="人员编号 — Person number.", max_length=30)
-    psn_name: str = Field(description="人员姓名 — Person name.", max_length=50)
-    psn_cert_type: str = Field(
+    psn_no: str | None = Field(default=None, description="人员编号 — Person number.")
+    psn_name: str | None = Field(default=None, description="人员姓名 — Person name.")
+    psn_cert_type: str | None = Field(
+        default=None,
         description="人员证件类型 — Identity document type.",
         json_schema_extra={"code_table": "psn_cert_type"},
     )
-    certno: str = Field(description="证件号码 — Identity document number.", max_length=50)
+    certno: str | None = Field(default=None, description="证件号码 — Identity document number.")
     gend: str | None = Field(
         default=None, description="性别 — Sex.", json_schema_extra={"code_table": "gend"}
     )
-    naty: str | None = Field(
-        default=None, description="民族 — Ethnic group code (GB 3304).", max_length=3
-    )
+    naty: str | None = Field(default=None, description="民族 — Ethnic group code (GB 3304).")
     brdy: NhsaDate | None = Field(default=None, description="出生日期 — Date of birth.")
     age: Age | None = Field(default=None, description="年龄 — Age in years.")
     insutype: str | None = Field(
@@ -144,86 +149,128 @@ class Setlinfo(OutputModel):
         description="险种类型 — Insurance type the visit settles under.",
         json_schema_extra={"code_table": "insutype"},
     )
-    psn_type: str = Field(
-        description="人员类别 — Person category.", json_schema_extra={"code_table": "psn_type"}
+    psn_type: str | None = Field(
+        default=None,
+        description="人员类别 — Person category.",
+        json_schema_extra={"code_table": "psn_type"},
     )
-    cvlserv_flag: str = Field(
-        description="公务员标志 — Civil-servant flag.", json_schema_extra={"code_table": "flag"}
+    cvlserv_flag: str | None = Field(
+        default=None,
+        description="公务员标志 — Civil-servant flag.",
+        json_schema_extra={"code_table": "flag"},
     )
     setl_time: NhsaDateTime | None = Field(
-        description="结算时间 — Settlement time; null in a pre-settlement (2206)."
+        default=None, description="结算时间 — Settlement time; null in a pre-settlement (2206)."
     )
     mdtrt_cert_type: str | None = Field(
         default=None,
         description="就诊凭证类型 — Certificate type used for the visit.",
         json_schema_extra={"code_table": "mdtrt_cert_type"},
     )
-    med_type: str = Field(
-        description="医疗类别 — Medical category.", json_schema_extra={"code_table": "med_type"}
+    med_type: str | None = Field(
+        default=None,
+        description="医疗类别 — Medical category.",
+        json_schema_extra={"code_table": "med_type"},
     )
-    medfee_sumamt: Money = Field(
-        description="医疗费总额 — Total medical fees = fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt + inscp_scp_amt."
+    medfee_sumamt: Money | None = Field(
+        default=None,
+        description="医疗费总额 — Total medical fees = fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt + inscp_scp_amt.",
     )
-    fulamt_ownpay_amt: Money = Field(
-        description="全自费金额 — Fully self-paid amount (丙类 and items outside the catalogue)."
+    fulamt_ownpay_amt: Money | None = Field(
+        default=None,
+        description="全自费金额 — Fully self-paid amount (丙类 and items outside the catalogue).",
     )
-    overlmt_selfpay: Money = Field(
-        description="超限价自费费用 — Amount above the price cap, self-paid. Spelling: overlmt_selfpay here, overlmt_amt in fee-line results."
+    overlmt_selfpay: Money | None = Field(
+        default=None,
+        description="超限价自费费用 — Amount above the price cap, self-paid. Spelling: overlmt_selfpay here, overlmt_amt in fee-line results.",
     )
-    preselfpay_amt: Money = Field(description="先行自付金额 — First self-pay part of 乙类 items.")
-    inscp_scp_amt: Money = Field(description="符合政策范围金额 — Amount within the policy scope.")
+    preselfpay_amt: Money | None = Field(
+        default=None, description="先行自付金额 — First self-pay part of 乙类 items."
+    )
+    inscp_scp_amt: Money | None = Field(
+        default=None, description="符合政策范围金额 — Amount within the policy scope."
+    )
     act_pay_dedc: Money | None = Field(
         default=None, description="实际支付起付线 — Deductible actually applied in this settlement."
     )
-    hifp_pay: Money = Field(description="基本医疗保险统筹基金支出 — Basic pooling-fund payment.")
-    pool_prop_selfpay: Ratio = Field(
-        description="基本医疗保险统筹基金支付比例 — Pooling-fund payment ratio, despite the name (not a self-pay ratio)."
+    hifp_pay: Money | None = Field(
+        default=None, description="基本医疗保险统筹基金支出 — Basic pooling-fund payment."
     )
-    cvlserv_pay: Money = Field(
-        description="公务员医疗补助资金支出 — Civil-servant medical subsidy payment."
+    pool_prop_selfpay: Ratio | None = Field(
+        default=None,
+        description="基本医疗保险统筹基金支付比例 — Pooling-fund payment ratio, despite the name (not a self-pay ratio).",
     )
-    hifes_pay: Money = Field(
-        description="企业补充医疗保险基金支出 — Enterprise supplementary insurance payment."
+    cvlserv_pay: Money | None = Field(
+        default=None, description="公务员医疗补助资金支出 — Civil-servant medical subsidy payment."
     )
-    hifmi_pay: Money = Field(
-        description="居民大病保险资金支出 — Residents' serious-illness insurance payment."
+    hifes_pay: Money | None = Field(
+        default=None,
+        description="企业补充医疗保险基金支出 — Enterprise supplementary insurance payment.",
     )
-    hifob_pay: Money = Field(
-        description="职工大额医疗费用补助基金支出 — Employees' large-amount medical subsidy payment."
+    hifmi_pay: Money | None = Field(
+        default=None,
+        description="居民大病保险资金支出 — Residents' serious-illness insurance payment.",
     )
-    maf_pay: Money = Field(description="医疗救助基金支出 — Medical assistance fund payment.")
-    oth_pay: Money = Field(description="其他支出 — Other payment.")
-    fund_pay_sumamt: Money = Field(
-        description="基金支付总额 — Total fund payment = hifp_pay + cvlserv_pay + hifes_pay + hifmi_pay + hifob_pay + maf_pay + oth_pay (profile-dependent: some provinces include acct_pay)."
+    hifob_pay: Money | None = Field(
+        default=None,
+        description="职工大额医疗费用补助基金支出 — Employees' large-amount medical subsidy payment.",
     )
-    psn_part_amt: Money = Field(
-        description="个人负担总金额 — Person's share = medfee_sumamt − fund_pay_sumamt − hosp_part_amt."
+    maf_pay: Money | None = Field(
+        default=None, description="医疗救助基金支出 — Medical assistance fund payment."
     )
-    acct_pay: Money = Field(description="个人账户支出 — Personal-account payment.")
-    psn_cash_pay: Money = Field(
-        description="个人现金支出 — Cash paid by the person = psn_part_amt − acct_pay − acct_mulaid_pay."
+    hifdm_pay: Money | None = Field(
+        default=None,
+        description="伤残人员医疗保障基金支出 — Disability medical-security fund payment (fund_pay_type 350100). Not in the A/B tables; carried by C1 (Models/Setlinfo.cs, ResponseGzsiModel5203.cs), D (Clinic2206/2207 results, Clinic2208UnSetlInfoResult) and F (T2304, T2305). Part of fund_pay_sumamt; absent counts as 0.",
     )
-    hosp_part_amt: Money = Field(description="医院负担金额 — Amount borne by the hospital.")
-    balc: Money = Field(description="余额 — Personal-account balance after this settlement.")
-    acct_mulaid_pay: Money = Field(
-        description="个人账户共济支付金额 — Personal-account mutual-aid (family) payment."
+    oth_pay: Money | None = Field(default=None, description="其他支出 — Other payment.")
+    fund_pay_sumamt: Money | None = Field(
+        default=None,
+        description="基金支付总额 — Total fund payment = hifp_pay + cvlserv_pay + hifes_pay + hifmi_pay + hifob_pay + maf_pay + hifdm_pay + oth_pay (x-sum-of; a missing or null member counts 0); profile-dependent: some provinces include acct_pay.",
+    )
+    acct_pay: Money | None = Field(
+        default=None, description="个人账户支出 — Personal-account payment."
+    )
+    balc: Money | None = Field(
+        default=None, description="余额 — Personal-account balance after this settlement."
+    )
+    acct_mulaid_pay: Money | None = Field(
+        default=None,
+        description="个人账户共济支付金额 — Personal-account mutual-aid (family) payment; null in real 2208 and 2305 answers (B ClassHelper.cs / YiBaoHelper.cs), read as 0.",
     )
     medins_setl_id: str | None = Field(
+        default=None,
         description="医药机构结算ID — Echoes the msgid of the 2207 request (存放发送方报文ID); null in a pre-settlement.",
-        max_length=30,
     )
     clr_optins: str | None = Field(
         default=None,
         description="清算经办机构 — Clearing agency area code (treatment-area agency in samples); null in a pre-settlement.",
-        max_length=6,
     )
     clr_way: str | None = Field(
         default=None,
         description="清算方式 — Clearing method; samples send 1/3 without the leading zero.",
         json_schema_extra={"code_table": "clr_way"},
     )
-    clr_type: str = Field(
-        description="清算类别 — Clearing category.", json_schema_extra={"code_table": "clr_type"}
+    clr_type: str | None = Field(
+        default=None,
+        description="清算类别 — Clearing category.",
+        json_schema_extra={"code_table": "clr_type"},
+    )
+
+
+class Setlinfo(SetlinfoBase):
+    """结算信息 — Settlement information returned by 2206 (pre-settlement: setl_id, setl_time, clr_optins, clr_way, medins_setl_id null) and 2207. [C:S1,S2; C-sample:S2]"""
+
+    nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo"
+    psn_part_amt: Money | None = Field(
+        default=None,
+        description="个人负担总金额 — Person's share = medfee_sumamt − fund_pay_sumamt − hosp_part_amt.",
+    )
+    psn_cash_pay: Money | None = Field(
+        default=None,
+        description="个人现金支出 — Cash paid by the person = psn_part_amt − acct_pay − acct_mulaid_pay.",
+    )
+    hosp_part_amt: Money | None = Field(
+        default=None, description="医院负担金额 — Amount borne by the hospital."
     )
 
 
@@ -231,22 +278,27 @@ class SetldetailItem(OutputModel):
     """结算基金分项 — One payer row of a settlement. Real samples include non-pooling payers: the personal account (310200) and hospital-borne amounts (999996). crt_payb_lmt_amt is null in real samples although the spec marks it required. [C:S1,S2; C-sample:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setldetail_item"
-    fund_pay_type: str = Field(
+    fund_pay_type: str | None = Field(
+        default=None,
         description="基金支付类型 — Payer of this row.",
         json_schema_extra={"code_table": "fund_pay_type"},
     )
     inscp_scp_amt: Money | None = Field(
-        description="符合政策范围金额 — Amount within policy scope that this payer considered."
+        default=None,
+        description="符合政策范围金额 — Amount within policy scope that this payer considered.",
     )
     crt_payb_lmt_amt: Money | None = Field(
-        description="本次可支付限额金额 — Remaining payable limit for this payer before this settlement."
+        default=None,
+        description="本次可支付限额金额 — Remaining payable limit for this payer before this settlement.",
     )
-    fund_payamt: Money = Field(description="基金支付金额 — Amount this payer paid.")
+    fund_payamt: Money | None = Field(
+        default=None, description="基金支付金额 — Amount this payer paid."
+    )
     fund_pay_type_name: str | None = Field(
-        default=None, description="基金支付类型名称 — Name of the payer.", max_length=200
+        default=None, description="基金支付类型名称 — Name of the payer."
     )
     setl_proc_info: str | None = Field(
-        default=None, description="结算过程信息 — How the amount was computed.", max_length=4000
+        default=None, description="结算过程信息 — How the amount was computed."
     )
 
 
@@ -254,63 +306,82 @@ class SetlinfoCancel(OutputModel):
     """结算撤销信息 — Settlement information returned by a cancellation (2208 outpatient, 2305 inpatient): the cancelled settlement's amounts negated, so the §5.8 identities still hold and a day's totals net to zero. A subset of setlinfo (no person or visit details). The cash field is spelled psn_cash_pay in real answers and pdn_cash_pay in two copies of the 2208 table; psn_cash_pay is required unless pdn_cash_pay is present. [C:S1,S2; C-sample:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/setlinfo_cancel"
-    mdtrt_id: str = Field(
-        description="就诊ID — Visit id of the cancelled settlement.", max_length=30
+    mdtrt_id: str | None = Field(
+        default=None, description="就诊ID — Visit id of the cancelled settlement."
     )
-    setl_id: str = Field(
+    setl_id: str | None = Field(
+        default=None,
         description="结算ID — Id of the cancellation record [inference: samples suggest a new, negative settlement record, not the id that was cancelled].",
-        max_length=30,
     )
     clr_optins: str | None = Field(
-        default=None, description="清算经办机构 — Clearing agency area code.", max_length=6
+        default=None, description="清算经办机构 — Clearing agency area code."
     )
-    setl_time: NhsaDateTime = Field(description="结算时间 — Time of the cancellation.")
-    medfee_sumamt: Money = Field(
-        description="医疗费总额 — Negated medfee_sumamt of the cancelled settlement."
+    setl_time: NhsaDateTime | None = Field(
+        default=None, description="结算时间 — Time of the cancellation."
     )
-    fulamt_ownpay_amt: Money = Field(
-        description="全自费金额 — Negated fulamt_ownpay_amt of the cancelled settlement."
+    medfee_sumamt: Money | None = Field(
+        default=None, description="医疗费总额 — Negated medfee_sumamt of the cancelled settlement."
     )
-    overlmt_selfpay: Money = Field(
-        description="超限价金额 — Negated overlmt_selfpay of the cancelled settlement."
+    fulamt_ownpay_amt: Money | None = Field(
+        default=None,
+        description="全自费金额 — Negated fulamt_ownpay_amt of the cancelled settlement.",
     )
-    preselfpay_amt: Money = Field(
-        description="先行自付金额 — Negated preselfpay_amt of the cancelled settlement."
+    overlmt_selfpay: Money | None = Field(
+        default=None,
+        description="超限价金额 — Negated overlmt_selfpay of the cancelled settlement.",
     )
-    inscp_scp_amt: Money = Field(
-        description="符合政策范围金额 — Negated inscp_scp_amt of the cancelled settlement."
+    preselfpay_amt: Money | None = Field(
+        default=None,
+        description="先行自付金额 — Negated preselfpay_amt of the cancelled settlement.",
+    )
+    inscp_scp_amt: Money | None = Field(
+        default=None,
+        description="符合政策范围金额 — Negated inscp_scp_amt of the cancelled settlement.",
     )
     act_pay_dedc: Money | None = Field(
         default=None,
         description="实际支付起付线 — Negated deductible: the cancelled settlement's deductible is given back.",
     )
-    hifp_pay: Money = Field(
-        description="基本医疗保险统筹基金支出 — Negated basic pooling-fund payment."
+    hifp_pay: Money | None = Field(
+        default=None, description="基本医疗保险统筹基金支出 — Negated basic pooling-fund payment."
     )
-    pool_prop_selfpay: Ratio = Field(
-        description="基本医疗保险统筹基金支付比例 — The cancelled settlement's pooling-fund payment ratio, not negated [inference: the real samples negate amounts only]."
+    pool_prop_selfpay: Ratio | None = Field(
+        default=None,
+        description="基本医疗保险统筹基金支付比例 — The cancelled settlement's pooling-fund payment ratio, not negated [inference: the real samples negate amounts only].",
     )
-    cvlserv_pay: Money = Field(
-        description="公务员医疗补助资金支出 — Negated civil-servant subsidy."
+    cvlserv_pay: Money | None = Field(
+        default=None, description="公务员医疗补助资金支出 — Negated civil-servant subsidy."
     )
-    hifes_pay: Money = Field(
-        description="企业补充医疗保险基金支出 — Negated enterprise supplementary payment."
+    hifes_pay: Money | None = Field(
+        default=None,
+        description="企业补充医疗保险基金支出 — Negated enterprise supplementary payment.",
     )
-    hifmi_pay: Money = Field(
-        description="居民大病保险资金支出 — Negated residents' serious-illness payment."
+    hifmi_pay: Money | None = Field(
+        default=None,
+        description="居民大病保险资金支出 — Negated residents' serious-illness payment.",
     )
-    hifob_pay: Money = Field(
-        description="职工大额医疗费用补助基金支出 — Negated employees' large-amount subsidy."
+    hifob_pay: Money | None = Field(
+        default=None,
+        description="职工大额医疗费用补助基金支出 — Negated employees' large-amount subsidy.",
     )
-    maf_pay: Money = Field(description="医疗救助基金支出 — Negated medical assistance.")
-    oth_pay: Money = Field(description="其他支出 — Negated other payment.")
-    fund_pay_sumamt: Money = Field(description="基金支付总额 — Negated total fund payment.")
+    maf_pay: Money | None = Field(
+        default=None, description="医疗救助基金支出 — Negated medical assistance."
+    )
+    hifdm_pay: Money | None = Field(
+        default=None,
+        description="伤残人员医疗保障基金支出 — Negated disability medical-security fund payment (B Output_2305.cs, D Clinic2208UnSetlInfoResult.java, F T2305).",
+    )
+    oth_pay: Money | None = Field(default=None, description="其他支出 — Negated other payment.")
+    fund_pay_sumamt: Money | None = Field(
+        default=None, description="基金支付总额 — Negated total fund payment."
+    )
     psn_part_amt: Money | None = Field(
         default=None,
         description="个人负担总金额 — Negated person's share (not marked required in the 2305 table).",
     )
-    acct_pay: Money = Field(
-        description="个人账户支出 — Negated personal-account payment: the account is refunded."
+    acct_pay: Money | None = Field(
+        default=None,
+        description="个人账户支出 — Negated personal-account payment: the account is refunded.",
     )
     psn_cash_pay: Money | None = Field(
         default=None,
@@ -324,20 +395,21 @@ class SetlinfoCancel(OutputModel):
         default=None,
         description="医院负担金额 — Negated hospital-borne amount (not marked required in the 2305 table).",
     )
-    balc: Money = Field(
-        description="余额 — Personal-account balance after the refund (not negated)."
+    balc: Money | None = Field(
+        default=None, description="余额 — Personal-account balance after the refund (not negated)."
     )
-    acct_mulaid_pay: Money = Field(
-        description="个人账户共济支付金额 — Negated account mutual-aid payment."
+    acct_mulaid_pay: Money | None = Field(
+        default=None,
+        description="个人账户共济支付金额 — Negated account mutual-aid payment; null in the real 2208 and 2305 answers (B ClassHelper.cs / YiBaoHelper.cs).",
     )
-    medins_setl_id: str = Field(
+    medins_setl_id: str | None = Field(
+        default=None,
         description="医药机构结算ID — Echo of the sender's msgid (存放发送方报文ID) — of this cancellation request [inference: the tables say only 'the sender's msgid'].",
-        max_length=30,
     )
 
 
 class IptDiseinfoItem(InputModel):
-    """住院诊断信息 — One diagnosis of an inpatient stay: admission diagnoses (2401 diseinfo[], spec table 101) and discharge diagnoses (2402 diseinfo[], table 104) share this shape in S2's model. Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. [C:S2]"""
+    """住院诊断信息 — One admission diagnosis of an inpatient stay (2401 diseinfo[], spec table 101). Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. Discharge diagnoses (2402) have their own shape: mdtrt_id instead of adm_cond. [C:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/ipt_diseinfo_item"
     psn_no: str = Field(
@@ -374,5 +446,6 @@ __all__ = [
     "OtpDiseinfoItem",
     "SetldetailItem",
     "Setlinfo",
+    "SetlinfoBase",
     "SetlinfoCancel",
 ]

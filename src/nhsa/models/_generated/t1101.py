@@ -43,6 +43,16 @@ class Input1101Data(InputModel):
         default=None, description="证件号码 — Identity document number.", max_length=50
     )
     psn_name: str | None = Field(default=None, description="人员姓名 — Person name.", max_length=50)
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input1101(InputModel):
@@ -58,31 +68,32 @@ class Output1101Baseinfo(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/1101.json#/$defs/output_baseinfo"
     )
-    psn_no: str = Field(
+    psn_no: str | None = Field(
+        default=None,
         description="人员编号 — Person number; every later transaction of the visit carries it.",
-        max_length=30,
     )
-    psn_cert_type: str = Field(
+    psn_cert_type: str | None = Field(
+        default=None,
         description="人员证件类型 — Identity document type.",
         json_schema_extra={"code_table": "psn_cert_type"},
     )
-    certno: str = Field(
+    certno: str | None = Field(
+        default=None,
         description="证件号码 — Identity document number; for a resident ID card (01) 18 characters with a GB 11643 check digit.",
-        max_length=50,
     )
-    psn_name: str = Field(description="人员姓名 — Person name.", max_length=50)
-    gend: str = Field(description="性别 — Sex.", json_schema_extra={"code_table": "gend"})
+    psn_name: str | None = Field(default=None, description="人员姓名 — Person name.")
+    gend: str | None = Field(
+        default=None, description="性别 — Sex.", json_schema_extra={"code_table": "gend"}
+    )
     naty: str | None = Field(
         default=None,
         description="民族 — Ethnic group code (GB 3304). The reference gives no code table for it, so any code of up to 3 characters is accepted.",
-        max_length=3,
     )
     brdy: NhsaDate | None = Field(default=None, description="出生日期 — Date of birth.")
-    age: Age = Field(description="年龄 — Age in years.")
+    age: Age | None = Field(default=None, description="年龄 — Age in years.")
     exp_content: str | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
-        max_length=4000,
     )
 
 
@@ -92,14 +103,19 @@ class Output1101InsuinfoItem(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/1101.json#/$defs/output_insuinfo_item"
     )
-    balc: Money = Field(description="余额 — Personal-account balance.")
-    insutype: str = Field(
-        description="险种类型 — Insurance type.", json_schema_extra={"code_table": "insutype"}
+    balc: Money | None = Field(default=None, description="余额 — Personal-account balance.")
+    insutype: str | None = Field(
+        default=None,
+        description="险种类型 — Insurance type.",
+        json_schema_extra={"code_table": "insutype"},
     )
-    psn_type: str = Field(
-        description="人员类别 — Person category.", json_schema_extra={"code_table": "psn_type"}
+    psn_type: str | None = Field(
+        default=None,
+        description="人员类别 — Person category.",
+        json_schema_extra={"code_table": "psn_type"},
     )
-    psn_insu_stas: str = Field(
+    psn_insu_stas: str | None = Field(
+        default=None,
         description="人员参保状态 — Insurance status; only 1 (正常参保) settles normally.",
         json_schema_extra={"code_table": "psn_insu_stas"},
     )
@@ -109,15 +125,16 @@ class Output1101InsuinfoItem(OutputModel):
     paus_insu_date: NhsaDate | None = Field(
         default=None, description="暂停参保日期 — Date the insurance was suspended."
     )
-    cvlserv_flag: str = Field(
-        description="公务员标志 — Civil-servant flag.", json_schema_extra={"code_table": "flag"}
+    cvlserv_flag: str | None = Field(
+        default=None,
+        description="公务员标志 — Civil-servant flag.",
+        json_schema_extra={"code_table": "flag"},
     )
-    insuplc_admdvs: Admdvs = Field(
-        description="参保地医保区划 — Insured area; the envelope's insuplc_admdvs of every later request with psn_no."
+    insuplc_admdvs: Admdvs | None = Field(
+        default=None,
+        description="参保地医保区划 — Insured area; the envelope's insuplc_admdvs of every later request with psn_no.",
     )
-    emp_name: str | None = Field(
-        default=None, description="单位名称 — Employer name.", max_length=200
-    )
+    emp_name: str | None = Field(default=None, description="单位名称 — Employer name.")
 
 
 class Output1101IdetinfoItem(OutputModel):
@@ -126,17 +143,18 @@ class Output1101IdetinfoItem(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/1101.json#/$defs/output_idetinfo_item"
     )
-    psn_idet_type: str = Field(
+    psn_idet_type: str | None = Field(
+        default=None,
         description="人员身份类别 — Identity category. The reference gives no code table for it, so any code of up to 3 characters is accepted.",
-        max_length=3,
     )
     psn_type_lv: str | None = Field(
         default=None,
         description="人员类别等级 — Level of the identity (e.g. disability level). No code table in the reference.",
-        max_length=3,
     )
-    memo: str | None = Field(default=None, description="备注 — Remark.", max_length=500)
-    begntime: NhsaDateTime = Field(description="开始时间 — Start of the identity.")
+    memo: str | None = Field(default=None, description="备注 — Remark.")
+    begntime: NhsaDateTime | None = Field(
+        default=None, description="开始时间 — Start of the identity."
+    )
     endtime: NhsaDateTime | None = Field(
         default=None, description="结束时间 — End of the identity."
     )
@@ -146,9 +164,10 @@ class Output1101(OutputModel):
     """1101 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/1101.json#/$defs/output"
-    baseinfo: Output1101Baseinfo
-    insuinfo: list[Output1101InsuinfoItem] = Field(
-        description="参保信息列表 — One row per insurance type the person holds (a real sample has six: 310/320/330/390/510/39999). The HIS picks the row for the visit and uses its insutype and insuplc_admdvs."
+    baseinfo: Output1101Baseinfo | None = Field(default=None)
+    insuinfo: list[Output1101InsuinfoItem] | None = Field(
+        default=None,
+        description="参保信息列表 — One row per insurance type the person holds (a real sample has six: 310/320/330/390/510/39999). The HIS picks the row for the visit and uses its insutype and insuplc_admdvs.",
     )
     idetinfo: list[Output1101IdetinfoItem] | None = Field(
         default=None,

@@ -59,6 +59,16 @@ class Input2001Data(InputModel):
         description="计划生育手术类别 — Family-planning operation category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 2001; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 2001; accepted like on every other input]",
+        max_length=4000,
+    )
 
 
 class Input2001(InputModel):
@@ -77,26 +87,28 @@ class Output2001TrtinfoItem(OutputModel):
     psn_no: str | None = Field(
         default=None,
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
-        max_length=30,
     )
-    trt_chk_type: str = Field(
+    trt_chk_type: str | None = Field(
+        default=None,
         description="待遇检查类型 — Check type: 01 fund, 99 other.",
         json_schema_extra={"code_table": "trt_chk_type"},
     )
-    fund_pay_type: str = Field(
+    fund_pay_type: str | None = Field(
+        default=None,
         description="基金支付类型 — Fund the check is about.",
         json_schema_extra={"code_table": "fund_pay_type"},
     )
-    trt_enjymnt_flag: str = Field(
+    trt_enjymnt_flag: str | None = Field(
+        default=None,
         description="基金款项待遇享受标志 — Whether the person is entitled to this fund (0 no, 1 yes).",
         json_schema_extra={"code_table": "flag"},
     )
-    begndate: NhsaDate = Field(description="开始日期 — Start of the entitlement.")
+    begndate: NhsaDate | None = Field(
+        default=None, description="开始日期 — Start of the entitlement."
+    )
     enddate: NhsaDate | None = Field(default=None, description="结束日期 — End of the entitlement.")
     trt_chk_rslt: str | None = Field(
-        default=None,
-        description="待遇检查结果 — Why the person is not entitled, when not.",
-        max_length=500,
+        default=None, description="待遇检查结果 — Why the person is not entitled, when not."
     )
 
 
@@ -104,8 +116,9 @@ class Output2001(OutputModel):
     """2001 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2001.json#/$defs/output"
-    trtinfo: list[Output2001TrtinfoItem] = Field(
-        description="待遇检查结果列表 — [inference] The spec gives the output as a list without naming the node; we name it trtinfo. One row per fund and check."
+    trtinfo: list[Output2001TrtinfoItem] | None = Field(
+        default=None,
+        description="待遇检查结果列表 — [inference] The spec gives the output as a list without naming the node; we name it trtinfo. One row per fund and check.",
     )
 
 

@@ -47,6 +47,16 @@ class Input2201Data(InputModel):
         description="科别 — Clinical specialty code (科别). The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2201(InputModel):
@@ -62,21 +72,20 @@ class Output2201Data(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2201.json#/$defs/output_data"
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: str | None = Field(
+        default=None,
         description="就诊ID — Visit id (医保返回唯一流水): every later transaction of the visit names it.",
-        max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: str | None = Field(
+        default=None,
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
-        max_length=30,
     )
-    ipt_otp_no: str = Field(
-        description="住院/门诊号 — Echo of the hospital's visit serial.", max_length=30
+    ipt_otp_no: str | None = Field(
+        default=None, description="住院/门诊号 — Echo of the hospital's visit serial."
     )
     exp_content: str | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
-        max_length=4000,
     )
 
 
@@ -84,7 +93,7 @@ class Output2201(OutputModel):
     """2201 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2201.json#/$defs/output"
-    data: Output2201Data
+    data: Output2201Data | None = Field(default=None)
 
 
 __all__ = ["Input2201", "Input2201Data", "Output2201", "Output2201Data"]

@@ -35,6 +35,11 @@ class Input2202Data(InputModel):
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2202(InputModel):

@@ -129,6 +129,11 @@ class Input2204FeedetailItem(InputModel):
         description='扩展内容 — Extension, a JSON object as a string; e.g. {"er_flag":"1"} with er_flag 0 非急诊, 1 急诊, 2 术前门诊检查, 3 择期手术项目. [C:S2]',
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2204(InputModel):
@@ -146,7 +151,9 @@ class Output2204(OutputModel):
     """2204 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2204.json#/$defs/output"
-    result: list[FeeResultItem] = Field(description="费用明细上传结果 — One row per uploaded line.")
+    result: list[FeeResultItem] | None = Field(
+        default=None, description="费用明细上传结果 — One row per uploaded line."
+    )
 
 
 __all__ = ["Input2204", "Input2204FeedetailItem", "Output2204"]

@@ -52,6 +52,11 @@ class Input2207Data(InputModel):
         description="扩展内容 — Extension field, a JSON string (later versions).",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2207(InputModel):
@@ -65,8 +70,10 @@ class Output2207(OutputModel):
     """2207 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2207.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(description="结算基金分项 — Payer rows.")
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None, description="结算基金分项 — Payer rows."
+    )
 
 
 __all__ = ["Input2207", "Input2207Data", "Output2207"]

@@ -111,6 +111,11 @@ class Input2301FeedetailItem(InputModel):
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2301(InputModel):
@@ -128,8 +133,8 @@ class Output2301(OutputModel):
     """2301 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2301.json#/$defs/output"
-    result: list[FeeResultItem] = Field(
-        description="费用明细上传结果 — One row per uploaded line, as in 2204."
+    result: list[FeeResultItem] | None = Field(
+        default=None, description="费用明细上传结果 — One row per uploaded line, as in 2204."
     )
 
 

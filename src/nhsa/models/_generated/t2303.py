@@ -67,12 +67,18 @@ class Input2303Data(InputModel):
     inscp_scp_amt: Money = Field(
         description="符合政策范围金额 — Sum of the fee-line results' inscp_scp_amt."
     )
-    dscg_time: NhsaDate | None = Field(
-        default=None, description="出院时间 — Discharge date (日期型 yyyy-MM-dd in S2's table)."
+    dscgTime: NhsaDate | None = Field(
+        default=None,
+        description="出院时间 — Discharge date. Spelled dscgTime (camelCase) in every public source that sends it (B Input_2303.cs #16, E HospitalPreSettlementInputDataDto.cs (marked required), F ZYJS/T2303.cs, G InHospitalYuSettleMent.cs, H InptPreSettleReqUtil.java); dscg_time appears only in 4101 settlement-list code. B and E type it yyyy-MM-dd, H sends a date and time [inference: the date form is the national one].",
     )
     exp_content: str | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,
     )
 
@@ -88,9 +94,10 @@ class Output2303(OutputModel):
     """2303 output — Same nodes as 2304 with no settlement id. The 2303 sample also carries psn_pay, cashPayamt, inscp_amt, ownpay_hosp_part, dedc_std, crt_dedc, hifdm_pay, othfund_pay, insu_admdvs, mdtrt_cert_no, psn_insu_rlts_id (allowed, not required)."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2303.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

@@ -66,12 +66,18 @@ class Input2304Data(InputModel):
     inscp_scp_amt: Money | None = Field(
         default=None, description="符合政策范围金额 — Sum of the fee-line results' inscp_scp_amt."
     )
-    dscg_time: NhsaDate | None = Field(
-        default=None, description="出院时间 — Discharge date (日期型 yyyy-MM-dd in S2's table)."
+    dscgTime: NhsaDate | None = Field(
+        default=None,
+        description="出院时间 — Discharge date. Spelled dscgTime (camelCase) in every public source that sends it (B Input_2304.cs, F ZYJS/T2304.cs, H InptPreSettleReqUtil.java); dscg_time appears only in 4101 settlement-list code. B and E type it yyyy-MM-dd, H sends a date and time [inference: the date form is the national one].",
     )
     exp_content: str | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,
     )
 
@@ -87,9 +93,10 @@ class Output2304(OutputModel):
     """2304 output — Same nodes as 2207; the real 2304 sample lists the hospital-borne part as a 999996 setldetail row."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2304.json#/$defs/output"
-    setlinfo: Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

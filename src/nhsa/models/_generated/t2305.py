@@ -30,6 +30,16 @@ class Input2305Data(InputModel):
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2305(InputModel):
@@ -48,7 +58,6 @@ class Output2305SetlinfoExtras(OutputModel):
     setl_type: str | None = Field(
         default=None,
         description='结算类型 — Settlement type; the real sample carries "2" on the cancellation record [C-sample:S2]. No code table in the reference; up to 6 characters [inference for the length].',
-        max_length=6,
     )
 
 
@@ -64,9 +73,10 @@ class Output2305(OutputModel):
     """2305 output — setlinfo is the cancellation record with setl_type."""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2305.json#/$defs/output"
-    setlinfo: Output2305Setlinfo
-    setldetail: list[SetldetailItem] = Field(
-        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996)."
+    setlinfo: Output2305Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None,
+        description="结算基金分项 — Payer rows: pooling funds, and also the personal account (310200) and hospital-borne amounts (999996).",
     )
 
 

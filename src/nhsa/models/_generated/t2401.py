@@ -127,6 +127,11 @@ class Input2401Mdtrtinfo(InputModel):
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
 
 
 class Input2401(InputModel):
@@ -147,9 +152,8 @@ class Output2401Result(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2401.json#/$defs/output_result"
     )
-    mdtrt_id: str = Field(
-        description="就诊ID — Visit id of the stay: 2301, 2303, 2304, 2402 … name it.",
-        max_length=30,
+    mdtrt_id: str | None = Field(
+        default=None, description="就诊ID — Visit id of the stay: 2301, 2303, 2304, 2402 … name it."
     )
 
 
@@ -157,7 +161,7 @@ class Output2401(OutputModel):
     """2401 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2401.json#/$defs/output"
-    result: Output2401Result
+    result: Output2401Result | None = Field(default=None)
 
 
 __all__ = ["Input2401", "Input2401Mdtrtinfo", "Output2401", "Output2401Result"]

@@ -10,8 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._generated.codes import DscgWay, Flag, Insutype
-from nhsa.models._generated.nodes import IptDiseinfoItem
+from nhsa.models._generated.codes import DiagType, DscgWay, Flag, Insutype
 from nhsa.models._types import NhsaDate, NhsaDateTime
 
 
@@ -100,6 +99,45 @@ class Input2402Dscginfo(InputModel):
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
+        max_length=4000,
+    )
+
+
+class Input2402DiseinfoItem(InputModel):
+    """出院诊断信息 — One discharge diagnosis (2402 diseinfo[], spec table 104). It carries the visit's mdtrt_id and no adm_cond (入院病情 belongs to admission): D HospAdm2402DiseInfoParam.java #1 mdtrt_id, F T2402.cs T2402_diseinfo, G OutHospital.cs, H OutHospRegisterReqUtil.java, C1 Inpatient/Diseinfo.cs and E (marked required) list mdtrt_id; none of D, F, G, H has adm_cond here."""
+
+    nhsa_schema: ClassVar[str] = (
+        "https://nhsa-kit.invalid/v1/transactions/2402.json#/$defs/input_diseinfo_item"
+    )
+    mdtrt_id: str = Field(
+        description="就诊ID — Visit id issued by 2401 (D #1; E marks it required).", max_length=30
+    )
+    psn_no: str = Field(
+        description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
+        max_length=30,
+    )
+    diag_type: DiagType = Field(description="诊断类别 — Diagnosis category.")
+    maindiag_flag: Flag = Field(
+        description="主诊断标志 — Whether this is the main diagnosis (0 no, 1 yes)."
+    )
+    diag_srt_no: int = Field(
+        description="诊断排序号 — Order of the diagnosis, 数值型(2).", ge=1, le=99
+    )
+    diag_code: str = Field(description="诊断代码 — Diagnosis code.", max_length=20)
+    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    diag_dept: str = Field(
+        description="诊断科室 — Department that made the diagnosis.", max_length=50
+    )
+    dise_dor_no: str = Field(
+        description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
+    )
+    dise_dor_name: str = Field(
+        description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
+    )
+    diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")
 
 
 class Input2402(InputModel):
@@ -107,7 +145,7 @@ class Input2402(InputModel):
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2402.json#/$defs/input"
     dscginfo: Input2402Dscginfo
-    diseinfo: list[IptDiseinfoItem] = Field(
+    diseinfo: list[Input2402DiseinfoItem] = Field(
         description="出院诊断信息 — Discharge diagnoses (spec table 104). 1 to 100 rows (our bound).",
         min_length=1,
         max_length=100,
@@ -120,4 +158,4 @@ class Output2402(OutputModel):
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2402.json#/$defs/output"
 
 
-__all__ = ["Input2402", "Input2402Dscginfo", "Output2402"]
+__all__ = ["Input2402", "Input2402DiseinfoItem", "Input2402Dscginfo", "Output2402"]

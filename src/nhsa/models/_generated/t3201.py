@@ -45,6 +45,16 @@ class Input3201Data(InputModel):
         default=None,
         description="退费结算标志 — Later versions only; the meaning of its values in 3201 is not confirmed [inference].",
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
+        max_length=4000,
+    )
 
 
 class Input3201(InputModel):
@@ -60,15 +70,14 @@ class Output3201Stmtinfo(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/3201.json#/$defs/output_stmtinfo"
     )
-    setl_optins: str | None = Field(
-        default=None, description="结算经办机构 — Agency reconciled.", max_length=6
-    )
-    stmt_rslt: str = Field(
+    setl_optins: str | None = Field(default=None, description="结算经办机构 — Agency reconciled.")
+    stmt_rslt: str | None = Field(
+        default=None,
         description="对账结果 — 0 balanced; anything else is unbalanced and leads to detail reconciliation (9101 + 3202).",
         json_schema_extra={"code_table": "stmt_rslt"},
     )
     stmt_rslt_dscr: str | None = Field(
-        default=None, description="对账结果说明 — Explanation of the result.", max_length=200
+        default=None, description="对账结果说明 — Explanation of the result."
     )
 
 
@@ -76,7 +85,7 @@ class Output3201(OutputModel):
     """3201 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/3201.json#/$defs/output"
-    stmtinfo: Output3201Stmtinfo
+    stmtinfo: Output3201Stmtinfo | None = Field(default=None)
 
 
 __all__ = ["Input3201", "Input3201Data", "Output3201", "Output3201Stmtinfo"]

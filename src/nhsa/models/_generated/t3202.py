@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._generated.codes import ClrType
+from nhsa.models._generated.codes import ClrType, RefdSetlFlag
 from nhsa.models._types import Admdvs, Money, NhsaDate, NhsaDateTime
 
 
@@ -37,9 +37,21 @@ class Input3202Data(InputModel):
     fixmedins_setl_cnt: int = Field(
         description="定点医药机构结算笔数 — Number of rows in the file.", ge=0, le=9999999999
     )
-    clr_type: ClrType | None = Field(
+    clr_type: ClrType = Field(
+        description="清算类别 — Clearing category of the rows compared. Required: D FinancialSettlement3202Param.java #9 (字符型6, 必填); C1 and S2 send it; A and F do not list it."
+    )
+    refd_setl_flag: RefdSetlFlag = Field(
+        description="退费结算标志 — Refund settlement flag. Required: D FinancialSettlement3202Param.java #10 (字符型3, 必填); C1 sends it as REFD_SETL_FLAG. D fills it with the flag of the file's first row; the rows carry their own flag, and the platform compares every row of the file whatever this says [inference: its meaning here is not documented]."
+    )
+    exp_content: str | None = Field(
         default=None,
-        description="清算类别 — Clearing category; S2 sends it, the spec table does not list it.",
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 3202; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 3202; accepted like on every other input]",
+        max_length=4000,
     )
 
 
@@ -56,14 +68,15 @@ class Output3202Fileinfo(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/3202.json#/$defs/output_fileinfo"
     )
-    file_qury_no: str = Field(
-        description="文件查询号 — Query number of the result file; pass it to 9102.", max_length=30
+    file_qury_no: str | None = Field(
+        default=None, description="文件查询号 — Query number of the result file; pass it to 9102."
     )
-    filename: str = Field(
-        description="文件名 — Name of the result file; pass it to 9102.", max_length=200
+    filename: str | None = Field(
+        default=None, description="文件名 — Name of the result file; pass it to 9102."
     )
-    dld_endtime: NhsaDateTime = Field(
-        description="下载截止时间 — Time after which the file can no longer be downloaded."
+    dld_endtime: NhsaDateTime | None = Field(
+        default=None,
+        description="下载截止时间 — Time after which the file can no longer be downloaded.",
     )
 
 
@@ -71,7 +84,7 @@ class Output3202(OutputModel):
     """3202 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/3202.json#/$defs/output"
-    fileinfo: Output3202Fileinfo
+    fileinfo: Output3202Fileinfo | None = Field(default=None)
 
 
 __all__ = ["Input3202", "Input3202Data", "Output3202", "Output3202Fileinfo"]

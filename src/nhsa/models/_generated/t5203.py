@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
+from nhsa.models._generated.nodes import SetldetailItem, SetlinfoBase
 from nhsa.models._types import Money, NhsaDate, NhsaDateTime
 
 
@@ -30,6 +30,16 @@ class Input5203Data(InputModel):
     mdtrt_id: str = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
+    )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 5203; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 5203; accepted like on every other input]",
+        max_length=4000,
     )
 
 
@@ -57,78 +67,68 @@ class Output5203SetlinfoExtras(OutputModel):
         json_schema_extra={"code_table": "flag"},
     )
     insu_optins: str | None = Field(
-        default=None, description="参保机构医保区划 — Insuring agency area.", max_length=6
+        default=None, description="参保机构医保区划 — Insuring agency area."
     )
-    emp_name: str | None = Field(
-        default=None, description="单位名称 — Employer name.", max_length=200
-    )
-    pay_loc: str = Field(
+    emp_name: str | None = Field(default=None, description="单位名称 — Employer name.")
+    pay_loc: str | None = Field(
+        default=None,
         description="支付地点类别 — Where it was paid: 1 centre, 2 institution, 3 in-province other area, 4 cross-province, 5 internet hospital.",
         json_schema_extra={"code_table": "pay_loc"},
     )
     fixmedins_code: str | None = Field(
-        default=None, description="定点医药机构编号 — Institution that settled.", max_length=30
+        default=None, description="定点医药机构编号 — Institution that settled."
     )
-    fixmedins_name: str | None = Field(
-        default=None, description="定点医药机构名称 — Its name.", max_length=200
-    )
+    fixmedins_name: str | None = Field(default=None, description="定点医药机构名称 — Its name.")
     hosp_lv: str | None = Field(
         default=None,
         description="医院等级 — Hospital level. No code table in the reference; up to 6 characters [inference for the length].",
-        max_length=6,
     )
     fixmedins_poolarea: str | None = Field(
         default=None,
         description="定点归属机构 — Pooling area the institution belongs to [inference for the length].",
-        max_length=6,
     )
     lmtpric_hosp_lv: str | None = Field(
         default=None,
         description="限价医院等级 — Hospital level used for price caps [inference for the length].",
-        max_length=6,
     )
     dedc_hosp_lv: str | None = Field(
         default=None,
         description="起付线医院等级 — Hospital level used for the deductible [inference for the length].",
-        max_length=6,
     )
     begndate: NhsaDate | None = Field(default=None, description="开始日期 — Start of the visit.")
     enddate: NhsaDate | None = Field(default=None, description="结束日期 — End of the visit.")
     psn_pay: Money | None = Field(
         default=None,
-        description="个人支付金额 — What the person paid (account + cash) [inference: equals psn_part_amt in our examples].",
+        description="个人支付金额 — What the person paid, account and cash (A JS5203.cs, marked required; C1 ResponseGzsiModel5203.cs) [inference: psn_part_amt of the settlement].",
     )
     cash_payamt: Money | None = Field(
-        default=None, description="现金支付金额 — Cash paid (psn_cash_pay)."
+        default=None,
+        description="现金支付金额 — Cash the person paid (A JS5203.cs, marked required; C1 ResponseGzsiModel5203.cs) [inference: psn_cash_pay of the settlement].",
     )
-    refd_setl_flag: str = Field(
+    refd_setl_flag: str | None = Field(
+        default=None,
         description="退费结算标志 — 0 normal settlement, 1 refund/cancellation record [inference for 1].",
         json_schema_extra={"code_table": "refd_setl_flag"},
     )
     year: str | None = Field(
-        default=None, description="年度 — Settlement year [inference for the length].", max_length=4
+        default=None, description="年度 — Settlement year [inference for the length]."
     )
     dise_codg: str | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
-        max_length=30,
     )
     dise_name: str | None = Field(
-        default=None, description="病种名称 — Disease name matching dise_codg.", max_length=500
+        default=None, description="病种名称 — Disease name matching dise_codg."
     )
-    invono: str | None = Field(default=None, description="发票号 — Invoice number.", max_length=20)
-    opter_id: str | None = Field(
-        default=None, description="经办人ID — Operator who settled.", max_length=30
-    )
-    opter_name: str | None = Field(
-        default=None, description="经办人姓名 — Operator name.", max_length=50
-    )
+    invono: str | None = Field(default=None, description="发票号 — Invoice number.")
+    opter_id: str | None = Field(default=None, description="经办人ID — Operator who settled.")
+    opter_name: str | None = Field(default=None, description="经办人姓名 — Operator name.")
     opt_time: NhsaDateTime | None = Field(
         default=None, description="经办时间 — When it was settled."
     )
 
 
-class Output5203Setlinfo(Setlinfo, Output5203SetlinfoExtras):
+class Output5203Setlinfo(SetlinfoBase, Output5203SetlinfoExtras):
     """结算信息（查询） — Every 2207 setlinfo field (nodes.json setlinfo) plus the 5203 extras. [C:S1]"""
 
     nhsa_schema: ClassVar[str] = (
@@ -140,8 +140,10 @@ class Output5203(OutputModel):
     """5203 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/5203.json#/$defs/output"
-    setlinfo: Output5203Setlinfo
-    setldetail: list[SetldetailItem] = Field(description="结算基金分项 — Payer rows as in 2207.")
+    setlinfo: Output5203Setlinfo | None = Field(default=None)
+    setldetail: list[SetldetailItem] | None = Field(
+        default=None, description="结算基金分项 — Payer rows as in 2207."
+    )
 
 
 __all__ = [

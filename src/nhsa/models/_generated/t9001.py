@@ -29,6 +29,16 @@ class Input9001SignIn(InputModel):
         max_length=20,
     )
     ip: str = Field(description="签到IP地址 — IP address of the signing-in machine.", max_length=20)
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9001; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9001; accepted like on every other input]",
+        max_length=4000,
+    )
 
 
 class Input9001(InputModel):
@@ -44,10 +54,10 @@ class Output9001Signinoutb(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9001.json#/$defs/output_signinoutb"
     )
-    sign_time: NhsaDateTime = Field(description="签到时间 — Sign-in time.")
-    sign_no: str = Field(
+    sign_time: NhsaDateTime | None = Field(default=None, description="签到时间 — Sign-in time.")
+    sign_no: str | None = Field(
+        default=None,
         description="签到编号 — Sign-in number; every later request of this operator carries it in the envelope's sign_no.",
-        max_length=30,
     )
 
 
@@ -55,7 +65,7 @@ class Output9001(OutputModel):
     """9001 output"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/9001.json#/$defs/output"
-    signinoutb: Output9001Signinoutb
+    signinoutb: Output9001Signinoutb | None = Field(default=None)
 
 
 __all__ = ["Input9001", "Input9001SignIn", "Output9001", "Output9001Signinoutb"]

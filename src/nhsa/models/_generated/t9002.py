@@ -24,6 +24,16 @@ class Input9002SignOut(InputModel):
         max_length=30,
     )
     opter_no: str = Field(description="操作员编号 — Operator number that signed in.", max_length=20)
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9002; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9002; accepted like on every other input]",
+        max_length=4000,
+    )
 
 
 class Input9002(InputModel):
@@ -39,7 +49,7 @@ class Output9002Signoutoutb(OutputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9002.json#/$defs/output_signoutoutb"
     )
-    sign_time: NhsaDateTime = Field(description="签退时间 — Sign-out time.")
+    sign_time: NhsaDateTime | None = Field(default=None, description="签退时间 — Sign-out time.")
 
 
 class Output9002(OutputModel):

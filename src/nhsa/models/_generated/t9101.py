@@ -31,6 +31,16 @@ class Input9101FsUploadIn(InputModel):
     fixmedins_code: str = Field(
         description="定点医药机构编号 — Institution uploading the file.", max_length=30
     )
+    exp_content: str | None = Field(
+        default=None,
+        description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9101; accepted like on every other input]",
+        max_length=4000,
+    )
+    expContent: str | None = Field(
+        default=None,
+        description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9101; accepted like on every other input]",
+        max_length=4000,
+    )
 
 
 class Input9101(InputModel):
@@ -44,11 +54,11 @@ class Output9101(OutputModel):
     """9101 output — The members sit directly in output, without a node (S2 models the answer flat, and its recorded answer reads "filename":…,"file_qury_no":…). [C:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/9101.json#/$defs/output"
-    file_qury_no: str = Field(
+    file_qury_no: str | None = Field(
+        default=None,
         description="文件查询号 — Number that names the uploaded file in 3202 (and other file-based transactions).",
-        max_length=30,
     )
-    filename: str = Field(description="文件名 — Echo of the file name.", max_length=200)
+    filename: str | None = Field(default=None, description="文件名 — Echo of the file name.")
     dld_endtime: NhsaDateTime | None = Field(
         default=None, description="截止时间 — Until when the file is kept."
     )
