@@ -5,7 +5,7 @@ answered (:data:`COMPARED`), except what legitimately differs between two platfo
 ignored and counted (:data:`IGNORED`):
 
 - **platform ids** — ``mdtrt_id``, ``setl_id``, ``sign_no``, ``file_qury_no`` and the like
-  come from each platform's own sequence. They are not compared but *mapped*: the first time an
+  (and members named after them, ``reversed_setl_id``) come from each platform's own sequence. They are not compared but *mapped*: the first time an
   original id meets its replayed counterpart the pair is learned (:class:`IdMap`), later
   requests are sent with the replayed id, and a later answer naming another id differs;
 - **times** — every member whose name ends in ``time`` (``setl_time``, ``respond_time`` …);
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-__all__ = ["COMPARED", "IGNORED", "Difference", "IdMap", "diff", "rewrite"]
+__all__ = ["COMPARED", "IGNORED", "Difference", "IdMap", "diff", "is_platform_id", "rewrite"]
 
 PLATFORM_IDS: Final = frozenset(
     {"mdtrt_id", "setl_id", "sign_no", "file_qury_no", "line_id", "window_id", "ec_token"}
@@ -127,7 +127,7 @@ def _compare(path: str, key: str | None, original: Any, replay: Any, walk: _Walk
     if reason is not None:
         walk.ignored[reason] = walk.ignored.get(reason, 0) + 1
         return
-    if key in PLATFORM_IDS and isinstance(original, str) and isinstance(replay, str):
+    if is_platform_id(key) and isinstance(original, str) and isinstance(replay, str):
         _match_id(path, original, replay, walk)
         return
     if isinstance(original, Mapping) and isinstance(replay, Mapping):
@@ -143,6 +143,19 @@ def _compare(path: str, key: str | None, original: Any, replay: Any, walk: _Walk
         return
     if not _same(original, replay):
         walk.differences.append(Difference(path, original, replay))
+
+
+def is_platform_id(key: str | None) -> bool:
+    """Whether a member holds a platform id: one of :data:`PLATFORM_IDS`, or a name ending in
+    one (``reversed_setl_id``).
+
+    Example:
+        >>> is_platform_id("reversed_setl_id"), is_platform_id("feedetl_sn")
+        (True, False)
+    """
+    if key is None:
+        return False
+    return key in PLATFORM_IDS or any(key.endswith(f"_{name}") for name in PLATFORM_IDS)
 
 
 def _match_id(path: str, original: str, replay: str, walk: _Walk) -> None:
