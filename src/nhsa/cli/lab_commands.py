@@ -19,8 +19,16 @@ from rich.console import Console
 from nhsa.cli._extras import needs_extra
 from nhsa.cli.mock_commands import (
     _ADMIN_ENV,
+    FixturesOption,
+    HostOption,
+    LogLevelOption,
+    PlatformKeyOption,
+    PortOption,
+    ProfileOption,
+    SyncOption,
     _check_admin_token,
-    _durability,
+    _check_db,
+    _checked_options,
     _fail,
     _platform_key,
     _print_banner,
@@ -36,10 +44,8 @@ app = typer.Typer(
 @app.command("serve")
 def serve(
     *,
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8800,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8800,
     db: Annotated[
         str,
         typer.Option(
@@ -47,14 +53,8 @@ def serve(
             "postgresql:// URL; runs and their reports are kept there too."
         ),
     ] = "nhsa-lab.db",
-    fixtures: Annotated[
-        Path | None,
-        typer.Option(help="Fixture folder (layout of conformance/fixtures/); bundled if omitted."),
-    ] = None,
-    profile: Annotated[
-        str,
-        typer.Option(help="Signing profile of institutions registered without one."),
-    ] = "none",
+    fixtures: FixturesOption = None,
+    profile: ProfileOption = "none",
     admin_token: Annotated[
         str | None,
         typer.Option(
@@ -69,14 +69,9 @@ def serve(
             help="SM2 private key PEM that signs the reports; kept beside --db if omitted."
         ),
     ] = None,
-    platform_key: Annotated[
-        Path | None,
-        typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
-    ] = None,
-    sync: Annotated[
-        str, typer.Option(help="SQLite durability: normal (survives a crash) or full.")
-    ] = "normal",
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    platform_key: PlatformKeyOption = None,
+    sync: SyncOption = "normal",
+    log_level: LogLevelOption = "warning",
 ) -> None:
     """Serve the mock platform with the lab console at /console (one process, one database)."""
     with needs_extra("conformance", "lab serve"):
@@ -86,20 +81,10 @@ def serve(
         from nhsa.mock.app import ServeError, bind_socket, build_server  # noqa: PLC0415
         from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
         from nhsa.mock.store import StoreError  # noqa: PLC0415
-    from nhsa.signing import SigningProfile  # noqa: PLC0415
-    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
 
-    _check_admin_token(admin_token)
-    durability = _durability(sync)
-    try:
-        chosen = SigningProfile.parse(profile)
-    except SigningConfigError as exc:
-        _fail(f"--profile {profile!r}: {exc}")
-    if fixtures is not None and not fixtures.is_dir():
-        _fail(f"--fixtures {fixtures}: not a folder")
+    durability, chosen = _checked_options(admin_token, sync, profile, fixtures)
     shared = is_postgres_url(db)
-    if not shared and Path(db).exists() and not Path(db).is_file():
-        _fail(f"--db {db}: exists and is not a file")
+    _check_db(db, 1, shared=shared)
     token = secrets.token_urlsafe(24) if admin_token is None else admin_token
     shown_token = "(as given)" if admin_token else f"{token} (generated; pass --admin-token)"
     key, key_path = _platform_key(platform_key, db, shared=shared)
@@ -110,7 +95,7 @@ def serve(
         _fail(str(exc))
     try:
         platform = MockPlatform(
-            db=db, fixtures=fixtures, profile=str(chosen), platform_key=key,
+            db=db, fixtures=fixtures, profile=chosen, platform_key=key,
             allow_fault_header=False, admin_token=token, synchronous=durability,
         )  # fmt: skip
     except (StoreError, FixtureError, OSError) as exc:
@@ -126,7 +111,7 @@ def serve(
         platform_key=f"{key.key_id} ({key_path})",
         console_key=f"{signer.key_id} ({signer_path}) signs every run's report.json",
         admin_token=shown_token,
-    )  # fmt: skip
+    )
     sys.stdout.flush()
     with platform:
         app_ = lab_server_app(platform, admin_token=token, key=signer, platform_url=url)

@@ -125,13 +125,52 @@ def _print_banner(url: str, **rows: str) -> None:
     Console(highlight=False, soft_wrap=True).print("\n".join(lines))
 
 
+HostOption = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
+PortOption = Annotated[int, typer.Option(help="TCP port (0 picks a free one).")]
+FixturesOption = Annotated[
+    Path | None,
+    typer.Option(help="Fixture folder (layout of conformance/fixtures/); bundled set if omitted."),
+]
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
+    ),
+]
+SyncOption = Annotated[
+    str, typer.Option(help="SQLite durability: normal (survives a crash) or full (a power cut).")
+]
+PlatformKeyOption = Annotated[
+    Path | None,
+    typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
+]
+LogLevelOption = Annotated[str, typer.Option(help="uvicorn log level.")]
+"""Options ``nhsa mock serve`` and ``nhsa lab serve`` share."""
+
+
+def _checked_options(
+    admin_token: str | None, sync: str, profile: str, fixtures: Path | None
+) -> tuple[Literal["normal", "full"], str]:
+    """The options both servers check before anything starts: durability and profile."""
+    from nhsa.signing import SigningProfile  # noqa: PLC0415
+    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
+
+    _check_admin_token(admin_token)
+    durability = _durability(sync)
+    try:
+        chosen = SigningProfile.parse(profile)
+    except SigningConfigError as exc:
+        _fail(f"--profile {profile!r}: {exc}")
+    if fixtures is not None and not fixtures.is_dir():
+        _fail(f"--fixtures {fixtures}: not a folder")
+    return durability, str(chosen)
+
+
 @app.command("serve")
 def serve(
     *,
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8700,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8700,
     db: Annotated[
         str,
         typer.Option(
@@ -142,18 +181,8 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Server processes sharing --db (PostgreSQL only above 1).")
     ] = 1,
-    fixtures: Annotated[
-        Path | None,
-        typer.Option(
-            help="Fixture folder (layout of conformance/fixtures/); bundled set if omitted."
-        ),
-    ] = None,
-    profile: Annotated[
-        str,
-        typer.Option(
-            help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
-        ),
-    ] = "none",
+    fixtures: FixturesOption = None,
+    profile: ProfileOption = "none",
     admin_token: Annotated[
         str | None,
         typer.Option(
@@ -164,15 +193,9 @@ def serve(
     allow_fault_header: Annotated[
         bool, typer.Option(help="Honour the test-only x-mock-fault request header.")
     ] = False,
-    sync: Annotated[
-        str,
-        typer.Option(help="SQLite durability: normal (survives a crash) or full (a power cut)."),
-    ] = "normal",
-    platform_key: Annotated[
-        Path | None,
-        typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
-    ] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    sync: SyncOption = "normal",
+    platform_key: PlatformKeyOption = None,
+    log_level: LogLevelOption = "warning",
 ) -> None:
     """Serve the mock platform over HTTP (uvicorn; one worker, or several on PostgreSQL)."""
     # The mock needs the 'mock' extra (starlette, uvicorn): imported here so that the rest
@@ -189,17 +212,9 @@ def serve(
         from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
         from nhsa.mock.platform import assemble  # noqa: PLC0415
         from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
-    from nhsa.signing import SigningProfile  # noqa: PLC0415
-    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
 
-    _check_admin_token(admin_token)
-    durability: Synchronous = _durability(sync)
-    try:
-        chosen = SigningProfile.parse(profile)
-    except SigningConfigError as exc:
-        _fail(f"--profile {profile!r}: {exc}")
-    if fixtures is not None and not fixtures.is_dir():
-        _fail(f"--fixtures {fixtures}: not a folder")
+    durability: Synchronous
+    durability, chosen = _checked_options(admin_token, sync, profile, fixtures)
     shared = is_postgres_url(db)
     shown = masked(db) if shared else db
     _check_db(db, workers, shared=shared)
@@ -211,7 +226,7 @@ def serve(
     except ServeError as exc:
         _fail(str(exc))
     options = ServerOptions(
-        default_profile=str(chosen), allow_fault_header=allow_fault_header, admin_token=token
+        default_profile=chosen, allow_fault_header=allow_fault_header, admin_token=token
     )
     try:
         platform = assemble(

@@ -5,9 +5,10 @@ answered (:data:`COMPARED`), except what legitimately differs between two platfo
 ignored and counted (:data:`IGNORED`):
 
 - **platform ids** — ``mdtrt_id``, ``setl_id``, ``sign_no``, ``file_qury_no`` and the like
-  (and members named after them, ``reversed_setl_id``) come from each platform's own sequence. They are not compared but *mapped*: the first time an
-  original id meets its replayed counterpart the pair is learned (:class:`IdMap`), later
-  requests are sent with the replayed id, and a later answer naming another id differs;
+  (and members named after them, ``reversed_setl_id``) come from each platform's own
+  sequence. They are not compared but *mapped*: the first time an original id meets its
+  replayed counterpart the pair is learned (:class:`IdMap`), later requests are sent with the
+  replayed id, and a later answer naming another id differs;
 - **times** — every member whose name ends in ``time`` (``setl_time``, ``respond_time`` …);
 - **signatures** — ``cainfo``, ``signtype`` and the signing key's id (each side signs with
   its own key);
