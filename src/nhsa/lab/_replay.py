@@ -146,9 +146,9 @@ def replay(export: VisitExport) -> ReplayReport:
         try:
             platform = MockPlatform(fixtures=fixtures, clock=clock, allow_fault_header=False)
         except FixtureError as exc:
-            first, more = exc.problems[0], len(exc.problems) - 1
+            problem, more = exc.problems[0], len(exc.problems) - 1
             also = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-            raise ReplayError(f"the export's fixture files do not load: {first}{also}") from None
+            raise ReplayError(f"the export's fixture files do not load: {problem}{also}") from None
         with platform:
             return _replay_on(platform, clock, export)
 
