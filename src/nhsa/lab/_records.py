@@ -157,7 +157,8 @@ def report_file(name: str, media_type: str, content: bytes) -> ReportFile:
     """A report file with its digest.
 
     Example:
-        >>> report_file("junit.xml", "application/xml", b"<x/>").sha256[:8]
-        '0d1bdfd9'
+        >>> stored = report_file("junit.xml", "application/xml", b"<x/>")
+        >>> stored.sha256 == hashlib.sha256(b"<x/>").hexdigest()
+        True
     """
     return ReportFile(name, media_type, content, hashlib.sha256(content).hexdigest())
