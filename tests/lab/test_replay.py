@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from nhsa.cli import app
 from nhsa.conformance._transcript import parse_records
 from nhsa.lab import VisitExportError, encode_export, export_visit, read_export, replay
 from nhsa.mock import MockPlatform
@@ -24,6 +26,7 @@ from nhsa.mock.store import LabInstitution
 from tests.lab.conftest import ADMIN_TOKEN, LabServer, serve
 
 NHSA = Path(sys.executable).with_name("nhsa")
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -162,15 +165,16 @@ def test_a_malformed_file_is_one_line_and_exit_2(ran: LabServer, tmp_path: Path)
     for name, (data, named) in cases.items():
         path = tmp_path / name
         path.write_bytes(data)
-        done = _replay_elsewhere(path, tmp_path / "insured-place")
-        assert done.returncode == 2, (name, done.stdout, done.stderr)
-        assert named in done.stderr, (name, done.stderr)
-        assert done.stderr.count("\n") == 1, (name, done.stderr)
-        assert "Traceback" not in done.stderr
+        done = runner.invoke(app, ["mock", "replay", str(path)])
+        assert done.exit_code == 2, (name, done.output)
+        assert named in done.output, (name, done.output)
+        assert done.output.count("\n") == 1, (name, done.output)
+        assert "Traceback" not in done.output
         assert not (tmp_path / "evil.yaml").exists()
     missing = _replay_elsewhere(tmp_path / "nowhere.json", tmp_path / "insured-place")
     assert missing.returncode == 2
     assert "cannot read it" in missing.stderr
+    assert missing.stderr.count("\n") == 1
 
 
 def test_bytes_that_are_not_utf8_are_not_an_export() -> None:
