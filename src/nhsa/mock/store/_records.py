@@ -429,6 +429,77 @@ def _area_contains(outer: str, inner: str) -> bool:
     return inner == outer
 
 
+@dataclass(frozen=True)
+class LabInstitution:
+    """An institution a lab's console run registered: only that lab's sessions may see it.
+
+    Written before the institution is registered on the platform, so an institution is never
+    in use without its owner known; a code claimed by one lab is refused to every other.
+
+    Example::
+
+        owner = tx.get(LabInstitution, fixmedins_code)
+    """
+
+    TABLE: ClassVar[str] = "lab_institutions"
+    KEY: ClassVar[tuple[str, ...]] = ("fixmedins_code",)
+
+    fixmedins_code: str
+    lab: str
+    run_id: str
+    scenario: str
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """A conformance run a lab started from the console, written once it has finished.
+
+    Its reports are :class:`LabReport` rows of the same ``(lab, run_id)``, written in the same
+    transaction, so a run listed is a run whose reports can be downloaded. ``summary`` is the
+    report's ``summary`` member (counts by result).
+
+    Example::
+
+        runs = tx.find(LabRun, lab="lab-kunming")
+    """
+
+    TABLE: ClassVar[str] = "lab_runs"
+    KEY: ClassVar[tuple[str, ...]] = ("lab", "run_id")
+
+    lab: str
+    run_id: str
+    stages: tuple[str, ...]
+    driver: str
+    dialect: str | None
+    result: str
+    exit_code: int
+    started_at: datetime
+    finished_at: datetime
+    summary: Mapping[str, Any]
+    institutions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabReport:
+    """One file of a finished run's reports (``report.json``, its signature, JUnit, HTML).
+
+    Example::
+
+        page = tx.get(LabReport, "lab-kunming", run_id, "report.html")
+    """
+
+    TABLE: ClassVar[str] = "lab_reports"
+    KEY: ClassVar[tuple[str, ...]] = ("lab", "run_id", "name")
+
+    lab: str
+    run_id: str
+    name: str
+    media_type: str
+    content: bytes
+    sha256: str
+
+
 RECORD_TYPES: tuple[type[Any], ...] = (
     RegisteredInstitution,
     TenantSetting,
@@ -444,5 +515,8 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     FilingOverride,
     EcToken,
     Downtime,
+    LabInstitution,
+    LabRun,
+    LabReport,
 )
 """Every record type the store keeps (the transcript is a separate, append-only log)."""

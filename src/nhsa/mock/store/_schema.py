@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    2
+    3
 """
 
 from __future__ import annotations
@@ -121,9 +121,32 @@ CREATE TABLE downtime (
     PRIMARY KEY (tenant, window_id));
 """
 
+_V3_LAB_CONSOLE = """
+CREATE TABLE lab_institutions (
+    fixmedins_code TEXT PRIMARY KEY, lab TEXT NOT NULL, run_id TEXT NOT NULL,
+    scenario TEXT NOT NULL, claimed_at TEXT NOT NULL);
+CREATE INDEX lab_institutions_by_lab ON lab_institutions (lab);
+
+CREATE TABLE lab_runs (
+    lab TEXT NOT NULL, run_id TEXT NOT NULL, stages TEXT NOT NULL, driver TEXT NOT NULL,
+    dialect TEXT, result TEXT NOT NULL, exit_code INTEGER NOT NULL, started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL, summary TEXT NOT NULL, institutions TEXT NOT NULL,
+    PRIMARY KEY (lab, run_id));
+
+CREATE TABLE lab_reports (
+    lab TEXT NOT NULL, run_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL,
+    content BLOB NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (lab, run_id, name));
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
+    (
+        3,
+        "lab console: institutions bound to a lab, finished runs and their reports",
+        _V3_LAB_CONSOLE,
+    ),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
