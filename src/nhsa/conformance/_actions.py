@@ -342,6 +342,15 @@ _SETTLEMENT: Final = Parameter(
 _PATIENT: Final = Parameter(
     ref("text", description="a patient alias of given.patients"), _patient_alias
 )
+_DAY: Final = Parameter(
+    {
+        "type": "string",
+        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
+        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
+        "default": "today",
+    },
+    _day,
+)
 
 
 # -- building driver requests ---------------------------------------------------------------
@@ -587,17 +596,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
             "reconcile",
             "day-end reconciliation (3201; 3202 where unbalanced)",
             DriverCall(ReconcileRequest, _reconcile, lambda d, r: d.reconcile(r)),
-            {
-                "day": Parameter(
-                    {
-                        "type": "string",
-                        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
-                        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
-                        "default": "today",
-                    },
-                    _day,
-                )
-            },
+            {"day": _DAY},
         ),
         Action(
             "arm_fault",
@@ -636,15 +635,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
             {
                 "patient": _PATIENT,
                 "disease": Parameter({**_DISEASE, "description": "the disease to register"}),
-                "begndate": Parameter(
-                    {
-                        "type": "string",
-                        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
-                        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
-                        "default": "today",
-                    },
-                    _day,
-                ),
+                "begndate": _DAY,
             },
             required=("disease",),
             complete=_choose_patient,
