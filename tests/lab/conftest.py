@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from nhsa.conformance import bundled_stages_dir
 from nhsa.lab import lab_server_app
 from nhsa.mock import MockPlatform
 from nhsa.mock.app import BackgroundServer
@@ -20,6 +21,8 @@ from nhsa.signing import Sm2PrivateKey
 from tests.postgres import BACKENDS, fresh_schema
 
 ADMIN_TOKEN = "console-tests-admin-token-0123"
+LAB_SCENARIOS = len(list((bundled_stages_dir() / "lab").glob("*.yaml")))
+"""How many scenarios the bundled lab stage runs (each on an institution of its own)."""
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _RUN = re.compile(r"/console/runs/([0-9T]+-[0-9a-f]+)$")
 

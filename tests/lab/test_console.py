@@ -16,7 +16,7 @@ from nhsa.conformance._signature import verify_report
 from nhsa.lab import lab_token
 from nhsa.mock.store import LabInstitution, LabReport, LabRun
 from nhsa.signing import Sm2PublicKey
-from tests.lab.conftest import ADMIN_TOKEN, LabClient, LabServer
+from tests.lab.conftest import ADMIN_TOKEN, LAB_SCENARIOS, LabClient, LabServer
 
 
 def _rows(server: LabServer) -> dict[str, int]:
@@ -88,7 +88,7 @@ def test_a_whole_run_from_the_page_ends_with_signed_reports_in_the_database(
     steps = [e for e in events if e["type"] == "step"]
     assert steps
     assert all(e["institution"] for e in steps if e["step"] != "configure")
-    assert sum(1 for k in kinds if k == "scenario-done") == 5  # the lab stage's scenarios
+    assert sum(1 for k in kinds if k == "scenario-done") == LAB_SCENARIOS
 
     page = client.get(f"/console/runs/{run_id}")
     assert 'id="run-result" class="result-pass" data-result="pass"' in page.text

@@ -9,7 +9,7 @@ from nhsa.conformance._mock_handle import InstitutionTakenError
 from nhsa.lab import lab_token
 from nhsa.lab._records import LabBooks
 from nhsa.mock.store import LabInstitution
-from tests.lab.conftest import ADMIN_TOKEN, LabServer
+from tests.lab.conftest import ADMIN_TOKEN, LAB_SCENARIOS, LabServer
 
 
 def _codes(server: LabServer, lab: str) -> list[str]:
@@ -25,7 +25,7 @@ def test_two_labs_on_one_server_see_only_their_own(lab_server: LabServer) -> Non
     kunming.follow(km_run)
     guangzhou.follow(gz_run)
     km_codes, gz_codes = _codes(lab_server, "lab-km"), _codes(lab_server, "lab-gz")
-    assert len(km_codes) == len(gz_codes) == 5
+    assert len(km_codes) == len(gz_codes) == LAB_SCENARIOS
     assert not set(km_codes) & set(gz_codes)
 
     home = guangzhou.get("/console/").text

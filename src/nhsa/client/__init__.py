@@ -2,7 +2,9 @@
 
 - :class:`Client` / :class:`AsyncClient` — one policy core, two drivers; a typed method per
   transaction of the contract, plus the workflows ``register``, ``cancel_registration``,
-  ``charge``, ``refund``, ``reconcile``, ``recover``;
+  ``charge`` (a chronic visit with ``chronic=ChronicDisease(...)``), ``refund``,
+  ``reconcile``, ``recover``, and for chronic care ``recognitions``, ``register_chronic``,
+  ``cancel_chronic``;
 - :class:`WindowMode` / :class:`KioskMode` — who operates, which certificates are accepted,
   what an unknown outcome does;
 - outcomes :class:`Succeeded`, :class:`Rejected`, :class:`NotSent`, :class:`Unknown` and the
@@ -33,7 +35,7 @@ from nhsa.client._breaker import BreakerPolicy, DowntimeNotice
 from nhsa.client._classify import AnswerPatterns
 from nhsa.client._client import AsyncClient, Client
 from nhsa.client._config import ClientConfig, Timeouts
-from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine
 from nhsa.client._journal import Journal, JournalEntry
 from nhsa.client._load_bearing import LOAD_BEARING, LoadBearing, Shortfall
 from nhsa.client._modes import KioskMode, Mode, WindowMode
@@ -52,8 +54,10 @@ from nhsa.client._outcomes import (
 )
 from nhsa.client._results import (
     Charge,
+    ChronicRegistration,
     GroupReconciliation,
     LedgerTotals,
+    Recognition,
     ReconcileReport,
     RecoveredEntry,
     RecoveryReport,
@@ -90,6 +94,8 @@ __all__ = [
     "BusinessError",
     "Certificate",
     "Charge",
+    "ChronicDisease",
+    "ChronicRegistration",
     "Client",
     "ClientConfig",
     "Clinic",
@@ -114,6 +120,7 @@ __all__ = [
     "Outcome",
     "OutcomeUnknownError",
     "PatientMessage",
+    "Recognition",
     "ReconcileReport",
     "RecoveredEntry",
     "RecoveryReport",

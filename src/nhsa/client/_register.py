@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -50,17 +52,29 @@ def new_serial(prefix: str, msgid: str) -> str:
     return prefix + msgid[12:]
 
 
-def register(
-    core: Core,
-    certificate: Certificate,
-    *,
-    insutype: str,
-    clinic: Clinic,
-    ipt_otp_no: str | None = None,
-) -> Flow[Registration]:
-    """1101 to find the person, then 2201 to open the visit under ``insutype``."""
+@dataclass(frozen=True, repr=False)
+class FoundPerson:
+    """Who 1101 found, and the insurance row chosen: what every later call of theirs carries.
+
+    The name never appears in ``repr``.
+    """
+
+    psn_no: str
+    psn_name: str
+    insutype: str
+    insuplc_admdvs: str
+    balc: Decimal | None
+
+    def __repr__(self) -> str:
+        return (
+            f"FoundPerson(psn_no={self.psn_no!r}, insutype={self.insutype!r}, "
+            f"insuplc_admdvs={self.insuplc_admdvs!r})"
+        )
+
+
+def find_person(core: Core, certificate: Certificate, *, insutype: str) -> Flow[FoundPerson]:
+    """1101: the person the certificate names, with the insured area of ``insutype``'s row."""
     check_code("insutype", insutype, "insutype")
-    check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
     lookup = Input1101(
         data=Input1101Data(
             mdtrt_cert_type=certificate.mdtrt_cert_type,
@@ -90,8 +104,28 @@ def register(
             rule="insured-normally",
             infno="1101",
         )
-    psn_no: str = loaded(person, "baseinfo.psn_no")
-    insuplc_admdvs: str = loaded(person, f"insuinfo[{index}].insuplc_admdvs")
+    return FoundPerson(
+        psn_no=loaded(person, "baseinfo.psn_no"),
+        psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        insutype=insutype,
+        insuplc_admdvs=loaded(person, f"insuinfo[{index}].insuplc_admdvs"),
+        balc=row.balc,
+    )
+
+
+def register(
+    core: Core,
+    certificate: Certificate,
+    *,
+    insutype: str,
+    clinic: Clinic,
+    ipt_otp_no: str | None = None,
+) -> Flow[Registration]:
+    """1101 to find the person, then 2201 to open the visit under ``insutype``."""
+    check_code("insutype", insutype, "insutype")
+    check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
+    found = yield from find_person(core, certificate, insutype=insutype)
+    psn_no, insuplc_admdvs = found.psn_no, found.insuplc_admdvs
     begntime = core.clock()
     serial = ipt_otp_no or new_serial("MZ", core.msgids.next())
     try:
@@ -116,7 +150,7 @@ def register(
     registered: Output2201 = unwrap(outcome)
     return Registration(
         psn_no=psn_no,
-        psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        psn_name=found.psn_name,
         mdtrt_id=loaded(registered, "data.mdtrt_id"),
         ipt_otp_no=serial,
         insutype=insutype,
@@ -124,7 +158,7 @@ def register(
         certificate=certificate,
         clinic=clinic,
         begntime=begntime,
-        balc=row.balc,
+        balc=found.balc,
         msgid=outcome.msgid,
     )
 

@@ -36,6 +36,7 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._driver import (
+    CancelChronicRequest,
     CancelRegistrationRequest,
     ChargeRequest,
     Driver,
@@ -49,6 +50,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SigningConfig,
     SignInRequest,
@@ -90,6 +92,7 @@ from nhsa.conformance._transcript import SettlementTrace, TranscriptRecord, sett
 
 __all__ = [
     "STAGES",
+    "CancelChronicRequest",
     "CancelRegistrationRequest",
     "ChargeRequest",
     "CheckContext",
@@ -116,6 +119,7 @@ __all__ = [
     "PartialRefundRequest",
     "ReconcileRequest",
     "RefundRequest",
+    "RegisterChronicRequest",
     "RegisterRequest",
     "RemoteMock",
     "ReportSignatureError",

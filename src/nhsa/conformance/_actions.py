@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from nhsa.conformance._driver import (
+    CancelChronicRequest,
     CancelRegistrationRequest,
     ChargeRequest,
     Driver,
@@ -42,6 +43,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
 )
@@ -60,6 +62,7 @@ from nhsa.conformance._scenario import (
 )
 from nhsa.conformance._yaml import Located
 from nhsa.mock.faults import FaultSpecError, parse_fault_spec
+from nhsa.spec import code_table
 
 if TYPE_CHECKING:
     from nhsa.conformance._plan import ScenarioPlan
@@ -74,6 +77,7 @@ __all__ = [
     "MockCall",
     "Parameter",
     "StepContext",
+    "disease_name",
     "read_downtime",
     "read_fault",
     "read_fees",
@@ -86,6 +90,12 @@ CERT_TYPES: Final = ("01", "02", "03")
 """mdtrt_cert_type: 01 e-voucher, 02 ID card, 03 social-security card."""
 _REFERENCE: Final = r"^\$[a-z][a-z0-9_]*\.[a-z_]+(\.[a-z_]+)?$"
 _SETTLING: Final = ("charge", "partial_refund")
+_CHRONIC_MED_TYPE: Final = "14"
+_DISEASE: Final = {
+    "type": "string",
+    "pattern": r"^M[0-9]{5}$",
+    "x-expected": "a chronic disease code (门慢门特病种目录代码) such as M03900",
+}
 
 _R = TypeVar("_R")
 
@@ -284,6 +294,15 @@ def _choose_patient(params: dict[str, Any], node: Located, ctx: StepContext) -> 
         raise ctx.error(node.line, f"register needs patient: one of {', '.join(ctx.patients)}")
 
 
+def _chronic_visit(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
+    """register: a patient to choose, and ``chronic`` only with med_type 14 (or none)."""
+    _choose_patient(params, node, ctx)
+    if "chronic" in params and params.get("med_type", _CHRONIC_MED_TYPE) != _CHRONIC_MED_TYPE:
+        raise ctx.error(
+            node.line, f"a chronic visit is med_type 14, not {params['med_type']}: drop med_type"
+        )
+
+
 def _fees_known(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
     if "fees" not in params and not ctx.fees:
         raise ctx.error(node.line, "charge needs fees (or given.fees)")
@@ -323,6 +342,15 @@ _SETTLEMENT: Final = Parameter(
 _PATIENT: Final = Parameter(
     ref("text", description="a patient alias of given.patients"), _patient_alias
 )
+_DAY: Final = Parameter(
+    {
+        "type": "string",
+        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
+        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
+        "default": "today",
+    },
+    _day,
+)
 
 
 # -- building driver requests ---------------------------------------------------------------
@@ -341,15 +369,17 @@ def _register(
     certificate = certificate_of(
         patient.person, params.get("certificate", patient.certificate.cert_type)
     )
+    chronic = params.get("chronic")
+    med_type = _CHRONIC_MED_TYPE if chronic else params.get("med_type", patient.med_type)
     request = RegisterRequest(
         certificate=certificate,
         insutype=patient.insutype,
-        med_type=params.get("med_type", patient.med_type),
+        med_type=med_type,
         ipt_otp_no=plan.unique.next("OTP"),
         emergency=params.get("emergency", patient.emergency),
     )
     inputs.visits[step.name] = Visit(
-        alias, certificate, request.ipt_otp_no, request.insutype, request.med_type
+        alias, certificate, request.ipt_otp_no, request.insutype, request.med_type, chronic
     )
     return request, alias
 
@@ -379,6 +409,8 @@ def _charge(
         chrg_bchno=plan.unique.next("B"),
         items=plan.fee_items(step.params.get("fees") or plan.scenario.given.fees),
         acct_used_flag=step.params.get("acct_used_flag", "1"),
+        dise_codg=visit.chronic,
+        dise_name=disease_name(visit.chronic) if visit.chronic else None,
     )
     return request, visit.patient
 
@@ -409,6 +441,46 @@ def _partial_refund(
         mdtrt_id, setl_id, psn_no, tuple(taken_back), plan.unique.next("B")
     )
     return request, visit.patient
+
+
+def disease_name(code: str) -> str:
+    """The name of a chronic disease of the contract's list (the code itself for another).
+
+    Example:
+        >>> disease_name("M03900"), disease_name("M99999")
+        ('高血压病', 'M99999')
+    """
+    diseases = code_table("opsp_dise_code")
+    return diseases.name_of(code) if code in diseases else code
+
+
+def _register_chronic(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, today: date
+) -> tuple[RegisterChronicRequest, str]:
+    params = step.params
+    alias = params.get("patient") or next(iter(plan.patients))
+    patient = plan.patients[alias]
+    code = params["disease"]
+    begins = params.get("begndate", "today")
+    request = RegisterChronicRequest(
+        certificate=certificate_of(patient.person, patient.certificate.cert_type),
+        insutype=patient.insutype,
+        opsp_dise_code=code,
+        opsp_dise_name=disease_name(code),
+        begndate=today if begins == "today" else date.fromisoformat(begins),
+    )
+    inputs.registrations[step.name] = alias
+    return request, alias
+
+
+def _cancel_chronic(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[CancelChronicRequest, str]:
+    reference: Reference = step.params["registration"]
+    serial = str(inputs.value(reference))
+    alias = inputs.registrations[reference.step]
+    reason = step.params.get("reason", "备案有误，撤销")
+    return CancelChronicRequest(plan.patients[alias].psn_no, serial, reason), alias
 
 
 def _reconcile(step: Step, _: Any, __: Any, today: date) -> tuple[ReconcileRequest, None]:
@@ -466,8 +538,11 @@ ACTIONS: Final[Mapping[str, Action]] = {
                 ),
                 "med_type": Parameter(ref("code", description="default 11, 13 for emergency")),
                 "emergency": Parameter({"type": "boolean", "description": "an emergency visit"}),
+                "chronic": Parameter(
+                    {**_DISEASE, "description": "a chronic visit (med_type 14) of this disease"}
+                ),
             },
-            complete=_choose_patient,
+            complete=_chronic_visit,
         ),
         Action(
             "cancel_registration",
@@ -521,17 +596,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
             "reconcile",
             "day-end reconciliation (3201; 3202 where unbalanced)",
             DriverCall(ReconcileRequest, _reconcile, lambda d, r: d.reconcile(r)),
-            {
-                "day": Parameter(
-                    {
-                        "type": "string",
-                        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
-                        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
-                        "default": "today",
-                    },
-                    _day,
-                )
-            },
+            {"day": _DAY},
         ),
         Action(
             "arm_fault",
@@ -560,6 +625,37 @@ ACTIONS: Final[Mapping[str, Action]] = {
             "clear_faults",
             "clear every fault and downtime window of the tenant",
             MockCall(_clear_faults),
+        ),
+        Action(
+            "register_chronic",
+            "register a chronic disease the hospital identified (1101, 2503)",
+            DriverCall(
+                RegisterChronicRequest, _register_chronic, lambda d, r: d.register_chronic(r)
+            ),
+            {
+                "patient": _PATIENT,
+                "disease": Parameter({**_DISEASE, "description": "the disease to register"}),
+                "begndate": _DAY,
+            },
+            required=("disease",),
+            complete=_choose_patient,
+        ),
+        Action(
+            "cancel_chronic",
+            "cancel a chronic-disease registration the HIS made (2504)",
+            DriverCall(CancelChronicRequest, _cancel_chronic, lambda d, r: d.cancel_chronic(r)),
+            {
+                "registration": Parameter(
+                    {
+                        **_REFERENCE_SCHEMA,
+                        "description": "the registration: $<register_chronic step>"
+                        ".trt_dcla_detl_sn",
+                    },
+                    _reference("registration", ("register_chronic",), "trt_dcla_detl_sn"),
+                ),
+                "reason": Parameter(ref("text", description="why it is cancelled (2504 memo)")),
+            },
+            required=("registration",),
         ),
     )
 }

@@ -5,7 +5,8 @@ The driver API names visits and settlements by the platform's ids (``mdtrt_id``,
 (:class:`~nhsa.client.Registration`, :class:`~nhsa.client.Charge`). A :class:`VisitBook`
 maps one to the other, per institution (tenant), and remembers which settlements still stand
 — which is how the HIS refuses to cancel a registration over a standing settlement before
-anything is sent.
+anything is sent — and which chronic-disease registrations (2503) it made, the only ones it
+may cancel (2504).
 
 :class:`MemoryBook` keeps everything in memory (the in-process ``sdk`` driver: a run is
 throw-away); the reference HIS keeps the same in SQLite (``examples/reference_his/store.py``)
@@ -22,7 +23,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol, runtime_checkable
 
-from nhsa.client import Charge, Registration
+from nhsa.client import Charge, ChronicRegistration, Registration
 
 __all__ = ["MemoryBook", "VisitBook"]
 
@@ -65,6 +66,18 @@ class VisitBook(Protocol):
         """The settlements of visit ``mdtrt_id`` that still stand."""
         ...
 
+    def add_chronic(self, tenant: str, registration: ChronicRegistration) -> None:
+        """Remember a chronic-disease registration this HIS made (2503)."""
+        ...
+
+    def chronic(self, tenant: str, trt_dcla_detl_sn: str) -> ChronicRegistration | None:
+        """The registration ``trt_dcla_detl_sn`` this HIS made and has not cancelled."""
+        ...
+
+    def forget_chronic(self, tenant: str, trt_dcla_detl_sn: str) -> None:
+        """The registration was cancelled (2504): it is no longer this HIS's to cancel."""
+        ...
+
 
 class MemoryBook:
     """A :class:`VisitBook` in memory, safe to share between threads.
@@ -81,6 +94,7 @@ class MemoryBook:
         self._visits: dict[tuple[str, str], Registration] = {}
         self._charges: dict[tuple[str, str], Charge] = {}
         self._closed: set[tuple[str, str]] = set()
+        self._chronic: dict[tuple[str, str], ChronicRegistration] = {}
 
     def add_registration(self, tenant: str, registration: Registration) -> None:
         """Remember a registered visit."""
@@ -122,3 +136,18 @@ class MemoryBook:
                 and key not in self._closed
                 and c.registration.mdtrt_id == mdtrt_id
             ]
+
+    def add_chronic(self, tenant: str, registration: ChronicRegistration) -> None:
+        """Remember a chronic-disease registration."""
+        with self._lock:
+            self._chronic[(tenant, registration.trt_dcla_detl_sn)] = registration
+
+    def chronic(self, tenant: str, trt_dcla_detl_sn: str) -> ChronicRegistration | None:
+        """The registration, or ``None``."""
+        with self._lock:
+            return self._chronic.get((tenant, trt_dcla_detl_sn))
+
+    def forget_chronic(self, tenant: str, trt_dcla_detl_sn: str) -> None:
+        """Drop a cancelled registration."""
+        with self._lock:
+            self._chronic.pop((tenant, trt_dcla_detl_sn), None)

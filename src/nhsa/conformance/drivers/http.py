@@ -28,6 +28,7 @@ import httpx
 import orjson
 
 from nhsa.conformance._driver import (
+    CancelChronicRequest,
     CancelRegistrationRequest,
     ChargeRequest,
     DriverHealth,
@@ -36,6 +37,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
 )
@@ -126,6 +128,14 @@ class HttpDriver:
     def reconcile(self, request: ReconcileRequest) -> DriverResult:
         """``POST /reconcile``."""
         return self._act("reconcile", request)
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """``POST /register_chronic``."""
+        return self._act("register_chronic", request)
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """``POST /cancel_chronic``."""
+        return self._act("cancel_chronic", request)
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -10,9 +10,11 @@ a partial change. The engine serves only what the server's checks admitted: regi
 institutions and contract-valid envelopes (see ``_engine``'s docstring).
 
 Simulated: 9001, 9002, 1101, 2001, 2201, 2202, 2203, 2203A, 2204, 2205, 2206, 2207, 2208, 2601,
-3201, 3202, 5203, 9101, 9102. Inpatient transactions (2301–2305, 2401–2405) are in the contract
-but answered "not simulated". :class:`PlatformServices` holds the public services (institutions,
-fixtures per tenant, filings, e-voucher tokens, downtime windows and notices, statistics).
+3201, 3202, 5203, 9101, 9102; chronic-disease registration 2503, 2504 and its query 5301, with
+the med_type 14 rule (``_chronic``). Inpatient transactions (2301–2305, 2401–2405) are in the
+contract but answered "not simulated". :class:`PlatformServices` holds the public services
+(institutions, fixtures per tenant, filings, e-voucher tokens, downtime windows and notices,
+statistics, chronic-disease recognitions).
 
 Example:
     >>> from nhsa.mock.fixtures import bundled_fixtures

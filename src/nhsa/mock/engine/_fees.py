@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_batch_disease
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Answer
@@ -41,6 +42,8 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
             "请先调用【2203】门诊就诊信息上传",
             f"visit {visit.mdtrt_id} has no visit information yet: upload it with 2203 first",
         )
+    if visit.med_type == CHRONIC_MED_TYPE:
+        check_batch_disease(visit, visit.dise_codg, lines)
     existing = active_lines(ctx, visit)
     _unique_serials(lines, existing)
     _consistent_batches(lines, existing)

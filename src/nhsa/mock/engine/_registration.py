@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from nhsa.envelope import CHINA_TIME
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._person import resolve_certificate
@@ -143,13 +144,17 @@ def upload_visit_info(ctx: Context, node: Input2203 | Input2203A) -> Answer:
         ctx, visit, doing_zh="修改就诊信息", doing_en="have its visit information replaced"
     )
     check_networked(ctx, visit.insuplc_admdvs, info.med_type)
+    chronic = info.med_type == CHRONIC_MED_TYPE
+    if chronic:
+        check_recognised(ctx, visit, info.dise_codg, field="mdtrtinfo.dise_codg")
     policy = ctx.fixtures.policy(visit.insuplc_admdvs)
     try:
         if policy is None:
             raise NoBenefitRuleError(
                 visit.insuplc_admdvs, visit.insutype, info.med_type, ctx.institution.level
             )
-        policy.rule_for(visit.insutype, info.med_type, ctx.institution.level)
+        disease = info.dise_codg if chronic else None
+        policy.rule_for(visit.insutype, info.med_type, ctx.institution.level, disease=disease)
     except NoBenefitRuleError as missing:
         raise BusinessError(
             "illegal_state",

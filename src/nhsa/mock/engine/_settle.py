@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from nhsa.mock.engine._accounts import balance, visit_terms, year_to_date
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import book, reverse
@@ -207,6 +208,9 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
             f"certificate {data.mdtrt_cert_no} does not name person {person.psn_no}",
         )
     med_type = _med_type(ctx, visit, data.med_type)
+    disease = visit.dise_codg if med_type == CHRONIC_MED_TYPE else None
+    if med_type == CHRONIC_MED_TYPE:
+        check_recognised(ctx, visit, disease, field="dise_codg (2203)")
     lines = tuple(unsettled_lines(ctx, visit, data.chrg_bchno))
     if not lines:
         raise _nothing_to_settle(ctx, visit, data.chrg_bchno)
@@ -215,13 +219,13 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
         raise NoBenefitRuleError(
             visit.insuplc_admdvs, visit.insutype, med_type, ctx.institution.level
         )
-    rule = policy.rule_for(visit.insutype, med_type, ctx.institution.level)
+    rule = policy.rule_for(visit.insutype, med_type, ctx.institution.level, disease=disease)
     calculation = settle(
         _priced_lines(ctx, lines),
         insured=person.insured(
             visit.insutype, on=ctx.today, balance=balance(ctx, person, visit.insutype)
         ),
-        visit=visit_terms(ctx, person, visit.insuplc_admdvs, med_type),
+        visit=visit_terms(ctx, person, visit.insuplc_admdvs, med_type, dise_codg=disease),
         policy=policy,
         accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, visit.insuplc_admdvs, rule.id),
         acct_used=data.acct_used_flag == "1",

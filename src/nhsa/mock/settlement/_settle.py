@@ -94,7 +94,9 @@ def settle(
     """Settle a priced bill under the insured place's policy.
 
     ``accumulators`` are this year's counters of the benefit rule that settles the visit
-    (``policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level).id``); the result's
+    (``policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level,
+    disease=visit.dise_codg).id``: a recognised disease with terms of its own has counters of
+    its own); the result's
     ``delta`` is what to add to them, and ``balc`` the account balance afterwards.
 
     Example:
@@ -118,7 +120,9 @@ def settle(
         raise SettlementInputError(
             "accumulators", f"year-to-date counters must not be negative: {accumulators}"
         )
-    rule = policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level)
+    rule = policy.rule_for(
+        insured.insutype, visit.med_type, visit.hosp_level, disease=visit.dise_codg
+    )
     terms = rule.terms_at(visit.hosp_level)
     if terms is None:  # rule_for only returns rules with this tier; this keeps mypy honest
         raise NoBenefitRuleError(policy.admdvs, insured.insutype, visit.med_type, visit.hosp_level)

@@ -421,6 +421,48 @@ class Downtime:
         return self.start <= moment < self.end and _area_contains(self.admdvs, insuplc_admdvs)
 
 
+@dataclass(frozen=True)
+class Recognition:
+    """A person's recognised chronic or special outpatient disease (门慢/门特 待遇认定) as this
+    tenant holds it: registered by a HIS (2503, ``source`` ``hospital``), set through the admin
+    API (``insured_place``: the insured place's own recognition), or a fixture recognition
+    changed here (same serial; the fixtures' rows are the opening state).
+
+    ``insu_optins`` is the recognising insured place; ``status`` is :data:`ACTIVE` or
+    :data:`CANCELLED` (2504, or withdrawn through the admin API, with ``memo`` the reason);
+    ``registration`` is the 2503 ``data`` node as received.
+
+    Example::
+
+        rows = tx.find(Recognition, tenant=tenant, psn_no=psn_no)
+    """
+
+    TABLE: ClassVar[str] = "recognitions"
+    KEY: ClassVar[tuple[str, ...]] = ("tenant", "trt_dcla_detl_sn")
+
+    tenant: str
+    trt_dcla_detl_sn: str
+    psn_no: str
+    insutype: str
+    opsp_dise_code: str
+    opsp_dise_name: str
+    insu_optins: str
+    begndate: date
+    enddate: date | None
+    source: str
+    status: str
+    recorded_at: datetime
+    msgid: str | None = None
+    registration: Mapping[str, Any] | None = None
+    cancelled_at: datetime | None = None
+    memo: str | None = None
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the recognition is in force on ``day`` (active and within its dates)."""
+        in_dates = self.begndate <= day and (self.enddate is None or day <= self.enddate)
+        return self.status == ACTIVE and in_dates
+
+
 def _area_contains(outer: str, inner: str) -> bool:
     if outer.endswith("0000"):
         return inner[:2] == outer[:2]
@@ -518,5 +560,6 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     LabInstitution,
     LabRun,
     LabReport,
+    Recognition,
 )
 """Every record type the store keeps (the transcript is a separate, append-only log)."""

@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    3
+    4
 """
 
 from __future__ import annotations
@@ -139,6 +139,17 @@ CREATE TABLE lab_reports (
     PRIMARY KEY (lab, run_id, name));
 """
 
+_V4_RECOGNITIONS = """
+CREATE TABLE recognitions (
+    tenant TEXT NOT NULL, trt_dcla_detl_sn TEXT NOT NULL, psn_no TEXT NOT NULL,
+    insutype TEXT NOT NULL, opsp_dise_code TEXT NOT NULL, opsp_dise_name TEXT NOT NULL,
+    insu_optins TEXT NOT NULL, begndate TEXT NOT NULL, enddate TEXT, source TEXT NOT NULL,
+    status TEXT NOT NULL, recorded_at TEXT NOT NULL, msgid TEXT, registration TEXT,
+    cancelled_at TEXT, memo TEXT,
+    PRIMARY KEY (tenant, trt_dcla_detl_sn));
+CREATE INDEX recognitions_by_psn_no ON recognitions (tenant, psn_no);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
@@ -147,6 +158,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "lab console: institutions bound to a lab, finished runs and their reports",
         _V3_LAB_CONSOLE,
     ),
+    (4, "chronic-disease recognitions (门慢/门特 待遇认定)", _V4_RECOGNITIONS),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
