@@ -287,9 +287,9 @@ class Dialect:
     def node_name(self, infno: str, node: str, direction: Direction) -> str:
         """This province's name for a contract node of ``infno``."""
         for rename in self.node_renames:
-            if rename.node == node and rename.direction == direction:
-                if ANY in rename.infnos or infno in rename.infnos:
-                    return rename.alias
+            scoped = ANY in rename.infnos or infno in rename.infnos
+            if rename.node == node and rename.direction == direction and scoped:
+                return rename.alias
         return node
 
     def extras_for(self, infno: str, node: str, direction: Direction) -> tuple[ExtraMember, ...]:
@@ -298,9 +298,7 @@ class Dialect:
 
     def envelope_members(self, infno: str, direction: Direction) -> tuple[EnvelopeMember, ...]:
         """The envelope rules that hold for ``infno`` in ``direction``."""
-        return tuple(
-            m for m in self.envelope if m.direction == direction and m.applies_to(infno)
-        )
+        return tuple(m for m in self.envelope if m.direction == direction and m.applies_to(infno))
 
     def local_code(self, table: str, code: str) -> LocalCode | None:
         """The local code ``code`` of ``table``, or ``None``."""

@@ -105,10 +105,9 @@ class DialectError(ValueError):
         rule: the rule broken (see the module docstring's table).
 
     Example:
-        >>> error = DialectError("guangdong.json", "/aliases/0/member", "member-in-contract",
-        ...                      "3202 data has no member refd_flag")
-        >>> str(error)
-        'guangdong.json: /aliases/0/member: 3202 data has no member refd_flag (rule member-in-contract)'
+        >>> error = DialectError("gd.json", "/aliases/0", "alias-differs", "aliased to itself")
+        >>> print(error)
+        gd.json: /aliases/0: aliased to itself (rule alias-differs)
     """
 
     def __init__(self, file: str | Path, key: str, rule: str, message: str) -> None:
@@ -222,7 +221,7 @@ class _Checker:
             for label, entry in raw["sources"].items()
         }
         answers = raw.get("answers", {})
-        built = Dialect(
+        return Dialect(
             name=raw["name"],
             title_zh=raw["title_zh"],
             title_en=raw["title_en"],
@@ -254,7 +253,6 @@ class _Checker:
             ),
             path=str(self.path),
         )
-        return built
 
     # -- evidence ---------------------------------------------------------------------------
 
@@ -477,13 +475,13 @@ class _Checker:
                     "extra-not-in-contract",
                     f"{infno} {extra.node} already has {extra.member!r} in the contract",
                 )
-            if isinstance(extra.fill, tuple) and extra.fill[0] == "copy":
-                if extra.fill[1] not in members:
-                    raise self.fail(
-                        f"{key}/fill/copy",
-                        "member-in-contract",
-                        f"{infno} {extra.node} has no member {extra.fill[1]!r} to copy",
-                    )
+            copied = extra.fill[1] if isinstance(extra.fill, tuple) else None
+            if copied is not None and extra.fill[0] == "copy" and copied not in members:
+                raise self.fail(
+                    f"{key}/fill/copy",
+                    "member-in-contract",
+                    f"{infno} {extra.node} has no member {copied!r} to copy",
+                )
         return extra
 
     def _local_codes(self, raw: list[Mapping[str, Any]]) -> tuple[LocalCode, ...]:
@@ -499,7 +497,8 @@ class _Checker:
                 raise self.fail(
                     f"{key}/code",
                     "local-not-national",
-                    f"{entry['code']} is a national code of {table.name} ({table.name_of(entry['code'])})",
+                    f"{entry['code']} is a national code of {table.name} "
+                    f"({table.name_of(entry['code'])})",
                 )
             national = entry.get("national")
             if national is not None and national not in table:
@@ -555,7 +554,9 @@ class _Checker:
                 )
         for name in _GATEWAY_NEEDS.get(family, ()):
             if name not in params:
-                raise self.fail(f"/gateway/{name}", "gateway-param", f"a {family} gateway needs {name}")
+                raise self.fail(
+                    f"/gateway/{name}", "gateway-param", f"a {family} gateway needs {name}"
+                )
         facts = {name: self._fact(f"/gateway/{name}", value) for name, value in params.items()}
         unit = facts.get("timestamp")
         if unit is not None and unit.value not in _TIMESTAMP_UNITS:
@@ -593,7 +594,7 @@ class _Checker:
         return DialectRoutes(default, single, per)
 
     def _shapes(self, raw: list[Mapping[str, Any]]) -> tuple[AnswerShape, ...]:
-        shapes = []
+        shapes: list[AnswerShape] = []
         for index, entry in enumerate(raw):
             key = f"/answers/shapes/{index}"
             members = entry["members"]
@@ -625,7 +626,7 @@ class _Checker:
 
 def _fill(raw: object) -> Fill:
     if raw in ("call", "config"):
-        return raw  # type: ignore[return-value]
+        return raw
     assert isinstance(raw, Mapping), "the schema allows call, config, {copy} or {constant}"
     ((kind, value),) = raw.items()
     return (kind, str(value))
