@@ -57,6 +57,7 @@ __all__ = [
     "decode_answer",
     "decode_request",
     "encode_answer",
+    "fill_envelope",
     "gateway_refusal_body",
     "local_code_warnings",
     "read_shape",
@@ -148,6 +149,29 @@ class _Place:
 
 
 # -- the SDK's side: render requests, read answers ----------------------------------------------
+
+
+def fill_envelope(dialect: Dialect, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The national request with the envelope members ``dialect`` sends filled in where the
+    message leaves them empty (a constant, or a copy of another member).
+
+    Example:
+        >>> from nhsa.spec import dialect
+        >>> filled = fill_envelope(dialect("guangdong"), {"infno": "9001",
+        ...                                                "mdtrtarea_admvs": "440606"})
+        >>> filled["recer_admdvs"]
+        '440606'
+    """
+    filled = dict(message)
+    for rule in dialect.envelope_members(str(message.get("infno")), "request"):
+        if not rule.send or filled.get(rule.member) not in (None, "") or rule.fill == "config":
+            continue
+        assert isinstance(rule.fill, tuple), "envelope members are config, copy or constant"
+        kind, what = rule.fill
+        value = filled.get(what) if kind == "copy" else what
+        if value is not None and (value != "" or rule.member not in filled):
+            filled[rule.member] = value
+    return filled
 
 
 def render_request(
