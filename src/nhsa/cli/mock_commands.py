@@ -3,6 +3,7 @@
 Example:
     $ export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>
     $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2
+    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --dialect jilin
     $ nhsa mock serve --db postgresql://lab:secret@127.0.0.1/nhsa_mock --workers 2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
 """
@@ -20,6 +21,8 @@ from rich.console import Console
 from nhsa.cli._extras import needs_extra
 from nhsa.signing import Sm2PrivateKey
 from nhsa.signing.errors import KeyMaterialError
+from nhsa.spec import Dialect, DialectError, dialect_names
+from nhsa.spec import dialect as spec_dialect
 
 app = typer.Typer(help="Run the mock national platform and read what it saw (the mock extra).")
 
@@ -107,6 +110,20 @@ def _check_db(db: str, workers: int, *, shared: bool) -> None:
         )
 
 
+def _dialect_option(name: str, *, gateway: bool) -> Dialect:
+    """The ``--dialect`` given, checked against the profile's gateway (``tif``)."""
+    try:
+        spoken = spec_dialect(name)
+    except DialectError:
+        _fail(f"--dialect {name!r}: use one of {', '.join(dialect_names())}")
+    if gateway and spoken.gateway.family == "none":
+        _fail(
+            f"--dialect {spoken.name}: the {spoken.name} platform has no gateway; drop tif "
+            "from --profile"
+        )
+    return spoken
+
+
 def _print_banner(url: str, **rows: str) -> None:
     """What an operator needs to see once at start-up, one aligned row per setting."""
     lines = [f"nhsa mock platform on {url}"]
@@ -144,6 +161,13 @@ def serve(
             help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
         ),
     ] = "none",
+    dialect: Annotated[
+        str,
+        typer.Option(
+            help="Province dialect of institutions registered without one: national, guangdong, "
+            "guangzhou, hunan, jiangsu, jilin, sichuan (interface_specs/v1/dialects)."
+        ),
+    ] = "national",
     admin_token: Annotated[
         str | None,
         typer.Option(
@@ -188,6 +212,7 @@ def serve(
         chosen = SigningProfile.parse(profile)
     except SigningConfigError as exc:
         _fail(f"--profile {profile!r}: {exc}")
+    spoken = _dialect_option(dialect, gateway=chosen.tif)
     if fixtures is not None and not fixtures.is_dir():
         _fail(f"--fixtures {fixtures}: not a folder")
     shared = is_postgres_url(db)
@@ -201,7 +226,10 @@ def serve(
     except ServeError as exc:
         _fail(str(exc))
     options = ServerOptions(
-        default_profile=str(chosen), allow_fault_header=allow_fault_header, admin_token=token
+        default_profile=str(chosen),
+        default_dialect=spoken.name,
+        allow_fault_header=allow_fault_header,
+        admin_token=token,
     )
     try:
         platform = assemble(
@@ -219,6 +247,7 @@ def serve(
         f"http://{bound_host}:{bound_port}",
         database=f"{shown} ({kept_by})",
         profile=f"{chosen} (for institutions registered without one)",
+        dialect=f"{spoken.name}: {spoken.title_en} (for institutions registered without one)",
         platform_key=f"{platform.core.platform_key.key_id} ({key_path})",
         fault_header="on" if allow_fault_header else "off",
         admin_token=admin,

@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    2
+    3
 """
 
 from __future__ import annotations
@@ -121,9 +121,14 @@ CREATE TABLE downtime (
     PRIMARY KEY (tenant, window_id));
 """
 
+_V3_DIALECTS = """
+ALTER TABLE institutions ADD COLUMN dialect TEXT;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
+    (3, "the province dialect each registered institution speaks", _V3_DIALECTS),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
