@@ -47,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,13 @@ import orjson
 from nhsa.client._load_bearing import shortfalls
 from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded, Unknown
 from nhsa.client.errors import ClientConfigError
-from nhsa.envelope import MalformedResponseError, ShapeReading, parse_response, read_shape
+from nhsa.envelope import (
+    DIALECT_KINDS,
+    MalformedResponseError,
+    ShapeReading,
+    parse_response,
+    read_shape,
+)
 from nhsa.redaction import get_logger, redact
 from nhsa.signing.errors import SigningError
 from nhsa.spec import Dialect
@@ -203,7 +210,10 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
     output = parsed_answer.output
     unusable = shortfalls(infno, output, msgid)
     if parsed_answer.warnings or unusable:
-        _log.warning(
+        # What the province's profile says its platform does is worth a line, not an alarm.
+        expected = all(w.kind in DIALECT_KINDS for w in parsed_answer.warnings)
+        _log.log(
+            logging.DEBUG if expected and not unusable else logging.WARNING,
             "%s %s succeeded; read with %d warning(s)%s: %s",
             infno,
             msgid,

@@ -44,10 +44,11 @@ from nhsa.envelope._dialect import (
 )
 from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
 from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
-from nhsa.envelope._warnings import AnswerWarning, WarningKind
+from nhsa.envelope._warnings import DIALECT_KINDS, AnswerWarning, WarningKind
 
 __all__ = [
     "CHINA_TIME",
+    "DIALECT_KINDS",
     "SEQUENCE_LIMIT",
     "AnswerWarning",
     "Clock",

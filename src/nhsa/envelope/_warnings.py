@@ -66,6 +66,12 @@ WarningKind = Literal[
 
 _RANK: dict[WarningKind, int] = {"missing": 0, "null": 1, "unknown-code": 2, "invalid": 3}
 
+DIALECT_KINDS: frozenset[WarningKind] = frozenset(
+    {"dialect-renamed", "dialect-shape", "local-code"}
+)
+"""What a province's platform does as its profile says it does: warnings that name the departure
+from the contract, but nothing an operator has to look at (the SDK logs them at debug)."""
+
 
 @dataclass(frozen=True, slots=True)
 class AnswerWarning:

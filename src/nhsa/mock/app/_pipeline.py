@@ -223,7 +223,7 @@ class Pipeline:
         claimed = _text(document, "fixmedins_code")
         self._check_gateway(incoming.headers, claimed, _text(document, "infno"), draft, progress)
         envelope = _check_json(document, parse_error)
-        tenant = self._check_registered(claimed, progress)
+        tenant = self._check_registered(claimed, progress, draft)
         self._check_signature(tenant.profile, incoming.body, envelope, draft)
         infno = _check_path(incoming, envelope, tenant.dialect)
         national = _check_dialect(tenant.dialect, envelope, draft)
@@ -257,6 +257,7 @@ class Pipeline:
         sender = self._identify(headers, claimed)
         if sender is not None:
             progress.profile, progress.dialect = sender.profile, sender.dialect
+            draft.dialect = {"name": sender.dialect.name, "ok": True, "error": None}
         gateway = self._core.gateway_for(progress.dialect)
         if not progress.profile.tif or gateway is None:
             return
@@ -288,7 +289,9 @@ class Pipeline:
         owner = directory.by_paasid(app) if app else None
         return owner or named
 
-    def _check_registered(self, claimed: str | None, progress: _Progress) -> Tenant:
+    def _check_registered(
+        self, claimed: str | None, progress: _Progress, draft: TranscriptDraft
+    ) -> Tenant:
         """Step 4: the claimed institution is one the engine serves (the gateway's 非法用户)."""
         registered = self._core.directory.get(claimed) if claimed else None
         if registered is None:
@@ -299,6 +302,7 @@ class Pipeline:
                 error="gateway.unknown_paasid",
             )
         progress.profile, progress.dialect = registered.profile, registered.dialect
+        draft.dialect = {"name": registered.dialect.name, "ok": True, "error": None}
         return registered
 
     def _check_signature(
