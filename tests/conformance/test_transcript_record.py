@@ -262,8 +262,9 @@ def test_a_1_0_record_without_a_dialect_reads_as_the_national_contract(
     assert record.dialect is None
     assert record.spoken.name == "national"
     assert record.envelope == written[0]["request"]
-    assert "a reader reads a 1.0 record, which has none, with `dialect` null" in (
-        schema()["description"]
+    assert (
+        "a reader reads a 1.0 record, which has none, with `dialect` null"
+        in (schema()["description"])
     )
 
 
