@@ -43,7 +43,8 @@ def test_a_corpus_answer_reads_as_its_index_says(entry: Entry) -> None:
 def test_every_dialect_has_a_corpus_and_every_profile_a_folder() -> None:
     assert set(DIALECTS) == set(spec.dialect_names())
     for dialect in DIALECTS:
-        assert answers(dialect) and requests(dialect), dialect
+        assert answers(dialect), dialect
+        assert requests(dialect), dialect
 
 
 def test_every_success_in_the_corpus_is_usable_by_the_sdk() -> None:
