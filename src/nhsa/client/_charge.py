@@ -389,10 +389,27 @@ def _check_charge_input(
         )
     if not all(isinstance(line, FeeLine) for line in fees):
         raise InvalidInputError("fees: every item must be a FeeLine", field="fees", rule="type")
+    _check_dialect_lines(core, fees)
     if not diagnoses:
         raise InvalidInputError(
             "diagnoses: at least one diagnosis (2203 diseinfo)", field="diagnoses", rule="minItems"
         )
+
+
+def _check_dialect_lines(core: Core, fees: Sequence[FeeLine]) -> None:
+    """Every fee line carries what the dialect requires of a 2204 line, before anything is
+    sent (Guangdong's medins_list_name): a charge never stops half-way for a missing name."""
+    for extra in core.dialect.extras_for("2204", "feedetail", "request"):
+        if not extra.required or extra.fill != "call":
+            continue
+        for index, line in enumerate(fees):
+            if getattr(line, extra.member, None) in (None, ""):
+                raise InvalidInputError(
+                    f"fees[{index}].{extra.member}: required by the {core.dialect.name} dialect "
+                    f"({extra.title}; {extra.evidence}); give FeeLine({extra.member}=…)",
+                    field=f"fees[{index}].{extra.member}",
+                    rule="required-by-dialect",
+                )
 
 
 def _max_items(core: Core, infno: str, node: str) -> int | None:
