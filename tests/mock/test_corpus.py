@@ -20,7 +20,6 @@ import pytest
 from nhsa import spec
 from nhsa.envelope import china_now, decode_request
 from nhsa.mock import MockPlatform
-from nhsa.mock.app._pipeline import dialect_entries
 from tests.corpus import DIALECTS, Entry, requests
 
 TENANT = "H53010100001"
@@ -47,7 +46,7 @@ class Desk:
         }
         if message["infno"] != "9001":
             message["sign_no"] = self.sign_no
-        entry = dialect_entries(self.dialect, message["infno"])[0]
+        entry = self.dialect.entries(message["infno"])[0]
         answer: dict[str, Any] = orjson.loads(
             self.http.post(entry, content=orjson.dumps(message)).content
         )

@@ -15,7 +15,6 @@ import pytest
 from nhsa import spec
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
-from nhsa.mock.app._pipeline import dialect_entries
 from nhsa.signing import KeyEntry, KeyRing
 
 CODE = "H53010100001"
@@ -49,7 +48,7 @@ class Counter:
     def post(
         self, message: dict[str, Any], *, path: str | None = None, headers: Any = None
     ) -> httpx.Response:
-        where = path or dialect_entries(self.dialect, message["infno"])[0]
+        where = path or self.dialect.entries(message["infno"])[0]
         return self.http.post(where, content=orjson.dumps(message), headers=headers)
 
     def sign_in(self, **members: Any) -> None:
@@ -212,7 +211,7 @@ def test_a_signed_answer_in_a_dialect_verifies_over_the_bytes_as_sent() -> None:
         sides = counter.me.client_signing()
         assert counter.me.platform_key == mock.platform_public_key
         body = sides.seal_request(orjson.dumps(counter.envelope("9001", signtype="SM2")))
-        answer = counter.http.post(dialect_entries(counter.dialect, "9001")[0], content=body)
+        answer = counter.http.post(counter.dialect.entries("9001")[0], content=body)
         assert sides.open_response(answer.content) == mock.platform_public_key.key_id
         assert "warnMsg" in answer.json()
         ring = KeyRing([KeyEntry(mock.platform_public_key, "NHSA")])

@@ -318,6 +318,28 @@ class Dialect:
         """The code tables this dialect extends or respells."""
         return frozenset(local.table for local in self.local_codes)
 
+    def entries(self, infno: str) -> tuple[str, ...]:
+        """The URL paths a request of ``infno`` may be posted to on this dialect's platform.
+
+        Example:
+            >>> from nhsa.spec import dialect
+            >>> dialect("guangdong").entries("2207")
+            ('/ebus/gdyb_inf/poc/hsa/hgs/2207',)
+        """
+        from nhsa.spec import contract  # noqa: PLC0415 - the package imports this module
+
+        found: list[str] = []
+        if self.routes.single_entry is not None:
+            found.append(str(self.routes.single_entry.value))
+        template = self.routes.template()
+        if template == "contract":
+            transaction = contract().transactions.get(infno)
+            if transaction is not None:
+                found.append(transaction.path)
+        elif template is not None:
+            found.append(template.replace("{infno}", infno))
+        return tuple(found)
+
     def gateway_shape(self) -> AnswerShape | None:
         """The shape the mock answers its gateway refusals in (``None``: an envelope)."""
         return next((s for s in self.shapes if s.gateway), None)

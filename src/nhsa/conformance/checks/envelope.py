@@ -58,6 +58,9 @@ def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
             continue
         national, issues = decode_request(spoken, record.request)
         issues.extend(spec.validate_request(national))
+        entries = spoken.entries(str(record.infno))
+        if record.infno and record.path not in entries:
+            issues.insert(0, _off_route(record.path, spoken, entries))
         if issues:
             shown = "; ".join(str(issue) for issue in issues[:_ISSUES_SHOWN])
             more = f" (+{len(issues) - _ISSUES_SHOWN} more)" if len(issues) > _ISSUES_SHOWN else ""
@@ -67,6 +70,13 @@ def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
         problems,
         f"all {len(ctx.records)} requests are valid per the contract{where}",
         f"requests that break the contract{where}",
+    )
+
+
+def _off_route(path: str, spoken: spec.Dialect, entries: tuple[str, ...]) -> spec.ValidationIssue:
+    where = " or ".join(entries) or "nowhere"
+    return spec.ValidationIssue(
+        "", "dialect-entry", f"path {path}: the {spoken.name} platform takes it at {where}"
     )
 
 

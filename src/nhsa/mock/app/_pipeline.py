@@ -567,32 +567,10 @@ def _check_path(incoming: Incoming, document: Mapping[str, Any], spoken: Dialect
         raise _Refusal(
             200, wording.path_infno_mismatch(incoming.path, incoming.path_infno, str(infno))
         )
-    entries = dialect_entries(spoken, str(infno))
+    entries = spoken.entries(str(infno))
     if incoming.path not in entries:
         raise _Refusal(200, wording.not_an_entry(incoming.path, spoken.name, entries))
     return str(infno)
-
-
-def dialect_entries(spoken: Dialect, infno: str) -> tuple[str, ...]:
-    """The paths a request of ``infno`` may be posted to on a platform speaking ``spoken``.
-
-    Example:
-        >>> from nhsa.spec import dialect
-        >>> dialect_entries(dialect("guangdong"), "2207")
-        ('/ebus/gdyb_inf/poc/hsa/hgs/2207',)
-    """
-    routes = spoken.routes
-    found: list[str] = []
-    if routes.single_entry is not None:
-        found.append(str(routes.single_entry.value))
-    template = routes.template()
-    if template == "contract":
-        transaction = spec.contract().transactions.get(infno)
-        if transaction is not None:
-            found.append(transaction.path)
-    elif template is not None:
-        found.append(template.replace("{infno}", infno))
-    return tuple(found)
 
 
 def _check_dialect(
