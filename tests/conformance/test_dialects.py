@@ -24,7 +24,7 @@ from nhsa.conformance import (
 )
 from nhsa.conformance.drivers.http import HttpDriver
 from nhsa.conformance.drivers.sdk import SdkDriver
-from nhsa.conformance.reports import build_report
+from nhsa.conformance.reports import build_report, render_html
 from nhsa.mock import MockPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +60,7 @@ def test_the_mock_in_each_dialect_passes_the_lab_stage_with_the_sdk_in_the_same_
     assert result.dialect == dialect
     report = build_report(result)
     assert report["run"]["dialect"] == dialect
+    assert f'<code id="run-dialect">{dialect}</code>' in render_html(report)
     checked = [
         c
         for s in result.scenarios()

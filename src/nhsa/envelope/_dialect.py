@@ -346,6 +346,23 @@ def _read_spellings(
             )
 
 
+def _coded(
+    dialect: Dialect, infno: str, side: Literal["request", "answer"], node: str
+) -> Mapping[str, str]:
+    """Members of ``node`` whose code table the dialect extends or respells → that table."""
+    tables = dialect.tables_with_local_codes()
+    if not tables:
+        return {}
+    shape = _shapes(infno, side).get(node)
+    if shape is None:
+        return {}
+    return {
+        member: field.code_table
+        for member, field in shape.members.items()
+        if field.code_table in tables
+    }
+
+
 def _table(shape: NodeShape, member: str, dialect: Dialect) -> str | None:
     field = shape.members.get(member)
     table = field.code_table if field is not None else None
@@ -449,7 +466,8 @@ def decode_request(
     nodes = document.get("input")
     if not isinstance(nodes, dict):
         return national, issues
-    national["input"] = _decode_nodes(dialect, infno, _copy(nodes), issues)
+    # A request is parsed JSON: a JSON round trip copies it several times faster than a walk.
+    national["input"] = _decode_nodes(dialect, infno, orjson.loads(orjson.dumps(nodes)), issues)
     return national, issues
 
 
@@ -474,14 +492,15 @@ def _decode_nodes(
             )
         decoded[national_name] = node
     for name, node in decoded.items():
+        coded = _coded(dialect, infno, "request", name)
         for index, row in _rows(node):
-            _decode_row(_Place(dialect, infno, name, index), row, shapes.get(name), issues)
+            _decode_row(_Place(dialect, infno, name, index), row, coded, issues)
     _take_extras(_Place(dialect, infno, _ROOT["request"]), decoded, issues)
     return decoded
 
 
 def _decode_row(
-    place: _Place, row: dict[str, Any], shape: NodeShape | None, issues: list[ValidationIssue]
+    place: _Place, row: dict[str, Any], coded: Mapping[str, str], issues: list[ValidationIssue]
 ) -> None:
     dialect = place.dialect
     for alias in dialect.aliases_for(place.infno, place.node, "request"):
@@ -510,8 +529,8 @@ def _decode_row(
                 )
             )
     _take_extras(place, row, issues)
-    if shape is not None:
-        _decode_codes(place, shape, row, issues)
+    if coded:
+        _decode_codes(place, coded, row, issues)
 
 
 def _take_extras(place: _Place, row: dict[str, Any], issues: list[ValidationIssue]) -> None:
@@ -540,12 +559,12 @@ def _take_extras(place: _Place, row: dict[str, Any], issues: list[ValidationIssu
 
 
 def _decode_codes(
-    place: _Place, shape: NodeShape, row: dict[str, Any], issues: list[ValidationIssue]
+    place: _Place, coded: Mapping[str, str], row: dict[str, Any], issues: list[ValidationIssue]
 ) -> None:
     dialect = place.dialect
-    for member, value in list(row.items()):
-        table = _table(shape, member, dialect)
-        local = dialect.local_code(table, value) if table and isinstance(value, str) else None
+    for member, table in coded.items():
+        value = row.get(member)
+        local = dialect.local_code(table, value) if isinstance(value, str) else None
         if local is None:
             continue
         if local.national is not None:

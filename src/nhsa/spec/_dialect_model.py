@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 __all__ = [
     "ENVELOPE",
@@ -282,7 +283,16 @@ class Dialect:
 
     def aliases_for(self, infno: str, node: str, direction: Direction) -> tuple[Alias, ...]:
         """Every alias that holds in ``node`` of ``infno``."""
-        return tuple(a for a in self.aliases if a.applies(infno, node, direction))
+        key = ("aliases", infno, node, direction)
+        if key not in self._memo:
+            self._memo[key] = tuple(a for a in self.aliases if a.applies(infno, node, direction))
+        found: tuple[Alias, ...] = self._memo[key]
+        return found
+
+    @cached_property
+    def _memo(self) -> dict[tuple[str, ...], Any]:
+        """Answers to the per-node questions, asked for every row of every message."""
+        return {}
 
     def node_name(self, infno: str, node: str, direction: Direction) -> str:
         """This province's name for a contract node of ``infno``."""
@@ -294,7 +304,13 @@ class Dialect:
 
     def extras_for(self, infno: str, node: str, direction: Direction) -> tuple[ExtraMember, ...]:
         """The extra members of ``node`` of ``infno`` (``input``/``output``: the root)."""
-        return tuple(e for e in self.extra_members if e.applies(infno, node, direction))
+        key = ("extras", infno, node, direction)
+        if key not in self._memo:
+            self._memo[key] = tuple(
+                e for e in self.extra_members if e.applies(infno, node, direction)
+            )
+        found: tuple[ExtraMember, ...] = self._memo[key]
+        return found
 
     def envelope_members(self, infno: str, direction: Direction) -> tuple[EnvelopeMember, ...]:
         """The envelope rules that hold for ``infno`` in ``direction``."""
@@ -302,20 +318,30 @@ class Dialect:
 
     def local_code(self, table: str, code: str) -> LocalCode | None:
         """The local code ``code`` of ``table``, or ``None``."""
-        for local in self.local_codes:
-            if local.table == table and local.code == code:
-                return local
-        return None
+        return self._codes.get((table, code))
 
     def spelling(self, table: str, national: str) -> str | None:
         """How this province spells the national ``table`` code ``national``, if otherwise."""
-        for local in self.local_codes:
-            if local.table == table and local.kind == "spelling" and local.national == national:
-                return local.code
-        return None
+        return self._spellings.get((table, national))
 
     def tables_with_local_codes(self) -> frozenset[str]:
         """The code tables this dialect extends or respells."""
+        return self._tables
+
+    @cached_property
+    def _codes(self) -> dict[tuple[str, str], LocalCode]:
+        return {(local.table, local.code): local for local in self.local_codes}
+
+    @cached_property
+    def _spellings(self) -> dict[tuple[str, str], str]:
+        return {
+            (local.table, local.national): local.code
+            for local in self.local_codes
+            if local.kind == "spelling" and local.national is not None
+        }
+
+    @cached_property
+    def _tables(self) -> frozenset[str]:
         return frozenset(local.table for local in self.local_codes)
 
     def entries(self, infno: str) -> tuple[str, ...]:
