@@ -4,6 +4,7 @@ back to the same national message, and what the mock encodes the SDK reads back 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -225,3 +226,12 @@ def test_without_a_gateway_shape_a_gateway_refusal_is_an_envelope() -> None:
         gateway_refusal_body(spec.dialect("jilin"), 401, "缺少请求头", lambda: envelope) == envelope
     )
     assert read_shape(spec.dialect("jilin"), envelope) is None
+
+
+def test_a_request_holding_decimal_amounts_decodes_with_them_exact() -> None:
+    message = _example("2207")
+    message["input"]["data"]["medfee_sumamt"] = Decimal("120.10")
+    national, issues = decode_request(spec.dialect("jilin"), message)
+    assert issues == []
+    assert national["input"]["data"]["medfee_sumamt"] == Decimal("120.10")
+    assert isinstance(national["input"]["data"]["medfee_sumamt"], Decimal)
