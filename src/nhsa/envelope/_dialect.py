@@ -294,10 +294,7 @@ def _read_output(
     shapes = _shapes(infno, "answer")
     renamed: dict[str, Any] = {}
     for name, node in output.items():
-        national_name = next(
-            (n for n in shapes if dialect.node_name(infno, n, "answer") == name and n != name),
-            name,
-        )
+        national_name = dialect.contract_node(infno, name, "answer")
         if national_name != name:
             warnings.append(
                 AnswerWarning(
@@ -482,13 +479,9 @@ def _fast_copy(value: Any) -> Any:
 def _decode_nodes(
     dialect: Dialect, infno: str, nodes: dict[str, Any], issues: list[ValidationIssue]
 ) -> dict[str, Any]:
-    shapes = _shapes(infno, "request")
     decoded: dict[str, Any] = {}
     for name, node in nodes.items():
-        national_name = next(
-            (n for n in shapes if n != name and dialect.node_name(infno, n, "request") == name),
-            name,
-        )
+        national_name = dialect.contract_node(infno, name, "request")
         alias = dialect.node_name(infno, name, "request")
         if alias != name and alias not in nodes:
             issues.append(

@@ -302,6 +302,20 @@ class Dialect:
                 return rename.alias
         return node
 
+    def contract_node(self, infno: str, name: str, direction: Direction) -> str:
+        """The contract's name of a node this province calls ``name`` (``name`` if it is one).
+
+        Example:
+            >>> from nhsa.spec import dialect
+            >>> dialect("guangzhou").contract_node("2201", "mdtrtinfo", "request")
+            'data'
+        """
+        for rename in self.node_renames:
+            scoped = ANY in rename.infnos or infno in rename.infnos
+            if rename.alias == name and rename.direction == direction and scoped:
+                return rename.node
+        return name
+
     def extras_for(self, infno: str, node: str, direction: Direction) -> tuple[ExtraMember, ...]:
         """The extra members of ``node`` of ``infno`` (``input``/``output``: the root)."""
         key = ("extras", infno, node, direction)
