@@ -413,12 +413,14 @@ class Core:
         national = fill_envelope(
             self.dialect, envelope.model_dump(by_alias=True, exclude_none=True)
         )
-        message = orjson.loads(dumps(national))
+        body = dumps(national)
+        message = orjson.loads(body)
         validators = self.contract.validators
         if not validators.is_valid_request(message):  # the fast yes/no first; reasons if not
             raise error_from_issues(validators.check_request(message), infno)
         try:
-            body = dumps(render_request(self.dialect, national, extras))
+            if not self.dialect.is_national:  # national: the bytes just made are the ones sent
+                body = dumps(render_request(self.dialect, national, extras))
         except DialectRenderError as error:
             raise InvalidInputError(
                 str(error), field=error.field, rule=error.rule, infno=infno
