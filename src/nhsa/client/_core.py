@@ -330,9 +330,7 @@ class Core:
             if previous is None or previous.new_msgid:
                 if sent and journaled:
                     self._journal_outcome(transaction, sent[-1][1], then=previous)
-                message = self._prepare(
-                    transaction, input_model, insuplc_admdvs, sign_no, extras or {}
-                )
+                message = self._prepare(transaction, input_model, insuplc_admdvs, sign_no, extras)
                 if journaled:
                     self._journal_sending(
                         transaction, message, input_model, insuplc_admdvs, reverses
@@ -387,7 +385,7 @@ class Core:
         input_model: InputModel,
         insuplc_admdvs: str | None,
         sign_no: str,
-        extras: Mapping[str, Any],
+        extras: Mapping[str, Any] | None = None,
     ) -> _Message:
         infno = transaction.infno
         msgid = self.msgids.next()
@@ -420,7 +418,7 @@ class Core:
             raise error_from_issues(validators.check_request(message), infno)
         try:
             if not self.dialect.is_national:  # national: the bytes just made are the ones sent
-                body = dumps(render_request(self.dialect, national, extras))
+                body = dumps(render_request(self.dialect, national, extras or {}))
         except DialectRenderError as error:
             raise InvalidInputError(
                 str(error), field=error.field, rule=error.rule, infno=infno
