@@ -210,7 +210,9 @@ def requests_signed(ctx: CheckContext) -> CheckOutcome:
         gateway, signature = record.gateway, record.signature
         if tif and not gateway.ok:
             seen = gateway.error or "gateway check failed"
-            problems.append(evidence_for(ctx, record, "valid x-tif gateway headers", show(seen)))
+            family = {"csb": "CSB _api_*", "bearer": "bearer token"}.get(gateway.family or "")
+            expected = f"valid {family or 'x-tif'} gateway headers"
+            problems.append(evidence_for(ctx, record, expected, show(seen)))
         if sm2 and not (signature.present and signature.ok is True):
             seen = signature.error or "no valid signature"
             problems.append(evidence_for(ctx, record, "a valid SM2 signature (cainfo)", show(seen)))
