@@ -265,6 +265,7 @@ def _charge_data(c: Charge) -> dict[str, Any]:
                 "fee_ocur_time": line.fee_ocur_time.isoformat() if line.fee_ocur_time else None,
                 "rx_circ_flag": line.rx_circ_flag,
                 "hosp_appr_flag": line.hosp_appr_flag,
+                "medins_list_name": line.medins_list_name,
             }
             for line in c.lines
         ],
@@ -288,6 +289,7 @@ def _charge(registration: Registration, d: dict[str, Any]) -> Charge:
             ),
             rx_circ_flag=line["rx_circ_flag"],
             hosp_appr_flag=line["hosp_appr_flag"],
+            medins_list_name=line.get("medins_list_name"),  # absent in charges kept before it
         )
         for line in d["lines"]
     )

@@ -270,7 +270,7 @@ def test_accepted_request_is_recorded_with_its_checks(
     record = mock.transcript(KUNMING)[-1]
     assert record["infno"] == "1101"
     assert record["infcode"] == 0
-    assert record["gateway"] == {"scheme": "tif", "ok": True, "error": None}
+    assert record["gateway"] == {"scheme": "tif", "ok": True, "error": None, "family": "tif"}
     assert record["signature"]["ok"] is True
     assert enrollment.private_key is not None
     assert record["signature"]["key_id"] == enrollment.private_key.key_id

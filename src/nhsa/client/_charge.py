@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -178,7 +179,7 @@ def settle_lines(
         for chunk in chunks(lines, core.config.fee_lines_per_upload):
             upload = _fee_upload(registration, batch, chunk, chronic)
             uploaded = True
-            yield from core.typed("2204", upload, insuplc_admdvs=area)
+            yield from core.typed("2204", upload, insuplc_admdvs=area, extras=_line_extras(chunk))
         total = sum((line.total for line in lines), Decimal(0))
         pre_input = Input2206(
             data=Input2206Data(
@@ -401,25 +402,22 @@ def _fee_upload(
         raise error_from_pydantic(error, "2204.feedetail") from None
 
 
+def _line_extras(lines: Sequence[FeeLine]) -> dict[str, str]:
+    """The lines' members a dialect may send beside the contract's (``feedetail/0/…``)."""
+    return {
+        f"feedetail/{index}/medins_list_name": line.medins_list_name
+        for index, line in enumerate(lines)
+        if line.medins_list_name
+    }
+
+
 def _numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
     """The lines with serials: the caller's, or the batch number plus a 4-digit index."""
     now = core.clock()
     numbered = []
     for index, line in enumerate(fees, start=1):
         serial = line.feedetl_sn or f"{batch}{index:04d}"
-        numbered.append(
-            FeeLine(
-                line.med_list_codg,
-                line.medins_list_codg,
-                cnt=line.cnt,
-                pric=line.pric,
-                det_item_fee_sumamt=line.det_item_fee_sumamt,
-                feedetl_sn=serial,
-                fee_ocur_time=line.fee_ocur_time or now,
-                rx_circ_flag=line.rx_circ_flag,
-                hosp_appr_flag=line.hosp_appr_flag,
-            )
-        )
+        numbered.append(replace(line, feedetl_sn=serial, fee_ocur_time=line.fee_ocur_time or now))
     serials = [line.feedetl_sn for line in numbered]
     if len(set(serials)) != len(serials):
         raise InvalidInputError(
@@ -451,10 +449,27 @@ def _check_charge_input(
         )
     if not all(isinstance(line, FeeLine) for line in fees):
         raise InvalidInputError("fees: every item must be a FeeLine", field="fees", rule="type")
+    _check_dialect_lines(core, fees)
     if not diagnoses:
         raise InvalidInputError(
             "diagnoses: at least one diagnosis (2203 diseinfo)", field="diagnoses", rule="minItems"
         )
+
+
+def _check_dialect_lines(core: Core, fees: Sequence[FeeLine]) -> None:
+    """Every fee line carries what the dialect requires of a 2204 line, before anything is
+    sent (Guangdong's medins_list_name): a charge never stops half-way for a missing name."""
+    for extra in core.dialect.extras_for("2204", "feedetail", "request"):
+        if not extra.required or extra.fill != "call":
+            continue
+        for index, line in enumerate(fees):
+            if getattr(line, extra.member, None) in (None, ""):
+                raise InvalidInputError(
+                    f"fees[{index}].{extra.member}: required by the {core.dialect.name} dialect "
+                    f"({extra.title}; {extra.evidence}); give FeeLine({extra.member}=…)",
+                    field=f"fees[{index}].{extra.member}",
+                    rule="required-by-dialect",
+                )
 
 
 def _max_items(core: Core, infno: str, node: str) -> int | None:

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from nhsa.client._charge import cancel_batch_input, settle_lines
@@ -138,13 +139,4 @@ def _cancel_lines(core: Core, charge: Charge) -> Flow[bool]:
 
 def _fresh(line: FeeLine) -> FeeLine:
     """The line without its serial: re-uploaded lines get new serials in the new batch."""
-    return FeeLine(
-        line.med_list_codg,
-        line.medins_list_codg,
-        cnt=line.cnt,
-        pric=line.pric,
-        det_item_fee_sumamt=line.det_item_fee_sumamt,
-        fee_ocur_time=line.fee_ocur_time,
-        rx_circ_flag=line.rx_circ_flag,
-        hosp_appr_flag=line.hosp_appr_flag,
-    )
+    return replace(line, feedetl_sn=None)

@@ -110,6 +110,7 @@ def _registration_body(registration: InstitutionRegistration) -> dict[str, Any]:
         "token": registration.token,
         "public_key_pem": registration.public_key_pem,
         "key_id": registration.key_id,
+        "dialect": registration.dialect,
     }
     return {key: value for key, value in body.items() if value is not None}
 

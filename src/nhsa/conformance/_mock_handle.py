@@ -111,6 +111,7 @@ class InstitutionRegistration:
     token: str | None = field(default=None, repr=False)
     public_key_pem: str | None = None
     key_id: str | None = None
+    dialect: str = "national"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,17 +31,30 @@ from nhsa.envelope._detail_files import (
     write_detail_file,
     write_result_file,
 )
+from nhsa.envelope._dialect import (
+    DialectRenderError,
+    ShapeReading,
+    decode_answer,
+    decode_request,
+    encode_answer,
+    fill_envelope,
+    gateway_refusal_body,
+    read_shape,
+    render_request,
+)
 from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
 from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
-from nhsa.envelope._warnings import AnswerWarning, WarningKind
+from nhsa.envelope._warnings import DIALECT_KINDS, AnswerWarning, WarningKind
 
 __all__ = [
     "CHINA_TIME",
+    "DIALECT_KINDS",
     "SEQUENCE_LIMIT",
     "AnswerWarning",
     "Clock",
     "DetailFileError",
     "DetailRow",
+    "DialectRenderError",
     "MalformedResponseError",
     "MissingInsuredAreaError",
     "MsgidGenerator",
@@ -50,17 +63,25 @@ __all__ = [
     "ParsedResponse",
     "ResultRow",
     "Sender",
+    "ShapeReading",
     "WarningKind",
     "build_request",
     "carries_psn_no",
     "china_now",
+    "decode_answer",
+    "decode_request",
     "dumps",
+    "encode_answer",
     "encode_request",
+    "fill_envelope",
+    "gateway_refusal_body",
     "loads",
     "parse_msgid",
     "parse_response",
     "read_detail_file",
     "read_result_file",
+    "read_shape",
+    "render_request",
     "write_detail_file",
     "write_result_file",
 ]

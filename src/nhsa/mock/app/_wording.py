@@ -76,6 +76,33 @@ def contract_violation(issues: Sequence[ValidationIssue]) -> str:
     )
 
 
+def dialect_violation(dialect: str, issues: Sequence[ValidationIssue]) -> str:
+    """The answer to a request not in the platform's province dialect: each member named.
+
+    Example:
+        >>> issue = ValidationIssue("/input/data/refd_setl_flag", "dialect-spelling",
+        ...                         "data.refd_setl_flag: the guangdong platform spells it …")
+        >>> dialect_violation("guangdong", [issue]).split(" / ")[0]
+        '报文不符合guangdong规范：/input/data/refd_setl_flag dialect-spelling'
+    """
+    pairs = "；".join(f"{issue.pointer or '/'} {issue.rule}" for issue in issues)
+    messages = "; ".join(issue.message for issue in issues[:3])
+    more = f" (+{len(issues) - 3} more)" if len(issues) > 3 else ""
+    return _clip(
+        f"报文不符合{dialect}规范：{pairs} / the request is not in the {dialect} dialect of "
+        f"this platform: {messages}{more}"
+    )
+
+
+def not_an_entry(path: str, dialect: str, entries: Sequence[str]) -> str:
+    """The answer to a business path that is not an entry of the platform's dialect."""
+    where = " or ".join(entries) or "(none for this infno)"
+    return _clip(
+        f"请求路径不是本平台入口：{path} / path: {path!r} breaks the rule dialect-entry; the "
+        f"{dialect} platform takes this transaction at {where}"
+    )
+
+
 def unknown_infno(infno: str, known: Sequence[str]) -> str:
     """The answer to an infno the platform does not serve."""
     return _clip(

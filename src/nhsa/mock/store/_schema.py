@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    4
+    5
 """
 
 from __future__ import annotations
@@ -150,6 +150,10 @@ CREATE TABLE recognitions (
 CREATE INDEX recognitions_by_psn_no ON recognitions (tenant, psn_no);
 """
 
+_V5_DIALECTS = """
+ALTER TABLE institutions ADD COLUMN dialect TEXT;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
@@ -159,6 +163,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         _V3_LAB_CONSOLE,
     ),
     (4, "chronic-disease recognitions (门慢/门特 待遇认定)", _V4_RECOGNITIONS),
+    (5, "the province dialect each registered institution speaks", _V5_DIALECTS),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
