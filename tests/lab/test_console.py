@@ -233,7 +233,7 @@ def test_bad_start_forms_are_named_and_start_nothing(lab_server: LabServer) -> N
         ({"stages": ["moon"], "driver": "sdk"}, "stages"),
         ({"stages": ["lab"], "driver": "ftp://his"}, "driver"),
         ({"stages": ["lab"], "driver": "sdk", "step_timeout": "-1"}, "step_timeout"),
-        ({"stages": ["lab"], "driver": "sdk", "dialect": "jilin"}, "dialect"),
+        ({"stages": ["lab"], "driver": "sdk", "dialect": "atlantis"}, "dialect"),
     ]:
         client.get("/console/")
         refused = client.post("/console/runs", form)
