@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["BUSINESS_TABLES", "Transcript", "business_rows", "changed_rows"]
+__all__ = ["BUSINESS_TABLES", "Transcript", "business_rows", "changed_rows", "connect"]
 
 BUSINESS_TABLES: Final = (
     "visits", "fee_lines", "presettlements", "settlements", "balances", "year_to_date",
@@ -32,13 +32,14 @@ BUSINESS_TABLES: Final = (
 Rows = dict[str, set[tuple[Any, ...]]]
 
 
-def _connect(db: Path) -> sqlite3.Connection:
+def connect(db: Path) -> sqlite3.Connection:
+    """A read-only connection to the mock's database."""
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
 
 
 def business_rows(db: Path) -> Rows:
     """Every row of every business table."""
-    with closing(_connect(db)) as connection:
+    with closing(connect(db)) as connection:
         return {
             table: set(connection.execute(f"SELECT * FROM {table}")) for table in BUSINESS_TABLES
         }
@@ -54,7 +55,7 @@ class Transcript:
 
     def __init__(self, db: Path) -> None:
         """Start after the records already there."""
-        self._connection = _connect(db)
+        self._connection = connect(db)
         row = self._connection.execute("SELECT COALESCE(MAX(seq), 0) FROM transcript").fetchone()
         self._seen = int(row[0])
 

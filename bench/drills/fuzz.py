@@ -42,7 +42,6 @@ profile); tests/drills/test_fuzz.py runs the same code with a few hundred.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
 import re
 import tempfile
@@ -50,29 +49,37 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from nhsa import spec
-from nhsa.client import Certificate, Client, Clinic, Diagnosis, FeeLine, WindowMode
-from nhsa.envelope import MsgidGenerator, china_now, dumps
+from nhsa.envelope import dumps
 from nhsa.signing import tif_signature
-from nhsa.signing.errors import SigningError
 
 from ._contract import MISSING, Broken, Field, base_requests, broken_fields, fields_of, get, put
-from ._http import Answer, RawRequest, send
+from ._http import Answer
 from ._report import show, write
 from ._server import MockServer
-from ._site import AREA, HOSPITAL, PROFILES, Admin, Institution
+from ._site import AREA, HOSPITAL, PROFILES, Admin
 from ._state import Transcript, business_rows, changed_rows
+from ._target import (
+    CANCEL,
+    CODES,
+    QUERY,
+    REFUND,
+    SINGLE_ENTRY,
+    SUCCEEDING,
+    Case,
+    Target,
+    lookup_request,
+    registration_request,
+    sign_in_request,
+)  # fmt: skip
 
-__all__ = ["COLUMNS", "FAMILIES", "Case", "FuzzResult", "Target", "judge", "plan", "run"]
+__all__ = ["COLUMNS", "FAMILIES", "FuzzResult", "judge", "plan", "run"]
 
-SINGLE_ENTRY: Final = "/fsi/api/rsfComIfsService/callService"
-JSON_TYPE: Final = "application/json;charset=utf-8"
 FAMILIES: Final = (
     "field-type", "field-rule", "business", "control-chars", "deep-nesting", "truncated-json",
     "huge", "non-json", "content-type", "path", "method", "headers", "gateway", "seal",
@@ -96,20 +103,6 @@ _SHARES: Final = {
 }  # fmt: skip
 """Weights of the families other than field-type and field-rule."""
 _FIELD_SHARE = 0.4
-_CODES: Final = {
-    "none": "H53010100901", "tif": "H53010100902", "sm2": "H53010100903", "tif+sm2": "H53010100904",
-}  # fmt: skip
-_PERSON = {  # 张晓峰 of the bundled fixtures (invented), Kunming employee insurance
-    "psn_no": "P53010000000001", "certno": "530102198503150018", "insutype": "310",
-    "insuplc_admdvs": "530100",
-}  # fmt: skip
-_OTHER_PERSON = {"psn_no": "P53010000000002", "certno": "530103195807020020"}  # 李秀兰
-_NOBODY_CERTNO = "530102198001010015"  # a well-formed ID number no fixture person has
-_CARD = Certificate.id_card(_PERSON["certno"])
-_CLINIC = Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03")
-_DIAGNOSES = (Diagnosis("J06.900", "急性上呼吸道感染"),)
-_FEES = (FeeLine("110200001000000", "HIS-ZC-0001", cnt=1, pric=Decimal("25.00")),)
-_WINDOW = WindowMode("C0001", "收费员甲")
 _CONTROLS: Final = ("\x00", "\x1b", "\u202e", "\u200b")
 _NEST_MARKER: Final = b'"__nest__"'
 _DEPTH_WORDS: Final = ("depth", "nest", "嵌套", "深度", "层")
@@ -124,34 +117,6 @@ _ODD_TYPES: Final = (
     "application/json; charset=gbk", "text/plain; charset=iso-8859-1",
 )  # fmt: skip
 """Content types a UTF-8 JSON body is not (text/plain in UTF-8 is what some gateways send)."""
-
-
-@dataclass(frozen=True)
-class Case:
-    """One broken request, as a recipe: it is built (sealed, gateway headers stamped) when
-    sent, so every request carries a fresh msgid, nonce and timestamp unless that is the
-    break.
-
-    ``names``: words of which the refusal's err_msg must contain one (case-insensitive), and
-    ``misleading`` words it must not contain (a deep body is valid UTF-8); ``record``:
-    whether the platform must write a transcript record for it.
-    """
-
-    family: str
-    what: str
-    names: tuple[str, ...]
-    document: Mapping[str, Any] | None = None
-    raw: bytes | None = None
-    keep: tuple[str, ...] = ()
-    pre_seal: Callable[[bytes], bytes] | None = None
-    post_seal: Callable[[bytes], bytes] | None = None
-    gateway: Callable[[Target, list[tuple[str, str]]], list[tuple[str, str]]] | None = None
-    method: str = "POST"
-    path: str = SINGLE_ENTRY
-    content_type: str | None = JSON_TYPE
-    headers: tuple[tuple[str, str], ...] = ()
-    record: bool = True
-    misleading: tuple[str, ...] = ()
 
 
 @dataclass
@@ -208,186 +173,34 @@ class FuzzResult:
         }
 
 
-class Target:
-    """One institution on the server: how to build, send and judge its requests."""
+# -- the families
 
-    def __init__(
-        self,
-        server: MockServer,
-        site: Institution,
-        other: tuple[str, str] | None,
-        journal: Path,
-    ) -> None:
-        """Send as ``site`` to ``server``; ``other`` is the gateway paasid and token of
-        another institution; ``journal`` is the SDK journal whose msgid counter this target
-        shares."""
-        self.server = server
-        self.site = site
-        self.signing = site.signing()
-        self.other = other
-        self.journal = journal
-        self.msgids = MsgidGenerator(site.code, journal)
-        self.sign_no = ""
-        self.visits: dict[str, str] = {}
-        self.passed_gateway: list[tuple[str, str]] = []
-        self._sent_gateway: list[tuple[str, str]] = []
-        self.serial = 0
-
-    def next_serial(self) -> int:
-        """A number unique within this run (operators, visit numbers)."""
-        self.serial += 1
-        return self.serial
-
-    def envelope(self, infno: str, nodes: Mapping[str, Any], insuplc: str = "") -> dict[str, Any]:
-        """A request envelope of this institution (msgid and inf_time set when sent)."""
-        return {
-            "infno": infno, "msgid": "", "mdtrtarea_admvs": AREA, "insuplc_admdvs": insuplc,
-            "recer_sys_code": "YBXT", "dev_no": None, "dev_safe_info": None, "cainfo": "",
-            "signtype": "", "infver": "V1.0", "opter_type": "1", "opter": "C0001",
-            "opter_name": "收费员甲", "inf_time": "", "fixmedins_code": self.site.code,
-            "fixmedins_name": HOSPITAL, "sign_no": self.sign_no, "input": dict(nodes),
-        }  # fmt: skip
-
-    def build(self, case: Case) -> RawRequest:
-        """The request on the wire: body refreshed and sealed, headers stamped, then broken."""
-        body = case.raw if case.raw is not None else self._body(case)
-        gateway = list(self.signing.auth.headers().items()) if self.signing.auth else []
-        if case.gateway is not None:
-            gateway = case.gateway(self, gateway)
-        self._sent_gateway = gateway
-        listed = [("Content-Type", case.content_type)] if case.content_type else []
-        return RawRequest(case.method, case.path, (*listed, *gateway, *case.headers), body)
-
-    def _body(self, case: Case) -> bytes:
-        assert case.document is not None
-        document = dict(case.document)
-        for name, fresh in (("msgid", self.msgids.next), ("inf_time", _now)):
-            if name in document and name not in case.keep:
-                document[name] = fresh()
-        body = dumps(document)
-        if case.pre_seal is not None:
-            body = case.pre_seal(body)
-        if self.signing.profile.sm2:
-            # A body the seal cannot read (too deep, no cainfo) is sent as it is.
-            with contextlib.suppress(SigningError):
-                body = self.signing.seal_request(body)
-        return case.post_seal(body) if case.post_seal is not None else body
-
-    def send(self, case: Case) -> Answer:
-        """Send ``case`` once; remember gateway headers the platform took (their nonce is
-        spent), for the replay case."""
-        answer = send(self.server.address, self.build(case))
-        if case.gateway is None and answer.status == 200 and self._sent_gateway:
-            self.passed_gateway = self._sent_gateway
-        return answer
-
-    def prepare_visits(self) -> None:
-        """Two visits of the fixture patient made by the SDK: one settled, one only
-        registered — what the ``business`` family's requests refer to."""
-        with Client(self.site.config(self.server.url, self.journal), _WINDOW) as client:
-            settled = client.register(_CARD, insutype=_PERSON["insutype"], clinic=_CLINIC)
-            paid = client.charge(settled, _FEES, diagnoses=_DIAGNOSES)
-            open_visit = client.register(_CARD, insutype=_PERSON["insutype"], clinic=_CLINIC)
-        self.visits = {
-            "settled": paid.registration.mdtrt_id, "setl_id": paid.setl_id,
-            "open": open_visit.mdtrt_id, "open_ipt_otp_no": open_visit.ipt_otp_no,
-        }  # fmt: skip
-
-    def sign_in(self) -> None:
-        """A valid 9001, so that every later request can carry a real sign_no."""
-        nodes = {"signIn": {"opter_no": "C0001", "mac": "52-54-00-12-34-56", "ip": "10.53.1.21"}}
-        answer = self.send(Case("setup", "sign-in", (), self.envelope("9001", nodes)))
-        envelope = answer.envelope()
-        if envelope is None or envelope["infcode"] != 0:
-            raise RuntimeError(f"sign-in of {self.site.code} failed: {answer}")
-        self.sign_no = str(envelope["output"]["signinoutb"]["sign_no"])
-
-
-def _now() -> str:
-    return china_now().strftime("%Y-%m-%d %H:%M:%S")
-
-
-# -- what succeeds when nothing is broken ---------------------------------------------------
-
-
-def _sign_in(target: Target) -> dict[str, Any]:
-    """A 9001 of a new operator: it would book a sign-in."""
-    opter = f"F{target.next_serial():05d}"
-    document = target.envelope("9001", {"signIn": {"opter_no": opter, "ip": "10.53.1.22"}})
-    document["opter"] = opter
-    return document
-
-
-def _registration(target: Target) -> dict[str, Any]:
-    """A 2201 of the fixture patient: it would book a visit."""
-    nodes = {
-        "data": {
-            "psn_no": _PERSON["psn_no"], "insutype": _PERSON["insutype"], "begntime": _now(),
-            "mdtrt_cert_type": "02", "mdtrt_cert_no": _PERSON["certno"],
-            "ipt_otp_no": f"MZ{target.next_serial():08d}", "atddr_no": "D530100000101",
-            "dr_name": "医师丁", "dept_code": "0301", "dept_name": "内科门诊", "caty": "A03",
-        }
-    }  # fmt: skip
-    return target.envelope("2201", nodes, _PERSON["insuplc_admdvs"])
-
-
-def _lookup(target: Target) -> dict[str, Any]:
-    """A 1101 of the fixture patient: it would answer infcode 0."""
-    nodes = {
-        "data": {
-            "mdtrt_cert_type": "02", "mdtrt_cert_no": _PERSON["certno"], "psn_cert_type": "01",
-            "certno": _PERSON["certno"],
-        }
-    }  # fmt: skip
-    return target.envelope("1101", nodes)
-
-
-_SUCCEEDING: Final = (_sign_in, _registration, _lookup)
-
-
-def _visit_call(infno: str, keys: tuple[str, ...]) -> Callable[[Target], dict[str, Any]]:
-    """A request of ``infno`` naming the fixture patient and the prepared visit ids ``keys``
-    (mdtrt_id first): it would succeed (2202 cancels, 2208 refunds, 5203 answers)."""
-
-    def build(target: Target) -> dict[str, Any]:
-        visit = target.visits
-        data = {"psn_no": _PERSON["psn_no"], "mdtrt_id": visit[keys[0]]}
-        if infno == "2202":
-            data["ipt_otp_no"] = visit["open_ipt_otp_no"]
-        else:
-            data["setl_id"] = visit["setl_id"]
-        return target.envelope(infno, {"data": data}, _PERSON["insuplc_admdvs"])
-
-    return build
-
-
-_CANCEL = _visit_call("2202", ("open",))
-_REFUND = _visit_call("2208", ("settled",))
-_QUERY = _visit_call("5203", ("settled",))
+_OTHER_PERSON = {"psn_no": "P53010000000002", "certno": "530103195807020020"}  # 李秀兰
+_NOBODY_CERTNO = "530102198001010015"  # a well-formed ID number no fixture person has
 _DATA = ("input", "data")
 _BUSINESS_BREAKS: Final[tuple[tuple[Callable[[Target], dict[str, Any]], Any, object], ...]] = (
     # (request that would succeed, path of the broken field, value the rules refuse)
-    (_lookup, (*_DATA, "mdtrt_cert_no"), _NOBODY_CERTNO),
-    (_lookup, (*_DATA, "certno"), _OTHER_PERSON["certno"]),
-    (_lookup, (*_DATA, "mdtrt_cert_type"), "01"),
-    (_registration, (*_DATA, "psn_no"), "P53010000000099"),
-    (_registration, (*_DATA, "insutype"), "390"),
-    (_registration, ("insuplc_admdvs",), "440300"),
-    (_registration, ("mdtrtarea_admvs",), "440300"),
-    (_registration, ("sign_no",), "530100202601010000009999"),
-    (_registration, (*_DATA, "mdtrt_cert_no"), _OTHER_PERSON["certno"]),
-    (_registration, (*_DATA, "mdtrt_cert_type"), "01"),
-    (_registration, ("msgid",), "dated-30-february"),
-    (_CANCEL, (*_DATA, "mdtrt_id"), "530100999999999999"),
-    (_CANCEL, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
-    (_CANCEL, (*_DATA, "ipt_otp_no"), "MZ-NOT-THIS-VISIT"),
-    (_REFUND, (*_DATA, "setl_id"), "530100999999999999"),
-    (_REFUND, (*_DATA, "mdtrt_id"), "open-visit"),
-    (_REFUND, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
-    (_REFUND, ("sign_no",), "530100202601010000009999"),
-    (_QUERY, (*_DATA, "setl_id"), "530100999999999999"),
-    (_QUERY, (*_DATA, "mdtrt_id"), "open-visit"),
-    (_QUERY, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
+    (lookup_request, (*_DATA, "mdtrt_cert_no"), _NOBODY_CERTNO),
+    (lookup_request, (*_DATA, "certno"), _OTHER_PERSON["certno"]),
+    (lookup_request, (*_DATA, "mdtrt_cert_type"), "01"),
+    (registration_request, (*_DATA, "psn_no"), "P53010000000099"),
+    (registration_request, (*_DATA, "insutype"), "390"),
+    (registration_request, ("insuplc_admdvs",), "440300"),
+    (registration_request, ("mdtrtarea_admvs",), "440300"),
+    (registration_request, ("sign_no",), "530100202601010000009999"),
+    (registration_request, (*_DATA, "mdtrt_cert_no"), _OTHER_PERSON["certno"]),
+    (registration_request, (*_DATA, "mdtrt_cert_type"), "01"),
+    (registration_request, ("msgid",), "dated-30-february"),
+    (CANCEL, (*_DATA, "mdtrt_id"), "530100999999999999"),
+    (CANCEL, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
+    (CANCEL, (*_DATA, "ipt_otp_no"), "MZ-NOT-THIS-VISIT"),
+    (REFUND, (*_DATA, "setl_id"), "530100999999999999"),
+    (REFUND, (*_DATA, "mdtrt_id"), "open-visit"),
+    (REFUND, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
+    (REFUND, ("sign_no",), "530100202601010000009999"),
+    (QUERY, (*_DATA, "setl_id"), "530100999999999999"),
+    (QUERY, (*_DATA, "mdtrt_id"), "open-visit"),
+    (QUERY, (*_DATA, "psn_no"), _OTHER_PERSON["psn_no"]),
 )
 
 
@@ -406,7 +219,7 @@ def _business(target: Target, _rng: random.Random, count: int) -> Iterator[Case]
         )  # fmt: skip
 
 
-# -- the families -----------------------------------------------------------------------------
+# -- other families -----------------------------------------------------------------------------
 
 
 def _field_cases(target: Target, rng: random.Random) -> dict[str, list[Case]]:
@@ -456,7 +269,7 @@ def _present(document: Mapping[str, Any], found: Field) -> bool:
 
 def _control_chars(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     for _ in range(count):
-        document = rng.choice(_SUCCEEDING)(target)
+        document = rng.choice(SUCCEEDING)(target)
         chosen = rng.choice(_text_fields(document["infno"], document))
         value = get(document, chosen.path) or "K01"
         char = rng.choice(_CONTROLS)
@@ -524,7 +337,7 @@ def _huge(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
             value = [0] * 100_000
             what = f"{infno} {chosen.dotted} array of 100000 items"
         else:
-            document = rng.choice(_SUCCEEDING)(target)
+            document = rng.choice(SUCCEEDING)(target)
             chosen = rng.choice(_text_fields(document["infno"], document))
             value = "9" * (1_100_000 + rng.randrange(200_000))
             yield Case(
@@ -548,7 +361,7 @@ def _non_json(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
             body = bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000)))
             what = f"{len(body)} random bytes"
         else:
-            text = dumps(_lookup(target))
+            text = dumps(lookup_request(target))
             at = rng.randrange(len(text))
             body = text[:at] + rng.choice((b"\xff", b"\xc3\x28", b"\xed\xa0\x80")) + text[at:]
             what = f"invalid UTF-8 at byte {at}"
@@ -557,7 +370,7 @@ def _non_json(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
 
 def _content_types(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     for _ in range(count):
-        document = rng.choice((_sign_in, _lookup))(target)
+        document = rng.choice((sign_in_request, lookup_request))(target)
         kind = rng.choice(_ODD_TYPES)
         yield Case(
             "content-type", f"{document['infno']} as {kind}", ("content-type",),
@@ -568,7 +381,7 @@ def _content_types(target: Target, rng: random.Random, count: int) -> Iterator[C
 def _paths(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     own = {infno: t.path for infno, t in spec.contract().transactions.items()}
     for _ in range(count):
-        document = rng.choice((_sign_in, _lookup))(target)
+        document = rng.choice((sign_in_request, lookup_request))(target)
         path = rng.choice((SINGLE_ENTRY, own[document["infno"]]))
         broken = rng.choice((path + "/", "/" + path, path.upper(), path + "//"))
         yield Case(
@@ -579,7 +392,7 @@ def _paths(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
 
 def _methods(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     for _ in range(count):
-        document = rng.choice((_sign_in, _lookup))(target)
+        document = rng.choice((sign_in_request, lookup_request))(target)
         method = rng.choice(("GET", "PUT", "DELETE", "PATCH"))
         yield Case(
             "method", f"{document['infno']} with {method}", ("method",), document=document,
@@ -589,7 +402,7 @@ def _methods(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
 
 def _headers(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     for _ in range(count):
-        document = _sign_in(target)
+        document = sign_in_request(target)
         size = len(dumps(document))  # about the sealed size; exactness does not matter here
         value = rng.choice(
             (f"{size}, {size + 1}", str(size + rng.randint(1, 9)), "abc", "-5", "1e3")
@@ -677,12 +490,12 @@ def _gateway(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     breakers = _gateway_breakers(target)
     for index in range(count):
         what, names, breaker = breakers[index % len(breakers)]
-        document = rng.choice(_SUCCEEDING)(target)
+        document = rng.choice(SUCCEEDING)(target)
         yield Case("gateway", f"{document['infno']} {what}", names, document, gateway=breaker)
 
 
 def _seal(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
-    other = target.signing.seal_request(dumps({**_lookup(target), "msgid": "x"}))
+    other = target.signing.seal_request(dumps({**lookup_request(target), "msgid": "x"}))
     other_cainfo = str(_member(other, "cainfo"))
     breakers: list[tuple[str, str, object]] = [
         ("cainfo empty", "cainfo", ""),
@@ -695,7 +508,7 @@ def _seal(target: Target, rng: random.Random, count: int) -> Iterator[Case]:
     ]
     for index in range(count):
         what, name, value = breakers[index % len(breakers)]
-        document = rng.choice(_SUCCEEDING)(target)
+        document = rng.choice(SUCCEEDING)(target)
         yield Case(
             "seal", f"{document['infno']} {what}", ("cainfo", "signtype"), document=document,
             post_seal=lambda body, name=name, value=value: _set_member(body, name, value),
@@ -808,7 +621,7 @@ def run(
     tallies: dict[str, dict[str, Tally]] = {}
     with MockServer(folder) as server, server.admin() as http:
         admin = Admin(http)
-        sites = {p: admin.register(_CODES[p], p) for p in profiles}
+        sites = {p: admin.register(CODES[p], p) for p in profiles}
         gateways = [(s.paasid, s.token) for s in sites.values() if s.paasid and s.token]
         for profile, site in sites.items():
             others = [g for g in gateways if g[0] != site.paasid]
