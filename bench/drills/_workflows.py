@@ -16,11 +16,13 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import random
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -32,13 +34,17 @@ from nhsa.client import (
     FeeLine,
     KioskMode,
     NhsaClientError,
+    ReconcileReport,
     WindowMode,
 )
 
-__all__ = ["CLINIC", "DIAGNOSES", "KIOSK", "PATIENTS", "WINDOW", "Tally", "fees", "visit"]
+__all__ = [
+    "CLINIC", "DIAGNOSES", "KIOSK", "PATIENTS", "WINDOW", "Tally", "fees", "settle_up", "visit",
+]  # fmt: skip
 
 T = TypeVar("T")
 
+_LEDGER_WRITES = ("2207", "2208")
 WINDOW = WindowMode("C0001", "收费员甲")
 KIOSK = KioskMode("K01", "SAFE-K01-0001", "K01", "自助机1号")
 CLINIC = Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03")
@@ -115,8 +121,8 @@ def _attempt(tally: Tally, step: str, action: Callable[[], T]) -> T | None:
     return None
 
 
-def visit(client: Client, *, kiosk: bool, rng: random.Random, tally: Tally) -> None:
-    """One visit (see the module docstring)."""
+def visit(client: Client, *, kiosk: bool, rng: random.Random, tally: Tally) -> bool:
+    """One visit (see the module docstring); whether the platform registered it."""
     tally.visits += 1
     certno, card_no, card_sn, token, insutype = rng.choice(PATIENTS)
     if kiosk:
@@ -135,15 +141,15 @@ def visit(client: Client, *, kiosk: bool, rng: random.Random, tally: Tally) -> N
         tally, "register", lambda: client.register(certificate, insutype=insutype, clinic=CLINIC)
     )
     if registration is None:
-        return
+        return False
     if rng.random() < 0.1:
         _attempt(tally, "cancel", lambda: client.cancel_registration(registration))
-        return
+        return True
     charge = _attempt(
         tally, "charge", lambda: client.charge(registration, fees(), diagnoses=DIAGNOSES)
     )
     if charge is None:
-        return
+        return True
     choice = rng.random()
     if choice < 0.3:
         kept = charge.lines[1].feedetl_sn
@@ -153,3 +159,16 @@ def visit(client: Client, *, kiosk: bool, rng: random.Random, tally: Tally) -> N
         refund = _attempt(tally, "full refund", lambda: client.refund(charge))
         if refund is not None and rng.random() < 0.5:
             _attempt(tally, "cancel", lambda: client.cancel_registration(registration))
+    return True
+
+
+def settle_up(client: Client, code: str, day: date, retried: Counter[str]) -> ReconcileReport:
+    """What a HIS does after an incident: ``recover()``; then, the platform answering again,
+    the undo of each settlement or refund the SDK had to leave ``manual`` (its 2601 was
+    refused) is tried once more, as a person would (``reverse_held``); then ``reconcile()``."""
+    client.recover()
+    for entry in client.journal.entries(code, infno=_LEDGER_WRITES, states=["manual"]):
+        retried[entry.infno] += 1
+        with contextlib.suppress(NhsaClientError):
+            client.reverse_held(entry.msgid)
+    return client.reconcile(day)

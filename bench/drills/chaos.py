@@ -20,9 +20,9 @@ business errors, insured-place downtime and unreachable (error and hang), commit
 (hang and reset). The share of calls a fault struck is measured from the transcript.
 
 After the visits the faults are disarmed and each journal is settled up as a HIS would
-(:func:`settle_up`: ``recover()``, a person's retry of the settlements whose reversal was
-refused, ``reconcile()`` for the day); the audit (:mod:`bench.drills._audit`) compares journal
-and ledger.
+(:func:`bench.drills._workflows.settle_up`: ``recover()``, a person's retry of the
+settlements whose reversal was refused, ``reconcile()`` for the day); the audit
+(:mod:`bench.drills._audit`) compares journal and ledger.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,17 +49,26 @@ from nhsa.client import (
     Client,
     ClientConfig,
     NhsaClientError,
-    ReconcileReport,
 )
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
 
-from ._audit import LEDGER_WRITES, Audit, audit, journal_entries
+from ._audit import Audit, audit, journal_entries
 from ._report import show, write
 from ._server import MockServer
 from ._site import Admin, Institution
 from ._state import connect
-from ._workflows import CLINIC, DIAGNOSES, KIOSK, PATIENTS, WINDOW, Tally, fees, visit
+from ._workflows import (
+    CLINIC,
+    DIAGNOSES,
+    KIOSK,
+    PATIENTS,
+    WINDOW,
+    Tally,
+    fees,
+    settle_up,
+    visit,
+)  # fmt: skip
 
 __all__ = ["FAULTS", "ChaosResult", "Part", "run"]
 
@@ -238,18 +246,6 @@ def _counters(site: _Site, folder: Path, visits: int, seed: int, deadline: float
     return part
 
 
-def settle_up(client: Client, code: str, day: date, retried: Counter[str]) -> ReconcileReport:
-    """What a HIS does after an incident: ``recover()``; then, the platform answering again,
-    the undo of each settlement or refund the SDK had to leave ``manual`` (its 2601 was
-    refused) is tried once more, as a person would (``reverse_held``); then ``reconcile()``."""
-    client.recover()
-    for entry in client.journal.entries(code, infno=LEDGER_WRITES, states=["manual"]):
-        retried[entry.infno] += 1
-        with contextlib.suppress(NhsaClientError):
-            client.reverse_held(entry.msgid)
-    return client.reconcile(day)
-
-
 def _settle_up(site: _Site, journals: Sequence[Path], configs: Sequence[ClientConfig]) -> Audit:
     """settle_up() through each journal, then the audit."""
     code = site.institution.code
@@ -329,13 +325,13 @@ def _in_process_part(
     return part
 
 
-def _socket_part(folder: Path, visits: int, seed: int, deadline_s: float) -> Part:
+def _socket_part(folder: Path, visits: int, seed: int, deadline_s: float, concurrent: bool) -> Part:
     place = folder / "socket"
     place.mkdir(parents=True, exist_ok=True)
     with MockServer(place) as server, server.admin() as http:
         admin = Admin(http)
         institution = admin.register("H53010102001", PROFILE)
-        site = _Site(institution, admin, server.url, None, 1.0, server.db)
+        site = _Site(institution, admin, server.url, None, 1.0, server.db, concurrent)
         part = _counters(site, place, visits, seed, time.monotonic() + deadline_s)
     part.name = "over a socket (nhsa mock serve, read timeout 1 s)"
     return part
@@ -412,7 +408,7 @@ def run(
     started = time.perf_counter()
     parts = [_in_process_part(folder, visits, seed, processes, deadline_s, concurrent)]
     if socket_visits:
-        parts.append(_socket_part(folder, socket_visits, seed, deadline_s))
+        parts.append(_socket_part(folder, socket_visits, seed, deadline_s, concurrent))
     if pairs:
         parts.append(_two_windows_part(folder, pairs))
     return ChaosResult(parts, seed, time.perf_counter() - started)

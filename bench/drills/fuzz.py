@@ -47,7 +47,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -542,7 +542,7 @@ _FAMILY_BUILDERS: Final[dict[str, Callable[[Target, random.Random, int], Iterato
 }  # fmt: skip
 
 
-def plan(target: Target, requests: int, rng: random.Random) -> dict[str, list[Case]]:
+def plan(target: Target, requests: int, rng: random.Random) -> dict[str, Iterable[Case]]:
     """The cases of each family for one institution, ``requests`` in all.
 
     With room for them (a full run), every field case of the contract is in; otherwise a
@@ -553,7 +553,7 @@ def plan(target: Target, requests: int, rng: random.Random) -> dict[str, list[Ca
     fields = _field_cases(target, rng)
     available = sum(len(cases) for cases in fields.values())
     budget = available if requests >= 2 * available else int(requests * _FIELD_SHARE)
-    planned: dict[str, list[Case]] = {}
+    planned: dict[str, Iterable[Case]] = {}
     for family, cases in fields.items():
         share = round(budget * len(cases) / available)
         planned[family] = cases if share >= len(cases) else rng.sample(cases, share)
@@ -567,7 +567,8 @@ def plan(target: Target, requests: int, rng: random.Random) -> dict[str, list[Ca
     counts = {f: max(1, rest * _SHARES[f] // weights) for f in families}
     counts[families[0]] += max(0, rest - sum(counts.values()))  # the rounding's remainder
     for family in families:
-        planned[family] = list(_FAMILY_BUILDERS[family](target, rng, counts[family]))
+        # Made while sent, not before: some families' bodies are a megabyte each.
+        planned[family] = _FAMILY_BUILDERS[family](target, rng, counts[family])
     return planned
 
 
@@ -634,7 +635,7 @@ def run(
     return FuzzResult(tallies, time.perf_counter() - started, seed)
 
 
-def _run_profile(target: Target, planned: Mapping[str, list[Case]]) -> dict[str, Tally]:
+def _run_profile(target: Target, planned: Mapping[str, Iterable[Case]]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     transcript = Transcript(target.server.db)
     try:
