@@ -269,12 +269,15 @@ def _client_part(folder: Path, rounds: int, counters: int, seed: int) -> Part:
     return part
 
 
-def run(folder: Path, *, rounds: int, counters: int, seed: int = 11) -> KillResult:
-    """Both parts (see the module docstring), ``rounds`` kills each."""
+def run(
+    folder: Path, *, rounds: int, counters: int, client_counters: int | None = None, seed: int = 11
+) -> KillResult:
+    """Both parts (see the module docstring), ``rounds`` kills each, ``counters`` under load
+    (``client_counters`` processes in the second part, ``counters`` when not given)."""
     started = time.perf_counter()
     parts = [
         _server_part(folder, rounds, counters, seed),
-        _client_part(folder, rounds, counters, seed),
+        _client_part(folder, rounds, client_counters or counters, seed),
     ]
     return KillResult(parts, seed, time.perf_counter() - started)
 
