@@ -30,7 +30,9 @@ from typing import Any, Final
 
 from nhsa.client import Journal, JournalEntry, ReconcileReport
 
-__all__ = ["Audit", "audit", "journal_entries"]
+from ._workflows import Tally
+
+__all__ = ["Audit", "Part", "Run", "audit", "journal_entries"]
 
 LEDGER_WRITES: Final = ("2207", "2208")
 UNRESOLVED: Final = ("sending", "unknown", "reversing", "held")
@@ -51,6 +53,19 @@ class Audit:
     reconcile_groups: list[dict[str, Any]] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
 
+    def merge(self, other: Audit) -> None:
+        """Add another shard's audit to this one (balanced only if both are)."""
+        for name in ("settlements", "refunds", "lost", "doubled", "unresolved"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.to_a_person.update(other.to_a_person)
+        self.retried_by_hand.update(other.retried_by_hand)
+        if other.balanced is not None:
+            self.balanced = other.balanced if self.balanced is None else (
+                self.balanced and other.balanced
+            )  # fmt: skip
+        self.reconcile_groups += other.reconcile_groups
+        self.examples = (self.examples + other.examples)[:8]
+
     def note(self, text: str) -> None:
         """Keep the first few examples of what went wrong."""
         if len(self.examples) < 8:
@@ -69,6 +84,44 @@ class Audit:
             "balanced": self.balanced,
             "reconcile_groups": self.reconcile_groups,
             "examples": self.examples,
+        }
+
+
+@dataclass
+class Part:
+    """One part of a drill that runs visits: what the counters did, the audit, the time."""
+
+    name: str
+    visits: Tally = field(default_factory=Tally)
+    audit: Audit = field(default_factory=Audit)
+    seconds: float = 0.0
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data for the JSON results."""
+        return {
+            "name": self.name,
+            "seconds": round(self.seconds, 1),
+            "note": self.note,
+            "visits": self.visits.as_json(),
+            "audit": self.audit.as_json(),
+        }
+
+
+@dataclass
+class Run:
+    """The parts of one drill run, its seed and time."""
+
+    parts: Sequence[Part]
+    seed: int
+    seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data for the JSON results."""
+        return {
+            "seed": self.seed,
+            "seconds": round(self.seconds, 1),
+            "parts": [part.as_json() for part in self.parts],
         }
 
 

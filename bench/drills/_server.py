@@ -25,6 +25,8 @@ import httpx
 
 from nhsa.mock.app._server import bind_socket
 
+from ._site import Admin
+
 __all__ = ["MockServer"]
 
 _STARTUP_SECONDS = 30.0
@@ -100,13 +102,9 @@ class MockServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def admin(self) -> httpx.Client:
-        """An httpx client for ``/admin`` with the admin token."""
-        return httpx.Client(
-            base_url=self.url + "/admin",
-            headers={"authorization": f"Bearer {self.admin_token}"},
-            timeout=30,
-        )
+    def admin(self) -> Admin:
+        """The server's admin API (close it when done)."""
+        return Admin(self.url, admin_token=self.admin_token)
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the current log, for error messages."""

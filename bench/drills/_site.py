@@ -3,7 +3,7 @@
 
 Example::
 
-    admin = Admin(server.admin())
+    admin = Admin(server.url, admin_token=server.admin_token)
     site = admin.register("H53010100001", "tif+sm2")
     config = site.config(server.url, folder / "journal.sqlite3")
 """
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from nhsa.client import ClientConfig, Timeouts
-from nhsa.client._retry import RetryPolicy
+from nhsa.client import ClientConfig, RetryPolicy, Timeouts
+from nhsa.conformance import RemoteMock
+from nhsa.conformance._mock_handle import InstitutionRegistration
+from nhsa.mock.faults import FaultSpec
 from nhsa.signing import (
     ClientSigning,
     KeyEntry,
@@ -108,18 +108,11 @@ class Institution:
         )
 
 
-class Admin:
-    """The mock's admin API (an httpx client rooted at ``/admin`` with the token set)."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        """Drive the platform through ``client``."""
-        self.client = client
-
-    def call(self, method: str, path: str, **options: Any) -> Any:
-        """One admin call; its JSON answer (an HTTP error raises)."""
-        answer = self.client.request(method, path, **options)
-        answer.raise_for_status()
-        return answer.json()
+class Admin(RemoteMock):
+    """The mock's admin API — the conformance suite's own client of it
+    (:class:`nhsa.conformance.RemoteMock`), over a socket or ``MockPlatform``'s in-process
+    transport — with what a drill needs besides: enrolling with fresh credentials, faults by
+    kind, the settlement ledger row by row."""
 
     def register(self, code: str, profile: str) -> Institution:
         """Register ``code`` (a Kunming hospital) for ``profile`` with fresh credentials."""
@@ -127,48 +120,20 @@ class Admin:
         key = Sm2PrivateKey.generate()
         paasid = f"paas-{code.lower()}-{secrets.token_hex(3)}" if chosen.tif else None
         token = secrets.token_urlsafe(24) if chosen.tif else None
-        self.call(
-            "POST",
-            "/institutions",
-            json={
-                "fixmedins_code": code,
-                "fixmedins_name": HOSPITAL,
-                "mdtrtarea_admvs": AREA,
-                "level": "3",
-                "networked": ["outpatient", "cross_province_outpatient"],
-                "profile": str(chosen),
-                "paasid": paasid,
-                "token": token,
-                "public_key_pem": key.public_key.to_pem().decode(),
-            },
-        )
-        platform_key = self.call("GET", "/platform-key")["public_key_pem"]
-        return Institution(
-            code, str(chosen), paasid, token, key, Sm2PublicKey.from_pem(platform_key.encode())
-        )
+        registration = InstitutionRegistration(
+            code, HOSPITAL, AREA, "3", ("outpatient", "cross_province_outpatient"), str(chosen),
+            paasid=paasid, token=token, public_key_pem=key.public_key.to_pem().decode(),
+        )  # fmt: skip
+        self.register_institution(registration)
+        platform_key = Sm2PublicKey.from_pem(str(self.platform_public_key_pem()).encode())
+        return Institution(code, str(chosen), paasid, token, key, platform_key)
 
-    def arm_fault(self, code: str, kind: str, **params: Any) -> None:
-        """Arm one of the mock's faults for ``code``."""
-        self.call("POST", f"/tenants/{code}/faults", json={"kind": kind, **params})
-
-    def clear_faults(self, code: str) -> None:
-        """Disarm every fault of ``code``."""
-        self.call("DELETE", f"/tenants/{code}/faults")
+    def arm(self, code: str, kind: str, **params: Any) -> None:
+        """Arm one of the mock's faults (validated by its own model) for ``code``."""
+        self.arm_fault(code, FaultSpec.model_validate({"kind": kind, **params}))
 
     def settlements(self, code: str) -> list[dict[str, Any]]:
         """The tenant's settlement ledger, amounts as exact decimals."""
-        rows: list[dict[str, Any]] = self.call("GET", f"/tenants/{code}/settlements")
+        rows: list[dict[str, Any]] = self._request("GET", f"/admin/tenants/{code}/settlements")
         money = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay")
         return [row | {name: Decimal(str(row[name])) for name in money} for row in rows]
-
-    def transcript(self, code: str, since: int = 0) -> list[dict[str, Any]]:
-        """The tenant's transcript records after ``since``."""
-        records: list[dict[str, Any]] = self.call(
-            "GET", f"/tenants/{code}/transcript", params={"since": since}
-        )
-        return records
-
-
-def with_timeout(config: ClientConfig, read: float) -> ClientConfig:
-    """``config`` with another read timeout."""
-    return replace(config, timeouts=Timeouts(read=read))

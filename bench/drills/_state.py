@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["BUSINESS_TABLES", "Transcript", "business_rows", "changed_rows", "connect"]
+__all__ = ["BUSINESS_TABLES", "Transcript", "business_rows", "changed_rows", "connect", "last_seq"]
 
 BUSINESS_TABLES: Final = (
     "visits", "fee_lines", "presettlements", "settlements", "balances", "year_to_date",
@@ -50,14 +50,20 @@ def changed_rows(before: Mapping[str, set[tuple[Any, ...]]], after: Rows) -> int
     return sum(len(before[table] ^ after[table]) for table in BUSINESS_TABLES)
 
 
+def last_seq(db: Path) -> int:
+    """The sequence number of the latest transcript record (0: none yet)."""
+    with closing(connect(db)) as connection:
+        row = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM transcript").fetchone()
+    return int(row[0])
+
+
 class Transcript:
     """The transcript table read incrementally: the records written since the last read."""
 
     def __init__(self, db: Path) -> None:
         """Start after the records already there."""
         self._connection = connect(db)
-        row = self._connection.execute("SELECT COALESCE(MAX(seq), 0) FROM transcript").fetchone()
-        self._seen = int(row[0])
+        self._seen = last_seq(db)
 
     def new(self) -> list[dict[str, Any]]:
         """The records written since the previous call."""

@@ -37,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,11 +53,12 @@ from nhsa.client import (
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
 
+from . import _audit as audited
 from ._audit import Audit, audit, journal_entries
 from ._report import show, write
 from ._server import MockServer
 from ._site import Admin, Institution
-from ._state import connect
+from ._state import connect, last_seq
 from ._workflows import (
     CLINIC,
     DIAGNOSES,
@@ -100,16 +101,11 @@ _NEVER_OPEN = BreakerPolicy(threshold=1_000_000)
 
 
 @dataclass
-class Part:
+class Part(audited.Part):
     """One part's visits, calls, faults and audit."""
 
-    name: str
-    visits: Tally = field(default_factory=Tally)
     calls: int = 0
     faulted: int = 0
-    audit: Audit = field(default_factory=Audit)
-    seconds: float = 0.0
-    note: str = ""
 
     @property
     def fault_share(self) -> float:
@@ -117,50 +113,31 @@ class Part:
         return self.faulted / self.calls if self.calls else 0.0
 
     def merge(self, other: Part) -> None:
-        """Add a shard's figures to this part (audits add; balanced only if both are)."""
+        """Add a shard's figures to this part."""
         self.visits.merge(other.visits)
         self.calls += other.calls
         self.faulted += other.faulted
-        mine, theirs = self.audit, other.audit
-        for name in ("settlements", "refunds", "lost", "doubled", "unresolved"):
-            setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
-        mine.balanced = theirs.balanced if mine.balanced is None else (
-            mine.balanced and bool(theirs.balanced)
-        )  # fmt: skip
-        mine.reconcile_groups += theirs.reconcile_groups
-        mine.examples = (mine.examples + theirs.examples)[:8]
+        self.audit.merge(other.audit)
         self.seconds = max(self.seconds, other.seconds)
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for the JSON results."""
         return {
-            "name": self.name,
+            **super().as_json(),
             "calls": self.calls,
             "faulted": self.faulted,
             "fault_share": round(self.fault_share, 4),
-            "seconds": round(self.seconds, 1),
-            "note": self.note,
-            "visits": self.visits.as_json(),
-            "audit": self.audit.as_json(),
         }
 
 
 @dataclass
-class ChaosResult:
-    """The parts of one run."""
-
-    parts: list[Part]
-    seed: int
-    seconds: float
+class ChaosResult(audited.Run):
+    """The parts of one run, and the faults armed."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for the JSON results."""
-        return {
-            "seed": self.seed,
-            "seconds": round(self.seconds, 1),
-            "faults": [{"kind": k, **p, "probability": q} for k, p, q in FAULTS],
-            "parts": [part.as_json() for part in self.parts],
-        }
+        faults = [{"kind": k, **p, "probability": q} for k, p, q in FAULTS]
+        return {**super().as_json(), "faults": faults}
 
 
 # -- one institution's counters -----------------------------------------------------------------
@@ -196,7 +173,7 @@ def _no_sleep(_seconds: float) -> None:
 def _arm(site: _Site, seed: int) -> None:
     code = site.institution.code
     for index, (kind, params, probability) in enumerate(FAULTS):
-        site.admin.arm_fault(
+        site.admin.arm(
             code, kind, times=None, probability=probability, seed=seed * 100 + index, **params
         )
 
@@ -207,7 +184,7 @@ def _counters(site: _Site, folder: Path, visits: int, seed: int, deadline: float
     part = Part("")
     journal = folder / f"journal-{site.institution.code}.sqlite3"
     code = site.institution.code
-    since = _last_seq(site)
+    since = last_seq(site.db)
     _arm(site, seed)
     started = time.perf_counter()
     tallies = [Tally(), Tally()]
@@ -259,11 +236,6 @@ def _settle_up(site: _Site, journals: Sequence[Path], configs: Sequence[ClientCo
     return found
 
 
-def _last_seq(site: _Site) -> int:
-    with contextlib.closing(connect(site.db)) as db:
-        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM transcript").fetchone()[0])
-
-
 def _faulted(db: Path, code: str, since: int) -> tuple[int, int]:
     """Calls the platform saw for ``code`` after ``since``, and how many a fault struck."""
     query = (
@@ -281,13 +253,8 @@ def _faulted(db: Path, code: str, since: int) -> tuple[int, int]:
 @contextlib.contextmanager
 def _in_process(folder: Path, code: str, *, concurrent: bool = True) -> Iterator[_Site]:
     with MockPlatform(db=folder / "mock.db", profile=PROFILE) as mock:
-        http = httpx.Client(
-            transport=mock.transport,
-            base_url=mock.base_url + "/admin",
-            headers={"authorization": f"Bearer {mock.admin_token}"},
-        )
-        with http:
-            admin = Admin(http)
+        admin = Admin(mock.base_url, admin_token=mock.admin_token, transport=mock.transport)
+        with contextlib.closing(admin):
             institution = admin.register(code, PROFILE)
             yield _Site(
                 institution, admin, mock.base_url, mock.transport, 30.0, folder / "mock.db",
@@ -328,8 +295,7 @@ def _in_process_part(
 def _socket_part(folder: Path, visits: int, seed: int, deadline_s: float, concurrent: bool) -> Part:
     place = folder / "socket"
     place.mkdir(parents=True, exist_ok=True)
-    with MockServer(place) as server, server.admin() as http:
-        admin = Admin(http)
+    with MockServer(place) as server, contextlib.closing(server.admin()) as admin:
         institution = admin.register("H53010102001", PROFILE)
         site = _Site(institution, admin, server.url, None, 1.0, server.db, concurrent)
         part = _counters(site, place, visits, seed, time.monotonic() + deadline_s)

@@ -42,6 +42,7 @@ profile); tests/drills/test_fuzz.py runs the same code with a few hundred.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import tempfile
@@ -62,7 +63,7 @@ from ._contract import MISSING, Broken, Field, base_requests, broken_fields, fie
 from ._http import Answer
 from ._report import show, write
 from ._server import MockServer
-from ._site import AREA, HOSPITAL, PROFILES, Admin
+from ._site import AREA, HOSPITAL, PROFILES
 from ._state import Transcript, business_rows, changed_rows
 from ._target import (
     CANCEL,
@@ -620,8 +621,7 @@ def run(
     before and after it."""
     started = time.perf_counter()
     tallies: dict[str, dict[str, Tally]] = {}
-    with MockServer(folder) as server, server.admin() as http:
-        admin = Admin(http)
+    with MockServer(folder) as server, contextlib.closing(server.admin()) as admin:
         sites = {p: admin.register(CODES[p], p) for p in profiles}
         gateways = [(s.paasid, s.token) for s in sites.values() if s.paasid and s.token]
         for profile, site in sites.items():

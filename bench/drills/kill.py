@@ -33,19 +33,20 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from nhsa.client import Client
 from nhsa.envelope import china_now
 
+from . import _audit as audited
 from ._audit import Audit, audit, journal_entries
 from ._report import show, write
 from ._server import MockServer
 from ._site import Admin, Institution
-from ._state import connect
+from ._state import connect, last_seq
 from ._workflows import KIOSK, WINDOW, Tally, settle_up, visit
 
 __all__ = ["KillResult", "run"]
@@ -56,43 +57,62 @@ _WAIT_SECONDS: Final = 30.0
 
 
 @dataclass
-class Part:
-    """One part's rounds, visits and audit."""
+class Part(audited.Part):
+    """One part's kills, visits and audit."""
 
-    name: str
     kills: int = 0
     held_at_kill: int = 0
-    visits: Tally = field(default_factory=Tally)
-    audit: Audit = field(default_factory=Audit)
-    seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for the JSON results."""
-        return {
-            "name": self.name,
-            "kills": self.kills,
-            "held_at_kill": self.held_at_kill,
-            "seconds": round(self.seconds, 1),
-            "visits": self.visits.as_json(),
-            "audit": self.audit.as_json(),
-        }
+        return {**super().as_json(), "kills": self.kills, "held_at_kill": self.held_at_kill}
+
+
+KillResult = audited.Run
 
 
 @dataclass
-class KillResult:
-    """Both parts of one run."""
+class _Stage:
+    """Where a part runs: its own server, institution, journal and random draws."""
 
-    parts: list[Part]
-    seed: int
-    seconds: float
+    part: Part
+    server: MockServer
+    admin: Admin
+    institution: Institution
+    journal: Path
+    rng: random.Random
 
-    def as_json(self) -> dict[str, Any]:
-        """Plain data for the JSON results."""
-        return {
-            "seed": self.seed,
-            "seconds": round(self.seconds, 1),
-            "parts": [p.as_json() for p in self.parts],
-        }
+    def rounds(
+        self, count: int, fault: str, kill: Callable[[], int], restart: Callable[[], None]
+    ) -> None:
+        """``count`` times: let the load run, arm ``fault`` on the next 2207, wait until a
+        2207 was committed and its answer withheld, ``kill()``, ``restart()``."""
+        code = self.institution.code
+        for _ in range(count):
+            time.sleep(self.rng.uniform(1.0, 2.5))
+            since = last_seq(self.server.db)
+            params = {"ms": 30_000} if fault == "latency" else {}
+            self.admin.arm(code, fault, infno="2207", **params)
+            if _wait_for_fault(self.server.db, code, fault, since):
+                self.part.held_at_kill += 1
+            self.part.kills += kill()
+            restart()
+        time.sleep(1.0)
+
+
+@contextlib.contextmanager
+def _stage(folder: Path, name: str, code: str, seed: int) -> Iterator[_Stage]:
+    """A part's server and institution; afterwards, what a HIS does and the audit."""
+    started = time.perf_counter()
+    place = folder / code
+    place.mkdir(parents=True, exist_ok=True)
+    with MockServer(place) as server, contextlib.closing(server.admin()) as admin:
+        institution = admin.register(code, PROFILE)
+        journal = place / "journal.sqlite3"
+        stage = _Stage(Part(name), server, admin, institution, journal, random.Random(seed))
+        yield stage
+        stage.part.audit = _final(institution, server.url, journal, admin)
+    stage.part.seconds = time.perf_counter() - started
 
 
 def _wait_for_fault(db: Path, code: str, kind: str, since: int) -> str | None:
@@ -112,11 +132,6 @@ def _wait_for_fault(db: Path, code: str, kind: str, since: int) -> str | None:
     return None
 
 
-def _last_seq(db: Path) -> int:
-    with contextlib.closing(connect(db)) as connection:
-        return int(connection.execute("SELECT COALESCE(MAX(seq), 0) FROM transcript").fetchone()[0])
-
-
 def _final(institution: Institution, url: str, journal: Path, admin: Admin) -> Audit:
     retried: Counter[str] = Counter()
     with Client(institution.config(url, journal, read_timeout=10.0), WINDOW) as client:
@@ -129,52 +144,40 @@ def _final(institution: Institution, url: str, journal: Path, admin: Admin) -> A
 
 def _server_part(folder: Path, rounds: int, counters: int, seed: int) -> Part:
     """Counters in threads; the server killed while it holds a committed 2207's answer."""
-    part = Part("server killed (SIGKILL, restarted on the same database)")
-    place = folder / "server-killed"
-    place.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    journal = place / "journal.sqlite3"
-    rng = random.Random(seed)
-    with MockServer(place) as server, server.admin() as http:
-        admin = Admin(http)
-        institution = admin.register("H53010104001", PROFILE)
-        code = institution.code
-        stop = threading.Event()
+    name = "server killed (SIGKILL, restarted on the same database)"
+    with _stage(folder, name, "H53010104001", seed) as stage:
+        server, stop = stage.server, threading.Event()
         tallies = [Tally() for _ in range(counters)]
+        config = stage.institution.config(server.url, stage.journal, read_timeout=10.0)
 
         def counter(index: int) -> None:
             kiosk = index % 2 == 1
-            config = institution.config(server.url, journal, read_timeout=10.0)
             visits = random.Random(f"{seed}-{index}")
             with contextlib.closing(Client(config, KIOSK if kiosk else WINDOW)) as client:
                 while not stop.is_set():
                     if not visit(client, kiosk=kiosk, rng=visits, tally=tallies[index]):
                         time.sleep(0.05)  # the platform is away: do not spin
 
+        def kill() -> int:
+            server.kill()
+            return 1
+
+        def restart() -> None:
+            time.sleep(stage.rng.uniform(0.2, 1.0))  # the counters meet a closed port
+            server.start()
+
         threads = [threading.Thread(target=counter, args=(i,)) for i in range(counters)]
         for thread in threads:
             thread.start()
         try:
-            for _ in range(rounds):
-                time.sleep(rng.uniform(1.0, 2.5))  # load runs
-                since = _last_seq(server.db)
-                admin.arm_fault(code, "latency", ms=30_000, infno="2207")
-                if _wait_for_fault(server.db, code, "latency", since):
-                    part.held_at_kill += 1
-                server.kill()
-                part.kills += 1
-                time.sleep(rng.uniform(0.2, 1.0))  # the counters meet a closed port
-                server.start()
-            time.sleep(1.0)
+            stage.rounds(rounds, "latency", kill, restart)
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=120)
         for tally in tallies:
-            part.visits.merge(tally)
-        part.audit = _final(institution, server.url, journal, admin)
-    part.seconds = time.perf_counter() - started
-    return part
+            stage.part.visits.merge(tally)
+    return stage.part
 
 
 class _Counters:
@@ -240,33 +243,17 @@ class _Counters:
 
 def _client_part(folder: Path, rounds: int, counters: int, seed: int) -> Part:
     """Counter processes killed while a 2207's answer is withheld; new ones recover."""
-    part = Part("client killed (SIGKILL, new processes on the same journal)")
-    place = folder / "client-killed"
-    place.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    journal = place / "journal.sqlite3"
-    rng = random.Random(seed)
-    with MockServer(place) as server, server.admin() as http:
-        admin = Admin(http)
-        institution = admin.register("H53010105001", PROFILE)
-        code = institution.code
-        workers = _Counters(institution, server.url, journal, place)
+    name = "client killed (SIGKILL, new processes on the same journal)"
+    with _stage(folder, name, "H53010105001", seed) as stage:
+        place = stage.journal.parent
+        workers = _Counters(stage.institution, stage.server.url, stage.journal, place)
         try:
             workers.start(counters, seed)
-            for _ in range(rounds):
-                time.sleep(rng.uniform(1.0, 2.5))  # load runs
-                since = _last_seq(server.db)
-                admin.arm_fault(code, "commit-then-drop", infno="2207")
-                if _wait_for_fault(server.db, code, "commit-then-drop", since):
-                    part.held_at_kill += 1
-                part.kills += workers.kill()
-                workers.start(counters, seed)
-            time.sleep(1.0)
+            stage.rounds(rounds, "commit-then-drop", workers.kill,
+                         lambda: workers.start(counters, seed))  # fmt: skip
         finally:
             workers.stop()
-        part.audit = _final(institution, server.url, journal, admin)
-    part.seconds = time.perf_counter() - started
-    return part
+    return stage.part
 
 
 def run(

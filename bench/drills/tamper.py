@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import random
 import re
 import tempfile
@@ -45,7 +46,6 @@ from nhsa.signing import tif_signature
 from ._http import Answer, RawRequest
 from ._report import show, write
 from ._server import MockServer
-from ._site import Admin
 from ._state import BUSINESS_TABLES, Transcript, connect
 from ._target import CODES, Case, Target, registration_request, sign_in_request
 
@@ -284,8 +284,7 @@ def run(
     """Start ``nhsa mock serve`` in ``folder`` and run ``trials`` trials per profile."""
     started = time.perf_counter()
     tallies: dict[str, Tally] = {}
-    with MockServer(folder) as server, server.admin() as http:
-        admin = Admin(http)
+    with MockServer(folder) as server, contextlib.closing(server.admin()) as admin:
         for profile in profiles:
             site = admin.register(CODES[profile], profile)
             target = Target(server, site, None, folder / f"msgids-{profile.replace('+', '-')}.db")
