@@ -1,7 +1,9 @@
 """The chaos drill, short: 120 SDK visits in-process and a few over a socket with ~22 % of
 calls faulted, and two windows with separate journals (``bench/drills/chaos.py``; the
-benchmark makes 10,000). The counters take turns in one thread, so the run is the same every
-time.
+benchmark makes 10,000). The counters take turns in one thread, so the in-process run is the
+same every time; over a socket a slow answer can meet the 1 s read timeout, so only what holds
+whatever the timing is asserted there (nothing lost, doubled or left open; the day's balance is
+the in-process part's).
 
 Where main fails an assertion because of a finding of issue 11 that another branch fixes,
 it is its own test, marked; the integrator removes the marks once both branches are merged.
@@ -68,10 +70,6 @@ def test_two_windows_with_separate_journals_never_double_a_visit(
 ) -> None:
     found = parts[TWO_WINDOWS]
     assert found["audit"]["doubled"] == 0, found["audit"]["examples"]
-
-
-def test_the_socket_day_balances(parts: list[dict[str, Any]]) -> None:
-    assert parts[SOCKET]["audit"]["balanced"] is True, parts[SOCKET]["audit"]["examples"]
 
 
 @pytest.mark.xfail(
