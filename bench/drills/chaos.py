@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import random
 import tempfile
@@ -281,7 +282,7 @@ def _in_process_part(
     if processes == 1:
         results = [shard(str(folder), 0, visits, seed, deadline_s, concurrent)]
     else:
-        with ProcessPoolExecutor(processes) as pool:
+        with ProcessPoolExecutor(processes, initializer=quiet) as pool:
             futures = [
                 pool.submit(shard, str(folder), i, share, seed, deadline_s, concurrent)
                 for i, share in enumerate(shares)
@@ -398,6 +399,11 @@ def report(result: ChaosResult) -> None:
          must_be_zero=[4, 5, 6, 7, 8], notes=notes)  # fmt: skip
 
 
+def quiet() -> None:
+    """Only the SDK's errors on the console: its warnings are what a drill provokes."""
+    logging.getLogger("nhsa").setLevel(logging.ERROR)
+
+
 def _default_folder() -> str | None:
     # Journals and mock databases on tmpfs when there is one: a killed process loses nothing
     # there either, and the drill measures the logic under faults, not the disk's fsync.
@@ -414,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=3600.0, help="seconds per part")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
+    quiet()
     with tempfile.TemporaryDirectory(prefix="nhsa-drill-chaos-", dir=_default_folder()) as f:
         result = run(
             Path(f), visits=args.visits, socket_visits=args.socket_visits, pairs=args.pairs,

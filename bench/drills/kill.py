@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import random
 import signal
@@ -48,6 +47,7 @@ from ._server import MockServer
 from ._site import Admin, Institution
 from ._state import connect, last_seq
 from ._workflows import KIOSK, WINDOW, Tally, settle_up, visit
+from .chaos import quiet
 
 __all__ = ["KillResult", "run"]
 
@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--counters", type=int, default=4, help="counters under load")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
-    logging.getLogger("nhsa").setLevel(logging.ERROR)
+    quiet()
     with tempfile.TemporaryDirectory(prefix="nhsa-drill-kill-") as folder:
         result = run(Path(folder), rounds=args.rounds, counters=args.counters, seed=args.seed)
     report(result)
