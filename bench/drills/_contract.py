@@ -103,18 +103,20 @@ def get(document: Mapping[str, Any], path: Path) -> Any:
 
 
 def base_requests(code: str, name: str, area: str, sign_no: str) -> dict[str, dict[str, Any]]:
-    """The first example request of every transaction, sent as institution ``code``; only
-    those the contract accepts after the substitution (each is), by infno."""
+    """The first example request of every transaction, sent as institution ``code`` (its
+    msgid dated the example's inf_time); only those the contract accepts after the
+    substitution (each does), by infno."""
     requests = {}
     for infno, transaction in spec.contract().transactions.items():
         if not transaction.examples:
             continue
         request = copy.deepcopy(dict(transaction.examples[0].request))
+        stamp = re.sub(r"[^0-9]", "", str(request.get("inf_time", "")))  # msgid-time: the same
         request.update(
             fixmedins_code=code,
             fixmedins_name=name,
             mdtrtarea_admvs=area,
-            msgid=f"{code}20260101000000{len(requests):04d}",
+            msgid=f"{code}{stamp}{len(requests):04d}",
             sign_no=sign_no,
         )
         if not spec.validate_request(request):

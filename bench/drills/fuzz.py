@@ -553,6 +553,8 @@ def plan(target: Target, requests: int, rng: random.Random) -> dict[str, Iterabl
     profile = target.site.profile
     fields = _field_cases(target, rng)
     available = sum(len(cases) for cases in fields.values())
+    if not available:
+        raise RuntimeError("no example request of the contract is valid as this institution")
     budget = available if requests >= 2 * available else int(requests * _FIELD_SHARE)
     planned: dict[str, Iterable[Case]] = {}
     for family, cases in fields.items():
