@@ -27,9 +27,9 @@ ON_I11_PROBE = {
     "path": "finding 4: POST …/callService/ answers 307; fixed on i11-probe",
     "headers": "finding 5: two Content-Length headers get a plain-text 400; fixed on i11-probe",
     "business": "finding 6: refusals that do not name the broken field (mdtrt_cert_no, "
-    "mdtrt_cert_type); reported to i11-probe",
-    "msgid-time": "new finding (i11-findings.md): the contract rule msgid-time is not enforced, "
-    "a msgid dated 30 February is booked; reported to i11-probe",
+    "mdtrt_cert_type); fixed on i11-probe",
+    "msgid-time": "found by this drill: the contract rule msgid-time is not enforced, a msgid "
+    "dated 30 February is booked; fixed on i11-probe",
 }
 FAILING_ON_MAIN: dict[tuple[str, str], str] = {
     ("deep-nesting", "http_5xx"): ON_I11_PROBE["deep-nesting"],
