@@ -413,7 +413,7 @@ class Pipeline:
             return Delivery(None, withhold=withhold)
         if kind is FaultKind.HTTP_ERROR:
             draft.delivered = False
-            return Delivery(_error_page(fault.spec.status))
+            return Delivery(_error_page(fault.spec.http_status))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
             draft.error_id = "business.insured_place_offline"
@@ -489,7 +489,7 @@ class Pipeline:
         draft.delivered = False
         if kind is FaultKind.COMMIT_THEN_DROP:
             return Delivery(None, withhold=fault.spec.drop_mode)
-        return Delivery(_spoilt(kind, reply, fault.spec.status))
+        return Delivery(_spoilt(kind, reply, fault.spec.http_status))
 
     # -- helpers --------------------------------------------------------------------------
 
