@@ -213,7 +213,7 @@ def check_live_settlement(core: Core, mdtrt_id: str) -> None:
     """Refuse to charge a visit whose settlement is live or unresolved in the journal."""
     settlements = core.journal.entries(core.tenant, infno=["2207"], mdtrt_id=mdtrt_id)
     refunds = core.journal.entries(core.tenant, infno=["2208"], mdtrt_id=mdtrt_id)
-    refunded = {r.facts.get("setl_id") for r in refunds if r.state == "succeeded"}
+    refunded = {r.setl_id for r in refunds if r.state == "succeeded"}
     for entry in settlements:
         if entry.state in UNRESOLVED:
             raise VisitBusyError(
@@ -223,9 +223,9 @@ def check_live_settlement(core: Core, mdtrt_id: str) -> None:
                 infno="2207",
                 msgid=entry.msgid,
             )
-        if entry.state == "succeeded" and entry.result.get("setl_id") not in refunded:
+        if entry.state == "succeeded" and entry.setl_id not in refunded:
             raise AlreadySettledError(
-                f"visit {mdtrt_id} is already settled (setl_id {entry.result.get('setl_id')}, "
+                f"visit {mdtrt_id} is already settled (setl_id {entry.setl_id}, "
                 f"msgid {entry.msgid}); refund it first to charge again",
                 infno="2207",
                 msgid=entry.msgid,

@@ -72,7 +72,7 @@ JournalState = Literal[
 PENDING_STATES: Final = ("sending", "unknown", "reversing")
 """States ``recover()`` resolves (when the owning process is gone)."""
 
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS journal (
     msgid TEXT PRIMARY KEY,
@@ -153,6 +153,9 @@ class JournalEntry:
     tenant: str
     infno: str
     state: JournalState
+    setl_id: str | None
+    """The settlement the call concerns: the one its answer issued (2207), or the one its
+    input named (2208 names the settlement it refunds)."""
     facts: Mapping[str, str]
     amounts: Mapping[str, Decimal]
     result: Mapping[str, Any]
@@ -176,8 +179,8 @@ class JournalEntry:
 
     @property
     def mdtrt_id(self) -> str | None:
-        """The visit the call concerned, if its input named one."""
-        return self.facts.get("mdtrt_id")
+        """The visit the call concerned: named by its input, or issued by its answer (2201)."""
+        return self.facts.get("mdtrt_id") or self.result.get("mdtrt_id")
 
     @property
     def owner_alive(self) -> bool:
@@ -230,6 +233,8 @@ class Journal:
                     f"up to {_SCHEMA_VERSION}: upgrade nhsa-kit"
                 )
             self._db.apply_schema(_SCHEMA, _SCHEMA_VERSION)
+            if 0 < version < 2:
+                self._fill_id_columns()
         except DatabaseUnavailable as error:
             raise JournalError(f"cannot open the journal {error}") from None
         except self._errors as error:
@@ -237,6 +242,23 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
+
+    def _fill_id_columns(self) -> None:
+        """Schema 1 left ``mdtrt_id``/``setl_id`` empty where only the answer named them; fill
+        them from the recorded answers (once, on upgrade; repeating it changes nothing)."""
+        _, rows = self._query(
+            "SELECT msgid, result FROM journal WHERE result IS NOT NULL"
+            " AND (mdtrt_id IS NULL OR setl_id IS NULL)",
+            (),
+        )
+        for msgid, result in rows:
+            ids = orjson.loads(result)
+            self._write(
+                "fill the id columns",
+                "UPDATE journal SET mdtrt_id = COALESCE(mdtrt_id, ?),"
+                " setl_id = COALESCE(setl_id, ?) WHERE msgid = ?",
+                (_text_or_none(ids.get("mdtrt_id")), _text_or_none(ids.get("setl_id")), msgid),
+            )
 
     @property
     def shared_across_machines(self) -> bool:
@@ -306,18 +328,29 @@ class Journal:
         resolved_by: str | None = None,
         original_found: bool | None = None,
     ) -> None:
-        """Move an entry to ``state``, keeping any detail already recorded unless replaced."""
+        """Move an entry to ``state``, keeping any detail already recorded unless replaced.
+
+        The visit and settlement an answer issued (2201's ``mdtrt_id``, 2207's ``setl_id``) fill
+        those columns when the request did not name them, so a visit's registration and a
+        settlement can be found by id (a refund keeps the ``setl_id`` it named: the one it
+        refunds).
+        """
+        ids = result or {}
         self._write(
             f"mark {msgid} {state}",
             "UPDATE journal SET state = ?, detail = COALESCE(?, detail),"
             " result = COALESCE(?, result), resolved_by = COALESCE(?, resolved_by),"
-            " original_found = COALESCE(?, original_found), updated_at = ? WHERE msgid = ?",
+            " original_found = COALESCE(?, original_found),"
+            " mdtrt_id = COALESCE(mdtrt_id, ?), setl_id = COALESCE(setl_id, ?),"
+            " updated_at = ? WHERE msgid = ?",
             (
                 state,
                 detail,
                 _dumps(_plain(result)) if result is not None else None,
                 resolved_by,
                 None if original_found is None else int(original_found),
+                _text_or_none(ids.get("mdtrt_id")),
+                _text_or_none(ids.get("setl_id")),
                 self._now(),
                 msgid,
             ),
@@ -518,6 +551,7 @@ def _entry(row: dict[str, Any]) -> JournalEntry:
         tenant=row["tenant"],
         infno=row["infno"],
         state=row["state"],
+        setl_id=row["setl_id"],
         facts=orjson.loads(row["facts"]),
         amounts={k: Decimal(v) for k, v in orjson.loads(row["amounts"]).items()},
         result=orjson.loads(row["result"]) if row["result"] else {},
@@ -547,6 +581,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _dumps(value: Any) -> str:
