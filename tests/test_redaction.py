@@ -188,3 +188,17 @@ def test_loggers_from_get_logger_mask_before_any_handler(caplog: pytest.LogCaptu
         log.info(f"f-string body {json.dumps(_patient(), ensure_ascii=False)}")
     _assert_clean(caplog.text)
     assert len(caplog.records) == 2
+
+
+@pytest.mark.parametrize("depth", [300, 990, 1100])
+def test_values_nested_beyond_the_bound_are_masked_whole_never_walked(depth: int) -> None:
+    # orjson refused to encode past 255 levels and the walk hit Python's recursion limit, so a
+    # hostile body in a log line raised inside the logging filter.
+    text = '{"certno": "' + CERTNO + '", "deep": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    masked = redact(text)
+    assert CERTNO not in masked
+    assert redact(text.encode()) == masked.encode()
+    nested: object = {"certno": CERTNO}
+    for _ in range(depth):
+        nested = {"a": nested}
+    assert CERTNO not in repr(redact(nested))

@@ -16,7 +16,8 @@ wherever they occur:
   check digit) that appears in free text such as an ``err_msg``.
 
 JSON nested inside a string (an ``input`` sent as text, a body quoted in an error) is parsed
-and masked too; text that is not JSON (a truncated body, a Python ``repr``) is scrubbed by
+and masked too (what nests deeper than :data:`nhsa._nesting.MAX_DEPTH` is masked whole, never
+walked); text that is not JSON (a truncated body, a Python ``repr``) is scrubbed by
 pattern. :func:`get_logger` returns a logger with :class:`RedactionFilter` attached, so a
 record's message and arguments are masked before any handler sees them.
 
@@ -36,6 +37,7 @@ from typing import Any, Final, overload
 
 import orjson
 
+from nhsa._nesting import MAX_DEPTH
 from nhsa.idcard import has_valid_check_char
 
 __all__ = ["RedactionFilter", "get_logger", "redact"]
@@ -88,16 +90,22 @@ def redact(value: object) -> object:
         >>> redact('sending {"conn_tel": "13800001234", "addr": "某路1号"}')
         'sending {"conn_tel": "*******1234", "addr": "***"}'
     """
+    return _redact(value, 0)
+
+
+def _redact(value: object, depth: int) -> object:
     if isinstance(value, str):
         return _redact_text(value)
     if isinstance(value, bytes | bytearray):
         # surrogateescape keeps bytes that are not UTF-8 (a GBK body) exactly as they were.
         text = bytes(value).decode("utf-8", "surrogateescape")
         return _redact_text(text).encode("utf-8", "surrogateescape")
+    if isinstance(value, Mapping | list | tuple) and depth >= MAX_DEPTH:
+        return FULL_MASK  # nested deeper than any message may: masked whole, not walked
     if isinstance(value, Mapping):
-        return {key: _redact_member(str(key), member) for key, member in value.items()}
+        return {key: _redact_member(str(key), member, depth) for key, member in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(redact(item) for item in value)
+        return type(value)(_redact(item, depth + 1) for item in value)
     return value
 
 
@@ -151,10 +159,10 @@ def get_logger(name: str) -> logging.Logger:
     return logger
 
 
-def _redact_member(key: str, value: object) -> object:
+def _redact_member(key: str, value: object, depth: int) -> object:
     masker = _masker_for(key)
     if masker is None:
-        return redact(value)
+        return _redact(value, depth + 1)
     if value is None or value == "":
         return value
     return masker(value if isinstance(value, str) else str(value))

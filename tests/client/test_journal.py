@@ -231,14 +231,15 @@ def test_the_settlement_and_visit_ids_are_recorded_in_their_columns(
     assert columns[refund.msgid] == ("2208", visit.mdtrt_id, paid.setl_id)  # the one refunded
     reopened = Journal(config.journal_target)
     settled = reopened.get(paid.msgid)
-    assert settled is not None and settled.setl_id == paid.setl_id
+    assert settled is not None
+    assert settled.setl_id == paid.setl_id
     (registration,) = reopened.entries(TENANT, infno=["2201"], mdtrt_id=visit.mdtrt_id)
     assert registration.msgid == visit.msgid
 
 
 def _columns(target: str, names: str) -> dict[str, tuple[object, ...]]:
     """The journal's own columns, read with the database's client rather than the SDK."""
-    query = f"SELECT {names} FROM journal"  # noqa: S608 - fixed column names
+    query = f"SELECT {names} FROM journal"
     if target.startswith("postgresql://"):
         with psycopg.connect(target) as db:
             rows = db.execute(query).fetchall()
@@ -258,4 +259,5 @@ def test_a_schema_1_journal_gets_its_id_columns_filled(tmp_path: Path) -> None:
         db.execute("UPDATE journal SET setl_id = NULL")
         db.execute("PRAGMA user_version=1")
     upgraded = Journal(path).get("H53010100001202611231015300001")
-    assert upgraded is not None and upgraded.setl_id == "S1"
+    assert upgraded is not None
+    assert upgraded.setl_id == "S1"

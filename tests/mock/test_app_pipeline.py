@@ -181,6 +181,24 @@ def _stale_sign_in(his: SyntheticHis) -> httpx.Response:
     return send(his, dumps(lookup(his)))
 
 
+def _too_deep(his: SyntheticHis) -> httpx.Response:
+    # 500 levels: parsed, but deeper than the recursive readers behind step 3 can go (it was
+    # an HTTP 500 with a traceback and no transcript record).
+    return send(his, _deep_body(lookup(his)))
+
+
+def _too_deep_to_parse(his: SyntheticHis) -> httpx.Response:
+    # 1,100 levels: beyond the parser's own bound; refused for its depth, not as "not JSON".
+    return send(his, _deep_body(lookup(his), depth=1100), sign=False)
+
+
+def _deep_body(envelope: dict[str, Any], depth: int = 500) -> bytes:
+    """``envelope`` with ``input.deep`` nested ``depth`` levels (written by hand: the JSON
+    encoders refuse such depths)."""
+    flat = dumps({**envelope, "input": {**envelope["input"], "deep": 0}})
+    return flat.replace(b'"deep":0', b'"deep":' + b'{"x":' * depth + b"0" + b"}" * depth)
+
+
 def _bad_fault_header(his: SyntheticHis) -> httpx.Response:
     return send(his, dumps(lookup(his)), headers={"x-mock-fault": "latency; ms=soon"})
 
@@ -203,6 +221,8 @@ CASES: dict[str, tuple[Case, int, str, str]] = {
     "missing-sign-in": (_missing_sign_in, 200, "未签到", "engine"),
     "stale-sign-in": (_stale_sign_in, 200, "签到已", "engine"),
     "bad-fault-header": (_bad_fault_header, 400, "x-mock-fault 无效", "platform"),
+    "too-deep": (_too_deep, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
+    "too-deep-to-parse": (_too_deep_to_parse, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
 }
 
 

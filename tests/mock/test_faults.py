@@ -337,7 +337,9 @@ class TestOverRealSockets:
         assert his.post(registration(his)).json()["infcode"] == 0
 
 
-@pytest.mark.parametrize("kind", sorted(k.value for k in FaultKind if k is not FaultKind.HTTP_ERROR))
+@pytest.mark.parametrize(
+    "kind", sorted(k.value for k in FaultKind if k is not FaultKind.HTTP_ERROR)
+)
 def test_status_is_refused_outside_http_error(kind: str) -> None:
     # A status on another kind was accepted and silently ignored: the tester believed they had
     # armed a 502 that never came.

@@ -7,7 +7,8 @@ step  check                      owner   HTTP  err_msg starts with
 ====  =========================  ======  ====  ============================================
 1     body ≤ 1 MiB               app     413   报文过大
 2     gateway (profile ``tif``)  app     401   缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
-3     body is a JSON object      app     200   报文格式错误
+3     body is a JSON object,     app     200   报文格式错误
+      ≤ 32 levels deep
 4     institution registered     app     401   非法用户
 5     SM2 message signature      app     200   缺少签名 / 签名不一致 / 签名密钥与机构不符 …
 6     path's infno = body's      app     200   交易编号与请求路径不符
@@ -48,6 +49,7 @@ from typing import Any, Literal
 import orjson
 
 from nhsa import spec
+from nhsa._nesting import MAX_DEPTH, deeper_than, pruned, text_depth
 from nhsa.envelope import dumps
 from nhsa.mock.app import _wording as wording
 from nhsa.mock.app._answers import Reply, answer_envelope, bad_signature, seal
@@ -203,11 +205,11 @@ class Pipeline:
         """Steps 1–7 of the table, in order; each refuses by raising a :class:`_Refusal`."""
         self._attribute(incoming.headers, draft)
         self._check_size(incoming)
-        document, parse_error = _parse(incoming.body)
+        document, problem = _parse(incoming.body)
         draft.read_envelope(document)
         claimed = _text(document, "fixmedins_code")
         self._check_gateway(incoming.headers, claimed, draft, progress)
-        envelope = _check_json(document, parse_error)
+        envelope = _check_json(document, problem)
         tenant = self._check_registered(claimed, progress)
         self._check_signature(tenant.profile, incoming.body, envelope, draft)
         infno = _check_path(incoming, envelope)
@@ -507,12 +509,14 @@ class Pipeline:
         return self._core.refmsgids.next(area, now)
 
 
-def _check_json(document: object, parse_error: str | None) -> dict[str, Any]:
-    """Step 3: the body is a JSON object."""
-    if parse_error is not None or not isinstance(document, dict):
+def _check_json(document: object, problem: str | _Refusal | None) -> dict[str, Any]:
+    """Step 3: the body is a JSON object, nested no deeper than ``MAX_DEPTH``."""
+    if isinstance(problem, _Refusal):
+        raise problem
+    if problem is not None or not isinstance(document, dict):
         raise _Refusal(
             200,
-            wording.malformed_json(parse_error or "not a JSON object"),
+            wording.malformed_json(problem or "not a JSON object"),
             error="envelope.malformed_json",
         )
     return document
@@ -548,13 +552,26 @@ def _check_contract(document: Mapping[str, Any], draft: TranscriptDraft) -> None
     raise _Refusal(200, wording.contract_violation(issues), error="envelope.validation_failed")
 
 
-def _parse(body: bytes) -> tuple[Any, str | None]:
+def _parse(body: bytes) -> tuple[Any, str | _Refusal | None]:
+    """The body parsed, or what is wrong with it. A body nested deeper than ``MAX_DEPTH`` is
+    refused for that (rule ``max-depth``) before any recursive reader sees it; what the
+    transcript keeps of it is cut at that depth, so its record can always be written."""
     if not body.strip():
         return None, "the body is empty"
     try:
-        return orjson.loads(body), None
+        document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if text_depth(body) > MAX_DEPTH:  # orjson itself stops at 1024 levels
+            return None, _too_deep(None)
         return None, f"not UTF-8 JSON: {exc}"
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and deeper_than(document):
+        kept, cut = pruned(document)
+        return kept, _too_deep(cut[0])
+    return document, None
+
+
+def _too_deep(pointer: str | None) -> _Refusal:
+    return _Refusal(200, wording.too_deep(MAX_DEPTH, pointer), error="envelope.malformed_json")
 
 
 def _text(document: object, name: str) -> str | None:

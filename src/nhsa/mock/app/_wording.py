@@ -25,6 +25,7 @@ __all__ = [
     "malformed_json",
     "method_not_allowed",
     "path_infno_mismatch",
+    "too_deep",
     "unknown_infno",
     "unknown_path",
     "unregistered_institution",
@@ -56,6 +57,24 @@ def malformed_json(detail: str) -> str:
     return _clip(
         f"报文格式错误：{detail} / body: breaks the rule json-object ({detail}); send the "
         "envelope as one UTF-8 JSON object"
+    )
+
+
+def too_deep(limit: int, pointer: str | None) -> str:
+    """The answer to a body nested deeper than ``limit`` (at ``pointer``, when it parsed).
+
+    Example:
+        >>> too_deep(32, "/input/x/x").split(" / ")[1]
+        'input.x: breaks the rule max-depth (nested deeper than 32 levels, at /input/x/x); \
+the contract nests at most 4 levels (envelope, input, node, list item)'
+    """
+    parts = [p for p in (pointer or "").split("/")[1:3] if p]
+    field = ".".join(parts) if parts else "body"
+    where = f", at {pointer}" if pointer else ""
+    return _clip(
+        f"报文格式错误：JSON 嵌套超过 {limit} 层 / {field}: breaks the rule max-depth (nested "
+        f"deeper than {limit} levels{where}); the contract nests at most 4 levels (envelope, "
+        "input, node, list item)"
     )
 
 
