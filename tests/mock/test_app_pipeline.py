@@ -3,6 +3,7 @@ the store, and a transcript record of it (profile tif+sm2, in-process)."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -199,6 +200,16 @@ def _deep_body(envelope: dict[str, Any], depth: int = 500) -> bytes:
     return flat.replace(b'"deep":0', b'"deep":' + b'{"x":' * depth + b"0" + b"}" * depth)
 
 
+def _form_content_type(his: SyntheticHis) -> httpx.Response:
+    # Any Content-Type was processed: a form post was read as JSON.
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return send(his, dumps(lookup(his)), headers=headers)
+
+
+def _gbk_charset(his: SyntheticHis) -> httpx.Response:
+    return send(his, dumps(lookup(his)), headers={"content-type": "application/json;charset=GBK"})
+
+
 def _bad_fault_header(his: SyntheticHis) -> httpx.Response:
     return send(his, dumps(lookup(his)), headers={"x-mock-fault": "latency; ms=soon"})
 
@@ -221,6 +232,8 @@ CASES: dict[str, tuple[Case, int, str, str]] = {
     "missing-sign-in": (_missing_sign_in, 200, "未签到", "engine"),
     "stale-sign-in": (_stale_sign_in, 200, "签到已", "engine"),
     "bad-fault-header": (_bad_fault_header, 400, "x-mock-fault 无效", "platform"),
+    "form-content-type": (_form_content_type, 415, "请求内容类型不支持", "gateway"),
+    "gbk-charset": (_gbk_charset, 415, "请求内容类型不支持", "gateway"),
     "too-deep": (_too_deep, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
     "too-deep-to-parse": (_too_deep_to_parse, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
 }
@@ -309,6 +322,54 @@ def test_wrong_method_and_unknown_path_answer_json(his: SyntheticHis) -> None:
     missing = his.client.post("/fsi/api/noSuchService/call", content=b"{}")
     assert missing.status_code == 404
     assert "known-path" in orjson.loads(missing.content)["err_msg"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json;charset=utf-8",
+                     "text/plain; charset=UTF-8", "Application/JSON; charset=\"utf8\""],
+)  # fmt: skip
+def test_json_content_types_real_his_send_are_accepted(
+    his: SyntheticHis, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    assert his.signing is not None
+    body = his.signing.seal_request(dumps(lookup(his)))
+    sent = {**(his.signing.auth.headers() if his.signing.auth else {}), **headers}
+    if content_type is None:
+        sent.pop("content-type", None)
+    response = his.client.post(SINGLE, content=body, headers=sent)
+    assert orjson.loads(response.content)["infcode"] == 0
+
+
+def test_a_trailing_slash_is_a_clear_404_not_a_redirect(his: SyntheticHis) -> None:
+    # Starlette answered 307 to the path without the slash.
+    response = send(his, dumps(lookup(his)), path=SINGLE + "/")
+    assert response.status_code == 404
+    answer = orjson.loads(response.content)
+    assert answer["infcode"] == -1
+    assert f"drop the trailing slash: post to {SINGLE}" in answer["err_msg"]
+
+
+@pytest.mark.slow
+def test_two_content_length_headers_get_an_envelope(mock: MockPlatform) -> None:
+    # uvicorn answered its own plain-text 400 ("Invalid HTTP request received.").
+    with mock.serve() as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(
+                f"POST {SINGLE} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}".encode()
+            )
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    answer = orjson.loads(body)
+    assert answer["infcode"] == -1
+    assert "Content-Length" in answer["err_msg"]
+    assert "http-message" in answer["err_msg"]
 
 
 def test_paasid_of_another_institution_is_refused(mock: MockPlatform, his: SyntheticHis) -> None:

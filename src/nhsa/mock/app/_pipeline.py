@@ -5,7 +5,8 @@ The steps, in order; each refusal is a complete answer, recorded, with no state 
 ====  =========================  ======  ====  ============================================
 step  check                      owner   HTTP  err_msg starts with
 ====  =========================  ======  ====  ============================================
-1     body ≤ 1 MiB               app     413   报文过大
+1     body ≤ 1 MiB, JSON text    app     413   报文过大
+      content type (UTF-8)       app     415   请求内容类型不支持
 2     gateway (profile ``tif``)  app     401   缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
 3     body is a JSON object,     app     200   报文格式错误
       ≤ 32 levels deep
@@ -80,6 +81,8 @@ __all__ = ["Delivery", "Incoming", "Pipeline"]
 _log = get_logger("nhsa.mock.app")
 
 _FILE_TYPE = "application/octet-stream"
+_JSON_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+"""Content types a request body may declare (reference §2.3; research-dialects §1.2)."""
 _REJECTED_BY = "x-mock-rejected-by"
 _DOWNTIME = (
     "参保地医保系统停机维护，暂不能办理：{area}（故障注入），恢复时间未公布；"
@@ -205,6 +208,7 @@ class Pipeline:
         """Steps 1–7 of the table, in order; each refuses by raising a :class:`_Refusal`."""
         self._attribute(incoming.headers, draft)
         self._check_size(incoming)
+        _check_content_type(incoming.headers.get("content-type"))
         document, problem = _parse(incoming.body)
         draft.read_envelope(document)
         claimed = _text(document, "fixmedins_code")
@@ -507,6 +511,27 @@ class Pipeline:
     def _refmsgid(self, draft: TranscriptDraft, tenant: Tenant | None, now: datetime) -> str:
         area = _text(draft.request, "mdtrtarea_admvs") or (tenant.area if tenant else None)
         return self._core.refmsgids.next(area, now)
+
+
+def _check_content_type(value: str | None) -> None:
+    """Step 1: a body the platform reads as JSON text, in UTF-8.
+
+    HIS send ``application/json`` (with or without ``charset=utf-8``) or, behind the CSB
+    gateway of Hunan, ``text/plain; charset=utf-8``; many send none at all. A form, multipart,
+    XML or binary content type, or a charset other than UTF-8, is not a JSON envelope and is
+    refused before the body is read (415, in front of the platform).
+    """
+    if value is None or not value.strip():
+        return
+    media, _, parameters = value.partition(";")
+    media = media.strip().lower()
+    charsets = [
+        item.partition("=")[2].strip().strip('"').lower()
+        for item in parameters.split(";")
+        if item.partition("=")[0].strip().lower() == "charset"
+    ]
+    if media not in _JSON_MEDIA_TYPES or any(c not in ("utf-8", "utf8") for c in charsets):
+        raise _Refusal(415, wording.unsupported_content_type(value), gateway=True)
 
 
 def _check_json(document: object, problem: str | _Refusal | None) -> dict[str, Any]:
