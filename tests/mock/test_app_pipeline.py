@@ -200,6 +200,20 @@ def _deep_body(envelope: dict[str, Any], depth: int = 500) -> bytes:
     return flat.replace(b'"deep":0', b'"deep":' + b'{"x":' * depth + b"0" + b"}" * depth)
 
 
+RTL_FIELD = "/input/data/mdtrt_cert_no"
+
+
+def _nul_in_envelope(his: SyntheticHis) -> httpx.Response:
+    # Control characters were accepted and booked (sign-ins, ipt_otp_no).
+    return send(his, dumps(lookup(his, opter_name="收费员\x00")))
+
+
+def _rtl_override_in_input(his: SyntheticHis) -> httpx.Response:
+    envelope = lookup(his)
+    envelope["input"]["data"]["mdtrt_cert_no"] = "\u202e" + ZHANG.certno
+    return send(his, dumps(envelope))
+
+
 def _form_content_type(his: SyntheticHis) -> httpx.Response:
     # Any Content-Type was processed: a form post was read as JSON.
     headers = {"content-type": "application/x-www-form-urlencoded"}
@@ -232,6 +246,13 @@ CASES: dict[str, tuple[Case, int, str, str]] = {
     "missing-sign-in": (_missing_sign_in, 200, "未签到", "engine"),
     "stale-sign-in": (_stale_sign_in, 200, "签到已", "engine"),
     "bad-fault-header": (_bad_fault_header, 400, "x-mock-fault 无效", "platform"),
+    "nul-in-envelope": (_nul_in_envelope, 200, "报文校验失败：/opter_name plain-text", "platform"),
+    "rtl-in-input": (
+        _rtl_override_in_input,
+        200,
+        "报文校验失败：/input/data/mdtrt_cert_no plain-text",
+        "platform",
+    ),
     "form-content-type": (_form_content_type, 415, "请求内容类型不支持", "gateway"),
     "gbk-charset": (_gbk_charset, 415, "请求内容类型不支持", "gateway"),
     "too-deep": (_too_deep, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),

@@ -182,6 +182,13 @@ class Validators:
                 "take it from 1101 insuinfo[].insuplc_admdvs",
             )
         schema = self._keyword_owner(error)
+        if schema is not None and isinstance(schema.get("x-rule"), str):
+            # A named contract rule (common.json plain_text): its name, not the keyword's.
+            rule = str(schema["x-rule"])
+            message = (
+                f"{field}: {error.instance!r} breaks the rule {rule} ({schema['description']})"
+            )
+            return ValidationIssue(pointer_of(parts), rule, message)
         if rule in _COMPOSITE_RULES:
             # The instance may be a whole node: printing it would be unreadable and leak data.
             message = f"{field}: does not match any of the shapes the contract allows here ({rule})"

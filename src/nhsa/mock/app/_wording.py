@@ -53,7 +53,7 @@ def unsupported_content_type(value: str) -> str:
     """The answer to a body declared as something other than UTF-8 JSON text.
 
     Example:
-        >>> unsupported_content_type("application/x-www-form-urlencoded")[:9]
+        >>> unsupported_content_type("application/x-www-form-urlencoded")[:10]
         '请求内容类型不支持：'
     """
     return _clip(

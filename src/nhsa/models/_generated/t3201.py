@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import ClrType, Insutype, RefdSetlFlag
-from nhsa.models._types import Admdvs, Money, NhsaDate
+from nhsa.models._types import Admdvs, Money, NhsaDate, PlainText
 
 
 class Input3201Data(InputModel):
@@ -45,12 +45,12 @@ class Input3201Data(InputModel):
         default=None,
         description="退费结算标志 — Later versions only; the meaning of its values in 3201 is not confirmed [inference].",
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
         max_length=4000,
