@@ -8,7 +8,7 @@ import logging
 import orjson
 import pytest
 
-from nhsa.redaction import RedactionFilter, get_logger, redact
+from nhsa.redaction import RedactionFilter, get_logger, redact, remember_names
 
 CERTNO = "440304199001011233"  # synthetic; GB 11643 check digit valid
 NAME = "测试甲"
@@ -202,3 +202,37 @@ def test_values_nested_beyond_the_bound_are_masked_whole_never_walked(depth: int
     for _ in range(depth):
         nested = {"a": nested}
     assert CERTNO not in repr(redact(nested))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("结算失败：患者：测试丙已在他院结算", "结算失败：患者：***在他院结算"),
+        ("患者(测试丙)本日已结算", "患者(***)本日已结算"),
+        ("人员姓名=测试丙，证件号码错误", "人员姓名=***，证件号码错误"),
+        ("参保人 欧阳测试 信息有误", "参保人 *** 信息有误"),
+        ("患者信息不存在", "患者信息不存在"),  # a label with no separator: not a name
+        ("姓名不能为空", "姓名不能为空"),
+    ],
+)
+def test_a_name_after_a_label_is_masked_in_free_text(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_a_name_held_elsewhere_in_the_same_value_is_masked_in_its_free_text() -> None:
+    record = {
+        "response": {"output": {"setlinfo": {"psn_name": "测试丁"}}},
+        "err_msg": "测试丁的个人账户余额不足",
+        "note": '{"memo": "为测试丁退费"}',
+    }
+    masked = redact(record)
+    assert masked["err_msg"] == "***的个人账户余额不足"
+    assert "测试丁" not in masked["note"]
+    assert redact("测试丁的个人账户余额不足") == "测试丁的个人账户余额不足"  # nobody said so
+
+
+def test_a_remembered_name_is_masked_anywhere_and_short_ones_are_not_taken() -> None:
+    remember_names("测试戊", "某", "")
+    assert redact("测试戊在3号窗口缴费") == "***在3号窗口缴费"
+    assert redact("某医院") == "某医院"
+    assert redact({"memo": "退费：测试戊"}) == {"memo": "退费：***"}

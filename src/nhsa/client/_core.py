@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable
@@ -70,8 +71,8 @@ from nhsa.envelope import (
     encode_request,
 )
 from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
-from nhsa.redaction import get_logger
-from nhsa.spec import Transaction, UnknownTransactionError
+from nhsa.redaction import get_logger, is_name_key, names_in, remember_names
+from nhsa.spec import Transaction, UnknownTransactionError, iter_fields
 
 SIGN_IN = "9001"
 SIGN_OUT = "9002"
@@ -462,6 +463,10 @@ class Core:
                 self.session.remember(self.operator, loaded(outcome.output, "signinoutb.sign_no"))
             elif infno == SIGN_OUT:
                 self.session.forget(self.operator)
+            elif hasattr(outcome.output, "to_wire") and _names_people(infno):
+                # The patient's name, now known, is masked in every later error and log line
+                # (a refusal's err_msg may repeat it in free text).
+                remember_names(*names_in(outcome.output.to_wire()))
 
     def _refresh_notice_board(self) -> Flow[None]:
         if not self.breaker.notice_board_due():
@@ -482,6 +487,14 @@ class Core:
         else:
             _log.warning("downtime notice board %s not read: %s", board, _reply_text(reply))
         self.breaker.mark_notice_board_read()
+
+
+@functools.cache
+def _names_people(infno: str) -> bool:
+    """Whether the answer of ``infno`` carries a person's name (1101, 2206, 2207, …)."""
+    contract = spec.contract()
+    location = f"{contract.transaction(infno).schema_id}#/$defs/output"
+    return any(is_name_key(field.name) for field in iter_fields(contract, location))
 
 
 def _needs_resolution(transaction: Transaction) -> bool:

@@ -19,7 +19,9 @@
 
 A transport failure is never turned into a :class:`BusinessError`: only a real answer from the
 platform with ``infcode`` ≠ 0 is one. Every error carries the transaction (``infno``), the
-``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered, how many
+``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered (masked
+as :func:`nhsa.redaction.redact` masks a log line: ID numbers, and names it knows; the
+outcome behind the error keeps the answer as sent), how many
 attempts were made and, in ``history``, what the retry policy did after each, the answer's
 body with personal data masked (:func:`nhsa.redaction.redact`), and a bilingual
 :attr:`~NhsaClientError.patient_message` a kiosk can show as is.
@@ -43,6 +45,7 @@ from datetime import datetime
 
 from nhsa.client._load_bearing import Shortfall
 from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed, Succeeded
+from nhsa.redaction import redact
 
 __all__ = [
     "AlreadySettledError",
@@ -126,6 +129,11 @@ class NhsaClientError(Exception):
         body: str = "",
         outcome: Outcome | None = None,
     ) -> None:
+        if err_msg is not None:
+            # The platform's free text may name the patient and carry an ID number: what the
+            # error shows of it (str, repr, a traceback, a log) is masked like a log line.
+            shown = redact(err_msg)
+            message, err_msg = message.replace(err_msg, shown), shown
         super().__init__(message)
         self.message = message
         self.infno = infno
