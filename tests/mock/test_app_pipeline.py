@@ -372,25 +372,33 @@ def test_a_trailing_slash_is_a_clear_404_not_a_redirect(his: SyntheticHis) -> No
 
 
 @pytest.mark.slow
-def test_two_content_length_headers_get_an_envelope(mock: MockPlatform) -> None:
+def test_requests_that_are_not_valid_http_get_an_envelope(mock: MockPlatform) -> None:
     # uvicorn answered its own plain-text 400 ("Invalid HTTP request received.").
+    lengths = {
+        "two": ["2", "2"],
+        "two different": ["2", "3"],
+        "not a number": ["abc"],
+        "negative": ["-5"],
+        "exponent": ["1e3"],
+    }
     with mock.serve() as url:
         host, port = url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as connection:
-            connection.sendall(
-                f"POST {SINGLE} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}".encode()
-            )
-            reply = b""
-            while chunk := connection.recv(65536):
-                reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 ")
-    assert b"content-type: application/json" in head.lower()
-    answer = orjson.loads(body)
-    assert answer["infcode"] == -1
-    assert "Content-Length" in answer["err_msg"]
-    assert "http-message" in answer["err_msg"]
+        for name, values in lengths.items():
+            headers = "".join(f"Content-Length: {value}\r\n" for value in values)
+            with socket.create_connection((host, int(port)), timeout=10) as connection:
+                connection.sendall(
+                    f"POST {SINGLE} HTTP/1.1\r\nHost: {host}\r\n"
+                    f"Content-Type: application/json\r\n{headers}\r\n{{}}".encode()
+                )
+                reply = b""
+                while chunk := connection.recv(65536):
+                    reply += chunk
+            head, _, body = reply.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400 "), name
+            assert b"content-type: application/json" in head.lower(), name
+            answer = orjson.loads(body)
+            assert answer["infcode"] == -1, name
+            assert "http-message" in answer["err_msg"], name
 
 
 def test_paasid_of_another_institution_is_refused(mock: MockPlatform, his: SyntheticHis) -> None:
