@@ -220,4 +220,5 @@ def test_two_machines_on_one_journal_settle_each_visit_exactly_once(
     assert settled_by_visit == {visit.mdtrt_id: 1 for visit in visits}
     assert sum(c["settled"] for c in counts) == len(PEOPLE)
     assert sum(c["settled"] + c["busy"] + c["already"] for c in counts) == 4 * len(PEOPLE)
+    assert all(c["foreign"] == c["failed"] == 0 for c in counts)  # one journal holds them all
     assert all(list(Path(tmp_path / f"pc-{s}").iterdir()) == [] for s in "12"), "no local files"

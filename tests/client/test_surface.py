@@ -63,6 +63,7 @@ EXPORTS = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "WindowMode",
     "errors",
 ]

@@ -76,6 +76,7 @@ from nhsa.client.errors import (
     SignInError,
     UnusableAnswerError,
     VisitBusyError,
+    VisitNotInJournalError,
 )
 from nhsa.envelope import AnswerWarning, ResultRow
 
@@ -134,6 +135,7 @@ __all__ = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "WindowMode",
     "errors",
 ]

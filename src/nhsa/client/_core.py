@@ -60,9 +60,10 @@ from nhsa.client._resolution import resolve as resolve_unknown
 from nhsa.client._retry import Attempted, RetryDecision, retrying
 from nhsa.client._unwrap import refusal_error, unwrap
 from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
-from nhsa.client.errors import InvalidInputError, SignInError
+from nhsa.client.errors import ClientConfigError, InvalidInputError, SignInError
 from nhsa.envelope import (
     Clock,
+    CounterInUseError,
     MissingInsuredAreaError,
     MsgidGenerator,
     Operator,
@@ -133,10 +134,11 @@ class Core:
         self.mode = mode
         self.contract = spec.contract()
         self.journal = Journal(config.journal_target, clock=clock)
-        counter = config.msgid_state_path or config.journal_target
-        self.msgids = MsgidGenerator(
-            config.fixmedins_code, None if str(counter) == ":memory:" else counter, clock=clock
-        )
+        try:
+            self.msgids = _counter_of(config, self.journal, clock)
+        except BaseException:
+            self.journal.close()
+            raise
         self.signing = config.signing()
         self.session = Session()
         self.breaker = InsuredPlaceBreaker(config.breaker, clock=clock)
@@ -487,6 +489,33 @@ class Core:
         else:
             _log.warning("downtime notice board %s not read: %s", board, _reply_text(reply))
         self.breaker.mark_notice_board_read()
+
+
+def _counter_of(config: ClientConfig, journal: Journal, clock: Clock) -> MsgidGenerator:
+    """The msgid counter, bound to ``journal``: a counter already serving another journal of
+    the institution is the configuration under which two windows charged one visit twice."""
+    where = config.msgid_state_path or config.journal_target
+    try:
+        counter = MsgidGenerator(
+            config.fixmedins_code, None if str(where) == ":memory:" else where, clock=clock
+        )
+    except ValueError as error:  # a counter file on a network filesystem
+        raise ClientConfigError(f"msgid_state_path: {error}") from None
+    if journal.path == ":memory:":
+        return counter  # throw-away: nothing to share, nothing to bind
+    try:
+        counter.serve_journal(journal.journal_id, journal.path)
+    except CounterInUseError as error:
+        counter.close()
+        raise ClientConfigError(
+            f"msgid_state_path: {error}. Two journals for one institution cannot guard its "
+            "visits together (each keeps its own visit guard, so two windows could charge one "
+            "visit at once): give every window and kiosk one journal — one journal_path on "
+            "one machine, journal_url='postgresql://…' across machines. If that journal is "
+            "retired for good, delete the counter's msgid_journal row of "
+            f"{config.fixmedins_code}."
+        ) from None
+    return counter
 
 
 @functools.cache

@@ -16,13 +16,18 @@ Life of an entry::
                  └────► held (window: the cashier decides)       └─► still reversing: recover()
 
 ``client.recover()`` (run at start-up) resolves every entry left in ``sending``, ``unknown`` or
-``reversing`` by a process that is no longer running.
+``reversing`` by a process that is no longer running. An ``adopted`` entry is no call: it records
+a visit registered outside the SDK that this journal now guards (``client.adopt_visit``).
 
 The journal also carries the **visit guard**: a row per visit being charged or refunded, keyed
 (tenant, mdtrt_id). A second charge of the same visit — a kiosk double tap, another thread,
 another process on the same journal, another machine on the same PostgreSQL journal — finds
 the row and is refused before anything is sent. A guard left by a crashed process is taken over
 once that process is gone (on PostgreSQL, once its database session is gone, on any machine).
+A guard holds only among the clients of one journal, so a visit is charged or refunded only
+through the journal that registered it (:meth:`Journal.holds_visit`): a window on another
+journal is refused, whatever it does at the same moment. The journal has an identity
+(:attr:`Journal.journal_id`), which the msgid counter it uses is bound to.
 
 Example:
     >>> journal = Journal(":memory:")
@@ -48,6 +53,7 @@ from typing import Any, Final, Literal
 import orjson
 
 from nhsa._postgres import DatabaseUnavailable, is_postgres_url
+from nhsa._sqlite import network_filesystem
 from nhsa.client._journal_db import (
     JournalDatabase,
     PostgresJournal,
@@ -68,9 +74,12 @@ JournalState = Literal[
     "reversed",
     "held",
     "manual",
+    "adopted",
 ]
 PENDING_STATES: Final = ("sending", "unknown", "reversing")
 """States ``recover()`` resolves (when the owning process is gone)."""
+OPENS_VISIT: Final = ("2201", "2401")
+"""Transactions that open a visit: outpatient registration, inpatient admission."""
 
 _SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = """
@@ -102,6 +111,10 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_state ON journal (tenant, state);
 CREATE INDEX IF NOT EXISTS journal_visit ON journal (tenant, mdtrt_id, infno);
+CREATE TABLE IF NOT EXISTS journal_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS visit_guard (
     tenant TEXT NOT NULL,
     mdtrt_id TEXT NOT NULL,
@@ -219,12 +232,14 @@ class Journal:
         self.path = str(target)
         self._clock = clock
         self._errors = database_errors()
+        self._journal_id: str | None = None
         self._db: JournalDatabase
         try:
             if is_postgres_url(target):
                 self._db = PostgresJournal(str(target))
                 self.path = self._db.where
             else:
+                _refuse_network_filesystem(self.path)
                 self._db = SqliteJournal(target)
             version = self._db.schema_version()
             if version > _SCHEMA_VERSION:
@@ -259,6 +274,21 @@ class Journal:
                 " setl_id = COALESCE(setl_id, ?) WHERE msgid = ?",
                 (_text_or_none(ids.get("mdtrt_id")), _text_or_none(ids.get("setl_id")), msgid),
             )
+
+    @property
+    def journal_id(self) -> str:
+        """This journal's identity, the same for every client that opens it (a UUID written
+        when it was created)."""
+        if self._journal_id is None:
+            self._write(
+                "name the journal",
+                "INSERT INTO journal_meta (key, value) VALUES ('journal_id', ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (uuid.uuid4().hex,),
+            )
+            _, rows = self._query("SELECT value FROM journal_meta WHERE key = 'journal_id'", ())
+            self._journal_id = str(rows[0][0])
+        return self._journal_id
 
     @property
     def shared_across_machines(self) -> bool:
@@ -356,7 +386,66 @@ class Journal:
             ),
         )
 
+    def record_adopted(self, entry: NewEntry) -> bool:
+        """Record a visit registered outside the SDK (state ``adopted``; nothing is sent).
+
+        Returns whether it was recorded: ``False`` when the journal holds the visit already.
+        """
+        mdtrt_id = entry.facts.get("mdtrt_id")
+        if mdtrt_id and self.holds_visit(entry.tenant, mdtrt_id) is not None:
+            return False
+        now = self._now()
+        facts = dict(entry.facts)
+        self._write(
+            "record an adopted visit",
+            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, insuplc_admdvs,"
+            " insutype, opter_type, opter, body_sha256, facts, amounts, result, detail,"
+            " owner_host, owner_pid, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'adopted', ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (msgid) DO NOTHING",
+            (
+                entry.msgid,
+                entry.tenant,
+                entry.infno,
+                facts.get("psn_no"),
+                mdtrt_id,
+                entry.insuplc_admdvs,
+                facts.get("insutype"),
+                entry.opter_type,
+                entry.opter,
+                entry.body_sha256,
+                _dumps(facts),
+                _dumps(facts),
+                "registered outside the SDK; adopted",
+                _HOST,
+                os.getpid(),
+                now,
+                now,
+            ),
+        )
+        return True
+
     # -- reading ---------------------------------------------------------------------------
+
+    def holds_visit(self, tenant: str, mdtrt_id: str) -> JournalEntry | None:
+        """The entry by which this journal holds a visit: its registration (2201, or 2401 for
+        a stay) that succeeded, or its adoption; ``None`` when the visit is not this journal's.
+
+        Example:
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> client.journal.holds_visit("H53010100001", visit.mdtrt_id).infno
+            '2201'
+            >>> client.journal.holds_visit("H53010100001", "3000000000999") is None
+            True
+        """
+        marks = ", ".join("?" for _ in OPENS_VISIT)
+        rows = self._read(
+            # Only "?" placeholders are interpolated; every value is a bound parameter.
+            f"SELECT * FROM journal WHERE tenant = ? AND mdtrt_id = ? AND infno IN ({marks})"  # noqa: S608
+            " AND state IN ('succeeded', 'adopted') ORDER BY created_at LIMIT 1",
+            (tenant, mdtrt_id, *OPENS_VISIT),
+        )
+        return rows[0] if rows else None
 
     def get(self, msgid: str) -> JournalEntry | None:
         """The entry of ``msgid``, or ``None``."""
@@ -515,6 +604,19 @@ class Journal:
     def _read(self, sql: str, params: Sequence[Any]) -> list[JournalEntry]:
         names, rows = self._query(sql, params)
         return [_entry(dict(zip(names, row, strict=True))) for row in rows]
+
+
+def _refuse_network_filesystem(path: str) -> None:
+    """A journal file on a network share would let two machines each think they hold a visit:
+    SQLite's locks do not hold there."""
+    shared = network_filesystem(path) if path != ":memory:" else None
+    if shared is not None:
+        raise JournalError(
+            f"journal {path} is on a network filesystem ({shared}): SQLite's locks do not hold "
+            "there, so windows on two machines could charge one visit at once; keep the "
+            "journal on a local disk of one machine, or give every machine "
+            "journal_url='postgresql://…'"
+        )
 
 
 def process_alive(pid: int) -> bool:

@@ -8,6 +8,7 @@
     ├── ClientConfigError          a configuration that cannot work                (also ValueError)
     ├── VisitBusyError             another charge or refund of this visit is in flight (double tap)
     ├── AlreadySettledError        the journal holds a live settlement of this visit
+    ├── VisitNotInJournalError     the visit was not registered (or adopted) in this journal
     ├── InsuredPlaceOffline        the insured place is down (停机); .area .until
     ├── NotSentError               the request provably never left; retries ran out
     ├── OutcomeUnknownError        sent, no trustworthy answer; .resolution says what was done
@@ -63,6 +64,7 @@ __all__ = [
     "SignInError",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
 ]
 
 
@@ -247,6 +249,21 @@ class AlreadySettledError(NhsaClientError):
     def patient_message(self) -> PatientMessage:
         """Already paid."""
         return PatientMessage("本次就诊已缴费。", "This visit has already been paid.")
+
+
+class VisitNotInJournalError(NhsaClientError):
+    """The visit was not registered (2201) or adopted in this client's journal, so this client
+    cannot guard it: a window on another journal may be charging it at the same moment.
+
+    The visit guard is a row in the journal; it holds for every client of that journal and no
+    other. Charge a visit where it was registered, let every window share one journal (one file
+    on one machine, ``journal_url="postgresql://…"`` across machines), or take a visit registered
+    outside the SDK in with :meth:`~nhsa.client.Client.adopt_visit`.
+
+    Example:
+        >>> VisitNotInJournalError("visit 3000000000009 is not in this journal").patient_message.en
+        'This cannot be done here right now; please go to a staffed window.'
+    """
 
 
 class InsuredPlaceOffline(NhsaClientError):  # noqa: N818 - the name the design fixed

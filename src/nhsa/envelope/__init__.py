@@ -31,7 +31,7 @@ from nhsa.envelope._detail_files import (
     write_detail_file,
     write_result_file,
 )
-from nhsa.envelope._msgid import SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
+from nhsa.envelope._msgid import SEQUENCE_LIMIT, CounterInUseError, MsgidGenerator, parse_msgid
 from nhsa.envelope._parse import MalformedResponseError, ParsedResponse, parse_response
 from nhsa.envelope._warnings import AnswerWarning, WarningKind
 
@@ -40,6 +40,7 @@ __all__ = [
     "SEQUENCE_LIMIT",
     "AnswerWarning",
     "Clock",
+    "CounterInUseError",
     "DetailFileError",
     "DetailRow",
     "MalformedResponseError",
