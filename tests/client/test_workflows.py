@@ -232,9 +232,13 @@ def test_reconcile_balances_a_day_of_charges_refunds_and_reversals(
     assert report.balanced, report
     (group,) = report.groups
     assert (group.insutype, group.clr_type) == ("310", "11")
-    # first + its refund + the re-settlement + the lost one and its 2601 reversal
-    assert group.his.count == 5
+    # first + its refund + the re-settlement; the lost one was voided by 2601: no row anywhere
+    assert group.his.count == 3
     assert "3202" not in platform.infnos()
+    standing = twin.reconcile(china_now().date(), include_refunds=False, details=True)
+    assert standing.balanced, standing
+    assert [g.his.count for g in standing.groups] == [1]  # the re-settlement alone
+    assert platform.infnos()[-4:] == ["3201", "9101", "3202", "9102"]
 
 
 def test_reconcile_details_name_what_the_hospital_does_not_know(

@@ -285,9 +285,20 @@ class Client(SyncTransactions, _Base):
         return self._run(_refund.refund(self._core, charge, lines=lines))
 
     def reconcile(
-        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+        self,
+        day: date,
+        *,
+        extra_groups: Iterable[tuple[str, str]] = (),
+        include_refunds: bool = True,
+        details: bool = False,
     ) -> ReconcileReport:
         """Day-end reconciliation of ``day`` from the journal (3201, 3202 where unbalanced).
+
+        Args:
+            extra_groups: insutype × clr_type pairs to check although the journal has no row.
+            include_refunds: count refunds as rows of their own (``refd_setl_flag`` 1, the
+                platform's default), or only the settlements that stand (0).
+            details: compare row by row (3202) even where the totals balance.
 
         Example:
             >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
@@ -296,7 +307,15 @@ class Client(SyncTransactions, _Base):
             >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
             (True, [('310', 1)])
         """
-        return self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+        return self._run(
+            _reconcile.reconcile(
+                self._core,
+                day,
+                extra_groups=extra_groups,
+                include_refunds=include_refunds,
+                details=details,
+            )
+        )
 
     def recover(self) -> RecoveryReport:
         """Resolve every journal entry a crash or a lost answer left open; run at start-up.
@@ -550,9 +569,14 @@ class AsyncClient(AsyncTransactions, _Base):
         return await self._run(_refund.refund(self._core, charge, lines=lines))
 
     async def reconcile(
-        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+        self,
+        day: date,
+        *,
+        extra_groups: Iterable[tuple[str, str]] = (),
+        include_refunds: bool = True,
+        details: bool = False,
     ) -> ReconcileReport:
-        """Day-end reconciliation of ``day`` from the journal.
+        """Day-end reconciliation of ``day`` from the journal (see :meth:`Client.reconcile`).
 
         Example:
             >>> import anyio
@@ -566,7 +590,15 @@ class AsyncClient(AsyncTransactions, _Base):
             >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
             (True, [('310', 1)])
         """
-        return await self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+        return await self._run(
+            _reconcile.reconcile(
+                self._core,
+                day,
+                extra_groups=extra_groups,
+                include_refunds=include_refunds,
+                details=details,
+            )
+        )
 
     async def recover(self) -> RecoveryReport:
         """Resolve every journal entry a crash or a lost answer left open.

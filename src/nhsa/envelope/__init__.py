@@ -22,6 +22,13 @@ from nhsa.envelope._build import (
 )
 from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
 from nhsa.envelope._codec import dumps, loads
+from nhsa.envelope._counting import (
+    REFUND_ROW,
+    SETTLEMENT_ROW,
+    CountingModel,
+    counted,
+    counting_model,
+)
 from nhsa.envelope._detail_files import (
     DetailFileError,
     DetailRow,
@@ -37,10 +44,13 @@ from nhsa.envelope._warnings import AnswerWarning, WarningKind
 
 __all__ = [
     "CHINA_TIME",
+    "REFUND_ROW",
     "SEQUENCE_LIMIT",
+    "SETTLEMENT_ROW",
     "AnswerWarning",
     "Clock",
     "CounterInUseError",
+    "CountingModel",
     "DetailFileError",
     "DetailRow",
     "MalformedResponseError",
@@ -55,6 +65,8 @@ __all__ = [
     "build_request",
     "carries_psn_no",
     "china_now",
+    "counted",
+    "counting_model",
     "dumps",
     "encode_request",
     "loads",

@@ -35,13 +35,15 @@ class Input3202Data(InputModel):
         description="现金支付金额 — Cash paid over the period = medfee_sumamt − fund_pay_sumamt − acct_pay (the sum of psn_cash_pay) [inference, matches S9]."
     )
     fixmedins_setl_cnt: int = Field(
-        description="定点医药机构结算笔数 — Number of rows in the file.", ge=0, le=9999999999
+        description="定点医药机构结算笔数 — Number of rows in the file (the rows the counting model counts).",
+        ge=0,
+        le=9999999999,
     )
     clr_type: ClrType = Field(
         description="清算类别 — Clearing category of the rows compared. Required: D FinancialSettlement3202Param.java #9 (字符型6, 必填); C1 and S2 send it; A and F do not list it."
     )
     refd_setl_flag: RefdSetlFlag = Field(
-        description="退费结算标志 — Refund settlement flag. Required: D FinancialSettlement3202Param.java #10 (字符型3, 必填); C1 sends it as REFD_SETL_FLAG. D fills it with the flag of the file's first row; the rows carry their own flag, and the platform compares every row of the file whatever this says [inference: its meaning here is not documented]."
+        description="退费结算标志 — Refund settlement flag: the same switch as 3201's (x-counting in 3201.json): 0 compares the settlements that stand (model A), 1 every row, refund rows included (model B, the default). Required: D FinancialSettlement3202Param.java #10 (字符型3, 必填); C1 sends it as REFD_SETL_FLAG (and '0', with a model-A ledger). Each row of the file carries its own flag: 0 a settlement, 1 a refund row."
     )
     exp_content: PlainText | None = Field(
         default=None,
