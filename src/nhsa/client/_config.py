@@ -64,8 +64,8 @@ class ClientConfig:
         mdtrtarea_admvs: its own area code (就医地医保区划, 6 digits).
         journal_path: the journal file (SQLite, on a local disk: a network filesystem is
             refused); the msgid counter lives in it too. Every process of one HIS on one
-            machine shares it: a visit is charged only through the journal that registered it. ``":memory:"`` only for
-            throw-away use: nothing survives a crash.
+            machine shares it: a visit is charged only through the journal that registered
+            it. ``":memory:"`` only for throw-away use: nothing survives a crash.
         journal_url: instead of ``journal_path``, a ``postgresql://user:password@host/db`` URL:
             the journal and the msgid counter live in PostgreSQL, shared by every window and
             kiosk of the institution on any machine (the visit guard and the msgid sequence
