@@ -12,9 +12,12 @@ this window's journal did not register the visit, and how many failed otherwise.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import random
+import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from nhsa.client import (
@@ -29,6 +32,38 @@ from nhsa.client import (
 from nhsa.client.errors import ClientConfigError
 from tests.client.conftest import DIAGNOSES, FAST, fees
 from tests.client.platform import AREA, TENANT, TENANT_NAME
+
+
+def run_windows(
+    journals: Sequence[str], platform_url: str, visits_file: Path, seeds: Sequence[str],
+    home: Path, *counter: str,
+) -> list[dict[str, object]]:  # fmt: skip
+    """Run one window per journal (each in ``home/pc-N``) at once; their JSON lines, parsed."""
+    windows = []
+    for number, (journal, seed) in enumerate(zip(journals, seeds, strict=True), start=1):
+        machine = home / f"pc-{number}"
+        machine.mkdir()
+        windows.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.client.pg_window",
+                    journal,
+                    platform_url,
+                    str(visits_file),
+                    seed,
+                    *counter,
+                ],
+                cwd=machine,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            )
+        )
+    outputs = [window.communicate(timeout=300)[0] for window in windows]
+    assert [window.returncode for window in windows] == [0] * len(windows), outputs
+    return [json.loads(output) for output in outputs]
 
 
 def main() -> None:

@@ -10,11 +10,7 @@ a journal file on a network filesystem.
 
 from __future__ import annotations
 
-import json
-import os
 import pickle
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,8 +29,9 @@ from nhsa.client.errors import ClientConfigError, JournalError
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
 from tests.client.conftest import CLINIC, DIAGNOSES, FAST, WINDOW, card, fees
+from tests.client.pg_window import run_windows
 from tests.client.platform import AREA, TENANT, TENANT_NAME, EnginePlatform
-from tests.client.test_journal_postgres import PEOPLE, ROOT
+from tests.client.test_journal_postgres import PEOPLE
 
 ConfigFor = Callable[..., ClientConfig]
 VISITS = 30
@@ -69,33 +66,13 @@ def test_two_processes_with_separate_journals_end_with_one_settlement_per_visit(
                 for i in range(visits_count)
             ]
         (tmp_path / "visits.pickle").write_bytes(pickle.dumps(visits))
-        windows = []
-        for number, journal in enumerate(journals, start=1):
-            home = tmp_path / f"pc-{number}"
-            home.mkdir()
-            windows.append(
-                subprocess.Popen(  # one order for both: each visit charged at the same moment
-                    [
-                        sys.executable,
-                        "-m",
-                        "tests.client.pg_window",
-                        str(journal),
-                        url,
-                        str(tmp_path / "visits.pickle"),
-                        "1",
-                        *shared,
-                    ],
-                    cwd=home,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
-                )
-            )
-        outputs = [window.communicate(timeout=300)[0] for window in windows]
-        assert [window.returncode for window in windows] == [0, 0], outputs
+        # one order for both windows: each visit is charged by both at the same moment
+        first, second = run_windows(
+            [str(j) for j in journals], url, tmp_path / "visits.pickle", ["1", "1"], tmp_path,
+            *shared,
+        )  # fmt: skip
         ledger = mock.settlements(TENANT)
 
-    first, second = (json.loads(output) for output in outputs)
     live = Counter(
         r["mdtrt_id"] for r in ledger if r["infno"] == "2207" and r["status"] == "active"
     )

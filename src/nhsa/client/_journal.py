@@ -307,37 +307,7 @@ class Journal:
         Raises :class:`~nhsa.client.errors.JournalError` when it cannot: then the call is
         not sent.
         """
-        now = self._now()
-        facts = dict(entry.facts)
-        written = self._write(
-            "record_sending",
-            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, chrg_bchno,"
-            " setl_id, insuplc_admdvs, insutype, opter_type, opter, body_sha256, facts, amounts,"
-            " reverses, owner_host, owner_pid, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (msgid) DO NOTHING",
-            (
-                entry.msgid,
-                entry.tenant,
-                entry.infno,
-                facts.get("psn_no"),
-                facts.get("mdtrt_id"),
-                facts.get("chrg_bchno"),
-                facts.get("setl_id"),
-                entry.insuplc_admdvs,
-                facts.get("insutype"),
-                entry.opter_type,
-                entry.opter,
-                entry.body_sha256,
-                _dumps(facts),
-                _dumps({k: str(v) for k, v in entry.amounts.items()}),
-                entry.reverses,
-                _HOST,
-                os.getpid(),
-                now,
-                now,
-            ),
-        )
+        written = self._insert("record_sending", entry, "sending")
         if written == 0:
             # Either our own insert, committed just before a lost connection was retried, or
             # a msgid that is already in the journal for another message: only the first is ok.
@@ -394,36 +364,58 @@ class Journal:
         mdtrt_id = entry.facts.get("mdtrt_id")
         if mdtrt_id and self.holds_visit(entry.tenant, mdtrt_id) is not None:
             return False
+        self._insert(
+            "record an adopted visit",
+            entry,
+            "adopted",
+            result=entry.facts,
+            detail="registered outside the SDK; adopted",
+        )
+        return True
+
+    def _insert(
+        self,
+        operation: str,
+        entry: NewEntry,
+        state: JournalState,
+        *,
+        result: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> int:
         now = self._now()
         facts = dict(entry.facts)
-        self._write(
-            "record an adopted visit",
-            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, insuplc_admdvs,"
-            " insutype, opter_type, opter, body_sha256, facts, amounts, result, detail,"
-            " owner_host, owner_pid, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'adopted', ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?)"
+        return self._write(
+            operation,
+            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, chrg_bchno,"
+            " setl_id, insuplc_admdvs, insutype, opter_type, opter, body_sha256, facts, amounts,"
+            " result, detail, reverses, owner_host, owner_pid, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (msgid) DO NOTHING",
             (
                 entry.msgid,
                 entry.tenant,
                 entry.infno,
+                state,
                 facts.get("psn_no"),
-                mdtrt_id,
+                facts.get("mdtrt_id"),
+                facts.get("chrg_bchno"),
+                facts.get("setl_id"),
                 entry.insuplc_admdvs,
                 facts.get("insutype"),
                 entry.opter_type,
                 entry.opter,
                 entry.body_sha256,
                 _dumps(facts),
-                _dumps(facts),
-                "registered outside the SDK; adopted",
+                _dumps({k: str(v) for k, v in entry.amounts.items()}),
+                _dumps(_plain(result)) if result is not None else None,
+                detail,
+                entry.reverses,
                 _HOST,
                 os.getpid(),
                 now,
                 now,
             ),
         )
-        return True
 
     # -- reading ---------------------------------------------------------------------------
 
