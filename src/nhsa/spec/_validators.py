@@ -263,8 +263,11 @@ def _msgid_time_issues(msgid: str, inf_time: object) -> list[ValidationIssue]:
     digits = msgid[12:26]
     if len(msgid) != 30 or not digits.isdigit():
         return []  # the pattern says what is wrong with its shape
-    try:
-        issued = datetime.strptime(digits, "%Y%m%d%H%M%S")
+    try:  # datetime() itself, not strptime: this runs for every request (≈1 µs, not ≈8)
+        issued = datetime(
+            int(digits[:4]), int(digits[4:6]), int(digits[6:8]),
+            int(digits[8:10]), int(digits[10:12]), int(digits[12:]),
+        )  # fmt: skip
     except ValueError:
         return [
             ValidationIssue(
@@ -274,8 +277,12 @@ def _msgid_time_issues(msgid: str, inf_time: object) -> list[ValidationIssue]:
                 "4-digit sequence)",
             )
         ]
+    text = str(inf_time)
     try:
-        built = datetime.strptime(str(inf_time), "%Y-%m-%d %H:%M:%S")
+        built = datetime(
+            int(text[:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]),
+        )  # fmt: skip
     except ValueError:
         return []  # inf_time's own pattern reports it
     if not -MSGID_AHEAD <= built - issued <= MSGID_BEHIND:
