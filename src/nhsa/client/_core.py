@@ -72,7 +72,7 @@ from nhsa.envelope import (
     encode_request,
 )
 from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
-from nhsa.redaction import get_logger, is_name_key, names_in, remember_names
+from nhsa.redaction import get_logger, is_name_key, remember_names
 from nhsa.spec import Transaction, UnknownTransactionError, iter_fields
 
 SIGN_IN = "9001"
@@ -465,10 +465,11 @@ class Core:
                 self.session.remember(self.operator, loaded(outcome.output, "signinoutb.sign_no"))
             elif infno == SIGN_OUT:
                 self.session.forget(self.operator)
-            elif hasattr(outcome.output, "to_wire") and _names_people(infno):
+            else:
                 # The patient's name, now known, is masked in every later error and log line
                 # (a refusal's err_msg may repeat it in free text).
-                remember_names(*names_in(outcome.output.to_wire()))
+                names = (_member(outcome.output, path) for path in _name_paths(infno))
+                remember_names(*(name for name in names if isinstance(name, str)))
 
     def _refresh_notice_board(self) -> Flow[None]:
         if not self.breaker.notice_board_due():
@@ -519,11 +520,22 @@ def _counter_of(config: ClientConfig, journal: Journal, clock: Clock) -> MsgidGe
 
 
 @functools.cache
-def _names_people(infno: str) -> bool:
-    """Whether the answer of ``infno`` carries a person's name (1101, 2206, 2207, …)."""
+def _name_paths(infno: str) -> tuple[tuple[str, ...], ...]:
+    """Where the answer of ``infno`` names a person (1101 ``baseinfo.psn_name``, 2207
+    ``setlinfo.psn_name``, …), read from the contract; list items are not searched."""
     contract = spec.contract()
     location = f"{contract.transaction(infno).schema_id}#/$defs/output"
-    return any(is_name_key(field.name) for field in iter_fields(contract, location))
+    return tuple(
+        tuple(field.path.split("."))
+        for field in iter_fields(contract, location)
+        if is_name_key(field.name) and "[]" not in field.path
+    )
+
+
+def _member(node: object, path: tuple[str, ...]) -> object:
+    for name in path:
+        node = getattr(node, name, None)
+    return node
 
 
 def _needs_resolution(transaction: Transaction) -> bool:
