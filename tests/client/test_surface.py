@@ -66,6 +66,7 @@ EXPORTS = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "WindowMode",
     "errors",
 ]

@@ -80,6 +80,7 @@ from nhsa.client.errors import (
     SignInError,
     UnusableAnswerError,
     VisitBusyError,
+    VisitNotInJournalError,
 )
 from nhsa.envelope import AnswerWarning, ResultRow
 
@@ -141,6 +142,7 @@ __all__ = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "WindowMode",
     "errors",
 ]

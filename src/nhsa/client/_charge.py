@@ -4,7 +4,8 @@ Guarantees:
 
 - **no double charge** — the visit guard (journal row) refuses a second charge of the same
   visit while one is in flight, in any thread or process; a visit whose settlement is live or
-  unresolved in the journal is refused too;
+  unresolved in the journal is refused too, and so is a visit another journal registered
+  (its guard is there, not here);
 - **2207 echoes 2206** — the four amount fields and the total come from the pre-settlement
   answer, and the settled totals are compared with it: a difference is refunded (2208) at once
   and reported (:class:`~nhsa.client.errors.SettlementMismatchError`);
@@ -43,6 +44,7 @@ from nhsa.client.errors import (
     NhsaClientError,
     SettlementMismatchError,
     VisitBusyError,
+    VisitNotInJournalError,
 )
 from nhsa.models import (
     Input2203,
@@ -101,6 +103,7 @@ def charge(
         psn_setlway=psn_setlway,
         acct_used_flag=acct_used_flag,
     )
+    check_visit_held(core, registration.mdtrt_id, "charge")
     check_live_settlement(core, registration.mdtrt_id)
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         # Checked again under the guard: a charge may have finished while we waited.
@@ -259,11 +262,31 @@ def settle_lines(
     )
 
 
+def check_visit_held(core: Core, mdtrt_id: str, action: str) -> None:
+    """Refuse to ``action`` a visit this journal did not register or adopt.
+
+    The visit guard is a journal row, so it holds among the clients of one journal only: a
+    window with a journal of its own could charge the visit beside the one that registered it
+    (a harness saw 26 of 30 visits settled twice that way). No public source shows the
+    platform refusing a second live settlement of a visit, so the rule lives here.
+    """
+    if core.journal.holds_visit(core.tenant, mdtrt_id) is None:
+        raise VisitNotInJournalError(
+            f"visit {mdtrt_id} was not registered through this client's journal "
+            f"({core.journal.path}), so it cannot be guarded here against a {action} from "
+            "another window at the same moment; nothing was sent. Charge and refund a visit "
+            "where it was registered, or let every window share one journal (one journal_path "
+            "on one machine, journal_url='postgresql://…' across machines); a visit registered "
+            "outside the SDK is taken in once with client.adopt_visit(registration)",
+            infno="2208" if action == "refund" else "2207",
+        )
+
+
 def check_live_settlement(core: Core, mdtrt_id: str) -> None:
     """Refuse to charge a visit whose settlement is live or unresolved in the journal."""
     settlements = core.journal.entries(core.tenant, infno=["2207"], mdtrt_id=mdtrt_id)
     refunds = core.journal.entries(core.tenant, infno=["2208"], mdtrt_id=mdtrt_id)
-    refunded = {r.facts.get("setl_id") for r in refunds if r.state == "succeeded"}
+    refunded = {r.setl_id for r in refunds if r.state == "succeeded"}
     for entry in settlements:
         if entry.state in UNRESOLVED:
             raise VisitBusyError(
@@ -273,9 +296,9 @@ def check_live_settlement(core: Core, mdtrt_id: str) -> None:
                 infno="2207",
                 msgid=entry.msgid,
             )
-        if entry.state == "succeeded" and entry.result.get("setl_id") not in refunded:
+        if entry.state == "succeeded" and entry.setl_id not in refunded:
             raise AlreadySettledError(
-                f"visit {mdtrt_id} is already settled (setl_id {entry.result.get('setl_id')}, "
+                f"visit {mdtrt_id} is already settled (setl_id {entry.setl_id}, "
                 f"msgid {entry.msgid}); refund it first to charge again",
                 infno="2207",
                 msgid=entry.msgid,

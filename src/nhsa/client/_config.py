@@ -71,9 +71,10 @@ class ClientConfig:
         fixmedins_code: the institution's 12-character code (定点医药机构编号).
         fixmedins_name: its name.
         mdtrtarea_admvs: its own area code (就医地医保区划, 6 digits).
-        journal_path: the journal file (SQLite); the msgid counter lives in it too. Every
-            process of one HIS on one machine should share it. ``":memory:"`` only for
-            throw-away use: nothing survives a crash.
+        journal_path: the journal file (SQLite, on a local disk: a network filesystem is
+            refused); the msgid counter lives in it too. Every process of one HIS on one
+            machine shares it: a visit is charged only through the journal that registered
+            it. ``":memory:"`` only for throw-away use: nothing survives a crash.
         journal_url: instead of ``journal_path``, a ``postgresql://user:password@host/db`` URL:
             the journal and the msgid counter live in PostgreSQL, shared by every window and
             kiosk of the institution on any machine (the visit guard and the msgid sequence
@@ -101,15 +102,15 @@ class ClientConfig:
         platform_keys: the platform's public keys, to verify answers.
         timeouts, retry, breaker, patterns: see their classes.
         terminal_ip, terminal_mac: sent with sign-in (9001).
-        outpatient_clr_type: clearing category booked for an outpatient settlement whose
-            answer was lost (reconciliation needs one; the national code is 11).
+        outpatient_clr_type: clearing category reconciliation files an outpatient settlement
+            under when its answer did not name one (the national code is 11).
         fee_lines_per_upload: fee lines per 2204 call; a bill with more lines is uploaded in
             several calls under one charge batch (the spec's 40,000-character input limit
             fits roughly 60–90 lines).
-        msgid_state_path: the msgid counter file when it should not live in the journal —
-            every client that sends for this institution must share one counter, or two of
-            them can issue the same msgid in the same second (the platform refuses the
-            second as a duplicate).
+        msgid_state_path: the msgid counter file when it should not live in the journal. A
+            counter serves one journal of the institution: a counter that already serves
+            another journal is refused when the client starts (two journals cannot guard one
+            visit together; share one journal instead).
 
     Exactly one of ``journal_path`` and ``journal_url`` is given.
 

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
@@ -59,9 +60,10 @@ from nhsa.client._resolution import resolve as resolve_unknown
 from nhsa.client._retry import Attempted, RetryDecision, retrying
 from nhsa.client._unwrap import refusal_error, unwrap
 from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
-from nhsa.client.errors import InvalidInputError, SignInError
+from nhsa.client.errors import ClientConfigError, InvalidInputError, SignInError
 from nhsa.envelope import (
     Clock,
+    CounterInUseError,
     DialectRenderError,
     MissingInsuredAreaError,
     MsgidGenerator,
@@ -73,9 +75,9 @@ from nhsa.envelope import (
     render_request,
 )
 from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
-from nhsa.redaction import get_logger
+from nhsa.redaction import get_logger, is_name_key, remember_names
 from nhsa.signing.errors import SigningError
-from nhsa.spec import Transaction, UnknownTransactionError
+from nhsa.spec import Transaction, UnknownTransactionError, iter_fields
 
 SIGN_IN = "9001"
 SIGN_OUT = "9002"
@@ -136,10 +138,11 @@ class Core:
         self.mode = mode
         self.contract = spec.contract()
         self.journal = Journal(config.journal_target, clock=clock)
-        counter = config.msgid_state_path or config.journal_target
-        self.msgids = MsgidGenerator(
-            config.fixmedins_code, None if str(counter) == ":memory:" else counter, clock=clock
-        )
+        try:
+            self.msgids = _counter_of(config, self.journal, clock)
+        except BaseException:
+            self.journal.close()
+            raise
         self.signing = config.signing()
         self.dialect = config.province
         self._content_type = self.dialect.gateway.text(
@@ -516,6 +519,11 @@ class Core:
                 self.session.remember(self.operator, loaded(outcome.output, "signinoutb.sign_no"))
             elif infno == SIGN_OUT:
                 self.session.forget(self.operator)
+            else:
+                # The patient's name, now known, is masked in every later error and log line
+                # (a refusal's err_msg may repeat it in free text).
+                names = (_member(outcome.output, path) for path in _name_paths(infno))
+                remember_names(*(name for name in names if isinstance(name, str)))
 
     def _refresh_notice_board(self) -> Flow[None]:
         if not self.breaker.notice_board_due():
@@ -536,6 +544,52 @@ class Core:
         else:
             _log.warning("downtime notice board %s not read: %s", board, _reply_text(reply))
         self.breaker.mark_notice_board_read()
+
+
+def _counter_of(config: ClientConfig, journal: Journal, clock: Clock) -> MsgidGenerator:
+    """The msgid counter, bound to ``journal``: a counter already serving another journal of
+    the institution is the configuration under which two windows charged one visit twice."""
+    where = config.msgid_state_path or config.journal_target
+    try:
+        counter = MsgidGenerator(
+            config.fixmedins_code, None if str(where) == ":memory:" else where, clock=clock
+        )
+    except ValueError as error:  # a counter file on a network filesystem
+        raise ClientConfigError(f"msgid_state_path: {error}") from None
+    if journal.path == ":memory:":
+        return counter  # throw-away: nothing to share, nothing to bind
+    try:
+        counter.serve_journal(journal.journal_id, journal.path)
+    except CounterInUseError as error:
+        counter.close()
+        raise ClientConfigError(
+            f"msgid_state_path: {error}. Two journals for one institution cannot guard its "
+            "visits together (each keeps its own visit guard, so two windows could charge one "
+            "visit at once): give every window and kiosk one journal — one journal_path on "
+            "one machine, journal_url='postgresql://…' across machines. If that journal is "
+            "retired for good, delete the counter's msgid_journal row of "
+            f"{config.fixmedins_code}."
+        ) from None
+    return counter
+
+
+@functools.cache
+def _name_paths(infno: str) -> tuple[tuple[str, ...], ...]:
+    """Where the answer of ``infno`` names a person (1101 ``baseinfo.psn_name``, 2207
+    ``setlinfo.psn_name``, …), read from the contract; list items are not searched."""
+    contract = spec.contract()
+    location = f"{contract.transaction(infno).schema_id}#/$defs/output"
+    return tuple(
+        tuple(field.path.split("."))
+        for field in iter_fields(contract, location)
+        if is_name_key(field.name) and "[]" not in field.path
+    )
+
+
+def _member(node: object, path: tuple[str, ...]) -> object:
+    for name in path:
+        node = getattr(node, name, None)
+    return node
 
 
 def _needs_resolution(transaction: Transaction) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from nhsa.client._charge import cancel_batch_input, settle_lines
+from nhsa.client._charge import cancel_batch_input, check_visit_held, settle_lines
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import FeeLine
 from nhsa.client._load_bearing import loaded
@@ -63,6 +63,7 @@ def refund(core: Core, charge: Charge, *, lines: Sequence[str] | None = None) ->
     keep = kept_lines(serials, lines) if lines is not None else ()
     registration = charge.registration
     area = registration.insuplc_admdvs
+    check_visit_held(core, registration.mdtrt_id, "refund")
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         reverse = Input2208(
             data=Input2208Data(

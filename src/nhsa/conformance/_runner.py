@@ -39,7 +39,7 @@ from typing import Any, Final, Protocol
 
 from nhsa import __version__, spec
 from nhsa.conformance._actions import ACTIONS, DriverCall, MockCall
-from nhsa.conformance._context import CheckContext, Evidence, StepRun
+from nhsa.conformance._context import CheckContext, Evidence, LedgerReader, StepRun
 from nhsa.conformance._driver import Driver, DriverResult, HisConfiguration
 from nhsa.conformance._errors import ConformanceError, DriverError, MockError
 from nhsa.conformance._mock_handle import (
@@ -443,9 +443,9 @@ class Runner:
                 base, status=outcome.status, message=outcome.message, evidence=outcome.evidence
             )
 
-    def _ledger(self, tenant: str) -> Callable[[date, date], PlatformTotals]:
-        def totals(begin: date, end: date) -> PlatformTotals:
-            return self.mock.ledger_totals(tenant, begin, end)
+    def _ledger(self, tenant: str) -> LedgerReader:
+        def totals(begin: date, end: date, refd_setl_flag: str | None = None) -> PlatformTotals:
+            return self.mock.ledger_totals(tenant, begin, end, refd_setl_flag)
 
         return totals
 

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from nhsa._nesting import CUT, MAX_DEPTH, deeper_than, pruned, text_depth
 from nhsa.envelope._dialect import decode_answer, local_code_warnings, read_shape
 from nhsa.envelope._warnings import AnswerWarning, contract_warnings
 from nhsa.models import OutputModel, ResponseEnvelope, models_for
@@ -102,8 +103,7 @@ def parse_response(body: bytes, infno: str, dialect: Dialect | None = None) -> P
         >>> parsed.ok, parsed.warnings[0].kind, parsed.output.file_qury_no
         (True, 'err-msg-on-success', None)
     """
-    warnings: list[AnswerWarning] = []
-    raw = _object(body, infno)
+    raw, warnings = _object(body, infno)
     chosen = dialect if dialect is not None and not dialect.is_national else None
     if chosen is not None:
         raw = _unshaped(raw, infno, chosen, warnings)
@@ -190,15 +190,34 @@ def _err_msg_on_success(err_msg: str, dialect: Dialect | None) -> AnswerWarning:
     )
 
 
-def _object(body: bytes, infno: str) -> dict[str, Any]:
+def _object(body: bytes, infno: str) -> tuple[dict[str, Any], list[AnswerWarning]]:
+    """The answer as an object; members nested deeper than ``MAX_DEPTH`` are cut (and
+    warned), so no reader after this one can recurse without bound."""
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MalformedResponseError(infno, [ValidationIssue("", "json", str(exc))]) from None
+        if text_depth(body) > MAX_DEPTH:
+            issue = ValidationIssue(
+                "", "max-depth", f"the answer nests deeper than {MAX_DEPTH} levels ({exc})"
+            )
+        else:
+            issue = ValidationIssue("", "json", str(exc))
+        raise MalformedResponseError(infno, [issue]) from None
     if not isinstance(raw, dict):
         issue = ValidationIssue("", "type", "the answer is not a JSON object")
         raise MalformedResponseError(infno, [issue])
-    return raw
+    warnings: list[AnswerWarning] = []
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and deeper_than(raw):
+        raw, cut = pruned(raw)
+        warnings.extend(
+            AnswerWarning(
+                "too-deep",
+                pointer,
+                f"{_dotted(pointer)} nests deeper than {MAX_DEPTH} levels; read as {CUT!r}",
+            )
+            for pointer in cut
+        )
+    return raw, warnings
 
 
 def _infcode(raw: Mapping[str, Any], infno: str) -> int:

@@ -11,6 +11,7 @@ reported here instead of failing the read. The kinds::
     invalid           breaks another rule (length, format, range)   the value as sent
     unreadable        has a value that is not of the member's type  None (the value dropped)
     unknown-member    carries a member the contract does not know   kept in ``model_extra``
+    too-deep          nests deeper than 32 levels somewhere         ``"…"`` where it was cut
     renamed           spells a member as a known misprint           under the right name
     infcode-string    sends infcode as a string                     the number
     platform-warning  carries a warn_msg                            ``envelope.warn_msg``
@@ -54,6 +55,7 @@ WarningKind = Literal[
     "invalid",
     "unreadable",
     "unknown-member",
+    "too-deep",
     "renamed",
     "infcode-string",
     "platform-warning",

@@ -5,9 +5,11 @@ The steps, in order; each refusal is a complete answer, recorded, with no state 
 ====  =========================  ======  ====  ============================================
 step  check                      owner   HTTP  err_msg starts with
 ====  =========================  ======  ====  ============================================
-1     body ≤ 1 MiB               app     413   报文过大
+1     body ≤ 1 MiB, JSON text    app     413   报文过大
+      content type (UTF-8)       app     415   请求内容类型不支持
 2     gateway (profile ``tif``)  app     401   缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
-3     body is a JSON object      app     200   报文格式错误
+3     body is a JSON object,     app     200   报文格式错误
+      ≤ 32 levels deep
 4     institution registered     app     401   非法用户
 5     SM2 message signature      app     200   缺少签名 / 签名不一致 / 签名密钥与机构不符 …
 6     path: the dialect's, and   app     200   交易编号与请求路径不符 / 请求路径不是本平台入口
@@ -60,6 +62,7 @@ from typing import Any, Literal
 import orjson
 
 from nhsa import spec
+from nhsa._nesting import MAX_DEPTH, deeper_than, pruned, text_depth
 from nhsa.envelope import decode_request, dumps, encode_answer, gateway_refusal_body
 from nhsa.mock.app import _wording as wording
 from nhsa.mock.app._answers import Reply, answer_envelope, bad_signature, seal
@@ -91,6 +94,8 @@ __all__ = ["Delivery", "Incoming", "Pipeline"]
 _log = get_logger("nhsa.mock.app")
 
 _FILE_TYPE = "application/octet-stream"
+_JSON_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+"""Content types a request body may declare (reference §2.3; research-dialects §1.2)."""
 _REJECTED_BY = "x-mock-rejected-by"
 _DOWNTIME = (
     "参保地医保系统停机维护，暂不能办理：{area}（故障注入），恢复时间未公布；"
@@ -218,11 +223,12 @@ class Pipeline:
         """Steps 1–7 of the table, in order; each refuses by raising a :class:`_Refusal`."""
         self._attribute(incoming.headers, draft)
         self._check_size(incoming)
-        document, parse_error = _parse(incoming.body)
+        _check_content_type(incoming.headers.get("content-type"))
+        document, problem = _parse(incoming.body)
         draft.read_envelope(document)
         claimed = _text(document, "fixmedins_code")
         self._check_gateway(incoming.headers, claimed, _text(document, "infno"), draft, progress)
-        envelope = _check_json(document, parse_error)
+        envelope = _check_json(document, problem)
         tenant = self._check_registered(claimed, progress, draft)
         self._check_signature(tenant.profile, incoming.body, envelope, draft)
         infno = _check_path(incoming, envelope, tenant.dialect)
@@ -452,7 +458,7 @@ class Pipeline:
             return Delivery(None, withhold=withhold)
         if kind is FaultKind.HTTP_ERROR:
             draft.delivered = False
-            return Delivery(_error_page(fault.spec.status))
+            return Delivery(_error_page(fault.spec.http_status))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
             draft.error_id = "business.insured_place_offline"
@@ -530,7 +536,7 @@ class Pipeline:
         draft.delivered = False
         if kind is FaultKind.COMMIT_THEN_DROP:
             return Delivery(None, withhold=fault.spec.drop_mode)
-        return Delivery(_spoilt(kind, reply, fault.spec.status))
+        return Delivery(_spoilt(kind, reply, fault.spec.http_status))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -548,12 +554,35 @@ class Pipeline:
         return self._core.refmsgids.next(area, now)
 
 
-def _check_json(document: object, parse_error: str | None) -> dict[str, Any]:
-    """Step 3: the body is a JSON object."""
-    if parse_error is not None or not isinstance(document, dict):
+def _check_content_type(value: str | None) -> None:
+    """Step 1: a body the platform reads as JSON text, in UTF-8.
+
+    HIS send ``application/json`` (with or without ``charset=utf-8``) or, behind the CSB
+    gateway of Hunan, ``text/plain; charset=utf-8``; many send none at all. A form, multipart,
+    XML or binary content type, or a charset other than UTF-8, is not a JSON envelope and is
+    refused before the body is read (415, in front of the platform).
+    """
+    if value is None or not value.strip():
+        return
+    media, _, parameters = value.partition(";")
+    media = media.strip().lower()
+    charsets = [
+        item.partition("=")[2].strip().strip('"').lower()
+        for item in parameters.split(";")
+        if item.partition("=")[0].strip().lower() == "charset"
+    ]
+    if media not in _JSON_MEDIA_TYPES or any(c not in ("utf-8", "utf8") for c in charsets):
+        raise _Refusal(415, wording.unsupported_content_type(value), gateway=True)
+
+
+def _check_json(document: object, problem: str | _Refusal | None) -> dict[str, Any]:
+    """Step 3: the body is a JSON object, nested no deeper than ``MAX_DEPTH``."""
+    if isinstance(problem, _Refusal):
+        raise problem
+    if problem is not None or not isinstance(document, dict):
         raise _Refusal(
             200,
-            wording.malformed_json(parse_error or "not a JSON object"),
+            wording.malformed_json(problem or "not a JSON object"),
             error="envelope.malformed_json",
         )
     return document
@@ -613,13 +642,26 @@ def _check_contract(document: Mapping[str, Any], draft: TranscriptDraft) -> None
     raise _Refusal(200, wording.contract_violation(issues), error="envelope.validation_failed")
 
 
-def _parse(body: bytes) -> tuple[Any, str | None]:
+def _parse(body: bytes) -> tuple[Any, str | _Refusal | None]:
+    """The body parsed, or what is wrong with it. A body nested deeper than ``MAX_DEPTH`` is
+    refused for that (rule ``max-depth``) before any recursive reader sees it; what the
+    transcript keeps of it is cut at that depth, so its record can always be written."""
     if not body.strip():
         return None, "the body is empty"
     try:
-        return orjson.loads(body), None
+        document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if text_depth(body) > MAX_DEPTH:  # orjson itself stops at 1024 levels
+            return None, _too_deep(None)
         return None, f"not UTF-8 JSON: {exc}"
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and deeper_than(document):
+        kept, cut = pruned(document)
+        return kept, _too_deep(cut[0])
+    return document, None
+
+
+def _too_deep(pointer: str | None) -> _Refusal:
+    return _Refusal(200, wording.too_deep(MAX_DEPTH, pointer), error="envelope.malformed_json")
 
 
 def _text(document: object, name: str) -> str | None:

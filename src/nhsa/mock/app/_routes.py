@@ -89,6 +89,7 @@ def build_app(
         Route(template, endpoint("per-transaction", None)) for template in _dialect_templates()
     ]
     routes += [Route(path, TokenEndpoint(core), methods=["POST"]) for path in _token_paths()]
+    business = {*dialect_single_entries(), *business_paths()}
     routes.append(Mount("/admin", routes=admin_routes))
     routes.append(Mount("/public", routes=public_routes))
 
@@ -108,9 +109,11 @@ def build_app(
             )
             return Response(body, status, media_type=JSON_TYPE)
         now = core.clock()
+        path = request.url.path
+        trimmed = path.rstrip("/")
         envelope = answer_envelope(
             infcode=-1,
-            err_msg=wording.unknown_path(request.url.path),
+            err_msg=wording.unknown_path(path, trimmed if trimmed in business else None),
             output=None,
             inf_refmsgid="",
             received_at=now,
@@ -118,4 +121,9 @@ def build_app(
         )
         return Response(seal(envelope, None), 404, media_type=JSON_TYPE)
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    # Starlette answers ".../callService/" with a 307 to the path without the slash, which a
+    # HIS then follows or not; the platform's gateways differ here (Spring Boot 2 served both,
+    # 3 answers 404), so the mock takes the strict side and names the fix (404 envelope).
+    app.router.redirect_slashes = False
+    return app

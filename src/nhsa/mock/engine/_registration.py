@@ -58,10 +58,10 @@ def register(ctx: Context, node: Input2201) -> Answer:
     if named.psn_no != person.psn_no:
         raise BusinessError(
             "certificate_invalid",
-            f"就诊凭证无效或已过期：{data.mdtrt_cert_type} 凭证 {data.mdtrt_cert_no} 属于其他人员，"
-            f"不是 psn_no={person.psn_no}",
-            f"certificate {data.mdtrt_cert_type} {data.mdtrt_cert_no} names another person, "
-            f"not psn_no {person.psn_no}",
+            f"就诊凭证无效或已过期：mdtrt_cert_type={data.mdtrt_cert_type} 凭证 "
+            f"mdtrt_cert_no={data.mdtrt_cert_no} 属于其他人员，不是 psn_no={person.psn_no}",
+            f"mdtrt_cert_no {data.mdtrt_cert_no} (mdtrt_cert_type {data.mdtrt_cert_type}) "
+            f"names another person, not psn_no {person.psn_no}",
         )
     check_networked(ctx, record.insuplc_admdvs, _GENERAL_OUTPATIENT)
     taken = [

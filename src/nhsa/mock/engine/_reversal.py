@@ -1,8 +1,9 @@
 """2601 冲正交易: undo a transaction by its msgid when its outcome is unknown (reference §5.1).
 
-Outpatient reversible transactions (simulated): 2207 — voided as if 2208 had run (a negative row
-linked to the original, account and counters restored); 2208 — its negative row is voided and
-the original settlement re-applied. 2304, 2305, 2401 (inpatient) and 2102, 2103 (pharmacy) are
+Outpatient reversible transactions (simulated): 2207 — the settlement is voided, as if it had
+never been booked (account, counters and fee lines given back; no row is written, so neither
+3201 nor 3202 counts it: ``x-counting`` of 3201); 2208 — its negative row is voided and the
+original settlement re-applied. 2304, 2305, 2401 (inpatient) and 2102, 2103 (pharmacy) are
 reversible on real platforms but not simulated: refused saying so. Anything else is refused
 as not reversible, naming the business transaction that undoes it.
 
@@ -28,7 +29,7 @@ from dataclasses import replace
 
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.engine._ledger import restore, reverse
+from nhsa.mock.engine._ledger import restore, void
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.store import Message, Settlement
@@ -109,8 +110,8 @@ def reverse_message(ctx: Context, node: Input2601) -> Answer:
                 f"settlement {row.setl_id} was already reversed (row {row.reversed_by})"
             )
             return Answer.ok({}, effects={**effects, "outcome": "already-cancelled"}, warn_msg=note)
-        negative = reverse(ctx, row, person=person)
-        effects |= {"setl_id": negative.setl_id, "reversed_setl_id": row.setl_id}
+        void(ctx, row, person=person)
+        effects |= {"voided_setl_id": row.setl_id}
     else:
         restored = restore(ctx, row, person=person)
         effects |= {"voided_setl_id": row.setl_id, "restored_setl_id": restored.setl_id}
