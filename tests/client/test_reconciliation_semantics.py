@@ -16,6 +16,7 @@ from nhsa.client import (
     Certificate,
     Client,
     ClientConfig,
+    NeedsManualDecision,
     OutcomeUnknownError,
     Reversed,
     WindowMode,
@@ -80,3 +81,60 @@ def test_a_day_of_settlements_reversals_and_refunds_balances_both_ways(
     assert statuses == [("0", "active")] * 5 + [("0", "voided")] + [("1", "active")] * 2 + [
         ("1", "voided")
     ]
+
+
+def test_a_refund_left_manual_is_confirmed_by_3202_and_the_day_balances(
+    mock: MockView, config_for: Callable[..., ClientConfig]
+) -> None:
+    # The chaos drill's two lost refunds: the 2208 was booked, its answer lost, and the 2601
+    # refused (there: the account no longer held what restoring the settlement takes), so the
+    # SDK could only leave it manual. 3202 lists the platform's row under the 2208's msgid.
+    number, insutype = PEOPLE[0]
+    with Client(config_for(mock), WINDOW, transport=mock.sync_transport()) as client:
+        visit = client.register(Certificate.id_card(number), insutype=insutype, clinic=CLINIC)
+        paid = client.charge(visit, fees(), diagnoses=DIAGNOSES)
+        mock.arm("2208", "drop")
+        mock.mock.arm_fault(TENANT, "business-error", infno="2601")
+        with pytest.raises(OutcomeUnknownError) as lost:
+            client.refund(paid)
+        assert isinstance(lost.value.resolution, NeedsManualDecision)
+        (refund,) = client.journal.entries(TENANT, infno=["2208"])
+        assert refund.state == "manual"
+
+        report = client.reconcile(china_now().date())
+
+        assert report.confirmed == (refund.msgid,)
+        assert report.balanced, report
+        assert (report.unresolved, report.mismatches) == ((), ())
+        confirmed = client.journal.get(refund.msgid)
+        assert confirmed is not None
+        assert confirmed.state == "succeeded"
+        (row,) = [r for r in mock.mock.settlements(TENANT) if r["refd_setl_flag"] == "1"]
+        assert confirmed.result["setl_id"] == row["setl_id"]
+        assert confirmed.result["medfee_sumamt"] == f"{-paid.setlinfo.medfee_sumamt:.2f}"
+        # the evidence is kept; a second day-end changes nothing more
+        assert "3202" in (confirmed.detail or "")
+        assert client.reconcile(china_now().date()).confirmed == ()
+
+
+def test_a_platform_row_does_not_close_an_entry_the_sdk_is_still_resolving(
+    mock: MockView, config_for: Callable[..., ClientConfig]
+) -> None:
+    hold = WindowMode("C0001", "收费员甲", on_unknown="hold")
+    number, insutype = PEOPLE[1]
+    with Client(config_for(mock), hold, transport=mock.sync_transport()) as client:
+        visit = client.register(Certificate.id_card(number), insutype=insutype, clinic=CLINIC)
+        mock.arm("2207", "drop")
+        with pytest.raises(OutcomeUnknownError):
+            client.charge(visit, fees(), diagnoses=DIAGNOSES)
+        (held,) = client.journal.entries(TENANT, infno=["2207"])
+
+        report = client.reconcile(china_now().date(), extra_groups=[(insutype, "11")])
+
+        # held for the cashier: the platform's row stays a mismatch, the entry stays held
+        assert report.confirmed == ()
+        assert report.unresolved == (held.msgid,)
+        assert [row.msgid for row in report.mismatches] == [held.msgid]
+        still = client.journal.get(held.msgid)
+        assert still is not None
+        assert still.state == "held"

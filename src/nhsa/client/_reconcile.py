@@ -15,6 +15,14 @@ acct_pay, refd_setl_flag`` in a ZIP, uploaded with 9101 — then 3202 compares t
 result file (9102, ``result.txt``: ``psn_no, mdtrt_id, setl_id, msgid, stmt_rslt, refd_setl_flag,
 memo, medfee_sumamt, fund_pay_sumamt, acct_pay``) names every row that differs.
 
+A row only the platform has (``stmt_rslt`` 1) whose msgid is a journal entry the SDK had to
+leave ``manual`` (its outcome unknown and its 2601 refused, e.g. a refund whose settlement can no
+longer be restored) is the platform's own word that the request was booked: the entry is marked
+``succeeded`` with the platform's row (setl_id and amounts), listed in the report's ``confirmed``,
+and the day is compared once more. Nothing else is closed this way: an entry still ``unknown``,
+``reversing`` or ``held`` is the SDK's or the cashier's to finish, and a row with a msgid the
+journal does not know stays a mismatch.
+
 Example:
     >>> row = DetailRow("S1", "V1", "P1", Decimal("120.00"), Decimal("72.80"),
     ...                 Decimal("47.20"), "0")
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -65,6 +73,7 @@ if TYPE_CHECKING:
 Group = tuple[str, str, str]
 """(insutype, clr_type, setl_optins)."""
 BALANCED = "0"
+PLATFORM_ONLY = "1"  # 3202's 中心多: only the platform has the row
 _UNRESOLVED = ("sending", "unknown", "reversing", "held", "manual")
 
 
@@ -94,18 +103,8 @@ class Ledger:
 
 def ledger(core: Core, day: date, *, include_refunds: bool = True) -> Ledger:
     """The HIS ledger of ``day`` read from the journal (see the module docstring)."""
-    # Ledger rows come from the transactions that book a settlement or its cancellation:
-    # writes answering a setlinfo that 2601 can reverse (2207, 2208; inpatient 2304, 2305).
-    # A pre-settlement (2206) answers a setlinfo too, but books nothing.
-    writes = [
-        infno
-        for infno, transaction in core.contract.transactions.items()
-        if transaction.kind == "write"
-        and transaction.reversible_by_2601
-        and "setlinfo" in _output_nodes(transaction.output_schema)
-    ]
     model = counting_model(_switch(include_refunds))
-    entries = core.journal.entries(core.tenant, infno=writes)
+    entries = core.journal.entries(core.tenant, infno=_ledger_writes(core))
     standing = [e for e in entries if e.state == "succeeded"]
     # A refund names the settlement it refunds (its setl_id column); a 2601 of that refund
     # leaves it "reversed", and the settlement counts again.
@@ -136,7 +135,22 @@ def reconcile(
 ) -> Flow[ReconcileReport]:
     """3201 for every group of ``day`` (plus ``extra_groups`` of insutype × clr_type with no
     HIS rows), and 3202 for each clearing category × agency with a group that does not
-    balance (every one with ``details``)."""
+    balance (every one with ``details``); once more after 3202 confirmed ``manual`` entries."""
+    report = yield from _compare(core, day, extra_groups, include_refunds, details)
+    confirmed = _confirm(core, report)
+    if not confirmed:
+        return report
+    again = yield from _compare(core, day, extra_groups, include_refunds, details)
+    return replace(again, confirmed=confirmed)
+
+
+def _compare(
+    core: Core,
+    day: date,
+    extra_groups: Iterable[tuple[str, str]],
+    include_refunds: bool,
+    details: bool,
+) -> Flow[ReconcileReport]:
     book = ledger(core, day, include_refunds=include_refunds)
     switch = _switch(include_refunds)
     groups = set(book.groups())
@@ -192,6 +206,33 @@ def reconcile(
     return ReconcileReport(day, tuple(results), book.unresolved)
 
 
+def _confirm(core: Core, report: ReconcileReport) -> tuple[str, ...]:
+    """Mark ``succeeded`` each ``manual`` entry a platform-only 3202 row names by its msgid."""
+    writes = _ledger_writes(core)
+    confirmed: list[str] = []
+    for row in report.mismatches:
+        if row.stmt_rslt != PLATFORM_ONLY or not row.msgid:
+            continue
+        entry = core.journal.get(row.msgid)
+        if entry is None or entry.state != "manual" or entry.infno not in writes:
+            continue
+        booked = {
+            "setl_id": row.setl_id,
+            "mdtrt_id": row.mdtrt_id,
+            "psn_no": row.psn_no,
+            "medfee_sumamt": str(row.medfee_sumamt),
+            "fund_pay_sumamt": str(row.fund_pay_sumamt),
+            "acct_pay": str(row.acct_pay),
+        }
+        note = (
+            f"booked on the platform: 3202 of {report.day.isoformat()} lists it "
+            f"(setl_id {row.setl_id}); was manual: {entry.detail or ''}"
+        )
+        core.journal.mark(entry.msgid, "succeeded", detail=note, result=booked)
+        confirmed.append(entry.msgid)
+    return tuple(confirmed)
+
+
 def _detail(
     core: Core, day: date, key: tuple[str, str], rows: Sequence[LedgerRow], switch: str
 ) -> Flow[tuple[ResultRow, ...]]:
@@ -244,6 +285,19 @@ def _detail(
     except DetailFileError as error:
         raise BusinessError(f"3202 result file: {error}", infno="9102") from None
     return tuple(row for row in result if row.stmt_rslt != BALANCED)
+
+
+def _ledger_writes(core: Core) -> list[str]:
+    # Ledger rows come from the transactions that book a settlement or its cancellation:
+    # writes answering a setlinfo that 2601 can reverse (2207, 2208; inpatient 2304, 2305).
+    # A pre-settlement (2206) answers a setlinfo too, but books nothing.
+    return [
+        infno
+        for infno, transaction in core.contract.transactions.items()
+        if transaction.kind == "write"
+        and transaction.reversible_by_2601
+        and "setlinfo" in _output_nodes(transaction.output_schema)
+    ]
 
 
 def _row(core: Core, entry: JournalEntry, by_setl_id: Mapping[Any, JournalEntry]) -> LedgerRow:

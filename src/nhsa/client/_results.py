@@ -311,6 +311,8 @@ class ReconcileReport:
     Attributes:
         unresolved: msgids of settlements still unknown, held or being reversed; the day
             cannot be reconciled exactly until they are closed.
+        confirmed: msgids of ``manual`` entries that 3202 showed booked on the platform, now
+            ``succeeded`` in the journal with the platform's row (the day was compared again).
 
     Example:
         A settlement and its refund on one day: the pair cancels out, and the day balances.
@@ -326,6 +328,7 @@ class ReconcileReport:
     day: date
     groups: tuple[GroupReconciliation, ...]
     unresolved: tuple[str, ...] = ()
+    confirmed: tuple[str, ...] = ()
 
     @property
     def balanced(self) -> bool:
