@@ -33,6 +33,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
+from nhsa.mock.engine._gate import NOT_ROUTED_TO_INSURED_PLACE
 from nhsa.mock.faults._model import FaultKind, FaultSpec
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
     "Origin",
 ]
 
-TREATMENT_PLACE_ONLY: Final = frozenset({"9001", "9002", "9101", "9102", "3201", "3202"})
+TREATMENT_PLACE_ONLY: Final = NOT_ROUTED_TO_INSURED_PLACE
 """Calls the treatment place's own system answers: an insured-place fault leaves them alone
 unless its ``infno`` scope names them (the engine's downtime check skips the same set)."""
 _INSURED_PLACE_KINDS: Final = frozenset(
