@@ -30,7 +30,9 @@ from nhsa.mock.store._postgres import PostgresStore, PostgresUnitOfWork
 from nhsa.mock.store._protocol import Store, UnitOfWork
 from nhsa.mock.store._records import (
     ACTIVE,
+    ADMITTED,
     CANCELLED,
+    DISCHARGED,
     RECORD_TYPES,
     REGISTERED,
     SETTLED,
@@ -45,6 +47,7 @@ from nhsa.mock.store._records import (
     RegisteredInstitution,
     Settlement,
     SignIn,
+    Stay,
     StoredFile,
     TenantSetting,
     UploadedFeeLine,
@@ -57,7 +60,9 @@ from nhsa.mock.store._sqlite import SqliteStore, SqliteUnitOfWork, Synchronous
 
 __all__ = [
     "ACTIVE",
+    "ADMITTED",
     "CANCELLED",
+    "DISCHARGED",
     "LATEST",
     "MIGRATIONS",
     "RECORD_TYPES",
@@ -78,6 +83,7 @@ __all__ = [
     "Settlement",
     "SharedState",
     "SignIn",
+    "Stay",
     "SqliteStore",
     "SqliteUnitOfWork",
     "Store",
