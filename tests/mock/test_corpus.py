@@ -1,8 +1,8 @@
 """Every corpus request, in the national shape, through the in-process mock platform.
 
 Each is valid by the contract and gets the answer its index entry names: a success, or the
-business refusal that only comes after the mock's contract check has passed (an inpatient
-transaction "not simulated", an unknown visit or file). Envelope fields that tie a message to
+business refusal that only comes after the mock's contract check has passed (an unknown
+visit, stay or file). Envelope fields that tie a message to
 a moment — msgid, inf_time, sign_no — are the only ones refreshed.
 """
 

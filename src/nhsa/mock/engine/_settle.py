@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,7 +27,7 @@ from nhsa.mock.engine._accounts import balance, visit_terms, year_to_date
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import book, reverse
-from nhsa.mock.engine._person import resolve_certificate
+from nhsa.mock.engine._person import require_certificate_of
 from nhsa.mock.engine._setlinfo import cancellation, person_fields, setlinfo
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, find_visit, open_visit, unsettled_lines
@@ -69,7 +69,9 @@ def presettle(ctx: Context, node: Input2206) -> Answer:
     data = node.data
     priced = _price(ctx, data)
     if data.medfee_sumamt != priced.calculation.medfee_sumamt:
-        raise _mismatch(priced, [("medfee_sumamt", data.medfee_sumamt)])
+        raise amount_mismatch(
+            priced.visit.mdtrt_id, priced.calculation, [("medfee_sumamt", data.medfee_sumamt)]
+        )
     ctx.tx.put(
         PreSettlement(
             tenant=ctx.tenant,
@@ -104,7 +106,7 @@ def settle_visit(ctx: Context, node: Input2207) -> Answer:
         _check_presettled(ctx, priced, data.chrg_bchno)
     sent = [(name, getattr(data, name)) for name in ECHOED_AMOUNTS]
     if any(value != getattr(priced.calculation, name) for name, value in sent):
-        raise _mismatch(priced, sent)
+        raise amount_mismatch(priced.visit.mdtrt_id, priced.calculation, sent)
     setl_id = ctx.new_id("setl_id")
     node_out = setlinfo(
         priced.calculation,
@@ -154,9 +156,17 @@ def cancel_settlement(ctx: Context, node: Input2208) -> Answer:
     return Answer.ok(output, changed=True, effects=effects)
 
 
-def live_settlement(ctx: Context, setl_id: str, mdtrt_id: str, psn_no: str) -> Settlement:
-    """The settlement ``setl_id`` of this visit and person, if it may still be reversed."""
-    find_visit(ctx, mdtrt_id, psn_no)
+def live_settlement(
+    ctx: Context,
+    setl_id: str,
+    mdtrt_id: str,
+    psn_no: str,
+    *,
+    find: Callable[[Context, str, str], object] = find_visit,
+) -> Settlement:
+    """The settlement ``setl_id`` of this visit (or, with ``find``, stay) and person, if it
+    may still be reversed."""
+    find(ctx, mdtrt_id, psn_no)
     row = ctx.tx.get(Settlement, ctx.tenant, setl_id)
     if row is None or row.mdtrt_id != mdtrt_id or row.psn_no != psn_no:
         raise BusinessError(
@@ -196,16 +206,7 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
             f"insutype {data.insutype} differs from {visit.insutype} given at registration (2201)",
         )
     record = ctx.insurance(person, visit.insutype)
-    named = resolve_certificate(
-        ctx, data.mdtrt_cert_type, data.mdtrt_cert_no, card_sn=None, lookup=False
-    )
-    if named.psn_no != person.psn_no:
-        raise BusinessError(
-            "certificate_invalid",
-            f"就诊凭证无效或已过期：{data.mdtrt_cert_type} 凭证 {data.mdtrt_cert_no} 不属于 "
-            f"psn_no={person.psn_no}",
-            f"certificate {data.mdtrt_cert_no} does not name person {person.psn_no}",
-        )
+    require_certificate_of(ctx, person, data.mdtrt_cert_type, data.mdtrt_cert_no)
     med_type = _med_type(ctx, visit, data.med_type)
     lines = tuple(unsettled_lines(ctx, visit, data.chrg_bchno))
     if not lines:
@@ -217,7 +218,7 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
         )
     rule = policy.rule_for(visit.insutype, med_type, ctx.institution.level)
     calculation = settle(
-        _priced_lines(ctx, lines),
+        priced_lines(ctx, lines),
         insured=person.insured(
             visit.insutype, on=ctx.today, balance=balance(ctx, person, visit.insutype)
         ),
@@ -250,7 +251,8 @@ def _med_type(ctx: Context, visit: Visit, sent: str) -> str:
     return sent
 
 
-def _priced_lines(ctx: Context, lines: Sequence[UploadedFeeLine]) -> list[PricedLine]:
+def priced_lines(ctx: Context, lines: Sequence[UploadedFeeLine]) -> list[PricedLine]:
+    """The held lines as the calculator's priced lines (the amounts their upload answered)."""
     # The amounts are the ones the 2204 answer gave; the catalogue item is looked up again
     # only to describe the line (a catalogue replaced since does not change a priced line).
     catalogue = ctx.fixtures.catalogue_for(ctx.institution.mdtrtarea_admvs)
@@ -316,11 +318,18 @@ def _check_presettled(ctx: Context, priced: _Priced, chrg_bchno: str) -> None:
         )
 
 
-def _mismatch(priced: _Priced, sent: Sequence[tuple[str, Decimal]]) -> BusinessError:
+def amount_mismatch(
+    mdtrt_id: str,
+    calculation: Calculation,
+    sent: Sequence[tuple[str, Decimal | None]],
+    *,
+    presettlement: str = "2206",
+) -> BusinessError:
+    """The refusal of request amounts that differ from the platform's figures for the lines."""
     wrong = [
-        (name, value, getattr(priced.calculation, name))
+        (name, value, getattr(calculation, name))
         for name, value in sent
-        if value != getattr(priced.calculation, name)
+        if value != getattr(calculation, name)
     ]
     fields = ", ".join(name for name, _, _ in wrong)
     zh = "；".join(f"{name} 请求 {value}，费用明细合计 {actual}" for name, value, actual in wrong)
@@ -329,9 +338,10 @@ def _mismatch(priced: _Priced, sent: Sequence[tuple[str, Decimal]]) -> BusinessE
     )
     return BusinessError(
         "amount_mismatch",
-        f"结算金额与预结算不一致：{fields}（{zh}）；请按【2206】预结算结果或费用明细合计传值",
-        f"amounts differ from the platform's figures for the fee lines of visit "
-        f"{priced.visit.mdtrt_id}: {en} — send the 2206 figures",
+        f"结算金额与预结算不一致：{fields}（{zh}）；请按【{presettlement}】预结算结果或费用明细"
+        "合计传值",
+        f"amounts differ from the platform's figures for the fee lines of visit {mdtrt_id}: "
+        f"{en} — send the {presettlement} figures",
     )
 
 

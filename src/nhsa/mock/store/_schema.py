@@ -140,7 +140,11 @@ ALTER TABLE settlements ADD COLUMN mid_setl_flag TEXT;
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
-    (3, "inpatient: stays; fee-line time and refunded line; mid-way settlement flag", _V3_INPATIENT),
+    (
+        3,
+        "inpatient: stays; fee-line time and refunded line; mid-way settlement flag",
+        _V3_INPATIENT,
+    ),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
