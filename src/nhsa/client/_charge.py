@@ -123,7 +123,7 @@ def settle_lines(
 ) -> Flow[Charge]:
     """2204 (in chunks, one batch), 2206, 2207 and the totals check; the caller holds the guard."""
     batch = new_serial("CB", core.msgids.next())
-    lines = _numbered(fees, batch, core)
+    lines = numbered(fees, batch, core)
     area = registration.insuplc_admdvs
     uploaded = False
     try:
@@ -341,13 +341,14 @@ def _fee_upload(registration: Registration, batch: str, lines: Sequence[FeeLine]
         raise error_from_pydantic(error, "2204.feedetail") from None
 
 
-def _numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
-    """The lines with serials: the caller's, or the batch number plus a 4-digit index."""
+def numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
+    """The lines with serials (the caller's, or ``batch`` plus a 4-digit index) and fee times
+    (the caller's, or now)."""
     now = core.clock()
-    numbered = []
+    lines = []
     for index, line in enumerate(fees, start=1):
         serial = line.feedetl_sn or f"{batch}{index:04d}"
-        numbered.append(
+        lines.append(
             FeeLine(
                 line.med_list_codg,
                 line.medins_list_codg,
@@ -360,12 +361,12 @@ def _numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
                 hosp_appr_flag=line.hosp_appr_flag,
             )
         )
-    serials = [line.feedetl_sn for line in numbered]
+    serials = [line.feedetl_sn for line in lines]
     if len(set(serials)) != len(serials):
         raise InvalidInputError(
             "fees: feedetl_sn must be unique within the visit", field="fees", rule="unique-serials"
         )
-    return numbered
+    return lines
 
 
 def _check_charge_input(

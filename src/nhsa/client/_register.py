@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -50,17 +52,23 @@ def new_serial(prefix: str, msgid: str) -> str:
     return prefix + msgid[12:]
 
 
-def register(
-    core: Core,
-    certificate: Certificate,
-    *,
-    insutype: str,
-    clinic: Clinic,
-    ipt_otp_no: str | None = None,
-) -> Flow[Registration]:
-    """1101 to find the person, then 2201 to open the visit under ``insutype``."""
+@dataclass(frozen=True)
+class Insured:
+    """What 1101 says of the person under the chosen insutype: who, where insured, balance."""
+
+    psn_no: str
+    psn_name: str
+    insuplc_admdvs: str
+    balc: Decimal | None
+
+
+def look_up(core: Core, certificate: Certificate, insutype: str) -> Flow[Insured]:
+    """1101 for the person presenting ``certificate``, and their insurance row of ``insutype``.
+
+    Refuses (before 2201/2401 is sent) an insutype the person does not hold or whose
+    insurance is not in force.
+    """
     check_code("insutype", insutype, "insutype")
-    check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
     lookup = Input1101(
         data=Input1101Data(
             mdtrt_cert_type=certificate.mdtrt_cert_type,
@@ -90,14 +98,32 @@ def register(
             rule="insured-normally",
             infno="1101",
         )
-    psn_no: str = loaded(person, "baseinfo.psn_no")
-    insuplc_admdvs: str = loaded(person, f"insuinfo[{index}].insuplc_admdvs")
+    return Insured(
+        psn_no=loaded(person, "baseinfo.psn_no"),
+        psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        insuplc_admdvs=loaded(person, f"insuinfo[{index}].insuplc_admdvs"),
+        balc=row.balc,
+    )
+
+
+def register(
+    core: Core,
+    certificate: Certificate,
+    *,
+    insutype: str,
+    clinic: Clinic,
+    ipt_otp_no: str | None = None,
+) -> Flow[Registration]:
+    """1101 to find the person, then 2201 to open the visit under ``insutype``."""
+    check_code("insutype", insutype, "insutype")
+    check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
+    person = yield from look_up(core, certificate, insutype)
     begntime = core.clock()
     serial = ipt_otp_no or new_serial("MZ", core.msgids.next())
     try:
         visit = Input2201(
             data=Input2201Data(
-                psn_no=psn_no,
+                psn_no=person.psn_no,
                 insutype=insutype,
                 begntime=begntime,
                 mdtrt_cert_type=certificate.mdtrt_cert_type,
@@ -112,19 +138,19 @@ def register(
         )
     except ValidationError as error:
         raise error_from_pydantic(error, "2201.data") from None
-    outcome = yield from core.call("2201", visit, insuplc_admdvs=insuplc_admdvs)
+    outcome = yield from core.call("2201", visit, insuplc_admdvs=person.insuplc_admdvs)
     registered: Output2201 = unwrap(outcome)
     return Registration(
-        psn_no=psn_no,
-        psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        psn_no=person.psn_no,
+        psn_name=person.psn_name,
         mdtrt_id=loaded(registered, "data.mdtrt_id"),
         ipt_otp_no=serial,
         insutype=insutype,
-        insuplc_admdvs=insuplc_admdvs,
+        insuplc_admdvs=person.insuplc_admdvs,
         certificate=certificate,
         clinic=clinic,
         begntime=begntime,
-        balc=row.balc,
+        balc=person.balc,
         msgid=outcome.msgid,
     )
 
