@@ -42,6 +42,14 @@ class Flaw(StrEnum):
     """(e) A refund is done by cancelling the registration (2202) — no 2208 first."""
     REUSE_MSGID = "reuse-msgid"
     """(f) One msgid for a pre-settlement and its settlement ("one msgid per business step")."""
+    UNMATCHED_STAY_FEES = "unmatched-stay-fees"
+    """(g) The last line of each inpatient fee batch never reaches the platform (an item not
+    mapped to the catalogue), yet the HIS settles the stay on its own total."""
+    SETTLE_WITHOUT_PRESETTLEMENT = "settle-without-presettlement"
+    """(h) A stay is settled (2304) on the HIS's own figures, with no pre-settlement (2303)."""
+    CANCEL_OUT_OF_ORDER = "cancel-stay-settlement-out-of-order"
+    """(i) Asked to cancel an older settlement of a stay, the HIS sends the 2305 while a newer
+    one stands (the platform cancels a stay's settlements newest first)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,26 @@ NEGATIVE_CONTROLS: Final[dict[Flaw, NegativeControl]] = {
         # The platform refuses the reused msgid: the charge fails, the refunds have nothing to
         # refund (skipped).
         failed_steps=("charge",),
+    ),
+    Flaw.UNMATCHED_STAY_FEES: NegativeControl(
+        "self-test/inpatient-01-stay",
+        "HIS-INP-002",
+        "stay_total_matches_the_platforms_lines",
+        # The platform refuses every 2303 of the stay (its total is not the HIS's): nothing
+        # settles, and the cancellation has no settlement to name (skipped).
+        failed_steps=("first_part", "second_part", "settle_stay"),
+    ),
+    Flaw.SETTLE_WITHOUT_PRESETTLEMENT: NegativeControl(
+        "self-test/inpatient-01-stay",
+        "HIS-INP-003",
+        "final_settlement_after_discharge_and_presettlement",
+        # The platform refuses every 2304 without its 2303: nothing settles.
+        failed_steps=("first_part", "second_part", "settle_stay"),
+    ),
+    Flaw.CANCEL_OUT_OF_ORDER: NegativeControl(
+        "self-test/inpatient-02-cancel-order",
+        "HIS-INP-004",
+        "stay_settlements_cancelled_newest_first",
     ),
 }
 """Flaw → where the suite catches it (asserted by tests/conformance/test_negative_controls.py)."""

@@ -36,8 +36,12 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     Driver,
     DriverCertificate,
     DriverHealth,
@@ -52,6 +56,8 @@ from nhsa.conformance._driver import (
     RegisterRequest,
     SigningConfig,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import (
     CheckRegistryError,
@@ -90,7 +96,10 @@ from nhsa.conformance._transcript import SettlementTrace, TranscriptRecord, sett
 
 __all__ = [
     "STAGES",
+    "AdmitRequest",
+    "CancelAdmissionRequest",
     "CancelRegistrationRequest",
+    "CancelStaySettlementRequest",
     "ChargeRequest",
     "CheckContext",
     "CheckOutcome",
@@ -98,6 +107,7 @@ __all__ = [
     "CheckRun",
     "ConformanceError",
     "DataFileError",
+    "DischargeRequest",
     "Driver",
     "DriverCertificate",
     "DriverError",
@@ -133,6 +143,8 @@ __all__ = [
     "SigningConfig",
     "StageRun",
     "Status",
+    "StayFeesRequest",
+    "StaySettlementRequest",
     "StepRun",
     "TranscriptRecord",
     "bundled_requirements",

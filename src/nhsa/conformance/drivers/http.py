@@ -28,8 +28,12 @@ import httpx
 import orjson
 
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     DriverHealth,
     DriverResult,
     HisConfiguration,
@@ -38,6 +42,8 @@ from nhsa.conformance._driver import (
     RefundRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import DriverProtocolError, DriverUnavailableError
 from nhsa.conformance._mock_handle import MockHandle
@@ -126,6 +132,34 @@ class HttpDriver:
     def reconcile(self, request: ReconcileRequest) -> DriverResult:
         """``POST /reconcile``."""
         return self._act("reconcile", request)
+
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """``POST /admit``."""
+        return self._act("admit", request)
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """``POST /upload_stay_fees``."""
+        return self._act("upload_stay_fees", request)
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """``POST /settle_midway``."""
+        return self._act("settle_midway", request)
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """``POST /discharge``."""
+        return self._act("discharge", request)
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """``POST /settle_stay``."""
+        return self._act("settle_stay", request)
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """``POST /cancel_stay_settlement``."""
+        return self._act("cancel_stay_settlement", request)
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """``POST /cancel_admission``."""
+        return self._act("cancel_admission", request)
 
     def close(self) -> None:
         """Close the HTTP client."""
