@@ -55,6 +55,7 @@ from nhsa.mock.engine._stays import (
     find_stay,
     open_stay,
     settled_order,
+    settled_stays,
     stay_settlements,
     unsettled_stay_lines,
 )
@@ -276,10 +277,11 @@ def _price(ctx: Context, data: Input2303Data | Input2304Data) -> _PricedStay:
 
 def _counters(ctx: Context, stay: Stay, benefit_id: str) -> StayCounters:
     """Which stay of the year this is, and the deductible its settlements in force took."""
+    settled = settled_stays(ctx, stay.psn_no)
     used = sum(
         (
             Decimal(str(row.calculation["amounts"]["act_pay_dedc"]))
-            for row in stay_settlements(ctx, stay)
+            for row in settled.get(stay.mdtrt_id, ())
             if row.calculation.get("benefit_id") == benefit_id
         ),
         _ZERO,
@@ -288,11 +290,11 @@ def _counters(ctx: Context, stay: Stay, benefit_id: str) -> StayCounters:
         other
         for other in ctx.tx.find(Stay, tenant=ctx.tenant, psn_no=stay.psn_no)
         if other.mdtrt_id != stay.mdtrt_id
+        and other.mdtrt_id in settled
         and other.status != CANCELLED
         and other.insuplc_admdvs == stay.insuplc_admdvs
         and other.begntime.year == stay.begntime.year
         and other.begntime < stay.begntime
-        and stay_settlements(ctx, other)
     ]
     return StayCounters(len(earlier) + 1, used)
 

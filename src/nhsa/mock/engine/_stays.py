@@ -129,6 +129,15 @@ def settled_order(row: Settlement) -> tuple[datetime, int]:
     return (row.setl_time, int(row.setl_id[1:]))
 
 
+def settled_stays(ctx: Context, psn_no: str) -> dict[str, list[Settlement]]:
+    """The person's settlements in force, by stay (``mdtrt_id``), oldest first — one query."""
+    by_stay: dict[str, list[Settlement]] = {}
+    rows = ctx.tx.find(Settlement, tenant=ctx.tenant, psn_no=psn_no)
+    for row in sorted((row for row in rows if row.is_live), key=settled_order):
+        by_stay.setdefault(row.mdtrt_id, []).append(row)
+    return by_stay
+
+
 def final_settlement(ctx: Context, stay: Stay) -> Settlement | None:
     """The stay's final settlement in force (mid_setl_flag 0), if any."""
     return next((row for row in stay_settlements(ctx, stay) if row.mid_setl_flag == FINAL), None)
@@ -176,7 +185,13 @@ def admit(ctx: Context, node: Input2401) -> Answer:
             f"ipt_no {info.ipt_no} is already the serial of stay {taken[0].mdtrt_id}: give a "
             "new admission a new serial",
         )
-    inside = [s for s in stays if s.status != CANCELLED and final_settlement(ctx, s) is None]
+    settled = settled_stays(ctx, person.psn_no)
+    inside = [
+        s
+        for s in stays
+        if s.status != CANCELLED
+        and not any(row.mid_setl_flag == FINAL for row in settled.get(s.mdtrt_id, ()))
+    ]
     if inside:
         since = inside[0].begntime.strftime(DATETIME)
         raise BusinessError(
