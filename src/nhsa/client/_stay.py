@@ -150,19 +150,8 @@ def admit(
                 dscg_maindiag_name=main.diag_name,
             ),
             diseinfo=[
-                IptDiseinfoItem(
-                    psn_no=person.psn_no,
-                    diag_type=d.diag_type,
-                    maindiag_flag="1" if index == 1 else "0",
-                    diag_srt_no=index,
-                    diag_code=d.diag_code,
-                    diag_name=d.diag_name,
-                    diag_dept=ward.dept_name,
-                    dise_dor_no=ward.atddr_no,
-                    dise_dor_name=ward.chfpdr_name,
-                    diag_time=d.diag_time or start,
-                )
-                for index, d in enumerate(diagnoses, start=1)
+                IptDiseinfoItem(psn_no=person.psn_no, **row)
+                for row in _diagnosis_rows(diagnoses, ward, start)
             ],
         )
     except ValidationError as error:
@@ -320,20 +309,8 @@ def discharge(
                 dscg_way=dscg_way,
             ),
             diseinfo=[
-                Input2402DiseinfoItem(
-                    mdtrt_id=stay.mdtrt_id,
-                    psn_no=stay.psn_no,
-                    diag_type=d.diag_type,
-                    maindiag_flag="1" if index == 1 else "0",
-                    diag_srt_no=index,
-                    diag_code=d.diag_code,
-                    diag_name=d.diag_name,
-                    diag_dept=ward.dept_name,
-                    dise_dor_no=ward.atddr_no,
-                    dise_dor_name=ward.chfpdr_name,
-                    diag_time=d.diag_time or end,
-                )
-                for index, d in enumerate(diagnoses, start=1)
+                Input2402DiseinfoItem(mdtrt_id=stay.mdtrt_id, psn_no=stay.psn_no, **row)
+                for row in _diagnosis_rows(diagnoses, ward, end)
             ],
         )
     except ValidationError as error:
@@ -611,6 +588,27 @@ def _cancel_input(stay: Stay, serials: Sequence[str]) -> Input2302:
             for serial in serials
         ]
     )
+
+
+def _diagnosis_rows(
+    diagnoses: Sequence[Diagnosis], ward: Ward, at: datetime
+) -> list[dict[str, Any]]:
+    """The members an admission (2401) and a discharge (2402) diagnosis row share; the first
+    diagnosis is the main one."""
+    return [
+        {
+            "diag_type": d.diag_type,
+            "maindiag_flag": "1" if index == 1 else "0",
+            "diag_srt_no": index,
+            "diag_code": d.diag_code,
+            "diag_name": d.diag_name,
+            "diag_dept": ward.dept_name,
+            "dise_dor_no": ward.atddr_no,
+            "dise_dor_name": ward.chfpdr_name,
+            "diag_time": d.diag_time or at,
+        }
+        for index, d in enumerate(diagnoses, start=1)
+    ]
 
 
 def _need_diagnoses(diagnoses: Sequence[Diagnosis]) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from nhsa.mock.engine._context import Context
@@ -61,34 +63,54 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
             catalogue,
         )
         records.append(
-            UploadedFeeLine(
-                tenant=ctx.tenant,
-                line_id=ctx.new_id("line_id"),
-                mdtrt_id=visit.mdtrt_id,
-                feedetl_sn=line.feedetl_sn,
-                chrg_bchno=line.chrg_bchno,
+            held_line(
+                ctx, visit.mdtrt_id, line, priced, chrg_bchno=line.chrg_bchno,
                 dise_codg=line.dise_codg or None,
-                med_list_codg=line.med_list_codg,
-                pric=line.pric,
-                cnt=line.cnt,
-                det_item_fee_sumamt=priced.det_item_fee_sumamt,
-                fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
-                overlmt_amt=priced.overlmt_amt,
-                preselfpay_amt=priced.preselfpay_amt,
-                inscp_scp_amt=priced.inscp_scp_amt,
-                hosp_part_amt=priced.hosp_part_amt,
-                status=UNSETTLED,
-                setl_id=None,
-                uploaded_at=ctx.now,
-                msgid=ctx.call.msgid,
-                result=priced.result_row(),
             )
-        )
+        )  # fmt: skip
     for record in records:
         ctx.tx.put(record)
     output = {"result": [dict(record.result) for record in records]}
     effects = {"mdtrt_id": visit.mdtrt_id, "lines": str(len(records))}
     return Answer.ok(output, changed=True, effects=effects)
+
+
+def held_line(
+    ctx: Context,
+    mdtrt_id: str,
+    row: _Uploaded,
+    priced: PricedLine,
+    *,
+    chrg_bchno: str,
+    dise_codg: str | None = None,
+    fee_ocur_time: datetime | None = None,
+    init_feedetl_sn: str | None = None,
+) -> UploadedFeeLine:
+    """The platform's record of an uploaded line (2204, 2301) and the amounts it priced."""
+    return UploadedFeeLine(
+        tenant=ctx.tenant,
+        line_id=ctx.new_id("line_id"),
+        mdtrt_id=mdtrt_id,
+        feedetl_sn=row.feedetl_sn,
+        chrg_bchno=chrg_bchno,
+        dise_codg=dise_codg,
+        med_list_codg=row.med_list_codg,
+        pric=row.pric,
+        cnt=row.cnt,
+        det_item_fee_sumamt=priced.det_item_fee_sumamt,
+        fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
+        overlmt_amt=priced.overlmt_amt,
+        preselfpay_amt=priced.preselfpay_amt,
+        inscp_scp_amt=priced.inscp_scp_amt,
+        hosp_part_amt=priced.hosp_part_amt,
+        status=UNSETTLED,
+        setl_id=None,
+        uploaded_at=ctx.now,
+        msgid=ctx.call.msgid,
+        result=priced.result_row(),
+        fee_ocur_time=fee_ocur_time,
+        init_feedetl_sn=init_feedetl_sn,
+    )
 
 
 def price_or_refuse(line: UnpricedLine, catalogue: Catalogue) -> PricedLine:
@@ -144,6 +166,15 @@ class _Row(Protocol):
 class _Serial(Protocol):
     @property
     def feedetl_sn(self) -> str: ...
+
+
+class _Uploaded(_Serial, Protocol):
+    @property
+    def med_list_codg(self) -> str: ...
+    @property
+    def pric(self) -> Decimal: ...
+    @property
+    def cnt(self) -> Decimal: ...
 
 
 def one_visit(rows: Sequence[_Row], node: str = "feedetail") -> None:

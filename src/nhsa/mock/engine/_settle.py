@@ -36,6 +36,7 @@ from nhsa.mock.settlement import (
     Locality,
     NoBenefitRuleError,
     PricedLine,
+    StayCounters,
     UnpricedLine,
     locality_of,
     settle,
@@ -211,24 +212,54 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
     lines = tuple(unsettled_lines(ctx, visit, data.chrg_bchno))
     if not lines:
         raise _nothing_to_settle(ctx, visit, data.chrg_bchno)
-    policy = ctx.fixtures.policy(visit.insuplc_admdvs)
-    if policy is None:
-        raise NoBenefitRuleError(
-            visit.insuplc_admdvs, visit.insutype, med_type, ctx.institution.level
-        )
-    rule = policy.rule_for(visit.insutype, med_type, ctx.institution.level)
-    calculation = settle(
-        priced_lines(ctx, lines),
-        insured=person.insured(
-            visit.insutype, on=ctx.today, balance=balance(ctx, person, visit.insutype)
-        ),
-        visit=visit_terms(ctx, person, visit.insuplc_admdvs, med_type),
-        policy=policy,
-        accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, visit.insuplc_admdvs, rule.id),
+    calculation = calculate(
+        ctx,
+        person,
+        Terms(visit.insutype, visit.insuplc_admdvs, med_type),
+        lines,
         acct_used=data.acct_used_flag == "1",
-        profile=ctx.profile(),
     )
     return _Priced(visit, person, record, med_type, lines, calculation)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What selects the insured place's rule for a bill: insurance, insured area, med_type."""
+
+    insutype: str
+    insuplc_admdvs: str
+    med_type: str
+
+
+def calculate(
+    ctx: Context,
+    person: InsuredPerson,
+    terms: Terms,
+    lines: Sequence[UploadedFeeLine],
+    *,
+    acct_used: bool,
+    stay: Callable[[str], StayCounters] | None = None,
+) -> Calculation:
+    """The calculator over held lines: the insured place's rule, this year's counters, the
+    account balance now; ``stay`` gives a stay's counters for the rule (by its id)."""
+    policy = ctx.fixtures.policy(terms.insuplc_admdvs)
+    if policy is None:
+        raise NoBenefitRuleError(
+            terms.insuplc_admdvs, terms.insutype, terms.med_type, ctx.institution.level
+        )
+    rule = policy.rule_for(terms.insutype, terms.med_type, ctx.institution.level)
+    return settle(
+        priced_lines(ctx, lines),
+        insured=person.insured(
+            terms.insutype, on=ctx.today, balance=balance(ctx, person, terms.insutype)
+        ),
+        visit=visit_terms(ctx, person, terms.insuplc_admdvs, terms.med_type),
+        policy=policy,
+        accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, terms.insuplc_admdvs, rule.id),
+        acct_used=acct_used,
+        profile=ctx.profile(),
+        stay=stay(rule.id) if stay is not None else None,
+    )
 
 
 def _med_type(ctx: Context, visit: Visit, sent: str) -> str:

@@ -28,7 +28,13 @@ from decimal import Decimal
 
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.engine._fees import ALL_BATCHES, one_visit, price_or_refuse, unique_serials
+from nhsa.mock.engine._fees import (
+    ALL_BATCHES,
+    held_line,
+    one_visit,
+    price_or_refuse,
+    unique_serials,
+)
 from nhsa.mock.engine._registration import china_time
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._stays import fee_outside_stay, open_stay, stay_lines
@@ -55,27 +61,12 @@ def upload_stay_fees(ctx: Context, node: Input2301) -> Answer:
     for index, row in enumerate(rows):
         priced = _price(index, row, existing, refunded, catalogue)
         records.append(
-            UploadedFeeLine(
-                tenant=ctx.tenant,
-                line_id=ctx.new_id("line_id"),
-                mdtrt_id=stay.mdtrt_id,
-                feedetl_sn=row.feedetl_sn,
+            held_line(
+                ctx,
+                stay.mdtrt_id,
+                row,
+                priced,
                 chrg_bchno=ctx.call.msgid,
-                dise_codg=None,
-                med_list_codg=row.med_list_codg,
-                pric=row.pric,
-                cnt=row.cnt,
-                det_item_fee_sumamt=priced.det_item_fee_sumamt,
-                fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
-                overlmt_amt=priced.overlmt_amt,
-                preselfpay_amt=priced.preselfpay_amt,
-                inscp_scp_amt=priced.inscp_scp_amt,
-                hosp_part_amt=priced.hosp_part_amt,
-                status=UNSETTLED,
-                setl_id=None,
-                uploaded_at=ctx.now,
-                msgid=ctx.call.msgid,
-                result=priced.result_row(),
                 fee_ocur_time=china_time(row.fee_ocur_time),
                 init_feedetl_sn=row.init_feedetl_sn or None,
             )

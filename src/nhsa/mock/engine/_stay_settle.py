@@ -35,7 +35,6 @@ from typing import Any
 
 import orjson
 
-from nhsa.mock.engine._accounts import balance, visit_terms, year_to_date
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import book, reverse
@@ -46,7 +45,7 @@ from nhsa.mock.engine._setlinfo import (
     person_fields,
     setlinfo,
 )
-from nhsa.mock.engine._settle import amount_mismatch, live_settlement, priced_lines
+from nhsa.mock.engine._settle import Terms, amount_mismatch, calculate, live_settlement
 from nhsa.mock.engine._stays import (
     FINAL,
     MID_WAY,
@@ -61,13 +60,7 @@ from nhsa.mock.engine._stays import (
 )
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.fixtures import InsuranceRecord, InsuredPerson
-from nhsa.mock.settlement import (
-    Locality,
-    NoBenefitRuleError,
-    StayCounters,
-    locality_of,
-    settle,
-)
+from nhsa.mock.settlement import Locality, StayCounters, locality_of
 from nhsa.mock.settlement import Settlement as Calculation
 from nhsa.mock.store import (
     CANCELLED,
@@ -254,23 +247,13 @@ def _price(ctx: Context, data: Input2303Data | Input2304Data) -> _PricedStay:
             "请先上传费用明细(2301)",
             f"stay {stay.mdtrt_id} has no unsettled fee lines{upto_en}: upload them (2301) first",
         )
-    policy = ctx.fixtures.policy(stay.insuplc_admdvs)
-    if policy is None:
-        raise NoBenefitRuleError(
-            stay.insuplc_admdvs, stay.insutype, stay.med_type, ctx.institution.level
-        )
-    rule = policy.rule_for(stay.insutype, stay.med_type, ctx.institution.level)
-    calculation = settle(
-        priced_lines(ctx, lines),
-        insured=person.insured(
-            stay.insutype, on=ctx.today, balance=balance(ctx, person, stay.insutype)
-        ),
-        visit=visit_terms(ctx, person, stay.insuplc_admdvs, stay.med_type),
-        policy=policy,
-        accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, stay.insuplc_admdvs, rule.id),
+    calculation = calculate(
+        ctx,
+        person,
+        Terms(stay.insutype, stay.insuplc_admdvs, stay.med_type),
+        lines,
         acct_used=data.acct_used_flag == "1",
-        profile=ctx.profile(),
-        stay=_counters(ctx, stay, rule.id),
+        stay=lambda benefit_id: _counters(ctx, stay, benefit_id),
     )
     return _PricedStay(stay, person, record, mid, until, lines, calculation)
 

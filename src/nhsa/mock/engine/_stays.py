@@ -36,6 +36,7 @@ from nhsa.mock.engine._registration import china_time
 from nhsa.mock.engine._rules import check_networked, require_benefit_rule
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._types import Answer
+from nhsa.mock.engine._visits import same_insured_area
 from nhsa.mock.fixtures import Service
 from nhsa.mock.settlement import Locality
 from nhsa.mock.store import (
@@ -85,15 +86,7 @@ def open_stay(ctx: Context, mdtrt_id: str, psn_no: str, *, doing: str) -> Stay:
             f"the admission of stay {mdtrt_id} was cancelled (2404), so {doing} is not "
             "allowed: admit the patient again (2401)",
         )
-    sent = ctx.envelope_text("insuplc_admdvs")
-    if sent != stay.insuplc_admdvs:
-        raise BusinessError(
-            "envelope.validation_failed",
-            f"报文校验失败：insuplc_admdvs={sent} 与住院 mdtrt_id={mdtrt_id} 入院时的参保地 "
-            f"{stay.insuplc_admdvs} 不符",
-            f"insuplc_admdvs is {sent}, but stay {mdtrt_id} was admitted for insured area "
-            f"{stay.insuplc_admdvs}: send the same insuplc_admdvs as at admission",
-        )
+    same_insured_area(ctx, mdtrt_id, stay.insuplc_admdvs, opened=("入院", "admission"))
     return stay
 
 
