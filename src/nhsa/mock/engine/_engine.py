@@ -9,9 +9,9 @@ Unexpected exceptions propagate: the server rolls the whole transaction back.
 What the engine owns, in this order: tenancy — the call sees its institution's own state and
 fixtures (:meth:`Engine.admit`); msgid durability — a msgid this institution already sent is
 refused with the first use named, from the store, so also after a restart (the first answer is
-kept); then the business rules: the infno is simulated (inpatient transactions are in the
-contract but not simulated), the area, sign-in and downtime gate, the input read through
-``nhsa.models``, the handler.
+kept); then the business rules: the infno is simulated (one of the contract that no handler
+serves is answered "not simulated"), the area, sign-in and downtime gate, the input read
+through ``nhsa.models``, the handler.
 
 What the engine takes as given, because the server checked it in front (``nhsa.mock.app``): the
 sender is a registered institution (the gateway's 非法用户, HTTP 401), the envelope is valid per
