@@ -420,3 +420,42 @@ def test_2601_reverses_a_settlement_newest_first_restores_a_cancellation_and_an_
         cancelled = tx.get(Stay, desk.tenant, stay.output["result"]["mdtrt_id"])
     assert cancelled is not None
     assert cancelled.status == "cancelled"
+
+
+def test_a_residents_stay_is_paid_by_serious_illness_insurance_and_medical_assistance(
+    ward: Ward,
+) -> None:
+    # P53010000000005: Kunming resident (390) with the 低保 identity A02. Kunming's resident
+    # rule at a 三级 hospital: deductible 800.00, ratio 0.60; 大病保险 pays 0.60 of the burden
+    # above 15 000, then 医疗救助 0.70 of what is left.
+    resident = "P53010000000005"
+    mdtrt_id = ward.open_stay(resident, "390")
+    ward.fees(resident, mdtrt_id, [(CLASS_A_DRUG, "100", "600")], prefix="A")
+    ward.discharge(resident, mdtrt_id, insutype="390")
+    info = _info(ward.settled(resident, mdtrt_id, D("60000.00"), insutype="390"))
+    pooled = (D("60000.00") - 800) * D("0.60")
+    burden = D("60000.00") - pooled
+    hifmi = (burden - 15000) * D("0.60")
+    assert (info["hifp_pay"], info["hifmi_pay"]) == (pooled, hifmi)
+    assert info["maf_pay"] == ((burden - hifmi) * D("0.70")).quantize(D("0.01"))
+    assert info["psn_cash_pay"] == D("60000.00") - info["fund_pay_sumamt"]
+
+
+def test_a_filed_referral_from_another_city_of_the_province_loses_its_points(
+    ward: Ward,
+) -> None:
+    # P53030000000008: Qujing resident, referral filed to Kunming. Qujing's resident rule at a
+    # 三级 hospital: deductible 700.00, ratio 0.60, in-province referral −0.05; in-province, so
+    # the password medium is checked.
+    referred = "P53030000000008"
+    mdtrt_id = ward.open_stay(referred, "390")
+    ward.fees(referred, mdtrt_id, [(CLASS_A_DRUG, "100", "20")], prefix="A")
+    ward.discharge(referred, mdtrt_id, insutype="390")
+    settled = ward.settled(referred, mdtrt_id, D("2000.00"), insutype="390")
+    info = _info(settled)
+    assert (info["pool_prop_selfpay"], info["act_pay_dedc"], info["hifp_pay"]) == (
+        D("0.5500"),
+        D("700.00"),
+        D("715.00"),
+    )
+    assert settled.effects["password"].startswith("verified")
