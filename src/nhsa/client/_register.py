@@ -52,22 +52,28 @@ def new_serial(prefix: str, msgid: str) -> str:
     return prefix + msgid[12:]
 
 
-@dataclass(frozen=True)
-class Insured:
-    """What 1101 says of the person under the chosen insutype: who, where insured, balance."""
+@dataclass(frozen=True, repr=False)
+class FoundPerson:
+    """Who 1101 found, and the insurance row chosen: what every later call of theirs carries.
+
+    The name never appears in ``repr``.
+    """
 
     psn_no: str
     psn_name: str
+    insutype: str
     insuplc_admdvs: str
     balc: Decimal | None
 
+    def __repr__(self) -> str:
+        return (
+            f"FoundPerson(psn_no={self.psn_no!r}, insutype={self.insutype!r}, "
+            f"insuplc_admdvs={self.insuplc_admdvs!r})"
+        )
 
-def look_up(core: Core, certificate: Certificate, insutype: str) -> Flow[Insured]:
-    """1101 for the person presenting ``certificate``, and their insurance row of ``insutype``.
 
-    Refuses (before 2201/2401 is sent) an insutype the person does not hold or whose
-    insurance is not in force.
-    """
+def find_person(core: Core, certificate: Certificate, *, insutype: str) -> Flow[FoundPerson]:
+    """1101: the person the certificate names, with the insured area of ``insutype``'s row."""
     check_code("insutype", insutype, "insutype")
     lookup = Input1101(
         data=Input1101Data(
@@ -98,9 +104,10 @@ def look_up(core: Core, certificate: Certificate, insutype: str) -> Flow[Insured
             rule="insured-normally",
             infno="1101",
         )
-    return Insured(
+    return FoundPerson(
         psn_no=loaded(person, "baseinfo.psn_no"),
         psn_name=(person.baseinfo.psn_name if person.baseinfo else None) or "",
+        insutype=insutype,
         insuplc_admdvs=loaded(person, f"insuinfo[{index}].insuplc_admdvs"),
         balc=row.balc,
     )
@@ -117,13 +124,14 @@ def register(
     """1101 to find the person, then 2201 to open the visit under ``insutype``."""
     check_code("insutype", insutype, "insutype")
     check_text(ipt_otp_no, "ipt_otp_no", 30, required=False)
-    person = yield from look_up(core, certificate, insutype)
+    found = yield from find_person(core, certificate, insutype=insutype)
+    psn_no, insuplc_admdvs = found.psn_no, found.insuplc_admdvs
     begntime = core.clock()
     serial = ipt_otp_no or new_serial("MZ", core.msgids.next())
     try:
         visit = Input2201(
             data=Input2201Data(
-                psn_no=person.psn_no,
+                psn_no=psn_no,
                 insutype=insutype,
                 begntime=begntime,
                 mdtrt_cert_type=certificate.mdtrt_cert_type,
@@ -138,19 +146,19 @@ def register(
         )
     except ValidationError as error:
         raise error_from_pydantic(error, "2201.data") from None
-    outcome = yield from core.call("2201", visit, insuplc_admdvs=person.insuplc_admdvs)
+    outcome = yield from core.call("2201", visit, insuplc_admdvs=insuplc_admdvs)
     registered: Output2201 = unwrap(outcome)
     return Registration(
-        psn_no=person.psn_no,
-        psn_name=person.psn_name,
+        psn_no=psn_no,
+        psn_name=found.psn_name,
         mdtrt_id=loaded(registered, "data.mdtrt_id"),
         ipt_otp_no=serial,
         insutype=insutype,
-        insuplc_admdvs=person.insuplc_admdvs,
+        insuplc_admdvs=insuplc_admdvs,
         certificate=certificate,
         clinic=clinic,
         begntime=begntime,
-        balc=person.balc,
+        balc=found.balc,
         msgid=outcome.msgid,
     )
 

@@ -49,7 +49,7 @@ from nhsa.client._flow import Flow
 from nhsa.client._inputs import Certificate, Diagnosis, FeeLine, Ward
 from nhsa.client._load_bearing import ECHOED, loaded
 from nhsa.client._outcomes import NeedsManualDecision, Rejected, Reversed, Succeeded, Unknown
-from nhsa.client._register import look_up, new_serial
+from nhsa.client._register import find_person, new_serial
 from nhsa.client._results import SettlementTotals
 from nhsa.client._stay_results import FeeBatch, Stay, StayCancellation, StaySettlement
 from nhsa.client._unwrap import error_for, unwrap
@@ -126,7 +126,7 @@ def admit(
         )
     check_text(ipt_no, "ipt_no", 30, required=False)
     _need_diagnoses(diagnoses)
-    person = yield from look_up(core, certificate, insutype)
+    person = yield from find_person(core, certificate, insutype=insutype)
     start = begntime or core.clock()
     serial = ipt_no or new_serial("ZY", core.msgids.next())
     main = diagnoses[0]
