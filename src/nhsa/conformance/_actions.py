@@ -338,16 +338,19 @@ _SETTLEMENT: Final = Parameter(
 _PATIENT: Final = Parameter(
     ref("text", description="a patient alias of given.patients"), _patient_alias
 )
+_DAY: Final = Parameter(
+    {
+        "type": "string",
+        "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
+        "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
+        "default": "today",
+    },
+    _day,
+)
 _STAY: Final = Parameter(
     {**_REFERENCE_SCHEMA, "description": "the stay: $<admit step>.mdtrt_id"},
     _reference("stay", ("admit",), "mdtrt_id"),
 )
-_DAY_SCHEMA: Final = {
-    "type": "string",
-    "pattern": r"^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
-    "x-expected": "'today' (the platform's day) or a date YYYY-MM-DD",
-    "default": "today",
-}
 
 
 # -- building driver requests ---------------------------------------------------------------
@@ -632,7 +635,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
             "reconcile",
             "day-end reconciliation (3201; 3202 where unbalanced)",
             DriverCall(ReconcileRequest, _reconcile, lambda d, r: d.reconcile(r)),
-            {"day": Parameter(_DAY_SCHEMA, _day)},
+            {"day": _DAY},
         ),
         Action(
             "arm_fault",
@@ -694,7 +697,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
             ),
             {
                 "stay": _STAY,
-                "until": Parameter(_DAY_SCHEMA, _day),
+                "until": _DAY,
                 "acct_used_flag": Parameter({"enum": ["0", "1"], "default": "1"}),
             },
             required=("stay",),
