@@ -43,12 +43,12 @@ class Flaw(StrEnum):
     REUSE_MSGID = "reuse-msgid"
     """(f) One msgid for a pre-settlement and its settlement ("one msgid per business step")."""
     UNMATCHED_STAY_FEES = "unmatched-stay-fees"
-    """(g) The last line of each inpatient fee batch never reaches the platform (an item not
+    """(h) The last line of each inpatient fee batch never reaches the platform (an item not
     mapped to the catalogue), yet the HIS settles the stay on its own total."""
     SETTLE_WITHOUT_PRESETTLEMENT = "settle-without-presettlement"
-    """(h) A stay is settled (2304) on the HIS's own figures, with no pre-settlement (2303)."""
+    """(i) A stay is settled (2304) on the HIS's own figures, with no pre-settlement (2303)."""
     CANCEL_OUT_OF_ORDER = "cancel-stay-settlement-out-of-order"
-    """(i) Asked to cancel an older settlement of a stay, the HIS sends the 2305 while a newer
+    """(j) Asked to cancel an older settlement of a stay, the HIS sends the 2305 while a newer
     one stands (the platform cancels a stay's settlements newest first)."""
 
 
