@@ -1,6 +1,6 @@
 """The rooms' arrows point one way (DESIGN.md): a test, not a promise in prose.
 
-spec → models → envelope → signing → {client, mock} → conformance → cli. The client never
+spec → models → envelope → signing → {client, mock} → conformance → lab → cli. The client never
 imports the mock and the mock never imports the client; they meet only in the contract.
 """
 
@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"spec", "models", "envelope", "signing"},
     "mock": {"spec", "models", "envelope", "signing"},
     "conformance": {"spec", "models", "envelope", "signing", "client", "mock"},
-    "cli": {"spec", "models", "envelope", "signing", "client", "mock", "conformance"},
+    "lab": {"spec", "models", "envelope", "signing", "mock", "conformance"},
+    "cli": {"spec", "models", "envelope", "signing", "client", "mock", "conformance", "lab"},
 }
 SHARED = {"_resources", "_sqlite", "_postgres", "idcard", "money", "redaction", "__init__"}
 

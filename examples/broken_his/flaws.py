@@ -42,6 +42,9 @@ class Flaw(StrEnum):
     """(e) A refund is done by cancelling the registration (2202) — no 2208 first."""
     REUSE_MSGID = "reuse-msgid"
     """(f) One msgid for a pre-settlement and its settlement ("one msgid per business step")."""
+    CHRONIC_AS_ORDINARY = "chronic-as-ordinary"
+    """(g) When the platform refuses a chronic visit's disease, the visit is quietly charged as
+    an ordinary one (med_type 11) instead of the charge ending refused."""
     UNMATCHED_STAY_FEES = "unmatched-stay-fees"
     """(h) The last line of each inpatient fee batch never reaches the platform (an item not
     mapped to the catalogue), yet the HIS settles the stay on its own total."""
@@ -114,6 +117,13 @@ NEGATIVE_CONTROLS: Final[dict[Flaw, NegativeControl]] = {
         "msgid_unique",
         # The platform refuses the reused msgid: the charge fails, the refunds have nothing to
         # refund (skipped).
+        failed_steps=("charge",),
+    ),
+    Flaw.CHRONIC_AS_ORDINARY: NegativeControl(
+        "lab/chronic-disease-refused",
+        "HIS-CHR-002",
+        "no_ordinary_fallback",
+        # The charge the scenario expects refused ends ok: that step fails with the check.
         failed_steps=("charge",),
     ),
     Flaw.UNMATCHED_STAY_FEES: NegativeControl(

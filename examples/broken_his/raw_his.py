@@ -2,7 +2,8 @@
 
 THIS HIS IS A TEST INSTRUMENT. Without flaws it does each driver action correctly (sign in,
 look the patient up, register, upload, pre-settle, settle echoing the pre-settlement, reverse
-a lost settlement with 2601, refund 2208 + 2205, re-settle kept lines, reconcile 3201; an
+a lost settlement with 2601, refund 2208 + 2205, re-settle kept lines, reconcile 3201, a
+chronic visit with its disease, register and cancel a chronic disease with 2503/2504; an
 inpatient stay in :mod:`raw_stays`) — just enough to pass the scenarios the negative controls
 use. With a :class:`~flaws.Flaw` it makes
 that one mistake ON PURPOSE, so the conformance suite can show it catches it. The SDK makes
@@ -32,6 +33,7 @@ from examples.broken_his.raw_stays import RawStays
 from nhsa.conformance import (
     AdmitRequest,
     CancelAdmissionRequest,
+    CancelChronicRequest,
     CancelRegistrationRequest,
     CancelStaySettlementRequest,
     ChargeRequest,
@@ -45,6 +47,7 @@ from nhsa.conformance import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
     StayFeesRequest,
@@ -119,6 +122,7 @@ class _Settlement:
     amounts: dict[str, Decimal]
     group: tuple[str, str, str]
     live: bool = True
+    dise_codg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class RawHis:
         self._visits: dict[str, _Visit] = {}
         self._settlements: dict[str, _Settlement] = {}
         self._rows: list[_Row] = []
+        self._registrations: dict[str, tuple[str, str]] = {}
         self._sent: list[str] = []
         self._reversed: list[str] = []
         self._stays = RawStays(self)
@@ -208,6 +213,7 @@ class RawHis:
         self._visits.clear()
         self._settlements.clear()
         self._rows.clear()
+        self._registrations.clear()
         self._stays = RawStays(self)
         return DriverResult("ok", message=self.describe())
 
@@ -244,13 +250,21 @@ class RawHis:
         return self._act(act)
 
     def charge(self, request: ChargeRequest) -> DriverResult:
-        """2203, 2204, 2206, 2207 (2601 when the 2207 answer is lost)."""
+        """2203, 2204, 2206, 2207 (2601 when the 2207 answer is lost); a chronic visit names
+        its disease in 2203 and on every 2204 line."""
 
         def act() -> DriverResult:
             visit = self._visit(request.mdtrt_id)
-            self._call("2203", self._visit_info(visit, request.med_type), visit)
-            settled = self._settle(visit, request.items, request.med_type, request.acct_used_flag)
-            return _settled_result(settled)
+            med_type, disease = request.med_type, request.dise_codg
+            info = self._visit_info(visit, med_type, disease, request.dise_name)
+            answer = self._send("2203", info, visit.insuplc)
+            if answer.fate == "refused" and disease and Flaw.CHRONIC_AS_ORDINARY in self.flaws:
+                med_type, disease = "11", None  # DELIBERATELY WRONG: charged as ordinary instead
+                answer = self._send("2203", self._visit_info(visit, med_type), visit.insuplc)
+            if answer.fate != "ok":
+                raise _Failed(_failure(answer))
+            items, flag = request.items, request.acct_used_flag
+            return _settled_result(self._settle(visit, items, med_type, flag, disease))
 
         return self._act(act)
 
@@ -281,8 +295,11 @@ class RawHis:
                 taken[item.code] = taken.get(item.code, Decimal(0)) - back
                 if item.qty > back:
                     kept.append(replace(item, qty=item.qty - back))
-            settled = self._settle(old.visit, tuple(kept), old.med_type, old.acct_used_flag)
-            return _settled_result(settled)
+            kept_items = tuple(kept)
+            again = self._settle(
+                old.visit, kept_items, old.med_type, old.acct_used_flag, old.dise_codg
+            )
+            return _settled_result(again)
 
         return self._act(act)
 
@@ -317,6 +334,61 @@ class RawHis:
                 )
                 balanced &= str(answer.node("stmtinfo").get("stmt_rslt")) == "0"
             return DriverResult("ok", balanced=balanced)
+
+        return self._act(act)
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """1101, then 2503 naming the insured place 1101 gave and this hospital."""
+
+        def act() -> DriverResult:
+            config = self._require()
+            psn_no, insuplc = self._person(request.certificate, request.insutype)
+            begins = request.begndate or china_now().date()
+            data = {
+                "psn_no": psn_no,
+                "insutype": request.insutype,
+                "opsp_dise_code": request.opsp_dise_code,
+                "opsp_dise_name": request.opsp_dise_name,
+                "insu_optins": insuplc,
+                "ide_fixmedins_no": config.fixmedins_code,
+                "ide_fixmedins_name": config.fixmedins_name,
+                "hosp_ide_date": china_now().date().isoformat(),
+                "diag_dr_codg": request.diag_dr_codg,
+                "diag_dr_name": request.diag_dr_name,
+                "begndate": begins.isoformat(),
+                "enddate": request.enddate.isoformat() if request.enddate else None,
+            }
+            answer = self._send("2503", {"data": data}, insuplc)
+            if answer.fate != "ok":
+                raise _Failed(_failure(answer))
+            serial = _text(answer.node("result").get("trt_dcla_detl_sn"))
+            if serial is not None:
+                self._registrations[serial] = (psn_no, insuplc)
+            return DriverResult("ok", psn_no=psn_no, trt_dcla_detl_sn=serial)
+
+        return self._act(act)
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """2504 of a registration this HIS made."""
+
+        def act() -> DriverResult:
+            known = self._registrations.get(request.trt_dcla_detl_sn)
+            if known is None or known[0] != request.psn_no:
+                return DriverResult(
+                    "rejected", message=f"no registration {request.trt_dcla_detl_sn} of mine"
+                )
+            data = {
+                "trt_dcla_detl_sn": request.trt_dcla_detl_sn,
+                "psn_no": request.psn_no,
+                "memo": request.memo,
+            }
+            answer = self._send("2504", {"data": data}, known[1])
+            if answer.fate != "ok":
+                raise _Failed(_failure(answer))
+            del self._registrations[request.trt_dcla_detl_sn]
+            return DriverResult(
+                "ok", psn_no=request.psn_no, trt_dcla_detl_sn=request.trt_dcla_detl_sn
+            )
 
         return self._act(act)
 
@@ -383,7 +455,13 @@ class RawHis:
             )
         psn_no, insuplc = self._person(cert, request.insutype)
         visit = _Visit(
-            "", psn_no, request.insutype, insuplc, cert.cert_type, cert.cert_no, request.ipt_otp_no
+            "",
+            psn_no,
+            request.insutype,
+            insuplc,
+            cert.cert_type,
+            cert.cert_no,
+            request.ipt_otp_no,
         )
         answer = self._call(
             "2201",
@@ -411,7 +489,7 @@ class RawHis:
         )
 
     def _person(self, cert: DriverCertificate, insutype: str) -> tuple[str, str]:
-        """1101: the person's psn_no and insured area for ``insutype``."""
+        """1101: the person's psn_no and the insured area of ``insutype``'s row."""
         person = self._call(
             "1101",
             {
@@ -447,7 +525,12 @@ class RawHis:
         )
 
     def _settle(
-        self, visit: _Visit, items: tuple[FeeItem, ...], med_type: str, acct_used_flag: str
+        self,
+        visit: _Visit,
+        items: tuple[FeeItem, ...],
+        med_type: str,
+        acct_used_flag: str,
+        dise_codg: str | None = None,
     ) -> _Settlement:
         """2204, 2206, 2207 of one new batch; a lost answer is reversed (flawed: resent)."""
         batch = f"B{self._next_msgid()[12:]}"
@@ -455,7 +538,7 @@ class RawHis:
             "2204",
             {
                 "feedetail": [
-                    _fee_line(visit, batch, index, item)
+                    {**_fee_line(visit, batch, index, item), "dise_codg": dise_codg}
                     for index, item in enumerate(items, start=1)
                 ]
             },
@@ -517,6 +600,7 @@ class RawHis:
             acct_used_flag,
             {n: _money(info.get(n)) for n in REPORTED},
             group,
+            dise_codg=dise_codg,
         )
         self._settlements[settlement.setl_id] = settlement
         self._book(group, info, sign=1)
@@ -701,7 +785,13 @@ class RawHis:
             raise _Failed(DriverResult("rejected", message=f"no standing settlement {setl_id}"))
         return settlement
 
-    def _visit_info(self, visit: _Visit, med_type: str) -> dict[str, Any]:
+    def _visit_info(
+        self,
+        visit: _Visit,
+        med_type: str,
+        dise_codg: str | None = None,
+        dise_name: str | None = None,
+    ) -> dict[str, Any]:
         now = _now()
         return {
             "mdtrtinfo": {
@@ -709,7 +799,8 @@ class RawHis:
                 "psn_no": visit.psn_no,
                 "med_type": med_type,
                 "begntime": now,
-                "dise_name": "急性上呼吸道感染",
+                "dise_codg": dise_codg,
+                "dise_name": dise_name or "急性上呼吸道感染",
             },
             "diseinfo": [
                 {

@@ -1,4 +1,5 @@
-"""The reference HIS's own database: visits, stays, settlements and its configuration (SQLite).
+"""The reference HIS's own database: visits, stays, settlements, the chronic-disease
+registrations it made and its configuration (SQLite).
 
 A HIS keeps its own record of what it registered and settled — the platform's ids mapped to
 its visits — beside the SDK's journal (which records every message before it is sent). This
@@ -30,6 +31,8 @@ from typing import Any, Final
 from nhsa.client import (
     Certificate,
     Charge,
+    ChronicDisease,
+    ChronicRegistration,
     Clinic,
     FeeLine,
     Registration,
@@ -52,6 +55,9 @@ CREATE TABLE IF NOT EXISTS settlements (
     live INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (tenant, setl_id));
 CREATE TABLE IF NOT EXISTS configuration (
     id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chronic_registrations (
+    tenant TEXT NOT NULL, trt_dcla_detl_sn TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (tenant, trt_dcla_detl_sn));
 CREATE TABLE IF NOT EXISTS stays (
     tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (tenant, mdtrt_id));
@@ -161,6 +167,29 @@ class HisStore:
             (tenant, mdtrt_id),
         )
         return [self._charge(tenant, json.loads(row[0])) for row in rows]
+
+    def add_chronic(self, tenant: str, registration: ChronicRegistration) -> None:
+        """Remember a chronic-disease registration this HIS made (2503)."""
+        self._write(
+            "INSERT OR REPLACE INTO chronic_registrations (tenant, trt_dcla_detl_sn, data)"
+            " VALUES (?, ?, ?)",
+            (tenant, registration.trt_dcla_detl_sn, _dumps(_chronic_data(registration))),
+        )
+
+    def chronic(self, tenant: str, trt_dcla_detl_sn: str) -> ChronicRegistration | None:
+        """The registration, or ``None`` when this HIS did not make it (or cancelled it)."""
+        rows = self._read(
+            "SELECT data FROM chronic_registrations WHERE tenant = ? AND trt_dcla_detl_sn = ?",
+            (tenant, trt_dcla_detl_sn),
+        )
+        return _chronic(json.loads(rows[0][0])) if rows else None
+
+    def forget_chronic(self, tenant: str, trt_dcla_detl_sn: str) -> None:
+        """Drop a registration that was cancelled (2504)."""
+        self._write(
+            "DELETE FROM chronic_registrations WHERE tenant = ? AND trt_dcla_detl_sn = ?",
+            (tenant, trt_dcla_detl_sn),
+        )
 
     # -- stays ------------------------------------------------------------------------------------
 
@@ -340,6 +369,7 @@ def _charge_data(c: Charge) -> dict[str, Any]:
         "lines": [_line_data(line) for line in c.lines],
         "pre_settlement": {k: _text(v) for k, v in asdict(c.pre_settlement).items()},
         "totals": {k: _text(v) for k, v in asdict(c.totals).items()},
+        "chronic": [c.chronic.code, c.chronic.name] if c.chronic else None,
     }
 
 
@@ -358,6 +388,33 @@ def _charge(registration: Registration, d: dict[str, Any]) -> Charge:
         totals=SettlementTotals(**{k: _amount(v) for k, v in d["totals"].items()}),
         setlinfo=None,  # the full answer stays in the SDK's journal; the HIS keeps the totals
         setldetail=(),
+        chronic=ChronicDisease(*d["chronic"]) if d.get("chronic") else None,
+    )
+
+
+def _chronic_data(r: ChronicRegistration) -> dict[str, Any]:
+    return {
+        "trt_dcla_detl_sn": r.trt_dcla_detl_sn,
+        "psn_no": r.psn_no,
+        "insutype": r.insutype,
+        "insuplc_admdvs": r.insuplc_admdvs,
+        "disease": [r.disease.code, r.disease.name],
+        "begndate": r.begndate.isoformat(),
+        "enddate": r.enddate.isoformat() if r.enddate else None,
+        "msgid": r.msgid,
+    }
+
+
+def _chronic(d: dict[str, Any]) -> ChronicRegistration:
+    return ChronicRegistration(
+        trt_dcla_detl_sn=d["trt_dcla_detl_sn"],
+        psn_no=d["psn_no"],
+        insutype=d["insutype"],
+        insuplc_admdvs=d["insuplc_admdvs"],
+        disease=ChronicDisease(*d["disease"]),
+        begndate=date.fromisoformat(d["begndate"]),
+        enddate=date.fromisoformat(d["enddate"]) if d["enddate"] else None,
+        msgid=d["msgid"],
     )
 
 

@@ -92,6 +92,7 @@ RUNS = (
     ("recover_after_crash.py",),
     ("inpatient_stay.py",),
     ("kiosk_visit.py",),
+    ("chronic_visit.py",),
 )
 
 
@@ -157,3 +158,19 @@ def test_a_day_that_does_not_balance_fails_the_example_in_one_line(
 
     assert run_example("test", sdk_error, []) == 1
     assert capsys.readouterr().err == "error: 2207: the platform refused it\n"
+
+
+@pytest.mark.slow
+def test_chronic_visit_in_process() -> None:
+    output = _output("chronic_visit.py")
+    assert "备案 M01600 糖尿病 from 2021-01-01: 已失效 not in force" in output
+    assert "门慢门特病种 M03900; med_type 14" in output
+    assert (
+        "拒绝 refused (2203): 门慢门特病种未备案或不在有效期内：mdtrtinfo.dise_codg=M01600"
+        in output
+    )
+    assert "not charged as an ordinary one" in output
+    assert "备案撤销 cancelled" in output
+    assert "大病保险 hifmi_pay             345.00" in output
+    assert "医疗救助 maf_pay               861.00" in output
+    assert output.rstrip().endswith("对账 3201/3202: 对平 balanced")

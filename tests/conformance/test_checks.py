@@ -746,6 +746,128 @@ def test_calls_before_the_downtime_began_do_not_count(run_check: Run) -> None:
     assert outcome.evidence[0].seen == "1 calls"
 
 
+# -- chronic care (门慢/门特) --------------------------------------------------------------------
+
+
+def chronic_info(
+    b: TranscriptBuilder, visit: str, dise_codg: str | None, med_type: str = "14", **kw: Any
+) -> dict[str, Any]:
+    """A 2203 of ``visit`` naming ``dise_codg``; ``error_id`` makes it a refusal of that kind."""
+    error_id = kw.pop("error_id", None)
+    nodes = example_request("2203")["input"]
+    nodes["mdtrtinfo"].update(mdtrt_id=visit, psn_no=PERSON, med_type=med_type, dise_codg=dise_codg)
+    if error_id is not None:
+        kw.update(infcode=-1, err_msg="门慢门特病种未备案或不在有效期内", state_changed=False)
+    record = b.add("2203", nodes, {}, **kw)
+    record["error_id"] = error_id
+    return record
+
+
+def chronic_charge(
+    b: TranscriptBuilder, visit: str, batch: str, disease: str, med_type: str
+) -> None:
+    b.charge(visit, batch, "75.00")
+    upload, presettle, settle = b.records[-3:]
+    for line in upload["request"]["input"]["feedetail"]:
+        line["dise_codg"] = disease
+    for record in (presettle, settle):
+        record["request"]["input"]["data"]["med_type"] = med_type
+
+
+def test_chronic_visit_names_its_disease(run_check: Run) -> None:
+    assert_status(run_check("chronic_visit_names_its_disease", []), Status.SKIP)
+    b = TranscriptBuilder()
+    b.sign_in()
+    b.lookup()
+    visit = b.register()
+    start = len(b.records)
+    chronic_info(b, visit, "M03900")
+    chronic_charge(b, visit, "B1", "M03900", "14")
+    request = {"mdtrt_id": visit, "dise_codg": "M03900"}
+    good = step("charge", "charge", DriverResult("ok"), records_since(b, start), request)
+    assert_status(run_check("chronic_visit_names_its_disease", b.records, [good]), Status.PASS)
+
+    b = TranscriptBuilder()
+    b.sign_in()
+    b.lookup()
+    visit = b.register()
+    start = len(b.records)
+    chronic_info(b, visit, "M01600")  # another disease than the one asked for
+    chronic_charge(b, visit, "B1", "M01600", "11")
+    bad = step("charge", "charge", DriverResult("ok"), records_since(b, start), request)
+    outcome = run_check("chronic_visit_names_its_disease", b.records, [bad])
+    assert_status(outcome, Status.FAIL)
+    assert [e.seen for e in outcome.evidence] == [
+        "med_type 14, dise_codg M01600",
+        "lines of M01600",
+        "med_type 11",
+        "med_type 11",
+    ]
+
+
+def test_no_ordinary_fallback(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    b.sign_in()
+    b.lookup()
+    visit = b.register()
+    start = len(b.records)
+    chronic_info(b, visit, "M01600", error_id="business.chronic_not_recognised")
+    request = {"mdtrt_id": visit, "dise_codg": "M01600"}
+    refused = step("charge", "charge", DriverResult("rejected"), records_since(b, start), request)
+    assert_status(run_check("no_ordinary_fallback", b.records, [refused]), Status.PASS)
+
+    chronic_info(b, visit, None, med_type="11")  # the flaw: the same visit, now ordinary
+    chronic_charge(b, visit, "B1", "", "11")
+    downgraded = step("charge", "charge", DriverResult("ok"), records_since(b, start), request)
+    outcome = run_check("no_ordinary_fallback", b.records, [downgraded])
+    assert_status(outcome, Status.FAIL)
+    assert (
+        outcome.evidence[0].seen
+        == "sent again as 2203 med_type 11, 2206 med_type 11, 2207 med_type 11"
+    )
+    assert outcome.evidence[1].seen == "the HIS reported it ok"
+    elsewhere = chronic_info(
+        TranscriptBuilder(), visit, "M01600", error_id="business.visit_not_found"
+    )
+    other = step("charge", "charge", DriverResult("rejected"), [elsewhere], request)
+    assert_status(run_check("no_ordinary_fallback", [elsewhere], [other]), Status.SKIP)
+
+
+def chronic_registration(
+    b: TranscriptBuilder, serial: str, *, insu_optins: str = "530100", ide: str = CODE
+) -> dict[str, Any]:
+    nodes = example_request("2503")["input"]
+    nodes["data"].update(psn_no=PERSON, insutype="310", insu_optins=insu_optins,
+                         ide_fixmedins_no=ide)  # fmt: skip
+    return b.add("2503", nodes, {"result": {"trt_dcla_detl_sn": serial}})
+
+
+def chronic_cancel(b: TranscriptBuilder, serial: str) -> dict[str, Any]:
+    nodes = example_request("2504")["input"]
+    nodes["data"].update(psn_no=PERSON, trt_dcla_detl_sn=serial)
+    return b.add("2504", nodes, {})
+
+
+def test_chronic_registration_names_its_parties(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    b.sign_in()
+    assert_status(run_check("chronic_registration_names_its_parties", b.records), Status.SKIP)
+    b.lookup()
+    chronic_registration(b, "9000000000001")
+    chronic_cancel(b, "9000000000001")
+    assert_status(run_check("chronic_registration_names_its_parties", b.records), Status.PASS)
+
+    chronic_registration(b, "9000000000002", insu_optins="440300", ide="H53010199999")
+    chronic_cancel(b, f"RF00{PERSON}")  # the insured place's own recognition
+    outcome = run_check("chronic_registration_names_its_parties", b.records)
+    assert_status(outcome, Status.FAIL)
+    assert [e.seen for e in outcome.evidence] == [
+        "insu_optins 440300",
+        "ide_fixmedins_no H53010199999",
+        f"2504 of RF00{PERSON}",
+    ]
+
+
 # -- inpatient stays ------------------------------------------------------------------------------
 
 STAY = "530100000000003001"  # the contract examples' stay

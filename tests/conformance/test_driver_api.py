@@ -11,6 +11,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from nhsa._resources import data_dir
 from nhsa.conformance import (
+    CancelChronicRequest,
     CancelRegistrationRequest,
     ChargeRequest,
     DriverCertificate,
@@ -22,6 +23,7 @@ from nhsa.conformance import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SigningConfig,
     SignInRequest,
@@ -56,6 +58,8 @@ def test_it_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
         ("RefundRequest", RefundRequest),
         ("PartialRefundRequest", PartialRefundRequest),
         ("ReconcileRequest", ReconcileRequest),
+        ("RegisterChronicRequest", RegisterChronicRequest),
+        ("CancelChronicRequest", CancelChronicRequest),
         ("ActionResult", DriverResult),
     ],
 )

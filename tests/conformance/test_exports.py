@@ -28,6 +28,7 @@ PINNED = {
     "AdmitRequest", "CancelAdmissionRequest", "CancelStaySettlementRequest", "DischargeRequest",
     "StayFeesRequest", "StaySettlementRequest",
 }  # fmt: skip
+PINNED |= {"CancelChronicRequest", "RegisterChronicRequest"}  # chronic care (issue 12)
 
 
 def test_exports_are_pinned() -> None:

@@ -42,6 +42,24 @@ def test_every_handler_answers_a_contract_valid_output(desk: Desk) -> None:
             insuplc_admdvs="530100",
         ),
     )
+    chronic = {
+        "psn_no": LOCAL,
+        "insutype": "310",
+        "opsp_dise_code": "M01600",
+        "opsp_dise_name": "糖尿病",
+        "insu_optins": "530100",
+        "ide_fixmedins_no": desk.tenant,
+        "ide_fixmedins_name": "测试医院",
+        "hosp_ide_date": "2026-11-20",
+        "diag_dr_codg": "D0001",
+        "diag_dr_name": "医师丁",
+        "begndate": "2026-11-23",
+    }
+    registered = keep("2503", desk.call("2503", {"data": chronic}, insuplc_admdvs="530100"))
+    keep("5301", desk.call("5301", {"data": {"psn_no": LOCAL}}, insuplc_admdvs="530100"))
+    serial = registered.output["result"]["trt_dcla_detl_sn"]
+    cancel = {"trt_dcla_detl_sn": serial, "psn_no": LOCAL, "memo": "录入错误"}
+    keep("2504", desk.call("2504", {"data": cancel}, insuplc_admdvs="530100"))
     mdtrt_id = keep("2201", desk.register(LOCAL)).output["data"]["mdtrt_id"]
     keep("2203", desk.visit_info(LOCAL, mdtrt_id))
     info_a = desk.envelope("2203A", {}, insuplc_admdvs="530100")

@@ -35,13 +35,17 @@ REQUIRED_INFNOS = {
     "2207", "2208", "2601", "3201", "3202", "5203", "9101", "9102",
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2404", "2405",
 }  # fmt: skip
+CHRONIC = {"2503", "2504", "5301"}  # 门慢/门特: registration, its cancel, the query
+REQUIRED_INFNOS |= CHRONIC
 REVERSIBLE = {"2207", "2208", "2304", "2305", "2401"}
 QUERIES = {"1101", "2001", "3201", "3202", "5203", "9102"}
+QUERIES |= {"5301"}
 SAFE_WRITES = {"9001", "9002", "2601"}
 UNDONE_BY = {
     "2201": "2202", "2204": "2205", "2207": "2208", "2301": "2302",
     "2304": "2305", "2401": "2404", "2402": "2405",
 }  # fmt: skip
+UNDONE_BY["2503"] = "2504"
 COMMON_CARE = {"9001", "9002", "1101", "2001", "2601", "3201", "3202", "5203", "9101", "9102"}
 FUND_FIELDS = CONTRACT.fund_fields
 SCOPE_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
@@ -154,8 +158,9 @@ def test_metadata_follows_the_contract_rules(infno: str) -> None:
     assert t.safe_to_repeat is (infno in QUERIES or infno in SAFE_WRITES)
     assert t.reversible_by_2601 is (infno in REVERSIBLE)
     assert t.undone_by == UNDONE_BY.get(infno)
+    outpatient = infno[:2] == "22" or infno in CHRONIC
     expected_care = (
-        "common" if infno in COMMON_CARE else "outpatient" if infno[:2] == "22" else "inpatient"
+        "common" if infno in COMMON_CARE else "outpatient" if outpatient else "inpatient"
     )
     assert t.care == expected_care
     assert t.response_body == ("file" if infno == "9102" else "json")

@@ -1,7 +1,8 @@
 """The ``nhsa`` command: a thin layer over the rooms; each command group lives in its own module.
 
 ``pip install nhsa-kit`` (the SDK alone) runs ``nhsa spec`` and ``nhsa keys``; ``nhsa mock``
-needs the ``mock`` extra and ``nhsa conformance`` / ``nhsa demo`` the ``conformance`` extra.
+needs the ``mock`` extra and ``nhsa conformance`` / ``nhsa demo`` / ``nhsa lab`` the
+``conformance`` extra.
 The conformance commands are imported only when one of them runs, so ``nhsa --help`` lists
 them without the extra installed, and running one without it says which extra to install.
 
@@ -18,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from nhsa import __version__
-from nhsa.cli import demo_commands, keys_commands, mock_commands, spec_commands
+from nhsa.cli import demo_commands, keys_commands, lab_commands, mock_commands, spec_commands
 from nhsa.cli._extras import needs_extra
 
 if TYPE_CHECKING:  # typer ships its own copy of click; these names are only for the type checker
@@ -78,6 +79,7 @@ app = typer.Typer(
 app.add_typer(spec_commands.app, name="spec")
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(mock_commands.app, name="mock")
+app.add_typer(lab_commands.app, name="lab")
 app.command("demo")(demo_commands.demo)
 
 

@@ -5,6 +5,7 @@ Example:
     $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2
     $ nhsa mock serve --db postgresql://lab:secret@127.0.0.1/nhsa_mock --workers 2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
+    $ nhsa mock replay visit-H53010112345-3000000000042.json
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def fail_plainly(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, the message printed as it is (it may quote ``[rule]`` brackets)."""
+    _err().print(f"error: {message}", style="red", markup=False)
+    raise typer.Exit(code)
+
+
 def admin_token_problem(token: str) -> str | None:
     """Why ``token`` cannot be the admin token, or ``None`` when it can.
 
@@ -61,12 +68,15 @@ def admin_token_problem(token: str) -> str | None:
     return None
 
 
-def _platform_key(path: Path | None, db: str, *, shared: bool) -> tuple[Sm2PrivateKey, Path]:
-    """The platform's signing key: the given file, or one kept beside the database file
-    (beside a URL there is no file: one key for every worker of this run)."""
+def _platform_key(
+    path: Path | None, db: str, *, shared: bool, name: str = "platform-key"
+) -> tuple[Sm2PrivateKey, Path]:
+    """The platform's signing key (or, by ``name``, the lab console's): the given file, or one
+    kept beside the database file as ``<db>.<name>.pem`` (beside a URL there is no file: one
+    key for every worker of this run)."""
     if shared and path is None:
-        return Sm2PrivateKey.generate(), Path("(generated; --platform-key keeps one)")
-    where = path or Path(db).with_name(Path(db).name + ".platform-key.pem")
+        return Sm2PrivateKey.generate(), Path(f"(generated; --{name} keeps one)")
+    where = path or Path(db).with_name(f"{Path(db).name}.{name}.pem")
     if path is None and not where.exists():
         key = Sm2PrivateKey.generate()
         try:
@@ -74,12 +84,12 @@ def _platform_key(path: Path | None, db: str, *, shared: bool) -> tuple[Sm2Priva
             where.write_bytes(key.to_pem())
             where.chmod(_PRIVATE_FILE_MODE)
         except OSError as exc:
-            _fail(f"--db {db}: cannot write the platform key beside it ({exc.strerror})")
+            _fail(f"--db {db}: cannot write the {name} beside it ({exc.strerror})")
         return key, where
     try:
         return Sm2PrivateKey.from_file(where), where
     except KeyMaterialError as exc:
-        _fail(f"--platform-key {where}: {exc}")
+        _fail(f"--{name} {where}: {exc}")
 
 
 def _check_admin_token(admin_token: str | None) -> None:
@@ -115,13 +125,52 @@ def _print_banner(url: str, **rows: str) -> None:
     Console(highlight=False, soft_wrap=True).print("\n".join(lines))
 
 
+HostOption = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
+PortOption = Annotated[int, typer.Option(help="TCP port (0 picks a free one).")]
+FixturesOption = Annotated[
+    Path | None,
+    typer.Option(help="Fixture folder (layout of conformance/fixtures/); bundled set if omitted."),
+]
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
+    ),
+]
+SyncOption = Annotated[
+    str, typer.Option(help="SQLite durability: normal (survives a crash) or full (a power cut).")
+]
+PlatformKeyOption = Annotated[
+    Path | None,
+    typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
+]
+LogLevelOption = Annotated[str, typer.Option(help="uvicorn log level.")]
+"""Options ``nhsa mock serve`` and ``nhsa lab serve`` share."""
+
+
+def _checked_options(
+    admin_token: str | None, sync: str, profile: str, fixtures: Path | None
+) -> tuple[Literal["normal", "full"], str]:
+    """The options both servers check before anything starts: durability and profile."""
+    from nhsa.signing import SigningProfile  # noqa: PLC0415
+    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
+
+    _check_admin_token(admin_token)
+    durability = _durability(sync)
+    try:
+        chosen = SigningProfile.parse(profile)
+    except SigningConfigError as exc:
+        _fail(f"--profile {profile!r}: {exc}")
+    if fixtures is not None and not fixtures.is_dir():
+        _fail(f"--fixtures {fixtures}: not a folder")
+    return durability, str(chosen)
+
+
 @app.command("serve")
 def serve(
     *,
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8700,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8700,
     db: Annotated[
         str,
         typer.Option(
@@ -132,18 +181,8 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Server processes sharing --db (PostgreSQL only above 1).")
     ] = 1,
-    fixtures: Annotated[
-        Path | None,
-        typer.Option(
-            help="Fixture folder (layout of conformance/fixtures/); bundled set if omitted."
-        ),
-    ] = None,
-    profile: Annotated[
-        str,
-        typer.Option(
-            help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
-        ),
-    ] = "none",
+    fixtures: FixturesOption = None,
+    profile: ProfileOption = "none",
     admin_token: Annotated[
         str | None,
         typer.Option(
@@ -154,15 +193,9 @@ def serve(
     allow_fault_header: Annotated[
         bool, typer.Option(help="Honour the test-only x-mock-fault request header.")
     ] = False,
-    sync: Annotated[
-        str,
-        typer.Option(help="SQLite durability: normal (survives a crash) or full (a power cut)."),
-    ] = "normal",
-    platform_key: Annotated[
-        Path | None,
-        typer.Option(help="The platform's SM2 private key PEM; kept beside --db when omitted."),
-    ] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    sync: SyncOption = "normal",
+    platform_key: PlatformKeyOption = None,
+    log_level: LogLevelOption = "warning",
 ) -> None:
     """Serve the mock platform over HTTP (uvicorn; one worker, or several on PostgreSQL)."""
     # The mock needs the 'mock' extra (starlette, uvicorn): imported here so that the rest
@@ -179,17 +212,9 @@ def serve(
         from nhsa.mock.fixtures import FixtureError  # noqa: PLC0415
         from nhsa.mock.platform import assemble  # noqa: PLC0415
         from nhsa.mock.store import StoreError, Synchronous  # noqa: PLC0415
-    from nhsa.signing import SigningProfile  # noqa: PLC0415
-    from nhsa.signing.errors import SigningConfigError  # noqa: PLC0415
 
-    _check_admin_token(admin_token)
-    durability: Synchronous = _durability(sync)
-    try:
-        chosen = SigningProfile.parse(profile)
-    except SigningConfigError as exc:
-        _fail(f"--profile {profile!r}: {exc}")
-    if fixtures is not None and not fixtures.is_dir():
-        _fail(f"--fixtures {fixtures}: not a folder")
+    durability: Synchronous
+    durability, chosen = _checked_options(admin_token, sync, profile, fixtures)
     shared = is_postgres_url(db)
     shown = masked(db) if shared else db
     _check_db(db, workers, shared=shared)
@@ -201,7 +226,7 @@ def serve(
     except ServeError as exc:
         _fail(str(exc))
     options = ServerOptions(
-        default_profile=str(chosen), allow_fault_header=allow_fault_header, admin_token=token
+        default_profile=chosen, allow_fault_header=allow_fault_header, admin_token=token
     )
     try:
         platform = assemble(
@@ -273,3 +298,62 @@ def transcript(
     for line in jsonl_lines(found, mask=not unmasked):
         sys.stdout.buffer.write(line)
     sys.stdout.flush()
+
+
+@app.command("replay")
+def replay_command(
+    file: Annotated[Path, typer.Argument(help="A visit export (the lab console's Export).")],
+) -> None:
+    """Re-run an exported visit against a fresh mock and say where the answers differ.
+
+    Exit 0: every record answered alike and the visit's settlements ended the same way;
+    1: something differs (printed field by field); 2: the file cannot be replayed.
+    """
+    with needs_extra("conformance", "mock replay"):
+        from nhsa.lab import (  # noqa: PLC0415
+            IGNORED,
+            ReplayError,
+            VisitExportError,
+            read_export,
+            replay,
+        )
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail_plainly(f"{file}: cannot read it ({exc.strerror})")
+    try:
+        export = read_export(data, source=str(file))
+        report = replay(export)
+    except (VisitExportError, ReplayError) as exc:
+        fail_plainly(str(exc))
+    out = Console(highlight=False, soft_wrap=True)
+    parts = {"visit": 0, "context": 0}
+    for step in report.steps:
+        parts["visit" if step.role == "visit" else "context"] += 1
+    out.print(
+        f"replayed visit {report.mdtrt_id} of {report.tenant} on a fresh mock: "
+        f"{parts['visit']} records of the visit, {parts['context']} it depends on",
+        markup=False,
+    )
+    for step in report.steps:
+        out.print(step.describe(), markup=False)
+    out.print("ignored, as they legitimately differ between two platforms:", markup=False)
+    for reason, why in IGNORED.items():
+        out.print(f"  {reason} ({report.ignored.get(reason, 0)} values): {why}", markup=False)
+    if report.ids:
+        mapped = ", ".join(f"{old} → {new}" for old, new in report.ids.items())
+        out.print(f"  ids mapped: {mapped}", markup=False)
+    out.print(f"verdict of the original: {report.verdict_original}", markup=False)
+    if report.same_verdict:
+        out.print("verdict of the replay:   the same", markup=False)
+    else:
+        out.print(f"verdict of the replay:   DIFFERENT: {report.verdict_replay}", markup=False)
+    differing = sum(1 for step in report.steps if not step.same)
+    if report.same:
+        out.print(
+            f"SAME: all {len(report.steps)} records answered alike, same verdict", markup=False
+        )
+        return
+    out.print(f"DIFFERS: {differing} of {len(report.steps)} records", markup=False)
+    raise typer.Exit(1)

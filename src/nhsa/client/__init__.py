@@ -2,9 +2,11 @@
 
 - :class:`Client` / :class:`AsyncClient` — one policy core, two drivers; a typed method per
   transaction of the contract, plus the workflows ``register``, ``cancel_registration``,
-  ``charge``, ``refund``, ``reconcile``, ``recover`` and, for an inpatient stay, ``admit``,
-  ``upload_stay_fees``, ``settle_midway``, ``discharge``, ``settle_stay``,
-  ``cancel_stay_settlement``, ``cancel_discharge``, ``cancel_admission``;
+  ``charge`` (a chronic visit with ``chronic=ChronicDisease(...)``), ``refund``,
+  ``reconcile``, ``recover``, for chronic care ``recognitions``, ``register_chronic``,
+  ``cancel_chronic`` and, for an inpatient stay, ``admit``, ``upload_stay_fees``,
+  ``settle_midway``, ``discharge``, ``settle_stay``, ``cancel_stay_settlement``,
+  ``cancel_discharge``, ``cancel_admission``;
 - :class:`WindowMode` / :class:`KioskMode` — who operates, which certificates are accepted,
   what an unknown outcome does;
 - outcomes :class:`Succeeded`, :class:`Rejected`, :class:`NotSent`, :class:`Unknown` and the
@@ -35,7 +37,7 @@ from nhsa.client._breaker import BreakerPolicy, DowntimeNotice
 from nhsa.client._classify import AnswerPatterns
 from nhsa.client._client import AsyncClient, Client
 from nhsa.client._config import ClientConfig, Timeouts
-from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine, Ward
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine, Ward
 from nhsa.client._journal import Journal, JournalEntry
 from nhsa.client._load_bearing import LOAD_BEARING, LoadBearing, Shortfall
 from nhsa.client._modes import KioskMode, Mode, WindowMode
@@ -54,8 +56,10 @@ from nhsa.client._outcomes import (
 )
 from nhsa.client._results import (
     Charge,
+    ChronicRegistration,
     GroupReconciliation,
     LedgerTotals,
+    Recognition,
     ReconcileReport,
     RecoveredEntry,
     RecoveryReport,
@@ -93,6 +97,8 @@ __all__ = [
     "BusinessError",
     "Certificate",
     "Charge",
+    "ChronicDisease",
+    "ChronicRegistration",
     "Client",
     "ClientConfig",
     "Clinic",
@@ -118,6 +124,7 @@ __all__ = [
     "Outcome",
     "OutcomeUnknownError",
     "PatientMessage",
+    "Recognition",
     "ReconcileReport",
     "RecoveredEntry",
     "RecoveryReport",

@@ -10,7 +10,10 @@ Guarantees:
   and reported (:class:`~nhsa.client.errors.SettlementMismatchError`);
 - **nothing left half-done** — when a step fails after fee lines were uploaded, the batch is
   cancelled (2205); an unknown 2207 is reversed (2601) before the batch is cancelled, unless a
-  window holds it for the cashier.
+  window holds it for the cashier;
+- **no chronic visit without its disease** — med_type 14 (门诊慢特病) is sent only with the
+  recognised disease (``chronic=ChronicDisease(...)``), in 2203 ``dise_codg`` and on every 2204
+  line; a refusal of the disease is raised as it is, never retried as an ordinary visit.
 
 Example:
     >>> [len(chunk) for chunk in chunks(list(range(5)), 2)]
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from nhsa.client._flow import Flow
-from nhsa.client._inputs import Diagnosis, FeeLine
+from nhsa.client._inputs import ChronicDisease, Diagnosis, FeeLine
 from nhsa.client._load_bearing import ECHOED, loaded
 from nhsa.client._outcomes import Held, Rejected, Succeeded, Unknown
 from nhsa.client._register import new_serial
@@ -62,6 +65,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _log = get_logger("nhsa.client")
+ORDINARY, CHRONIC = "11", "14"
+"""med_type 普通门诊 (the default) and 门诊慢特病 (a chronic visit: needs its disease)."""
 UNRESOLVED = ("sending", "unknown", "reversing", "held", "manual")
 """States of a settlement that may or may not stand: the visit is not charged again until a
 person or ``recover()`` has closed it."""
@@ -79,17 +84,19 @@ def charge(
     fees: Sequence[FeeLine],
     *,
     diagnoses: Sequence[Diagnosis],
-    med_type: str = "11",
+    med_type: str | None = None,
+    chronic: ChronicDisease | None = None,
     psn_setlway: str = "01",
     acct_used_flag: str = "1",
     invono: str | None = None,
 ) -> Flow[Charge]:
     """Upload the visit and its fee lines, pre-settle, settle, and check the totals agree."""
+    category = medical_category(med_type, chronic)
     _check_charge_input(
         core,
         fees=fees,
         diagnoses=diagnoses,
-        med_type=med_type,
+        med_type=category,
         psn_setlway=psn_setlway,
         acct_used_flag=acct_used_flag,
     )
@@ -97,18 +104,58 @@ def charge(
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         # Checked again under the guard: a charge may have finished while we waited.
         check_live_settlement(core, registration.mdtrt_id)
-        yield from _upload_visit(core, registration, diagnoses, med_type)
+        yield from _upload_visit(core, registration, diagnoses, category, chronic)
         return (
             yield from settle_lines(
                 core,
                 registration,
                 fees,
-                med_type=med_type,
+                med_type=category,
+                chronic=chronic,
                 psn_setlway=psn_setlway,
                 acct_used_flag=acct_used_flag,
                 invono=invono,
             )
         )
+
+
+def medical_category(med_type: str | None, chronic: ChronicDisease | None) -> str:
+    """The visit's med_type: 14 with a chronic disease, else ``med_type`` (default 11).
+
+    med_type 14 without its disease, or a disease with another med_type, is refused: the
+    platform settles a chronic visit only under a disease the person has recognised.
+
+    Example:
+        >>> medical_category(None, ChronicDisease.of("M03900")), medical_category(None, None)
+        ('14', '11')
+        >>> medical_category("14", None)
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: chronic: med_type 14 (门诊慢特病) needs the \
+recognised disease: charge(..., chronic=ChronicDisease(code, name))
+    """
+    if chronic is not None and not isinstance(chronic, ChronicDisease):
+        raise InvalidInputError(
+            "chronic: give a ChronicDisease (e.g. ChronicDisease.of('M03900'))",
+            field="chronic",
+            rule="type",
+        )
+    if chronic is None:
+        if med_type == CHRONIC:
+            raise InvalidInputError(
+                "chronic: med_type 14 (门诊慢特病) needs the recognised disease: "
+                "charge(..., chronic=ChronicDisease(code, name))",
+                field="chronic",
+                rule="required-for-med_type-14",
+            )
+        return med_type or ORDINARY
+    if med_type not in (None, CHRONIC):
+        raise InvalidInputError(
+            f"med_type: a chronic visit (chronic={chronic.code}) is med_type 14, not {med_type}",
+            field="med_type",
+            rule="chronic-is-14",
+        )
+    return CHRONIC
 
 
 def settle_lines(
@@ -120,6 +167,7 @@ def settle_lines(
     psn_setlway: str,
     acct_used_flag: str,
     invono: str | None,
+    chronic: ChronicDisease | None = None,
 ) -> Flow[Charge]:
     """2204 (in chunks, one batch), 2206, 2207 and the totals check; the caller holds the guard."""
     batch = new_serial("CB", core.msgids.next())
@@ -128,7 +176,7 @@ def settle_lines(
     uploaded = False
     try:
         for chunk in chunks(lines, core.config.fee_lines_per_upload):
-            upload = _fee_upload(registration, batch, chunk)
+            upload = _fee_upload(registration, batch, chunk, chronic)
             uploaded = True
             yield from core.typed("2204", upload, insuplc_admdvs=area)
         total = sum((line.total for line in lines), Decimal(0))
@@ -206,6 +254,7 @@ def settle_lines(
         totals=settled,
         setlinfo=setlinfo,
         setldetail=tuple(outcome.output.setldetail or ()),
+        chronic=chronic,
     )
 
 
@@ -277,7 +326,11 @@ def _refund_mismatch(core: Core, registration: Registration, setl_id: str) -> Fl
 
 
 def _upload_visit(
-    core: Core, registration: Registration, diagnoses: Sequence[Diagnosis], med_type: str
+    core: Core,
+    registration: Registration,
+    diagnoses: Sequence[Diagnosis],
+    med_type: str,
+    chronic: ChronicDisease | None,
 ) -> Flow[None]:
     clinic = registration.clinic
     now = core.clock()
@@ -288,8 +341,9 @@ def _upload_visit(
                 psn_no=registration.psn_no,
                 med_type=med_type,
                 begntime=registration.begntime,
-                dise_codg=None,
-                dise_name=diagnoses[0].diag_name,
+                # a chronic visit names its recognised disease; other visits none (2203 note)
+                dise_codg=chronic.code if chronic else None,
+                dise_name=chronic.name if chronic else diagnoses[0].diag_name,
             ),
             diseinfo=[
                 OtpDiseinfoItem(
@@ -311,7 +365,12 @@ def _upload_visit(
     yield from core.typed("2203", visit, insuplc_admdvs=registration.insuplc_admdvs)
 
 
-def _fee_upload(registration: Registration, batch: str, lines: Sequence[FeeLine]) -> Input2204:
+def _fee_upload(
+    registration: Registration,
+    batch: str,
+    lines: Sequence[FeeLine],
+    chronic: ChronicDisease | None,
+) -> Input2204:
     clinic = registration.clinic
     try:
         return Input2204(
@@ -321,6 +380,7 @@ def _fee_upload(registration: Registration, batch: str, lines: Sequence[FeeLine]
                     mdtrt_id=registration.mdtrt_id,
                     psn_no=registration.psn_no,
                     chrg_bchno=batch,
+                    dise_codg=chronic.code if chronic else None,
                     rx_circ_flag=line.rx_circ_flag,
                     fee_ocur_time=line.fee_ocur_time or registration.begntime,
                     med_list_codg=line.med_list_codg,

@@ -43,15 +43,32 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from nhsa.client import _charge, _reconcile, _recover, _refund, _register, _resolution, _stay
+from nhsa.client import (
+    _charge,
+    _chronic,
+    _reconcile,
+    _recover,
+    _refund,
+    _register,
+    _resolution,
+    _stay,
+)
 from nhsa.client._config import ClientConfig
 from nhsa.client._core import SIGN_IN, Core
 from nhsa.client._flow import Flow, drive, drive_async
-from nhsa.client._inputs import Certificate, Clinic, Diagnosis, FeeLine, Ward
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine, Ward
 from nhsa.client._journal import Journal
 from nhsa.client._modes import Mode
 from nhsa.client._outcomes import Outcome, Resolution
-from nhsa.client._results import Charge, ReconcileReport, RecoveryReport, Refund, Registration
+from nhsa.client._results import (
+    Charge,
+    ChronicRegistration,
+    Recognition,
+    ReconcileReport,
+    RecoveryReport,
+    Refund,
+    Registration,
+)
 from nhsa.client._stay_results import FeeBatch, Stay, StayCancellation, StaySettlement
 from nhsa.client._transactions import AsyncTransactions, SyncTransactions
 from nhsa.client.errors import InvalidInputError, NhsaClientError
@@ -216,12 +233,18 @@ class Client(SyncTransactions, _Base):
         fees: Sequence[FeeLine],
         *,
         diagnoses: Sequence[Diagnosis],
-        med_type: str = "11",
+        med_type: str | None = None,
+        chronic: ChronicDisease | None = None,
         psn_setlway: str = "01",
         acct_used_flag: str = "1",
         invono: str | None = None,
     ) -> Charge:
         """Charge the visit: 2203, 2204, 2206, 2207, totals checked (see ``_charge``).
+
+        ``med_type`` defaults to 11 (普通门诊). A chronic visit (门诊慢特病, med_type 14) is
+        charged with ``chronic=`` the disease the person has recognised (``recognitions``):
+        its code goes in 2203 and on every 2204 line; med_type 14 without it is refused before
+        anything is sent.
 
         Example:
             >>> visit = client.register(card, insutype="310", clinic=clinic)
@@ -230,6 +253,16 @@ class Client(SyncTransactions, _Base):
             (Decimal('25.00'), Decimal('25.00'), True)
             >>> [line.feedetl_sn is not None for line in paid.lines]
             [True]
+
+            A chronic visit, once the hospital has registered the patient's hypertension:
+
+            >>> from nhsa.client import ChronicDisease
+            >>> hypertension = ChronicDisease.of("M03900")
+            >>> _ = client.register_chronic(card, hypertension, insutype="310", clinic=clinic)
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> paid = client.charge(visit, fees, diagnoses=diagnoses, chronic=hypertension)
+            >>> (paid.med_type, paid.setlinfo.med_type, paid.chronic.code)
+            ('14', '14', 'M03900')
         """
         return self._run(
             _charge.charge(
@@ -238,11 +271,83 @@ class Client(SyncTransactions, _Base):
                 fees,
                 diagnoses=diagnoses,
                 med_type=med_type,
+                chronic=chronic,
                 psn_setlway=psn_setlway,
                 acct_used_flag=acct_used_flag,
                 invono=invono,
             )
         )
+
+    def recognitions(
+        self, person: Certificate | Registration, *, insutype: str | None = None
+    ) -> tuple[Recognition, ...]:
+        """The person's chronic diseases on record with the insured place (5301), expired ones
+        included: keep those ``valid_on`` the visit's day and charge under one of them.
+
+        ``person`` is the patient's certificate (then 1101 finds them, and ``insutype`` names
+        the insurance) or a registered visit.
+
+        Example:
+            >>> from datetime import date
+            >>> from nhsa.client import ChronicDisease
+            >>> _ = client.register_chronic(card, ChronicDisease.of("M01600"), insutype="310",
+            ...                             clinic=clinic)
+            >>> [(r.opsp_dise_code, r.valid_on(date.today())) for r in
+            ...  client.recognitions(card, insutype="310")]
+            [('M01600', True)]
+        """
+        return self._run(_chronic.recognitions(self._core, person, insutype=insutype))
+
+    def register_chronic(
+        self,
+        person: Certificate | Registration,
+        disease: ChronicDisease,
+        *,
+        clinic: Clinic,
+        insutype: str | None = None,
+        begndate: date | None = None,
+        enddate: date | None = None,
+        identified_on: date | None = None,
+    ) -> ChronicRegistration:
+        """Register a chronic disease this hospital identified (2503, 人员慢特病备案).
+
+        ``clinic`` names the diagnosing doctor; the dates default to today (``enddate``: open).
+        An unknown outcome cannot be undone automatically (2504 needs the serial only the
+        answer carried): it is marked for a manual decision — ``recognitions`` shows whether
+        the disease is on record.
+
+        Example:
+            >>> from nhsa.client import ChronicDisease
+            >>> done = client.register_chronic(card, ChronicDisease.of("M03900"), insutype="310",
+            ...                                clinic=clinic)
+            >>> (done.psn_no, done.disease.name, client.journal.get(done.msgid).state)
+            ('P53010000000001', '高血压病', 'succeeded')
+        """
+        return self._run(
+            _chronic.register_chronic(
+                self._core,
+                person,
+                disease,
+                clinic=clinic,
+                insutype=insutype,
+                begndate=begndate,
+                enddate=enddate,
+                identified_on=identified_on,
+            )
+        )
+
+    def cancel_chronic(self, registration: ChronicRegistration, *, reason: str) -> str:
+        """Cancel a chronic-disease registration this HIS made (2504); returns the 2504 msgid.
+
+        Example:
+            >>> from nhsa.client import ChronicDisease
+            >>> done = client.register_chronic(card, ChronicDisease.of("M03900"), insutype="310",
+            ...                                clinic=clinic)
+            >>> _ = client.cancel_chronic(done, reason="病种录入错误")
+            >>> client.recognitions(card, insutype="310")
+            ()
+        """
+        return self._run(_chronic.cancel_chronic(self._core, registration, reason=reason))
 
     def refund(self, charge: Charge, *, lines: Sequence[str] | None = None) -> Refund:
         """Refund a charge fully, or only the fee lines whose serials are in ``lines``.
@@ -607,12 +712,14 @@ class AsyncClient(AsyncTransactions, _Base):
         fees: Sequence[FeeLine],
         *,
         diagnoses: Sequence[Diagnosis],
-        med_type: str = "11",
+        med_type: str | None = None,
+        chronic: ChronicDisease | None = None,
         psn_setlway: str = "01",
         acct_used_flag: str = "1",
         invono: str | None = None,
     ) -> Charge:
-        """Charge the visit: 2203, 2204, 2206, 2207, totals checked.
+        """Charge the visit: 2203, 2204, 2206, 2207, totals checked (``chronic``: as
+        :meth:`Client.charge`).
 
         Example:
             >>> import anyio
@@ -632,11 +739,85 @@ class AsyncClient(AsyncTransactions, _Base):
                 fees,
                 diagnoses=diagnoses,
                 med_type=med_type,
+                chronic=chronic,
                 psn_setlway=psn_setlway,
                 acct_used_flag=acct_used_flag,
                 invono=invono,
             )
         )
+
+    async def recognitions(
+        self, person: Certificate | Registration, *, insutype: str | None = None
+    ) -> tuple[Recognition, ...]:
+        """The person's chronic diseases on record (5301), as :meth:`Client.recognitions`.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         return await client.recognitions(card, insutype="310")
+            >>> anyio.run(main)
+            ()
+        """
+        return await self._run(_chronic.recognitions(self._core, person, insutype=insutype))
+
+    async def register_chronic(
+        self,
+        person: Certificate | Registration,
+        disease: ChronicDisease,
+        *,
+        clinic: Clinic,
+        insutype: str | None = None,
+        begndate: date | None = None,
+        enddate: date | None = None,
+        identified_on: date | None = None,
+    ) -> ChronicRegistration:
+        """Register a chronic disease (2503), as :meth:`Client.register_chronic`.
+
+        Example:
+            >>> import anyio
+            >>> from nhsa.client import ChronicDisease
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         done = await client.register_chronic(
+            ...             card, ChronicDisease.of("M03900"), insutype="310", clinic=clinic)
+            ...         await client.cancel_chronic(done, reason="病种录入错误")
+            ...         return done
+            >>> anyio.run(main).disease.code
+            'M03900'
+        """
+        return await self._run(
+            _chronic.register_chronic(
+                self._core,
+                person,
+                disease,
+                clinic=clinic,
+                insutype=insutype,
+                begndate=begndate,
+                enddate=enddate,
+                identified_on=identified_on,
+            )
+        )
+
+    async def cancel_chronic(self, registration: ChronicRegistration, *, reason: str) -> str:
+        """Cancel a chronic-disease registration (2504), as :meth:`Client.cancel_chronic`.
+
+        Example:
+            >>> import anyio
+            >>> from nhsa.client import ChronicDisease
+            >>> async def main():
+            ...     client = AsyncClient(config, window, transport=mock.async_transport)
+            ...     async with client:
+            ...         done = await client.register_chronic(
+            ...             card, ChronicDisease.of("M01600"), insutype="310", clinic=clinic)
+            ...         return client.journal.get(
+            ...             await client.cancel_chronic(done, reason="录入错误")).state
+            >>> anyio.run(main)
+            'succeeded'
+        """
+        return await self._run(_chronic.cancel_chronic(self._core, registration, reason=reason))
 
     async def refund(self, charge: Charge, *, lines: Sequence[str] | None = None) -> Refund:
         """Refund a charge fully, or only the fee lines whose serials are in ``lines``.

@@ -1,4 +1,4 @@
-"""What a workflow is given: a certificate, a clinic, diagnoses, fee lines.
+"""What a workflow is given: a certificate, a clinic, diagnoses, fee lines, a chronic disease.
 
 Fields carry the national wire names, so a vendor reading the spec finds them. Each class
 checks itself when built — an ID number with a wrong check digit, a float amount, a total that
@@ -20,9 +20,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from nhsa.client._validation import check_code, check_id_number, check_text, to_decimal
+from nhsa.client._validation import (
+    check_code,
+    check_disease_code,
+    check_id_number,
+    check_text,
+    to_decimal,
+)
 from nhsa.client.errors import InvalidInputError
 from nhsa.money import cents
+from nhsa.spec import code_table
 
 CertificateType = Literal["01", "02", "03"]
 
@@ -153,6 +160,59 @@ class Diagnosis:
         check_text(self.diag_code, "diag_code", 20)
         check_text(self.diag_name, "diag_name", 100)
         check_code("diag_type", self.diag_type, "diag_type")
+
+
+@dataclass(frozen=True)
+class ChronicDisease:
+    """A chronic or special outpatient disease (门慢/门特): what a chronic visit is charged under
+    (``charge(..., chronic=...)``: med_type 14, 2203/2204 ``dise_codg``) and what
+    ``register_chronic`` registers (2503).
+
+    Attributes:
+        code: the 门慢门特病种目录代码, M + 5 digits (checked when built).
+        name: its name in the list (1 to 300 characters).
+
+    Example:
+        >>> ChronicDisease.of("M03900")
+        ChronicDisease(code='M03900', name='高血压病')
+        >>> ChronicDisease("I10", "高血压")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: chronic.code: 'I10' is not a chronic disease code \
+(门慢门特病种目录代码: M + 5 digits, e.g. M03900)
+    """
+
+    code: str
+    name: str
+
+    def __post_init__(self) -> None:
+        check_disease_code(self.code, "chronic.code")
+        check_text(self.name, "chronic.name", 300)
+
+    @classmethod
+    def of(cls, code: str) -> ChronicDisease:
+        """The disease ``code`` with its name from the contract's list (codes/opsp_dise_code).
+
+        A code the list lacks is refused: build ``ChronicDisease(code, name)`` for a disease of
+        your platform's own list.
+
+        Example:
+            >>> ChronicDisease.of("M99999")
+            Traceback (most recent call last):
+            ...
+            nhsa.client.errors.InvalidInputError: chronic.code: 'M99999' is not in the chronic \
+disease list (codes/opsp_dise_code.json); give its name: ChronicDisease(code, name)
+        """
+        check_disease_code(code, "chronic.code")
+        diseases = code_table("opsp_dise_code")
+        if code not in diseases:
+            raise InvalidInputError(
+                f"chronic.code: {code!r} is not in the chronic disease list "
+                "(codes/opsp_dise_code.json); give its name: ChronicDisease(code, name)",
+                field="chronic.code",
+                rule="in-list",
+            )
+        return cls(code, diseases.name_of(code))
 
 
 @dataclass(frozen=True)

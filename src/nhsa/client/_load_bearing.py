@@ -125,6 +125,14 @@ LOAD_BEARING: Mapping[str, tuple[LoadBearing, ...]] = {
         LoadBearing("fileinfo.file_qury_no", "9102 downloads the result file by it"),
         LoadBearing("fileinfo.filename", "9102 names the result file"),
     ),
+    "2503": (
+        LoadBearing("result.trt_dcla_detl_sn", "the cancel (2504) names the registration by it"),
+    ),
+    "5301": (
+        LoadBearing(
+            "feedetail[].opsp_dise_code", "a chronic visit names the disease (2203 dise_codg)"
+        ),
+    ),
 }
 """infno → the members of its success answer the SDK cannot act without (README, 'Reading')."""
 

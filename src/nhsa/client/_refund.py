@@ -98,6 +98,7 @@ def refund(core: Core, charge: Charge, *, lines: Sequence[str] | None = None) ->
                 registration,
                 kept,
                 med_type=charge.med_type,
+                chronic=charge.chronic,
                 psn_setlway=charge.psn_setlway,
                 acct_used_flag=charge.acct_used_flag,
                 invono=None,

@@ -19,9 +19,11 @@ infno    path                         notes
 2402     2405 (mdtrt_id, psn_no)      undoes the discharge
 2201     manual decision              2202 needs the mdtrt_id only the lost answer had
 2301     manual decision              2302 needs feedetl_sn serials
+2503     manual decision              2504 needs the trt_dcla_detl_sn only the lost answer
+                                      had; 5301 shows whether the disease is on record
 2202, 2203, 2203A, 2205, 2206,        no undo exists; 2206 books nothing (a charge stops
-2302, 2303, 2404, 2405, 9101          before 2207); the others are cancellations or
-         manual decision              uploads a person confirms (9101: an orphan file)
+2302, 2303, 2404, 2405, 2504,         before 2207); the others are cancellations or
+9101     manual decision              uploads a person confirms (9101: an orphan file)
 9001, 9002, 2601, queries             never resolved: safe to repeat, so simply retried
 =======  ===========================  ====================================================
 

@@ -1,4 +1,5 @@
-"""What the workflows return: a registration, a charge, a refund, reports.
+"""What the workflows return: a registration, a charge, a refund, reports, a person's
+recognised chronic diseases and a chronic-disease registration.
 
 Personal data stays out of ``repr`` (names and certificate numbers are masked), so printing a
 result into a log does not leak it.
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from nhsa.client._inputs import Certificate, Clinic, FeeLine
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, FeeLine
 from nhsa.client._outcomes import Resolution
 from nhsa.envelope import ResultRow
 from nhsa.models import SetldetailItem
@@ -133,6 +134,7 @@ class Charge:
         pre_settlement, totals: 2206 and 2207 amounts (equal, or the charge was refunded and
             :class:`~nhsa.client.errors.SettlementMismatchError` raised).
         setlinfo, setldetail: the settlement answer as the platform gave it.
+        chronic: the recognised disease of a chronic visit (med_type 14), else ``None``.
 
     Example:
         >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
@@ -155,6 +157,64 @@ class Charge:
     totals: SettlementTotals
     setlinfo: Any
     setldetail: tuple[SetldetailItem, ...]
+    chronic: ChronicDisease | None = None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A chronic disease the person has on record with the insured place (a 5301 row), as the
+    platform answered it: the code may be a local one, so it is kept as text.
+
+    Example:
+        >>> from datetime import date
+        >>> row = Recognition("M03900", "高血压病", date(2022, 3, 1), None)
+        >>> (row.valid_on(date(2026, 11, 23)), row.disease)
+        (True, ChronicDisease(code='M03900', name='高血压病'))
+    """
+
+    opsp_dise_code: str
+    opsp_dise_name: str
+    begndate: date | None
+    enddate: date | None
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the recognition applies on ``day`` (a missing date does not limit it)."""
+        started = self.begndate is None or self.begndate <= day
+        return started and (self.enddate is None or day <= self.enddate)
+
+    @property
+    def disease(self) -> ChronicDisease:
+        """The disease to charge a chronic visit under (raises InvalidInputError for a code
+        that is not of the national shape: a local code needs your own handling)."""
+        return ChronicDisease(self.opsp_dise_code, self.opsp_dise_name or self.opsp_dise_code)
+
+
+@dataclass(frozen=True)
+class ChronicRegistration:
+    """A chronic-disease registration the HIS made (2503): what ``cancel_chronic`` takes.
+
+    Attributes:
+        trt_dcla_detl_sn: the platform's serial of the registration.
+        psn_no, insutype, insuplc_admdvs: whose, under which insurance, for which insured place.
+        disease, begndate, enddate: what was registered, from when to when.
+        msgid: the 2503 msgid.
+
+    Example:
+        >>> from datetime import date
+        >>> done = client.register_chronic(card, ChronicDisease.of("M03900"), insutype="310",
+        ...                                clinic=clinic)
+        >>> (done.disease.code, done.insuplc_admdvs, done.begndate == date.today())
+        ('M03900', '530100', True)
+    """
+
+    trt_dcla_detl_sn: str
+    psn_no: str
+    insutype: str
+    insuplc_admdvs: str
+    disease: ChronicDisease
+    begndate: date
+    enddate: date | None
+    msgid: str
 
 
 @dataclass(frozen=True)

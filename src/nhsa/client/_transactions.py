@@ -37,10 +37,13 @@ from nhsa.models import (
     Input2402,
     Input2404,
     Input2405,
+    Input2503,
+    Input2504,
     Input2601,
     Input3201,
     Input3202,
     Input5203,
+    Input5301,
     Input9001,
     Input9002,
     Input9101,
@@ -66,10 +69,13 @@ from nhsa.models import (
     Output2402,
     Output2404,
     Output2405,
+    Output2503,
+    Output2504,
     Output2601,
     Output3201,
     Output3202,
     Output5203,
+    Output5301,
     Output9001,
     Output9002,
     Output9101,
@@ -569,6 +575,55 @@ class SyncTransactions:
         answer: Output2405 = self._typed("2405", input_model, insuplc_admdvs)
         return answer
 
+    def chronic_disease_registration(
+        self, input_model: Input2503, /, *, insuplc_admdvs: str | None = None
+    ) -> Output2503:
+        """2503 人员慢特病备案 — Chronic disease registration.
+
+        Changes platform state; journaled before it is sent. Retried automatically only when
+        provably not sent, or when the platform says it is busy; never resent after an unknown
+        outcome. Unknown outcome: undone with 2504 when the journal holds the identifiers it
+        needs, else marked for a manual decision; raised as OutcomeUnknownError whose resolution
+        says which. Refused by the platform: BusinessError. Not sent after the retries:
+        NotSentError. Returns the typed output (``Output2503``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2503").examples[0].request
+            >>> input_model = Input2503.model_validate(request["input"])
+            >>> answer = client.chronic_disease_registration(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.result.trt_dcla_detl_sn
+            'TD5301000000123401'
+        """
+        answer: Output2503 = self._typed("2503", input_model, insuplc_admdvs)
+        return answer
+
+    def cancel_chronic_disease_registration(
+        self, input_model: Input2504, /, *, insuplc_admdvs: str | None = None
+    ) -> Output2504:
+        """2504 人员慢特病备案撤销 — Cancel chronic disease registration.
+
+        Changes platform state; journaled before it is sent. Retried automatically only when
+        provably not sent, or when the platform says it is busy; never resent after an unknown
+        outcome. Unknown outcome: no automatic undo exists; marked for a manual decision and
+        raised as OutcomeUnknownError. Refused by the platform: BusinessError. Not sent after
+        the retries: NotSentError. Returns the typed output (``Output2504``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2504").examples[0].request
+            >>> input_model = Input2504.model_validate(request["input"])
+            >>> answer = client.cancel_chronic_disease_registration(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer
+            Output2504()
+        """
+        answer: Output2504 = self._typed("2504", input_model, insuplc_admdvs)
+        return answer
+
     def reversal(
         self, input_model: Input2601, /, *, insuplc_admdvs: str | None = None
     ) -> Output2601:
@@ -659,6 +714,30 @@ class SyncTransactions:
             '530100000000002001'
         """
         answer: Output5203 = self._typed("5203", input_model, insuplc_admdvs)
+        return answer
+
+    def chronic_disease_registration_query(
+        self, input_model: Input5301, /, *, insuplc_admdvs: str | None = None
+    ) -> Output5301:
+        """5301 人员慢特病备案查询 — Chronic disease registration query.
+
+        Reads only; changes nothing on the platform. Retried automatically when not sent, when
+        the platform is busy, and when the outcome is unknown (repeating it is safe). Unknown
+        outcome: raised as OutcomeUnknownError only once the retries are used up; there is
+        nothing to undo. Refused by the platform: BusinessError. Not sent after the retries:
+        NotSentError. Returns the typed output (``Output5301``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("5301").examples[0].request
+            >>> input_model = Input5301.model_validate(request["input"])
+            >>> answer = client.chronic_disease_registration_query(
+            ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ... )
+            >>> answer.feedetail[0].opsp_dise_code
+            'M03900'
+        """
+        answer: Output5301 = self._typed("5301", input_model, insuplc_admdvs)
         return answer
 
     def sign_in(
@@ -1305,6 +1384,61 @@ class AsyncTransactions:
         answer: Output2405 = await self._typed("2405", input_model, insuplc_admdvs)
         return answer
 
+    async def chronic_disease_registration(
+        self, input_model: Input2503, /, *, insuplc_admdvs: str | None = None
+    ) -> Output2503:
+        """2503 人员慢特病备案 — Chronic disease registration.
+
+        Changes platform state; journaled before it is sent. Retried automatically only when
+        provably not sent, or when the platform says it is busy; never resent after an unknown
+        outcome. Unknown outcome: undone with 2504 when the journal holds the identifiers it
+        needs, else marked for a manual decision; raised as OutcomeUnknownError whose resolution
+        says which. Refused by the platform: BusinessError. Not sent after the retries:
+        NotSentError. Returns the typed output (``Output2503``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2503").examples[0].request
+            >>> input_model = Input2503.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.chronic_disease_registration(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.result.trt_dcla_detl_sn
+            'TD5301000000123401'
+        """
+        answer: Output2503 = await self._typed("2503", input_model, insuplc_admdvs)
+        return answer
+
+    async def cancel_chronic_disease_registration(
+        self, input_model: Input2504, /, *, insuplc_admdvs: str | None = None
+    ) -> Output2504:
+        """2504 人员慢特病备案撤销 — Cancel chronic disease registration.
+
+        Changes platform state; journaled before it is sent. Retried automatically only when
+        provably not sent, or when the platform says it is busy; never resent after an unknown
+        outcome. Unknown outcome: no automatic undo exists; marked for a manual decision and
+        raised as OutcomeUnknownError. Refused by the platform: BusinessError. Not sent after
+        the retries: NotSentError. Returns the typed output (``Output2504``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("2504").examples[0].request
+            >>> input_model = Input2504.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.cancel_chronic_disease_registration(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer
+            Output2504()
+        """
+        answer: Output2504 = await self._typed("2504", input_model, insuplc_admdvs)
+        return answer
+
     async def reversal(
         self, input_model: Input2601, /, *, insuplc_admdvs: str | None = None
     ) -> Output2601:
@@ -1407,6 +1541,33 @@ class AsyncTransactions:
             '530100000000002001'
         """
         answer: Output5203 = await self._typed("5203", input_model, insuplc_admdvs)
+        return answer
+
+    async def chronic_disease_registration_query(
+        self, input_model: Input5301, /, *, insuplc_admdvs: str | None = None
+    ) -> Output5301:
+        """5301 人员慢特病备案查询 — Chronic disease registration query.
+
+        Reads only; changes nothing on the platform. Retried automatically when not sent, when
+        the platform is busy, and when the outcome is unknown (repeating it is safe). Unknown
+        outcome: raised as OutcomeUnknownError only once the retries are used up; there is
+        nothing to undo. Refused by the platform: BusinessError. Not sent after the retries:
+        NotSentError. Returns the typed output (``Output5301``).
+
+        Example:
+            >>> from nhsa.spec import contract
+            >>> request = contract().transaction("5301").examples[0].request
+            >>> input_model = Input5301.model_validate(request["input"])
+            >>> import anyio
+            >>> async def main():
+            ...     return await client.chronic_disease_registration_query(
+            ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
+            ...     )
+            >>> answer = anyio.run(main)
+            >>> answer.feedetail[0].opsp_dise_code
+            'M03900'
+        """
+        answer: Output5301 = await self._typed("5301", input_model, insuplc_admdvs)
         return answer
 
     async def sign_in(

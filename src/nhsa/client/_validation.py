@@ -16,15 +16,17 @@ string so no fraction of a cent is lost
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from nhsa.client.errors import ForbiddenCertificateError, InvalidInputError
 from nhsa.idcard import id_number_problem
-from nhsa.spec import ValidationIssue, code_table
+from nhsa.spec import ValidationIssue, code_table, contract
 
 ID_CARD: Final = "02"
 """mdtrt_cert_type of a resident ID card (居民身份证)."""
@@ -111,6 +113,35 @@ def check_code(table: str, value: str, field: str) -> None:
             f"{field}: {value!r} is not a code of {table} ({codes.title})",
             field=field,
             rule="enum",
+        )
+
+
+@cache
+def _disease_code() -> re.Pattern[str]:
+    common = contract().documents[contract().uri("common.json")]
+    return re.compile(common["$defs"]["opsp_dise_code"]["pattern"])
+
+
+def check_disease_code(value: object, field: str) -> None:
+    """Refuse a chronic disease code (门慢门特病种目录代码) not of the contract's shape.
+
+    The shape (M + 5 digits) is the contract's ``common.json#/$defs/opsp_dise_code``; whether
+    the code is on the platform's list is the platform's to judge.
+
+    Example:
+        >>> check_disease_code("M03900", "chronic.code")
+        >>> check_disease_code("I10.x00", "chronic.code")
+        Traceback (most recent call last):
+        ...
+        nhsa.client.errors.InvalidInputError: chronic.code: 'I10.x00' is not a chronic disease \
+code (门慢门特病种目录代码: M + 5 digits, e.g. M03900)
+    """
+    if not isinstance(value, str) or not _disease_code().fullmatch(value):
+        raise InvalidInputError(
+            f"{field}: {value!r} is not a chronic disease code (门慢门特病种目录代码: M + 5 "
+            "digits, e.g. M03900)",
+            field=field,
+            rule="pattern",
         )
 
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from nhsa.conformance._driver import (
     AdmitRequest,
     CancelAdmissionRequest,
+    CancelChronicRequest,
     CancelRegistrationRequest,
     CancelStaySettlementRequest,
     ChargeRequest,
@@ -48,6 +49,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
     StayFeesRequest,
@@ -68,6 +70,7 @@ from nhsa.conformance._scenario import (
 )
 from nhsa.conformance._yaml import Located
 from nhsa.mock.faults import FaultSpecError, parse_fault_spec
+from nhsa.spec import code_table
 
 if TYPE_CHECKING:
     from nhsa.conformance._plan import ScenarioPlan
@@ -82,6 +85,7 @@ __all__ = [
     "MockCall",
     "Parameter",
     "StepContext",
+    "disease_name",
     "read_downtime",
     "read_fault",
     "read_fees",
@@ -95,6 +99,12 @@ CERT_TYPES: Final = ("01", "02", "03")
 _REFERENCE: Final = r"^\$[a-z][a-z0-9_]*\.[a-z_]+(\.[a-z_]+)?$"
 _SETTLING: Final = ("charge", "partial_refund")
 _STAY_SETTLING: Final = ("settle_midway", "settle_stay")
+_CHRONIC_MED_TYPE: Final = "14"
+_DISEASE: Final = {
+    "type": "string",
+    "pattern": r"^M[0-9]{5}$",
+    "x-expected": "a chronic disease code (门慢门特病种目录代码) such as M03900",
+}
 
 _R = TypeVar("_R")
 
@@ -296,6 +306,15 @@ def _choose_patient(action: str) -> Complete:
     return complete
 
 
+def _chronic_visit(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
+    """register: a patient to choose, and ``chronic`` only with med_type 14 (or none)."""
+    _choose_patient("register")(params, node, ctx)
+    if "chronic" in params and params.get("med_type", _CHRONIC_MED_TYPE) != _CHRONIC_MED_TYPE:
+        raise ctx.error(
+            node.line, f"a chronic visit is med_type 14, not {params['med_type']}: drop med_type"
+        )
+
+
 def _fees_known(action: str) -> Complete:
     def complete(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
         if "fees" not in params and not ctx.fees:
@@ -369,15 +388,17 @@ def _register(
     certificate = certificate_of(
         patient.person, params.get("certificate", patient.certificate.cert_type)
     )
+    chronic = params.get("chronic")
+    med_type = _CHRONIC_MED_TYPE if chronic else params.get("med_type", patient.med_type)
     request = RegisterRequest(
         certificate=certificate,
         insutype=patient.insutype,
-        med_type=params.get("med_type", patient.med_type),
+        med_type=med_type,
         ipt_otp_no=plan.unique.next("OTP"),
         emergency=params.get("emergency", patient.emergency),
     )
     inputs.visits[step.name] = Visit(
-        alias, certificate, request.ipt_otp_no, request.insutype, request.med_type
+        alias, certificate, request.ipt_otp_no, request.insutype, request.med_type, chronic
     )
     return request, alias
 
@@ -407,6 +428,8 @@ def _charge(
         chrg_bchno=plan.unique.next("B"),
         items=plan.fee_items(step.params.get("fees") or plan.scenario.given.fees),
         acct_used_flag=step.params.get("acct_used_flag", "1"),
+        dise_codg=visit.chronic,
+        dise_name=disease_name(visit.chronic) if visit.chronic else None,
     )
     return request, visit.patient
 
@@ -437,6 +460,46 @@ def _partial_refund(
         mdtrt_id, setl_id, psn_no, tuple(taken_back), plan.unique.next("B")
     )
     return request, visit.patient
+
+
+def disease_name(code: str) -> str:
+    """The name of a chronic disease of the contract's list (the code itself for another).
+
+    Example:
+        >>> disease_name("M03900"), disease_name("M99999")
+        ('高血压病', 'M99999')
+    """
+    diseases = code_table("opsp_dise_code")
+    return diseases.name_of(code) if code in diseases else code
+
+
+def _register_chronic(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, today: date
+) -> tuple[RegisterChronicRequest, str]:
+    params = step.params
+    alias = params.get("patient") or next(iter(plan.patients))
+    patient = plan.patients[alias]
+    code = params["disease"]
+    begins = params.get("begndate", "today")
+    request = RegisterChronicRequest(
+        certificate=certificate_of(patient.person, patient.certificate.cert_type),
+        insutype=patient.insutype,
+        opsp_dise_code=code,
+        opsp_dise_name=disease_name(code),
+        begndate=today if begins == "today" else date.fromisoformat(begins),
+    )
+    inputs.registrations[step.name] = alias
+    return request, alias
+
+
+def _cancel_chronic(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[CancelChronicRequest, str]:
+    reference: Reference = step.params["registration"]
+    serial = str(inputs.value(reference))
+    alias = inputs.registrations[reference.step]
+    reason = step.params.get("reason", "备案有误，撤销")
+    return CancelChronicRequest(plan.patients[alias].psn_no, serial, reason), alias
 
 
 def _reconcile(step: Step, _: Any, __: Any, today: date) -> tuple[ReconcileRequest, None]:
@@ -580,8 +643,11 @@ ACTIONS: Final[Mapping[str, Action]] = {
                 ),
                 "med_type": Parameter(ref("code", description="default 11, 13 for emergency")),
                 "emergency": Parameter({"type": "boolean", "description": "an emergency visit"}),
+                "chronic": Parameter(
+                    {**_DISEASE, "description": "a chronic visit (med_type 14) of this disease"}
+                ),
             },
-            complete=_choose_patient("register"),
+            complete=_chronic_visit,
         ),
         Action(
             "cancel_registration",
@@ -664,6 +730,37 @@ ACTIONS: Final[Mapping[str, Action]] = {
             "clear_faults",
             "clear every fault and downtime window of the tenant",
             MockCall(_clear_faults),
+        ),
+        Action(
+            "register_chronic",
+            "register a chronic disease the hospital identified (1101, 2503)",
+            DriverCall(
+                RegisterChronicRequest, _register_chronic, lambda d, r: d.register_chronic(r)
+            ),
+            {
+                "patient": _PATIENT,
+                "disease": Parameter({**_DISEASE, "description": "the disease to register"}),
+                "begndate": _DAY,
+            },
+            required=("disease",),
+            complete=_choose_patient("register_chronic"),
+        ),
+        Action(
+            "cancel_chronic",
+            "cancel a chronic-disease registration the HIS made (2504)",
+            DriverCall(CancelChronicRequest, _cancel_chronic, lambda d, r: d.cancel_chronic(r)),
+            {
+                "registration": Parameter(
+                    {
+                        **_REFERENCE_SCHEMA,
+                        "description": "the registration: $<register_chronic step>"
+                        ".trt_dcla_detl_sn",
+                    },
+                    _reference("registration", ("register_chronic",), "trt_dcla_detl_sn"),
+                ),
+                "reason": Parameter(ref("text", description="why it is cancelled (2504 memo)")),
+            },
+            required=("registration",),
         ),
         Action(
             "admit",

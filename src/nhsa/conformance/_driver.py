@@ -22,6 +22,8 @@ What an action must do (the HIS decides *how*, that is what is being tested):
 ``refund(RefundRequest)``        refund a settlement in full (2208, then 2205)
 ``partial_refund(...)``          refund some fee lines: reverse and settle the rest again
 ``reconcile(ReconcileRequest)``  day-end reconciliation (3201; 3202 where unbalanced)
+``register_chronic(...)``        register a chronic disease the hospital identified (2503)
+``cancel_chronic(...)``          cancel such a registration (2504)
 ``admit(AdmitRequest)``          look the patient up (1101) and admit them (2401)
 ``upload_stay_fees(...)``        upload a batch of the stay's fee lines (2301)
 ``settle_midway(...)``           settle the stay mid-way, up to a day (2303, 2304 mid_setl_flag 1)
@@ -66,6 +68,7 @@ __all__ = [
     "RESULT_FIELDS",
     "AdmitRequest",
     "CancelAdmissionRequest",
+    "CancelChronicRequest",
     "CancelRegistrationRequest",
     "CancelStaySettlementRequest",
     "ChargeRequest",
@@ -81,6 +84,7 @@ __all__ = [
     "PartialRefundRequest",
     "ReconcileRequest",
     "RefundRequest",
+    "RegisterChronicRequest",
     "RegisterRequest",
     "SignInRequest",
     "SigningConfig",
@@ -236,6 +240,10 @@ class CancelRegistrationRequest:
 class ChargeRequest:
     """Charge ``items`` to visit ``mdtrt_id`` as batch ``chrg_bchno`` (unique per run).
 
+    A chronic visit (门诊慢特病, ``med_type`` 14) names its recognised disease: ``dise_codg``
+    (门慢门特病种目录代码) and ``dise_name``, which the HIS sends in 2203 and on every 2204
+    line; any other visit leaves both ``None``.
+
     Example:
         >>> item = FeeItem("110200001000000", "H1", Decimal("1"), Decimal("25"))
         >>> voucher = DriverCertificate("01", "EC")
@@ -251,6 +259,8 @@ class ChargeRequest:
     chrg_bchno: str
     items: tuple[FeeItem, ...]
     acct_used_flag: Literal["0", "1"] = "1"
+    dise_codg: str | None = None
+    dise_name: str | None = None
 
     @property
     def total(self) -> Decimal:
@@ -287,6 +297,41 @@ class ReconcileRequest:
     """Reconcile settlements of ``day`` (China time) with the platform (3201, 3202)."""
 
     day: date
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterChronicRequest:
+    """Register (2503) a chronic disease the hospital identified for the patient presenting
+    ``certificate``, under ``insutype``, from ``begndate`` (``None``: today) to ``enddate``
+    (``None``: open-ended); the diagnosing doctor's code and name go with it.
+
+    On ``ok`` the result carries the patient's ``psn_no`` and the registration's
+    ``trt_dcla_detl_sn`` (which a later cancel names).
+
+    Example:
+        >>> card = DriverCertificate("02", "530102198503150018")
+        >>> RegisterChronicRequest(card, "310", "M01600", "糖尿病").begndate is None
+        True
+    """
+
+    certificate: DriverCertificate
+    insutype: str
+    opsp_dise_code: str
+    opsp_dise_name: str
+    begndate: date | None = None
+    enddate: date | None = None
+    diag_dr_codg: str = "D530100000001"
+    diag_dr_name: str = "测试医师"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelChronicRequest:
+    """Cancel (2504) the chronic-disease registration ``trt_dcla_detl_sn`` this HIS made for
+    ``psn_no``, giving ``memo`` as the reason."""
+
+    psn_no: str
+    trt_dcla_detl_sn: str
+    memo: str = "备案有误，撤销"
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +434,8 @@ class DriverResult:
     ``msgids`` lists every msgid the HIS sent for the action, in order; ``amounts`` holds the
     settlement's ``medfee_sumamt``, ``fund_pay_sumamt``, ``acct_pay`` and ``psn_cash_pay`` as
     the HIS recorded them; ``balanced`` is the reconciliation verdict; ``patient_message`` is
-    what the patient was shown or told; ``message`` is the HIS's note for the operator or lab.
+    what the patient was shown or told; ``message`` is the HIS's note for the operator or lab;
+    ``trt_dcla_detl_sn`` is the serial of a chronic-disease registration (2503).
 
     Example:
         >>> DriverResult("ok", amounts={"acct_pay": Decimal("3")}).as_dict()["amounts"]
@@ -407,6 +453,7 @@ class DriverResult:
     balanced: bool | None = None
     patient_message: str | None = None
     message: str | None = None
+    trt_dcla_detl_sn: str | None = None
 
     def field(self, name: str) -> Any:
         """A result field by name (``amounts.<name>`` reaches into amounts), for references.
@@ -493,6 +540,14 @@ class Driver(Protocol):
 
     def reconcile(self, request: ReconcileRequest) -> DriverResult:
         """Day-end reconciliation (3201; 3202 where unbalanced)."""
+        ...
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """Register a chronic disease the hospital identified (1101, 2503)."""
+        ...
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """Cancel a chronic-disease registration this HIS made (2504)."""
         ...
 
     def admit(self, request: AdmitRequest) -> DriverResult:

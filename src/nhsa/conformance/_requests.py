@@ -36,13 +36,15 @@ class UnresolvedReferenceError(LookupError):
 
 @dataclass(frozen=True)
 class Visit:
-    """The visit a register step created: who, with which certificate, under which numbers."""
+    """The visit a register step created: who, with which certificate, under which numbers;
+    ``chronic`` is the disease of a chronic visit (med_type 14)."""
 
     patient: str
     certificate: DriverCertificate
     ipt_otp_no: str
     insutype: str
     med_type: str
+    chronic: str | None = None
 
 
 @dataclass
@@ -52,6 +54,8 @@ class StepInputs:
     results: dict[str, DriverResult] = field(default_factory=dict)
     visits: dict[str, Visit] = field(default_factory=dict)
     settled: dict[str, tuple[FeeItem, ...]] = field(default_factory=dict)
+    registrations: dict[str, str] = field(default_factory=dict)
+    """register_chronic step → the patient alias it registered a disease for."""
 
     def value(self, reference: Reference) -> Any:
         """The referenced result field; UnresolvedReferenceError when there is none."""

@@ -39,7 +39,14 @@ from nhsa.conformance._errors import ReportSignatureError
 from nhsa.envelope import CHINA_TIME
 from nhsa.signing import DEFAULT_USER_ID, Sm2PrivateKey, Sm2PublicKey
 
-__all__ = ["SIGNATURE_FORMAT", "VerifiedReport", "sign_report", "signature_path", "verify_report"]
+__all__ = [
+    "SIGNATURE_FORMAT",
+    "VerifiedReport",
+    "sign_report",
+    "signature_file",
+    "signature_path",
+    "verify_report",
+]
 
 SIGNATURE_FORMAT: Final = "nhsa-report-signature/1"
 ALGORITHM: Final = "SM2-with-SM3"
@@ -79,9 +86,25 @@ def sign_report(report: Path, key: Sm2PrivateKey, *, out: Path | None = None) ->
         sign_report(Path("out/report.json"), Sm2PrivateKey.from_file("lab.sm2.key.pem"))
     """
     data = _read(report, "report")
+    target = out or signature_path(report)
+    try:
+        target.write_bytes(signature_file(data, report.name, key))
+    except OSError as exc:
+        raise ReportSignatureError(f"cannot write the signature {target}: {exc.strerror}") from None
+    return target
+
+
+def signature_file(data: bytes, name: str, key: Sm2PrivateKey) -> bytes:
+    """The detached signature document of ``data`` (a report called ``name``), as file bytes.
+
+    Example:
+        >>> key = Sm2PrivateKey.generate()
+        >>> orjson.loads(signature_file(b"{}", "report.json", key))["key_id"] == key.key_id
+        True
+    """
     document = {
         "format": SIGNATURE_FORMAT,
-        "file": report.name,
+        "file": name,
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "algorithm": ALGORITHM,
@@ -90,12 +113,7 @@ def sign_report(report: Path, key: Sm2PrivateKey, *, out: Path | None = None) ->
         "signed_at": datetime.now(CHINA_TIME).isoformat(timespec="seconds"),
         "signature": base64.b64encode(key.sign(data, DEFAULT_USER_ID.encode())).decode(),
     }
-    target = out or signature_path(report)
-    try:
-        target.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
-    except OSError as exc:
-        raise ReportSignatureError(f"cannot write the signature {target}: {exc.strerror}") from None
-    return target
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def verify_report(

@@ -425,3 +425,32 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
     def statistics(self, tenant: str, begndate: date, enddate: date) -> dict[str, Any]:
         """Ledger statistics for a date range."""
         return self.admin.statistics(tenant, begndate, enddate)
+
+    def recognitions(self, tenant: str, psn_no: str) -> list[dict[str, Any]]:
+        """A person's recognised chronic diseases (门慢/门特 待遇认定), cancelled ones included."""
+        return self.admin.recognitions(tenant, psn_no)
+
+    def recognise(
+        self,
+        tenant: str,
+        psn_no: str,
+        opsp_dise_code: str,
+        *,
+        begndate: date,
+        enddate: date | None = None,
+        insutype: str | None = None,
+    ) -> dict[str, Any]:
+        """Record the insured place's recognition of a person's chronic disease; returns it
+        with its ``trt_dcla_detl_sn``."""
+        body: dict[str, Any] = {"opsp_dise_code": opsp_dise_code, "begndate": begndate}
+        if enddate is not None:
+            body["enddate"] = enddate
+        if insutype is not None:
+            body["insutype"] = insutype
+        return self.admin.recognise(tenant, psn_no, body)
+
+    def withdraw_recognition(
+        self, tenant: str, psn_no: str, trt_dcla_detl_sn: str
+    ) -> dict[str, Any]:
+        """Withdraw a recognition: med_type 14 visits may no longer name its disease."""
+        return self.admin.withdraw_recognition(tenant, psn_no, trt_dcla_detl_sn)

@@ -59,6 +59,9 @@ NhsaDate = Annotated[
 Admdvs = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 """Six-digit medical-insurance area code (医保区划)."""
 
+OpspDiseCode = Annotated[str, Field(pattern=r"^M[0-9]{5}$", max_length=30)]
+"""A chronic or special outpatient disease code (门慢门特病种目录代码): M + 5 digits."""
+
 
 def _coerce_infcode(value: object) -> object:
     # Some gateways send "0" instead of 0; both mean the same answer.
@@ -98,5 +101,6 @@ COMMON_TYPES: dict[str, object] = {
     "date": NhsaDate,
     "admdvs": Admdvs,
     "infcode": InfCode,
+    "opsp_dise_code": OpspDiseCode,
 }
 """common.json ``$defs`` name → the Python type that models it (used by codegen and tests)."""

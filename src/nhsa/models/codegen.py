@@ -296,6 +296,7 @@ class _Generator:
                 "date": "NhsaDate",
                 "admdvs": "Admdvs",
                 "infcode": "InfCode",
+                "opsp_dise_code": "OpspDiseCode",
             }[pointer.rsplit("/", 1)[-1]]
             module.imports.add(f"from nhsa.models._types import {type_name}")
             return _FieldType(type_name, {})

@@ -13,6 +13,8 @@
 ``reconciliation``        day-end 3201 balanced against the ledger; 3202 when unbalanced
 ``downtime``              no pile-on while an insured place is down; patient told when to return
 ``privacy``               no identity numbers, card numbers or tokens in what the HIS exposes
+``chronic``               门慢/门特: the disease travels with the visit; no ordinary fallback
+                          after a refused disease; 2503/2504 name the right parties
 ========================  ===================================================================
 
 Example:
@@ -23,6 +25,7 @@ Example:
 
 from nhsa.conformance.checks import (
     amounts,
+    chronic,
     downtime,
     envelope,
     ledger,
@@ -37,6 +40,7 @@ from nhsa.conformance.checks import (
 
 __all__ = [
     "amounts",
+    "chronic",
     "downtime",
     "envelope",
     "ledger",

@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -15,7 +15,7 @@ from nhsa import spec
 from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, failed, passed
 from nhsa.conformance._transcript import TranscriptRecord
 
-__all__ = ["evidence_for", "is_state_changing", "show", "verdict"]
+__all__ = ["evidence_for", "is_state_changing", "learn_areas", "show", "verdict"]
 
 
 @cache
@@ -77,3 +77,24 @@ def show(value: Any) -> str:
     if value is None or value == "":
         return "nothing"
     return str(value)
+
+
+def learn_areas(record: TranscriptRecord, areas: dict[str, dict[str, str]]) -> None:
+    """Add what a 1101 answer that reached the HIS says: psn_no → insutype → insured area.
+
+    Example::
+
+        areas: dict[str, dict[str, str]] = {}
+        for record in ctx.records_of("1101"):
+            learn_areas(record, areas)
+    """
+    if not record.definite_success:
+        return
+    rows = record.output.get("insuinfo")
+    psn_no = record.output_node("baseinfo").get("psn_no")
+    if not isinstance(rows, list) or not isinstance(psn_no, str):
+        return
+    learned = areas.setdefault(psn_no, {})
+    for row in rows:
+        if isinstance(row, Mapping) and row.get("insutype") and row.get("insuplc_admdvs"):
+            learned[str(row["insutype"])] = str(row["insuplc_admdvs"])

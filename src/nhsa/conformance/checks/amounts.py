@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
@@ -16,7 +15,7 @@ from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_
 from nhsa.conformance._money import amount, cents
 from nhsa.conformance._registry import check
 from nhsa.conformance._transcript import TranscriptRecord, fee_lines_for_batch
-from nhsa.conformance.checks._common import evidence_for, show, verdict
+from nhsa.conformance.checks._common import evidence_for, learn_areas, show, verdict
 
 __all__ = ["insuplc_from_1101", "settle_echoes_presettle", "settled_total_matches_fees"]
 
@@ -44,7 +43,7 @@ def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
     checked = 0
     for record in ctx.records:
         if record.infno == "1101":
-            _learn_areas(record, areas)
+            learn_areas(record, areas)
             continue
         psn_no = record.psn_no
         if psn_no is None or not record.envelope:
@@ -78,19 +77,6 @@ def insuplc_from_1101(ctx: CheckContext) -> CheckOutcome:
         f"all {checked} requests about a person carry the insured area from 1101",
         "requests with the wrong insured area",
     )
-
-
-def _learn_areas(record: TranscriptRecord, areas: dict[str, dict[str, str]]) -> None:
-    if not record.definite_success:
-        return
-    rows = record.output.get("insuinfo")
-    psn_no = record.output_node("baseinfo").get("psn_no")
-    if not isinstance(rows, list) or not isinstance(psn_no, str):
-        return
-    learned = areas.setdefault(psn_no, {})
-    for row in rows:
-        if isinstance(row, Mapping) and row.get("insutype") and row.get("insuplc_admdvs"):
-            learned[str(row["insutype"])] = str(row["insuplc_admdvs"])
 
 
 @check("settle_echoes_presettle", verifies=["HIS-AMT-001"])

@@ -5,9 +5,10 @@ The driver API names visits and settlements by the platform's ids (``mdtrt_id``,
 (:class:`~nhsa.client.Registration`, :class:`~nhsa.client.Charge`, :class:`~nhsa.client.Stay`,
 :class:`~nhsa.client.StaySettlement`). A :class:`VisitBook` maps one to the other, per
 institution (tenant), and remembers which settlements still stand — which is how the HIS
-refuses to cancel a registration over a standing settlement before anything is sent — and,
-for a stay, every fee line it uploaded and which settlement settled it: the HIS's own total of
-what it settles next.
+refuses to cancel a registration over a standing settlement before anything is sent — which
+chronic-disease registrations (2503) it made, the only ones it may cancel (2504), and, for a
+stay, every fee line it uploaded and which settlement settled it: the HIS's own total of what
+it settles next.
 
 :class:`MemoryBook` keeps everything in memory (the in-process ``sdk`` driver: a run is
 throw-away); the reference HIS keeps the same in SQLite (``examples/reference_his/store.py``)
@@ -25,7 +26,7 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from nhsa.client import Charge, FeeLine, Registration, Stay, StaySettlement
+from nhsa.client import Charge, ChronicRegistration, FeeLine, Registration, Stay, StaySettlement
 
 __all__ = ["MemoryBook", "VisitBook"]
 
@@ -66,6 +67,18 @@ class VisitBook(Protocol):
 
     def live_charges(self, tenant: str, mdtrt_id: str) -> list[Charge]:
         """The settlements of visit ``mdtrt_id`` that still stand."""
+        ...
+
+    def add_chronic(self, tenant: str, registration: ChronicRegistration) -> None:
+        """Remember a chronic-disease registration this HIS made (2503)."""
+        ...
+
+    def chronic(self, tenant: str, trt_dcla_detl_sn: str) -> ChronicRegistration | None:
+        """The registration ``trt_dcla_detl_sn`` this HIS made and has not cancelled."""
+        ...
+
+    def forget_chronic(self, tenant: str, trt_dcla_detl_sn: str) -> None:
+        """The registration was cancelled (2504): it is no longer this HIS's to cancel."""
         ...
 
     def add_stay(self, tenant: str, stay: Stay) -> None:
@@ -126,6 +139,7 @@ class MemoryBook:
         self._visits: dict[tuple[str, str], Registration] = {}
         self._charges: dict[tuple[str, str], Charge] = {}
         self._closed: set[tuple[str, str]] = set()
+        self._chronic: dict[tuple[str, str], ChronicRegistration] = {}
         self._stays: dict[tuple[str, str], Stay] = {}
         self._stay_fees: dict[tuple[str, str], list[tuple[FeeLine, str | None]]] = {}
         self._stay_settlements: dict[tuple[str, str], StaySettlement] = {}
@@ -170,6 +184,21 @@ class MemoryBook:
                 and key not in self._closed
                 and c.registration.mdtrt_id == mdtrt_id
             ]
+
+    def add_chronic(self, tenant: str, registration: ChronicRegistration) -> None:
+        """Remember a chronic-disease registration."""
+        with self._lock:
+            self._chronic[(tenant, registration.trt_dcla_detl_sn)] = registration
+
+    def chronic(self, tenant: str, trt_dcla_detl_sn: str) -> ChronicRegistration | None:
+        """The registration, or ``None``."""
+        with self._lock:
+            return self._chronic.get((tenant, trt_dcla_detl_sn))
+
+    def forget_chronic(self, tenant: str, trt_dcla_detl_sn: str) -> None:
+        """Drop a cancelled registration."""
+        with self._lock:
+            self._chronic.pop((tenant, trt_dcla_detl_sn), None)
 
     def add_stay(self, tenant: str, stay: Stay) -> None:
         """Remember a stay (or its new state)."""

@@ -43,6 +43,7 @@ import httpx
 from nhsa.client import (
     Certificate,
     Charge,
+    ChronicDisease,
     Client,
     ClientConfig,
     Clinic,
@@ -65,6 +66,7 @@ from nhsa.client.errors import ClientConfigError, JournalError, UnusableAnswerEr
 from nhsa.conformance._driver import (
     AdmitRequest,
     CancelAdmissionRequest,
+    CancelChronicRequest,
     CancelRegistrationRequest,
     CancelStaySettlementRequest,
     ChargeRequest,
@@ -77,6 +79,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
     StayFeesRequest,
@@ -283,15 +286,66 @@ class SdkHis:
             visit = self._visit(tenant, request.mdtrt_id)
             if isinstance(visit, DriverResult):
                 return visit
+            chronic = (
+                ChronicDisease(request.dise_codg, request.dise_name or request.dise_codg)
+                if request.dise_codg
+                else None
+            )
             paid = client.charge(
                 visit,
                 [_fee_line(item) for item in request.items],
                 diagnoses=[DEFAULT_DIAGNOSIS],
                 med_type=request.med_type,
+                chronic=chronic,
                 acct_used_flag=request.acct_used_flag,
             )
             self.book.add_charge(tenant, paid)
             return _settled(paid)
+
+        return self._act(act)
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """Register the chronic disease this hospital identified (1101, 2503)."""
+
+        def act(client: Client) -> DriverResult:
+            r = request
+            doctor = Clinic("A03", "内科", r.diag_dr_codg, r.diag_dr_name, "A03")
+            registered = client.register_chronic(
+                _certificate(r.certificate),
+                ChronicDisease(r.opsp_dise_code, r.opsp_dise_name),
+                clinic=doctor,
+                insutype=r.insutype,
+                begndate=r.begndate,
+                enddate=r.enddate,
+            )
+            self.book.add_chronic(client.config.fixmedins_code, registered)
+            return DriverResult(
+                "ok",
+                psn_no=registered.psn_no,
+                trt_dcla_detl_sn=registered.trt_dcla_detl_sn,
+                message=f"registered {registered.disease.code} {registered.disease.name}",
+            )
+
+        return self._act(act)
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """Cancel a chronic-disease registration this HIS made (2504); others are refused."""
+
+        def act(client: Client) -> DriverResult:
+            tenant = client.config.fixmedins_code
+            registered = self.book.chronic(tenant, request.trt_dcla_detl_sn)
+            if registered is None or registered.psn_no != request.psn_no:
+                return DriverResult(
+                    "rejected",
+                    psn_no=request.psn_no,
+                    message=f"this HIS made no chronic-disease registration "
+                    f"{request.trt_dcla_detl_sn} for {request.psn_no}",
+                )
+            client.cancel_chronic(registered, reason=request.memo)
+            self.book.forget_chronic(tenant, registered.trt_dcla_detl_sn)
+            return DriverResult(
+                "ok", psn_no=registered.psn_no, trt_dcla_detl_sn=registered.trt_dcla_detl_sn
+            )
 
         return self._act(act)
 
@@ -592,6 +646,7 @@ class SdkHis:
                 kept,
                 diagnoses=[DEFAULT_DIAGNOSIS],
                 med_type=paid.med_type,
+                chronic=paid.chronic,
                 psn_setlway=paid.psn_setlway,
                 acct_used_flag=paid.acct_used_flag,
             )

@@ -30,6 +30,7 @@ import orjson
 from nhsa.conformance._driver import (
     AdmitRequest,
     CancelAdmissionRequest,
+    CancelChronicRequest,
     CancelRegistrationRequest,
     CancelStaySettlementRequest,
     ChargeRequest,
@@ -40,6 +41,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
     StayFeesRequest,
@@ -132,6 +134,14 @@ class HttpDriver:
     def reconcile(self, request: ReconcileRequest) -> DriverResult:
         """``POST /reconcile``."""
         return self._act("reconcile", request)
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """``POST /register_chronic``."""
+        return self._act("register_chronic", request)
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """``POST /cancel_chronic``."""
+        return self._act("cancel_chronic", request)
 
     def admit(self, request: AdmitRequest) -> DriverResult:
         """``POST /admit``."""

@@ -37,6 +37,7 @@ from rich.console import Console
 from nhsa.conformance._driver import (
     AdmitRequest,
     CancelAdmissionRequest,
+    CancelChronicRequest,
     CancelRegistrationRequest,
     CancelStaySettlementRequest,
     ChargeRequest,
@@ -49,6 +50,7 @@ from nhsa.conformance._driver import (
     PartialRefundRequest,
     ReconcileRequest,
     RefundRequest,
+    RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
     StayFeesRequest,
@@ -209,11 +211,16 @@ class ManualDriver:
 
     def charge(self, request: ChargeRequest) -> DriverResult:
         """Ask to charge the fee lines; wait for the 2207 of the visit (and its reversal)."""
+        chronic = (
+            (f"门诊慢特病 chronic visit (med_type 14): {request.dise_codg} {request.dise_name}",)
+            if request.dise_codg
+            else ()
+        )
         return self._step(
             "charge",
             request,
             f"为就诊 {request.mdtrt_id} 收费结算 / charge and settle visit {request.mdtrt_id}",
-            _fee_details(request.items),
+            chronic + _fee_details(request.items),
             _decide_settlement(request.mdtrt_id),
         )
 
@@ -243,6 +250,29 @@ class ManualDriver:
         day = request.day.isoformat()
         return self._step(
             "reconcile", request, f"日终对账 {day} / reconcile the day {day}", (), _decide_reconcile
+        )
+
+    def register_chronic(self, request: RegisterChronicRequest) -> DriverResult:
+        """Ask to register the patient's chronic disease; wait for the 2503."""
+        who = self._patient_name(request.certificate)
+        code, name = request.opsp_dise_code, request.opsp_dise_name
+        return self._step(
+            "register_chronic",
+            request,
+            f"为{who}办理门慢门特备案 {code} {name} / register {who}'s chronic disease {code}",
+            (f"险种 insutype {request.insutype}; 起始 from {request.begndate or 'today'}",),
+            _decide_chronic_registration,
+        )
+
+    def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
+        """Ask to cancel the chronic-disease registration; wait for its 2504."""
+        serial = request.trt_dcla_detl_sn
+        return self._step(
+            "cancel_chronic",
+            request,
+            f"撤销门慢门特备案 {serial} / cancel chronic-disease registration {serial}",
+            (f"原因 reason: {request.memo}",),
+            _decide_chronic_cancel(serial),
         )
 
     def admit(self, request: AdmitRequest) -> DriverResult:
@@ -473,6 +503,33 @@ def _decide_refund(setl_id: str, *, resettle_visit: str | None, infno: str = "22
             return _by_answer(last, lambda r: _settled(r, _text(r.data.get("mdtrt_id"))))
         again = _decide_settlement(resettle_visit, after_seq=last.seq)(records)
         return again if again is not None else None
+
+    return decide
+
+
+def _decide_chronic_registration(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+    registrations = [r for r in records if r.infno == "2503"]
+    if not registrations:
+        refused = [r for r in records if r.infno == "1101" and r.definite_failure]
+        return _refused(refused[-1]) if refused else None
+
+    def registered(record: TranscriptRecord) -> DriverResult:
+        serial = record.output_node("result").get("trt_dcla_detl_sn")
+        return DriverResult(
+            "ok", psn_no=_text(record.data.get("psn_no")), trt_dcla_detl_sn=_text(serial)
+        )
+
+    return _by_answer(registrations[-1], registered)
+
+
+def _decide_chronic_cancel(serial: str) -> Decide:
+    def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+        mine = [
+            r for r in records if r.infno == "2504" and r.data.get("trt_dcla_detl_sn") == serial
+        ]
+        if not mine:
+            return None
+        return _by_answer(mine[-1], lambda _: DriverResult("ok", trt_dcla_detl_sn=serial))
 
     return decide
 

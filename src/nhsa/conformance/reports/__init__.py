@@ -46,6 +46,7 @@ __all__ = [
     "SignatureStatus",
     "build_report",
     "coverage_matrix",
+    "encode_report",
     "failed_requirements",
     "html_beside",
     "jsonable",
@@ -91,12 +92,22 @@ def write_reports(run: RunResult, folder: Path) -> ReportPaths:
         removed = stale if stale.is_file() else None
         if removed is not None:
             removed.unlink()
-        json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        json_path.write_bytes(encode_report(report))
         (folder / "junit.xml").write_bytes(junit_xml(report))
         html_beside(json_path).write_text(render_html(report), encoding="utf-8")
     except OSError as exc:
         raise ConformanceError(f"cannot write reports to {folder}: {exc.strerror}") from None
     return ReportPaths(json_path, folder / "junit.xml", html_beside(json_path), removed)
+
+
+def encode_report(report: dict[str, Any]) -> bytes:
+    """The bytes of ``report.json`` (indented UTF-8 JSON): what ``sign`` signs.
+
+    Example:
+        >>> encode_report({"result": "pass"})
+        b'{\\n  "result": "pass"\\n}\\n'
+    """
+    return orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def html_beside(report_json: Path) -> Path:

@@ -2,9 +2,10 @@
 
 :class:`AdminService` carries every admin operation once (register institutions and keys,
 tenant state and reset, fixtures, faults, transcript, filings, e-voucher tokens, downtime and
-the notice board, statistics); :func:`admin_routes` / :func:`public_routes` serve it over HTTP
-under ``/admin`` (bearer token) and ``/public``; :func:`openapi_document` describes it, and
-is served without a token at ``/admin/openapi.json``.
+the notice board, statistics, chronic-disease recognitions); :func:`admin_routes` /
+:func:`public_routes` serve it over HTTP under ``/admin`` (bearer token) and ``/public``;
+:func:`openapi_document` describes it, and is served without a token at
+``/admin/openapi.json``.
 
 Example:
     >>> sorted(openapi_document()["paths"])[:2]
@@ -18,6 +19,7 @@ from nhsa.mock.admin._models import (
     FilingRequest,
     FixturesRequest,
     InstitutionRegistration,
+    RecognitionRequest,
 )
 from nhsa.mock.admin._openapi import openapi_document
 from nhsa.mock.admin._operations import OPERATIONS, Operation
@@ -33,6 +35,7 @@ __all__ = [
     "FixturesRequest",
     "InstitutionRegistration",
     "Operation",
+    "RecognitionRequest",
     "admin_routes",
     "openapi_document",
     "public_routes",

@@ -23,6 +23,7 @@ __all__ = [
     "FilingRequest",
     "FixturesRequest",
     "InstitutionRegistration",
+    "RecognitionRequest",
 ]
 
 _BODY = ConfigDict(extra="forbid", frozen=True)
@@ -106,3 +107,21 @@ class DowntimeWindow(BaseModel):
     start: datetime
     end: datetime
     reason: str = Field(default="系统升级维护", min_length=1, max_length=200)
+
+
+class RecognitionRequest(BaseModel):
+    """Record the insured place's recognition of a person's chronic or special outpatient
+    disease (门慢/门特 待遇认定) for this tenant: what a med_type 14 visit must name.
+
+    ``insutype`` defaults to the person's first insurance row; the recognising insured place is
+    that row's insured area.
+    """
+
+    model_config = _BODY
+
+    opsp_dise_code: str = Field(
+        pattern=r"^M[0-9]{5}$", description="a code of interface_specs/v1/codes/opsp_dise_code.json"
+    )
+    begndate: date = Field(description="first day the recognition applies")
+    enddate: date | None = Field(default=None, description="last day; null: open-ended")
+    insutype: str | None = Field(default=None, pattern=r"^[0-9]{3}$")

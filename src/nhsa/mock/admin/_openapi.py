@@ -44,8 +44,9 @@ _DESCRIPTION = (
     "Control plane of the nhsa-kit mock national medical-insurance platform: register "
     "institutions and their keys, read and reset per-tenant state, arm faults, read the "
     "transcript, run the platform's public services (filings, e-voucher tokens, downtime "
-    "notices, statistics). Every route except the public ones needs `Authorization: Bearer "
-    '<admin token>`. Errors are `{"error": {code, field, rule, message}}`. The business '
+    "notices, statistics, chronic-disease recognitions). Every route except the public ones "
+    'needs `Authorization: Bearer <admin token>`. Errors are `{"error": {code, field, rule, '
+    "message}}`. The business "
     "endpoints (`POST /fsi/api/rsfComIfsService/callService` and one path per transaction) "
     "speak the NHSA envelope described by `interface_specs/`, not this document."
 )

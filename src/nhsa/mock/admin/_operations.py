@@ -20,6 +20,7 @@ from nhsa.mock.admin._models import (
     FilingRequest,
     FixturesRequest,
     InstitutionRegistration,
+    RecognitionRequest,
 )
 from nhsa.mock.admin._service import AdminError, AdminService
 from nhsa.mock.faults import FaultSpec
@@ -391,6 +392,34 @@ OPERATIONS: tuple[Operation, ...] = (
         query=(
             QueryParam("from", "date", "first day (yyyy-MM-dd)", required=True),
             QueryParam("to", "date", "last day (yyyy-MM-dd)", required=True),
+        ),
+        tag="public services",
+    ),
+    Operation(
+        "GET",
+        "/tenants/{code}/persons/{psn_no}/recognitions",
+        "list_recognitions",
+        "A person's recognised chronic diseases (门慢/门特 待遇认定), cancelled ones included",
+        lambda r: r.admin.recognitions(r.code, r.path["psn_no"]),
+        tag="public services",
+    ),
+    Operation(
+        "POST",
+        "/tenants/{code}/persons/{psn_no}/recognitions",
+        "recognise",
+        "Record the insured place's recognition of a person's chronic disease (门慢/门特)",
+        lambda r: r.admin.recognise(r.code, r.path["psn_no"], r.body),
+        body=RecognitionRequest,
+        status=201,
+        tag="public services",
+    ),
+    Operation(
+        "DELETE",
+        "/tenants/{code}/persons/{psn_no}/recognitions/{trt_dcla_detl_sn}",
+        "withdraw_recognition",
+        "Withdraw a recognition: med_type 14 visits may no longer name its disease",
+        lambda r: r.admin.withdraw_recognition(
+            r.code, r.path["psn_no"], r.path["trt_dcla_detl_sn"]
         ),
         tag="public services",
     ),

@@ -34,12 +34,20 @@ from nhsa.mock.admin._models import (
     FilingRequest,
     FixturesRequest,
     InstitutionRegistration,
+    RecognitionRequest,
 )
 from nhsa.mock.app import PlatformCore
 from nhsa.mock.engine import Figures, PlatformServices, ServiceError
 from nhsa.mock.faults import FaultSpecError, Origin, parse_fault_spec
 from nhsa.mock.fixtures import FixtureError
-from nhsa.mock.store import Downtime, Message, RegisteredInstitution, Settlement, Visit
+from nhsa.mock.store import (
+    Downtime,
+    Message,
+    Recognition,
+    RegisteredInstitution,
+    Settlement,
+    Visit,
+)
 from nhsa.mock.transcript import masked
 from nhsa.signing import Sm2PublicKey
 from nhsa.signing.errors import SigningError
@@ -398,6 +406,42 @@ class AdminService:
             "expires_at": token.expires_at.isoformat(),
         }
 
+    # -- chronic-disease recognitions (门慢/门特 待遇认定) ---------------------------------
+
+    def recognitions(self, code: str, psn_no: str) -> list[dict[str, Any]]:
+        """A person's recognitions for this tenant, cancelled ones included."""
+        try:
+            rows = self.services.recognitions(code, psn_no)
+        except ServiceError as error:
+            raise _invalid(error.field, "valid", error.rule) from None
+        return [_recognition(row) for row in rows]
+
+    def recognise(self, code: str, psn_no: str, body: object) -> dict[str, Any]:
+        """Record the insured place's recognition of a person's chronic disease."""
+        request: RecognitionRequest = parse_body(RecognitionRequest, body)
+        try:
+            row = self.services.recognise(
+                code,
+                psn_no,
+                request.opsp_dise_code,
+                begndate=request.begndate,
+                enddate=request.enddate,
+                insutype=request.insutype,
+            )
+        except ServiceError as error:
+            raise _invalid(error.field, "valid", error.rule) from None
+        return _recognition(row)
+
+    def withdraw_recognition(self, code: str, psn_no: str, serial: str) -> dict[str, Any]:
+        """Withdraw a recognition: a chronic visit may no longer name its disease."""
+        try:
+            row = self.services.withdraw_recognition(code, psn_no, serial)
+        except ServiceError as error:
+            raise AdminError(
+                404, "unknown-recognition", error.field, "recognised", error.rule
+            ) from None
+        return _recognition(row)
+
     # -- downtime and the notice board ----------------------------------------------------
 
     def schedule_downtime(self, code: str, body: object) -> dict[str, Any]:
@@ -445,6 +489,22 @@ def _figures(figures: Figures) -> dict[str, Any]:
     share: Decimal | None = figures.fund_share
     data["fund_share"] = share
     return data
+
+
+def _recognition(row: Recognition) -> dict[str, Any]:
+    return {
+        "tenant": row.tenant,
+        "psn_no": row.psn_no,
+        "trt_dcla_detl_sn": row.trt_dcla_detl_sn,
+        "insutype": row.insutype,
+        "opsp_dise_code": row.opsp_dise_code,
+        "opsp_dise_name": row.opsp_dise_name,
+        "insu_optins": row.insu_optins,
+        "begndate": row.begndate.isoformat(),
+        "enddate": row.enddate.isoformat() if row.enddate else None,
+        "source": row.source,
+        "status": row.status,
+    }
 
 
 def _window(window: Downtime) -> dict[str, Any]:

@@ -184,12 +184,21 @@ def access_of(ctx: Context, person: InsuredPerson, med_type: str) -> Access:
     return access_for(kind, emergency=emergency)
 
 
-def visit_terms(ctx: Context, person: InsuredPerson, insuplc_admdvs: str, med_type: str) -> Visit:
-    """The calculator's view of the visit: med_type, hospital tier, locality, access."""
+def visit_terms(
+    ctx: Context,
+    person: InsuredPerson,
+    insuplc_admdvs: str,
+    med_type: str,
+    *,
+    dise_codg: str | None = None,
+) -> Visit:
+    """The calculator's view of the visit: med_type, hospital tier, locality, access, and the
+    recognised disease of a chronic visit."""
     locality = locality_of(insuplc_admdvs, ctx.institution.mdtrtarea_admvs)
     return Visit(
         med_type=med_type,
         hosp_level=ctx.institution.level,
         locality=locality,
         access=access_of(ctx, person, med_type),
+        dise_codg=dise_codg,
     )

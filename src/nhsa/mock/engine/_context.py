@@ -27,6 +27,7 @@ _ID_PREFIXES = {
     "sign_no": "6",
     "line_id": "7",
     "window_id": "8",
+    "trt_dcla_detl_sn": "9",
 }
 """Opaque platform ids: a digit naming the kind, then the global sequence (12 digits, ≤ 30)."""
 

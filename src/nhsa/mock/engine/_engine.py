@@ -40,6 +40,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from nhsa.envelope import Clock, china_now
+from nhsa.mock.engine._chronic import cancel_disease, query_diseases, register_disease
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError, UnknownTenantError
 from nhsa.mock.engine._fees import cancel_fees, upload_fees
@@ -94,6 +95,9 @@ HANDLERS: Mapping[str, Handler] = {
     "5203": settlement_info,
     "9101": upload_file,
     "9102": download_file,
+    "2503": register_disease,
+    "2504": cancel_disease,
+    "5301": query_diseases,
 }
 """infno → handler: every transaction the mock simulates."""
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_batch_disease
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Answer
@@ -50,6 +51,8 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
             "请先调用【2203】门诊就诊信息上传",
             f"visit {visit.mdtrt_id} has no visit information yet: upload it with 2203 first",
         )
+    if visit.med_type == CHRONIC_MED_TYPE:
+        check_batch_disease(visit, visit.dise_codg, lines)
     existing = active_lines(ctx, visit)
     unique_serials(lines, existing, cancel_with="2205", where=_in_batch)
     _consistent_batches(lines, existing)

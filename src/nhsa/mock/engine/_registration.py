@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from nhsa.envelope import CHINA_TIME
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._person import require_certificate_of
@@ -141,7 +142,16 @@ def upload_visit_info(ctx: Context, node: Input2203 | Input2203A) -> Answer:
             "outpatient visits take 11, 13, 14 …",
         )
     check_networked(ctx, visit.insuplc_admdvs, info.med_type)
-    require_benefit_rule(ctx, visit.insuplc_admdvs, visit.insutype, info.med_type)
+    chronic = info.med_type == CHRONIC_MED_TYPE
+    if chronic:
+        check_recognised(ctx, visit, info.dise_codg, field="mdtrtinfo.dise_codg")
+    require_benefit_rule(
+        ctx,
+        visit.insuplc_admdvs,
+        visit.insutype,
+        info.med_type,
+        disease=info.dise_codg if chronic else None,
+    )
     ctx.tx.put(
         replace(
             visit,

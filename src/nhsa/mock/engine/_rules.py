@@ -50,16 +50,22 @@ def check_networked(ctx: Context, insuplc_admdvs: str, med_type: str) -> Localit
 
 
 def require_benefit_rule(
-    ctx: Context, insuplc_admdvs: str, insutype: str, med_type: str
+    ctx: Context,
+    insuplc_admdvs: str,
+    insutype: str,
+    med_type: str,
+    *,
+    disease: str | None = None,
 ) -> BenefitRule:
-    """The insured place's rule for this insutype and med_type at this hospital's tier, or a
-    refusal saying the place grants no benefit for it."""
+    """The insured place's rule for this insutype and med_type at this hospital's tier (as it
+    settles ``disease`` for a chronic visit), or a refusal saying the place grants no benefit
+    for it."""
     policy = ctx.fixtures.policy(insuplc_admdvs)
     level = ctx.institution.level
     try:
         if policy is None:
             raise NoBenefitRuleError(insuplc_admdvs, insutype, med_type, level)
-        return policy.rule_for(insutype, med_type, level)
+        return policy.rule_for(insutype, med_type, level, disease=disease)
     except NoBenefitRuleError as missing:
         raise BusinessError(
             "illegal_state",

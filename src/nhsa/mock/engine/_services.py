@@ -3,7 +3,9 @@
 Each method is one state change in its own store transaction, keyed by tenant: register an
 institution and its key; give a tenant its own fixture folder; set a person's filing record
 (备案); issue test e-voucher tokens with an expiry; schedule insured-place downtime windows
-(停机) and read the notice board (停机公告); statistics of the ledger for a date range.
+(停机) and read the notice board (停机公告); statistics of the ledger for a date range; the
+insured place's recognition of a person's chronic disease (门慢/门特 待遇认定): list, recognise,
+withdraw.
 Bad arguments raise :class:`ServiceError` naming the field and the rule.
 
 Example::
@@ -19,21 +21,25 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from nhsa.mock.engine._accounts import FILING_KINDS, FilingOnRecord
+from nhsa.mock.engine._chronic import INSURED_PLACE, disease_name, recognitions
 from nhsa.mock.engine._context import format_id
 from nhsa.mock.engine._engine import FIXTURES_DIR, Engine
 from nhsa.mock.engine._ledger import ledger
-from nhsa.mock.fixtures import FixtureSet, Service
+from nhsa.mock.fixtures import FixtureSet, InsuredPerson, Service
 from nhsa.mock.settlement import Locality, locality_of
 from nhsa.mock.store import (
+    ACTIVE,
+    CANCELLED,
     Downtime,
     EcToken,
     FilingOverride,
+    Recognition,
     RegisteredInstitution,
     Settlement,
     TenantSetting,
@@ -314,13 +320,84 @@ class PlatformServices:
             {name: Figures.of(part) for name, part in slices.items()},
         )
 
-    def _person(self, tenant: str, psn_no: str) -> None:
+    # -- chronic-disease recognitions (门慢/门特 待遇认定) ---------------------------------
+
+    def recognitions(self, tenant: str, psn_no: str) -> list[Recognition]:
+        """The person's recognitions for this tenant (fixtures overlaid by what changed)."""
+        person = self._person(tenant, psn_no)
+        with self.engine.store.snapshot() as tx:
+            return recognitions(tx, tenant, person)
+
+    def recognise(
+        self,
+        tenant: str,
+        psn_no: str,
+        opsp_dise_code: str,
+        *,
+        begndate: date,
+        enddate: date | None = None,
+        insutype: str | None = None,
+    ) -> Recognition:
+        """Record the insured place's recognition of a person's chronic disease.
+
+        ``insutype`` defaults to the person's only (or first) insurance row; the recognising
+        place is that row's insured area.
+        """
+        person = self._person(tenant, psn_no)
+        name = disease_name(opsp_dise_code)
+        if name is None:
+            raise ServiceError(
+                "opsp_dise_code", f"{opsp_dise_code!r} is not in codes/opsp_dise_code.json"
+            )
+        record = person.record(insutype) if insutype else person.insurance[0]
+        if record is None:
+            held = ", ".join(r.insutype for r in person.insurance)
+            raise ServiceError("insutype", f"{insutype!r} is not one of the person's ({held})")
+        if enddate is not None and enddate < begndate:
+            raise ServiceError("enddate", f"{enddate} is before begndate {begndate}")
+        with self.engine.store.transaction() as tx:
+            row = Recognition(
+                tenant=tenant,
+                trt_dcla_detl_sn=format_id("trt_dcla_detl_sn", tx.next_id()),
+                psn_no=psn_no,
+                insutype=record.insutype,
+                opsp_dise_code=opsp_dise_code,
+                opsp_dise_name=name,
+                insu_optins=record.insuplc_admdvs,
+                begndate=begndate,
+                enddate=enddate,
+                source=INSURED_PLACE,
+                status=ACTIVE,
+                recorded_at=self.engine.now(),
+            )
+            tx.put(row)
+        return row
+
+    def withdraw_recognition(
+        self, tenant: str, psn_no: str, trt_dcla_detl_sn: str, *, memo: str = "参保地撤销认定"
+    ) -> Recognition:
+        """Withdraw a recognition (any source, fixtures' included): it no longer applies."""
+        person = self._person(tenant, psn_no)
+        with self.engine.store.transaction() as tx:
+            rows = recognitions(tx, tenant, person)
+            row = next((r for r in rows if r.trt_dcla_detl_sn == trt_dcla_detl_sn), None)
+            if row is None:
+                raise ServiceError(
+                    "trt_dcla_detl_sn", f"{trt_dcla_detl_sn!r} is no recognition of {psn_no}"
+                )
+            withdrawn = replace(row, status=CANCELLED, cancelled_at=self.engine.now(), memo=memo)
+            tx.put(withdrawn)
+        return withdrawn
+
+    def _person(self, tenant: str, psn_no: str) -> InsuredPerson:
         with self.engine.store.snapshot() as tx:
             fixtures = self.engine.fixtures_for(tx, tenant)
-        if fixtures.person(psn_no) is None:
+        person = fixtures.person(psn_no)
+        if person is None:
             raise ServiceError(
                 "psn_no", f"{psn_no!r} is not a person of tenant {tenant}'s fixtures"
             )
+        return person
 
 
 def _area(name: str, value: str) -> None:

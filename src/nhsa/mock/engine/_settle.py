@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from nhsa.mock.engine._accounts import balance, visit_terms, year_to_date
+from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import book, reverse
@@ -209,13 +210,16 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
     record = ctx.insurance(person, visit.insutype)
     require_certificate_of(ctx, person, data.mdtrt_cert_type, data.mdtrt_cert_no)
     med_type = _med_type(ctx, visit, data.med_type)
+    disease = visit.dise_codg if med_type == CHRONIC_MED_TYPE else None
+    if med_type == CHRONIC_MED_TYPE:
+        check_recognised(ctx, visit, disease, field="dise_codg (2203)")
     lines = tuple(unsettled_lines(ctx, visit, data.chrg_bchno))
     if not lines:
         raise _nothing_to_settle(ctx, visit, data.chrg_bchno)
     calculation = calculate(
         ctx,
         person,
-        Terms(visit.insutype, visit.insuplc_admdvs, med_type),
+        Terms(visit.insutype, visit.insuplc_admdvs, med_type, disease),
         lines,
         acct_used=data.acct_used_flag == "1",
     )
@@ -224,11 +228,13 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
 
 @dataclass(frozen=True)
 class Terms:
-    """What selects the insured place's rule for a bill: insurance, insured area, med_type."""
+    """What selects the insured place's rule for a bill: insurance, insured area, med_type and,
+    for a chronic visit (med_type 14), the recognised disease."""
 
     insutype: str
     insuplc_admdvs: str
     med_type: str
+    disease: str | None = None
 
 
 def calculate(
@@ -247,13 +253,17 @@ def calculate(
         raise NoBenefitRuleError(
             terms.insuplc_admdvs, terms.insutype, terms.med_type, ctx.institution.level
         )
-    rule = policy.rule_for(terms.insutype, terms.med_type, ctx.institution.level)
+    rule = policy.rule_for(
+        terms.insutype, terms.med_type, ctx.institution.level, disease=terms.disease
+    )
     return settle(
         priced_lines(ctx, lines),
         insured=person.insured(
             terms.insutype, on=ctx.today, balance=balance(ctx, person, terms.insutype)
         ),
-        visit=visit_terms(ctx, person, terms.insuplc_admdvs, terms.med_type),
+        visit=visit_terms(
+            ctx, person, terms.insuplc_admdvs, terms.med_type, dise_codg=terms.disease
+        ),
         policy=policy,
         accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, terms.insuplc_admdvs, rule.id),
         acct_used=acct_used,

@@ -53,6 +53,9 @@ FundPayTypeCode = Annotated[str, coded("fund_pay_type")]
 MedChrgitmTypeCode = Annotated[str, coded("med_chrgitm_type")]
 """医疗收费项目类别, e.g. ``"09"`` 西药费."""
 
+OpspDiseCode = Annotated[str, coded("opsp_dise_code")]
+"""门慢门特病种目录代码 of the mock's disease list, e.g. ``"M03900"`` 高血压病."""
+
 Flag = Literal["0", "1"]
 """A yes/no flag as the wire carries it."""
 

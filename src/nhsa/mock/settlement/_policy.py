@@ -10,9 +10,13 @@ An :class:`InsuredPlacePolicy` belongs to one insured area (``insuplc_admdvs``).
 - optional ratio adjustments by ``psn_type`` (e.g. retirees +5 points),
 - supplementary funds settled in the same bill (一单式结算), in the order listed
   (:class:`SupplementaryFund`);
+- for chronic and special outpatient care (门慢/门特, med_type 14), optional terms per
+  recognised disease (:class:`DiseaseTerms`): the disease's own deductible and ratio per tier,
+  annual cap and, where the place says so, its own one-bill funds;
 
 and the cross-region ratio changes (:class:`CrossRegion`, reference §6.2). The deductible,
-cap and fund counters of one rule carry across all its med_types within a calendar year.
+cap and fund counters of one rule carry across all its med_types within a calendar year; a
+disease with terms of its own has counters of its own (rule id + ``.`` + the terms' id).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from nhsa.mock.settlement._codes import (
     HospLevel,
     InsutypeCode,
     MedTypeCode,
+    OpspDiseCode,
     PsnTypeCode,
 )
 from nhsa.mock.settlement._errors import NoBenefitRuleError
@@ -195,6 +200,35 @@ class PersonalAccount(BaseModel):
     fund_pay_type: FundPayTypeCode
 
 
+class DiseaseTerms(BaseModel):
+    """The benefit of some recognised chronic diseases under a chronic rule (门慢/门特).
+
+    Real places give each 门慢 disease its own annual limit (a few thousand yuan, often no
+    deductible) and 门特 diseases (dialysis, radio/chemotherapy, anti-rejection) a deductible
+    once a year, a higher ratio and a large cap; ``supplementary`` replaces the rule's one-bill
+    funds for these diseases when given.
+
+    Example:
+        >>> terms = DiseaseTerms(id="dialysis", codes=["M07803", "M07804"],
+        ...     levels=[LevelTerms(level="3", deductible=Decimal("500"), pay_ratio=Decimal("0.9"))],
+        ...     annual_cap=Decimal("60000"))
+        >>> terms.covers("M07804"), terms.covers("M03900")
+        (True, False)
+    """
+
+    model_config = _MODEL
+
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    codes: tuple[OpspDiseCode, ...] = Field(min_length=1)
+    levels: tuple[LevelTerms, ...] = Field(min_length=1)
+    annual_cap: Amount
+    supplementary: tuple[SupplementaryFund, ...] | None = None
+
+    def covers(self, opsp_dise_code: str) -> bool:
+        """Whether these terms settle the disease ``opsp_dise_code``."""
+        return opsp_dise_code in self.codes
+
+
 class BenefitRule(BaseModel):
     """The benefits of one insutype for a group of med_types; its counters are shared.
 
@@ -217,6 +251,7 @@ class BenefitRule(BaseModel):
     personal_account: PersonalAccount | None = None
     psn_type_adjustments: tuple[PsnTypeAdjustment, ...] = ()
     supplementary: tuple[SupplementaryFund, ...] = ()
+    diseases: tuple[DiseaseTerms, ...] = ()
     deductible_per: DeductiblePer = DeductiblePer.YEAR
     later_stays: tuple[Ratio, ...] = ()
     """Per-stay rules: the share of the deductible the 2nd, 3rd… stay of the calendar year
@@ -236,6 +271,8 @@ class BenefitRule(BaseModel):
             ("med_types", list(self.med_types)),
             ("supplementary", [fund.fund.value for fund in self.supplementary]),
             ("psn_type_adjustments", [p for a in self.psn_type_adjustments for p in a.psn_types]),
+            ("diseases", [terms.id for terms in self.diseases]),
+            ("diseases codes", [code for terms in self.diseases for code in terms.codes]),
         )
         for name, values in groups:
             repeated = sorted({v for v in values if values.count(v) > 1})
@@ -246,6 +283,35 @@ class BenefitRule(BaseModel):
     def terms_at(self, hosp_level: str) -> LevelTerms | None:
         """Deductible and ratio at this hospital tier, or ``None`` if the rule omits the tier."""
         return next((terms for terms in self.levels if terms.level == hosp_level), None)
+
+    def for_disease(self, opsp_dise_code: str | None) -> BenefitRule:
+        """The rule as it settles this recognised disease: the disease's own terms (tiers, cap,
+        funds, counters) where it has any, else the rule itself.
+
+        Example:
+            >>> dialysis = DiseaseTerms(id="dialysis", codes=["M07803"], annual_cap=60000,
+            ...     levels=[LevelTerms(level="3", deductible=500, pay_ratio=Decimal("0.9"))])
+            >>> rule = BenefitRule(id="res-chronic", insutype="390", med_types=["14"],
+            ...     levels=[LevelTerms(level="3", deductible=0, pay_ratio=Decimal("0.6"))],
+            ...     annual_cap=Decimal("20000"), pooling_fund_pay_type="390100",
+            ...     diseases=[dialysis])
+            >>> [(r.id, r.annual_cap) for r in (rule.for_disease("M07803"), rule.for_disease(None))]
+            [('res-chronic.dialysis', Decimal('60000')), ('res-chronic', Decimal('20000'))]
+        """
+        covering = (d for d in self.diseases if opsp_dise_code and d.covers(opsp_dise_code))
+        terms = next(covering, None)
+        if terms is None:
+            return self
+        funds = self.supplementary if terms.supplementary is None else terms.supplementary
+        return self.model_copy(
+            update={
+                "id": f"{self.id}.{terms.id}",
+                "levels": terms.levels,
+                "annual_cap": terms.annual_cap,
+                "supplementary": funds,
+                "diseases": (),
+            }
+        )
 
     def stay_deductible(self, deductible: Decimal, ordinal: int) -> Decimal:
         """The deductible of the ``ordinal``-th stay of the year (1: the first), to the cent.
@@ -351,15 +417,16 @@ class InsuredPlacePolicy(BaseModel):
                 owner[key] = rule.id
         return self
 
-    def rule_for(self, insutype: str, med_type: str, hosp_level: str) -> BenefitRule:
-        """The rule that settles this visit; :class:`NoBenefitRuleError` when there is none."""
+    def rule_for(
+        self, insutype: str, med_type: str, hosp_level: str, *, disease: str | None = None
+    ) -> BenefitRule:
+        """The rule that settles this visit (for a chronic visit, as it settles ``disease``:
+        :meth:`BenefitRule.for_disease`); :class:`NoBenefitRuleError` when there is none."""
         for rule in self.benefits:
-            if (
-                rule.insutype == insutype
-                and med_type in rule.med_types
-                and rule.terms_at(hosp_level) is not None
-            ):
-                return rule
+            if rule.insutype == insutype and med_type in rule.med_types:
+                chosen = rule.for_disease(disease)
+                if chosen.terms_at(hosp_level) is not None:
+                    return chosen
         raise NoBenefitRuleError(self.admdvs, insutype, med_type, hosp_level)
 
     def ratio_delta(self, visit: Visit) -> Decimal:

@@ -98,10 +98,11 @@ def settle(
     """Settle a priced bill under the insured place's policy.
 
     ``accumulators`` are this year's counters of the benefit rule that settles the visit
-    (``policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level).id``); the result's
-    ``delta`` is what to add to them, and ``balc`` the account balance afterwards. A rule that
-    takes its deductible once a stay needs ``stay``: its place among the year's stays and the
-    deductible its earlier settlements took.
+    (``policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level,
+    disease=visit.dise_codg).id``: a recognised disease with terms of its own has counters of
+    its own); the result's ``delta`` is what to add to them, and ``balc`` the account balance
+    afterwards. A rule that takes its deductible once a stay needs ``stay``: its place among
+    the year's stays and the deductible its earlier settlements took.
 
     Example:
         >>> from decimal import Decimal as D
@@ -124,7 +125,9 @@ def settle(
         raise SettlementInputError(
             "accumulators", f"year-to-date counters must not be negative: {accumulators}"
         )
-    rule = policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level)
+    rule = policy.rule_for(
+        insured.insutype, visit.med_type, visit.hosp_level, disease=visit.dise_codg
+    )
     terms = rule.terms_at(visit.hosp_level)
     if terms is None:  # rule_for only returns rules with this tier; this keeps mypy honest
         raise NoBenefitRuleError(policy.admdvs, insured.insutype, visit.med_type, visit.hosp_level)

@@ -125,6 +125,8 @@ class Visit:
     """The visit being settled: medical category, hospital tier, locality and access.
 
     ``access`` is required for a cross-region visit and ignored for a local one.
+    ``dise_codg`` is the recognised chronic disease of a med_type 14 visit (门慢/门特), which
+    selects the disease's own terms in the policy; ``None`` for any other visit.
 
     Example:
         >>> try:
@@ -138,6 +140,7 @@ class Visit:
     hosp_level: str
     locality: Locality = Locality.LOCAL
     access: Access | None = None
+    dise_codg: str | None = None
 
     def __post_init__(self) -> None:
         if self.locality is not Locality.LOCAL and self.access is None:

@@ -3,9 +3,9 @@
 Everything the platform remembers lives here, keyed by tenant (the institution's
 ``fixmedins_code``): sign-ins, the msgids it has handled, visits, fee lines, pre-settlements,
 the settlement ledger (positive rows and negative reversal rows), account balances and
-year-to-date accumulators, filing overrides, e-voucher tokens, files, downtime windows, and the
-transcript. Ids (``mdtrt_id``, ``setl_id``, ``file_qury_no``, ``sign_no``) come from one global
-sequence.
+year-to-date accumulators, filing overrides, e-voucher tokens, files, downtime windows,
+chronic-disease recognitions, and the transcript. Ids (``mdtrt_id``, ``setl_id``,
+``file_qury_no``, ``sign_no``) come from one global sequence.
 
 - :class:`Store` / :class:`UnitOfWork` — the interface (a PostgreSQL store can implement it);
 - :class:`SqliteStore` — the default (WAL; ``synchronous`` NORMAL, or FULL as an option);
@@ -42,8 +42,12 @@ from nhsa.mock.store._records import (
     Downtime,
     EcToken,
     FilingOverride,
+    LabInstitution,
+    LabReport,
+    LabRun,
     Message,
     PreSettlement,
+    Recognition,
     RegisteredInstitution,
     Settlement,
     SignIn,
@@ -74,10 +78,14 @@ __all__ = [
     "Downtime",
     "EcToken",
     "FilingOverride",
+    "LabInstitution",
+    "LabReport",
+    "LabRun",
     "Message",
     "PostgresStore",
     "PostgresUnitOfWork",
     "PreSettlement",
+    "Recognition",
     "RegisteredInstitution",
     "SchemaVersionError",
     "Settlement",

@@ -470,6 +470,48 @@ class Downtime:
         return self.start <= moment < self.end and _area_contains(self.admdvs, insuplc_admdvs)
 
 
+@dataclass(frozen=True)
+class Recognition:
+    """A person's recognised chronic or special outpatient disease (门慢/门特 待遇认定) as this
+    tenant holds it: registered by a HIS (2503, ``source`` ``hospital``), set through the admin
+    API (``insured_place``: the insured place's own recognition), or a fixture recognition
+    changed here (same serial; the fixtures' rows are the opening state).
+
+    ``insu_optins`` is the recognising insured place; ``status`` is :data:`ACTIVE` or
+    :data:`CANCELLED` (2504, or withdrawn through the admin API, with ``memo`` the reason);
+    ``registration`` is the 2503 ``data`` node as received.
+
+    Example::
+
+        rows = tx.find(Recognition, tenant=tenant, psn_no=psn_no)
+    """
+
+    TABLE: ClassVar[str] = "recognitions"
+    KEY: ClassVar[tuple[str, ...]] = ("tenant", "trt_dcla_detl_sn")
+
+    tenant: str
+    trt_dcla_detl_sn: str
+    psn_no: str
+    insutype: str
+    opsp_dise_code: str
+    opsp_dise_name: str
+    insu_optins: str
+    begndate: date
+    enddate: date | None
+    source: str
+    status: str
+    recorded_at: datetime
+    msgid: str | None = None
+    registration: Mapping[str, Any] | None = None
+    cancelled_at: datetime | None = None
+    memo: str | None = None
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the recognition is in force on ``day`` (active and within its dates)."""
+        in_dates = self.begndate <= day and (self.enddate is None or day <= self.enddate)
+        return self.status == ACTIVE and in_dates
+
+
 def _area_contains(outer: str, inner: str) -> bool:
     if outer.endswith("0000"):
         return inner[:2] == outer[:2]
@@ -478,13 +520,83 @@ def _area_contains(outer: str, inner: str) -> bool:
     return inner == outer
 
 
+@dataclass(frozen=True)
+class LabInstitution:
+    """An institution a lab's console run registered: only that lab's sessions may see it.
+
+    Written before the institution is registered on the platform, so an institution is never
+    in use without its owner known; a code claimed by one lab is refused to every other.
+
+    Example::
+
+        owner = tx.get(LabInstitution, fixmedins_code)
+    """
+
+    TABLE: ClassVar[str] = "lab_institutions"
+    KEY: ClassVar[tuple[str, ...]] = ("fixmedins_code",)
+
+    fixmedins_code: str
+    lab: str
+    run_id: str
+    scenario: str
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """A conformance run a lab started from the console, written once it has finished.
+
+    Its reports are :class:`LabReport` rows of the same ``(lab, run_id)``, written in the same
+    transaction, so a run listed is a run whose reports can be downloaded. ``summary`` is the
+    report's ``summary`` member (counts by result).
+
+    Example::
+
+        runs = tx.find(LabRun, lab="lab-kunming")
+    """
+
+    TABLE: ClassVar[str] = "lab_runs"
+    KEY: ClassVar[tuple[str, ...]] = ("lab", "run_id")
+
+    lab: str
+    run_id: str
+    stages: tuple[str, ...]
+    driver: str
+    dialect: str | None
+    result: str
+    exit_code: int
+    started_at: datetime
+    finished_at: datetime
+    summary: Mapping[str, Any]
+    institutions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabReport:
+    """One file of a finished run's reports (``report.json``, its signature, JUnit, HTML).
+
+    Example::
+
+        page = tx.get(LabReport, "lab-kunming", run_id, "report.html")
+    """
+
+    TABLE: ClassVar[str] = "lab_reports"
+    KEY: ClassVar[tuple[str, ...]] = ("lab", "run_id", "name")
+
+    lab: str
+    run_id: str
+    name: str
+    media_type: str
+    content: bytes
+    sha256: str
+
+
 RECORD_TYPES: tuple[type[Any], ...] = (
     RegisteredInstitution,
     TenantSetting,
     SignIn,
     Message,
     Visit,
-    Stay,
     UploadedFeeLine,
     PreSettlement,
     Settlement,
@@ -494,5 +606,10 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     FilingOverride,
     EcToken,
     Downtime,
+    LabInstitution,
+    LabRun,
+    LabReport,
+    Recognition,
+    Stay,
 )
 """Every record type the store keeps (the transcript is a separate, append-only log)."""

@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    3
+    5
 """
 
 from __future__ import annotations
@@ -121,7 +121,36 @@ CREATE TABLE downtime (
     PRIMARY KEY (tenant, window_id));
 """
 
-_V3_INPATIENT = """
+_V3_LAB_CONSOLE = """
+CREATE TABLE lab_institutions (
+    fixmedins_code TEXT PRIMARY KEY, lab TEXT NOT NULL, run_id TEXT NOT NULL,
+    scenario TEXT NOT NULL, claimed_at TEXT NOT NULL);
+CREATE INDEX lab_institutions_by_lab ON lab_institutions (lab);
+
+CREATE TABLE lab_runs (
+    lab TEXT NOT NULL, run_id TEXT NOT NULL, stages TEXT NOT NULL, driver TEXT NOT NULL,
+    dialect TEXT, result TEXT NOT NULL, exit_code INTEGER NOT NULL, started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL, summary TEXT NOT NULL, institutions TEXT NOT NULL,
+    PRIMARY KEY (lab, run_id));
+
+CREATE TABLE lab_reports (
+    lab TEXT NOT NULL, run_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL,
+    content BLOB NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (lab, run_id, name));
+"""
+
+_V4_RECOGNITIONS = """
+CREATE TABLE recognitions (
+    tenant TEXT NOT NULL, trt_dcla_detl_sn TEXT NOT NULL, psn_no TEXT NOT NULL,
+    insutype TEXT NOT NULL, opsp_dise_code TEXT NOT NULL, opsp_dise_name TEXT NOT NULL,
+    insu_optins TEXT NOT NULL, begndate TEXT NOT NULL, enddate TEXT, source TEXT NOT NULL,
+    status TEXT NOT NULL, recorded_at TEXT NOT NULL, msgid TEXT, registration TEXT,
+    cancelled_at TEXT, memo TEXT,
+    PRIMARY KEY (tenant, trt_dcla_detl_sn));
+CREATE INDEX recognitions_by_psn_no ON recognitions (tenant, psn_no);
+"""
+
+_V5_INPATIENT = """
 CREATE TABLE stays (
     tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, psn_no TEXT NOT NULL, insutype TEXT NOT NULL,
     insuplc_admdvs TEXT NOT NULL, ipt_no TEXT NOT NULL, med_type TEXT NOT NULL,
@@ -142,8 +171,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
     (
         3,
+        "lab console: institutions bound to a lab, finished runs and their reports",
+        _V3_LAB_CONSOLE,
+    ),
+    (4, "chronic-disease recognitions (门慢/门特 待遇认定)", _V4_RECOGNITIONS),
+    (
+        5,
         "inpatient: stays; fee-line time and refunded line; mid-way settlement flag",
-        _V3_INPATIENT,
+        _V5_INPATIENT,
     ),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""

@@ -23,6 +23,7 @@ from nhsa.models._generated.codes import (
     MedChrgitmType,
     MedType,
     MidSetlFlag,
+    OpspDiseCode,
     OpterType,
     PayLoc,
     PsnCertType,
@@ -87,6 +88,8 @@ from nhsa.models._generated.t2402 import (
 )
 from nhsa.models._generated.t2404 import Input2404, Input2404Data, Output2404
 from nhsa.models._generated.t2405 import Input2405, Input2405Data, Output2405
+from nhsa.models._generated.t2503 import Input2503, Input2503Data, Output2503, Output2503Result
+from nhsa.models._generated.t2504 import Input2504, Input2504Data, Output2504
 from nhsa.models._generated.t2601 import Input2601, Input2601Data, Output2601
 from nhsa.models._generated.t3201 import Input3201, Input3201Data, Output3201, Output3201Stmtinfo
 from nhsa.models._generated.t3202 import Input3202, Input3202Data, Output3202, Output3202Fileinfo
@@ -96,6 +99,12 @@ from nhsa.models._generated.t5203 import (
     Output5203,
     Output5203Setlinfo,
     Output5203SetlinfoExtras,
+)
+from nhsa.models._generated.t5301 import (
+    Input5301,
+    Input5301Data,
+    Output5301,
+    Output5301FeedetailItem,
 )
 from nhsa.models._generated.t9001 import (
     Input9001,
@@ -133,10 +142,13 @@ TRANSACTIONS: dict[str, TransactionModels] = {
     "2402": TransactionModels("2402", Input2402, Output2402),
     "2404": TransactionModels("2404", Input2404, Output2404),
     "2405": TransactionModels("2405", Input2405, Output2405),
+    "2503": TransactionModels("2503", Input2503, Output2503),
+    "2504": TransactionModels("2504", Input2504, Output2504),
     "2601": TransactionModels("2601", Input2601, Output2601),
     "3201": TransactionModels("3201", Input3201, Output3201),
     "3202": TransactionModels("3202", Input3202, Output3202),
     "5203": TransactionModels("5203", Input5203, Output5203),
+    "5301": TransactionModels("5301", Input5301, Output5301),
     "9001": TransactionModels("9001", Input9001, Output9001),
     "9002": TransactionModels("9002", Input9002, Output9002),
     "9101": TransactionModels("9101", Input9101, Output9101),
@@ -199,6 +211,10 @@ __all__ = [
     "Input2404Data",
     "Input2405",
     "Input2405Data",
+    "Input2503",
+    "Input2503Data",
+    "Input2504",
+    "Input2504Data",
     "Input2601",
     "Input2601Data",
     "Input3201",
@@ -207,6 +223,8 @@ __all__ = [
     "Input3202Data",
     "Input5203",
     "Input5203Data",
+    "Input5301",
+    "Input5301Data",
     "Input9001",
     "Input9001SignIn",
     "Input9002",
@@ -222,6 +240,7 @@ __all__ = [
     "MedChrgitmType",
     "MedType",
     "MidSetlFlag",
+    "OpspDiseCode",
     "OpterType",
     "OtpDiseinfoItem",
     "Output1101",
@@ -252,6 +271,9 @@ __all__ = [
     "Output2402",
     "Output2404",
     "Output2405",
+    "Output2503",
+    "Output2503Result",
+    "Output2504",
     "Output2601",
     "Output3201",
     "Output3201Stmtinfo",
@@ -260,6 +282,8 @@ __all__ = [
     "Output5203",
     "Output5203Setlinfo",
     "Output5203SetlinfoExtras",
+    "Output5301",
+    "Output5301FeedetailItem",
     "Output9001",
     "Output9001Signinoutb",
     "Output9002",

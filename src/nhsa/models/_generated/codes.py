@@ -119,6 +119,24 @@ MidSetlFlag = Literal["0", "1"]
 """mid_setl_flag 中途结算标志."""
 
 
+OpspDiseCode = Literal[
+    "M00503",
+    "M00504",
+    "M01600",
+    "M03900",
+    "M07800",
+    "M07803",
+    "M07804",
+    "M08300",
+    "M90100",
+    "M90200",
+    "M90300",
+    "M90400",
+    "M90500",
+]
+"""opsp_dise_code 门诊慢特病病种目录."""
+
+
 OpterType = Literal["1", "2", "3"]
 """opter_type 经办人类别."""
 
@@ -207,6 +225,7 @@ __all__ = [
     "MedChrgitmType",
     "MedType",
     "MidSetlFlag",
+    "OpspDiseCode",
     "OpterType",
     "PayLoc",
     "PsnCertType",
