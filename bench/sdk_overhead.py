@@ -84,8 +84,7 @@ def _client(mock: MockPlatform, profile: str, folder: Path) -> Client:
         TENANT,
         NAME,
         AREA,
-        journal_path=folder / f"journal-{profile.replace('+', '-')}.sqlite3",
-        msgid_state_path=folder / "msgids.sqlite3",  # one counter for every client here
+        journal_path=folder / "journal.sqlite3",  # one journal (and counter) for every client
         base_url=mock.base_url,
         profile=profile,
         paasid=enrolled.paasid,

@@ -8,7 +8,7 @@ import logging
 import orjson
 import pytest
 
-from nhsa.redaction import RedactionFilter, get_logger, redact
+from nhsa.redaction import RedactionFilter, get_logger, redact, remember_names
 
 CERTNO = "440304199001011233"  # synthetic; GB 11643 check digit valid
 NAME = "测试甲"
@@ -188,3 +188,67 @@ def test_loggers_from_get_logger_mask_before_any_handler(caplog: pytest.LogCaptu
         log.info(f"f-string body {json.dumps(_patient(), ensure_ascii=False)}")
     _assert_clean(caplog.text)
     assert len(caplog.records) == 2
+
+
+@pytest.mark.parametrize("depth", [300, 990, 1100])
+def test_values_nested_beyond_the_bound_are_masked_whole_never_walked(depth: int) -> None:
+    # orjson refused to encode past 255 levels and the walk hit Python's recursion limit, so a
+    # hostile body in a log line raised inside the logging filter.
+    text = '{"certno": "' + CERTNO + '", "deep": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    masked = redact(text)
+    assert CERTNO not in masked
+    assert redact(text.encode()) == masked.encode()
+    nested: object = {"certno": CERTNO}
+    for _ in range(depth):
+        nested = {"a": nested}
+    assert CERTNO not in repr(redact(nested))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("结算失败：患者：测试丙已在他院结算", "结算失败：患者：***在他院结算"),
+        ("患者(测试丙)本日已结算", "患者(***)本日已结算"),
+        ("人员姓名=测试丙，证件号码错误", "人员姓名=***，证件号码错误"),
+        ("参保人 欧阳测试 信息有误", "参保人 *** 信息有误"),
+        ("患者信息不存在", "患者信息不存在"),  # a label with no separator: not a name
+        ("姓名不能为空", "姓名不能为空"),
+    ],
+)
+def test_a_name_after_a_label_is_masked_in_free_text(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_a_name_held_elsewhere_in_the_same_value_is_masked_in_its_free_text() -> None:
+    record = {
+        "response": {"output": {"setlinfo": {"psn_name": "测试丁"}}},
+        "err_msg": "测试丁的个人账户余额不足",
+        "note": '{"memo": "为测试丁退费"}',
+    }
+    masked = redact(record)
+    assert masked["err_msg"] == "***的个人账户余额不足"
+    assert "测试丁" not in masked["note"]
+    assert redact("测试丁的个人账户余额不足") == "测试丁的个人账户余额不足"  # nobody said so
+
+
+def test_a_remembered_name_is_masked_anywhere_and_short_ones_are_not_taken() -> None:
+    remember_names("测试戊", "某", "")
+    assert redact("测试戊在3号窗口缴费") == "***在3号窗口缴费"
+    assert redact("某医院") == "某医院"
+    assert redact({"memo": "退费：测试戊"}) == {"memo": "退费：***"}
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Authorization: Bearer eyJhbGciOi.abc", "Authorization: Bearer ***"),
+        ("authorization=Basic dXNlcjpwYXNz, next", "authorization=Basic ***, next"),
+        ("header Authorization: Bearer <access_token> is missing",
+         "header Authorization: Bearer *** is missing"),
+        ("Authorization: s3cr3t", "Authorization: ***"),
+    ],
+)  # fmt: skip
+def test_an_authorization_header_in_text_keeps_its_scheme_and_masks_its_credentials(
+    text: str, masked: str
+) -> None:
+    assert redact(text) == masked

@@ -145,10 +145,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--read-timeout", type=float, default=10.0,
         help="seconds the SDK waits for the platform's answer before the outcome is unknown",
     )  # fmt: skip
+    parser.add_argument(
+        "--dialect", default=None,
+        help="speak only this province dialect, whatever configure says (default: configure's)",
+    )  # fmt: skip
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    his = ReferenceHis(args.data_dir, read_timeout=args.read_timeout)
+    his = ReferenceHis(args.data_dir, read_timeout=args.read_timeout, dialect=args.dialect)
     resumed = his.start()
     if resumed is not None:
         print(f"resumed: {resumed.message}", flush=True)

@@ -41,9 +41,13 @@ class ReferenceHis:
     Args:
         data_dir: where the HIS's database and the SDK's journals live (created if missing).
         read_timeout: seconds the SDK waits for an answer; a lost answer costs this long.
+        dialect: the one province dialect this HIS speaks whatever ``configure`` says (a HIS
+            built for one province); ``None`` speaks the dialect ``configure`` names.
     """
 
-    def __init__(self, data_dir: Path, *, read_timeout: float = 10.0) -> None:
+    def __init__(
+        self, data_dir: Path, *, read_timeout: float = 10.0, dialect: str | None = None
+    ) -> None:
         """Open the database; nothing is contacted until :meth:`start` or ``configure``."""
         data_dir.mkdir(parents=True, exist_ok=True)
         journals = data_dir / "journals"
@@ -54,6 +58,7 @@ class ReferenceHis:
             journal_dir=journals,
             timeouts=Timeouts(read=read_timeout),
             name=NAME,
+            dialect=dialect,
         )
         # One counter: actions run one at a time, as a cashier or a kiosk works.
         self._lock = threading.Lock()

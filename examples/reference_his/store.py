@@ -429,6 +429,7 @@ def _line_data(line: FeeLine) -> dict[str, Any]:
         "fee_ocur_time": line.fee_ocur_time.isoformat() if line.fee_ocur_time else None,
         "rx_circ_flag": line.rx_circ_flag,
         "hosp_appr_flag": line.hosp_appr_flag,
+        "medins_list_name": line.medins_list_name,
     }
 
 
@@ -445,6 +446,7 @@ def _line(line: dict[str, Any]) -> FeeLine:
         ),
         rx_circ_flag=line["rx_circ_flag"],
         hosp_appr_flag=line["hosp_appr_flag"],
+        medins_list_name=line.get("medins_list_name"),  # absent in lines kept before it
     )
 
 

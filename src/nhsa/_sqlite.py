@@ -21,12 +21,14 @@ Example:
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
-__all__ = ["apply_schema", "connect"]
+__all__ = ["apply_schema", "connect", "network_filesystem"]
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -85,3 +87,73 @@ def _switch_to_wal(db: sqlite3.Connection, *, deadline: float) -> None:
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+NETWORK_FILESYSTEMS: Final = frozenset(
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "afs", "lustre",
+        "ncpfs", "coda", "gfs2", "ocfs2", "beegfs", "gpfs", "davfs", "fuse.sshfs",
+        "fuse.glusterfs", "fuse.cephfs", "fuse.s3fs", "fuse.rclone", "fuse.davfs2",
+        "fuse.juicefs",
+    }
+)  # fmt: skip
+"""Filesystems shared by several machines, where SQLite's locks do not hold (sqlite.org:
+"SQLite over a network filesystem" — POSIX advisory locks are broken or missing on many, and
+WAL mode needs shared memory on one host)."""
+
+
+def network_filesystem(path: str | Path, *, mounts: str | None = None) -> str | None:
+    """What shares ``path`` over the network (e.g. ``nfs4 server:/export at /mnt/his``), or
+    ``None`` when it is on a local disk — or when this system cannot tell (only Linux's
+    ``/proc/self/mountinfo`` and Windows drive types are read).
+
+    ``mounts`` is the mount table's text (``/proc/self/mountinfo`` when not given).
+
+    Example:
+        >>> table = "\\n".join(["36 1 0:32 / /mnt/his rw - nfs4 files:/export rw",
+        ...                      "1 0 8:1 / / rw - ext4 /dev/sda1 rw"])
+        >>> network_filesystem("/mnt/his/journal.sqlite3", mounts=table)
+        'nfs4 files:/export at /mnt/his'
+        >>> network_filesystem("/var/lib/his/journal.sqlite3", mounts=table) is None
+        True
+    """
+    if sys.platform == "win32" and mounts is None:
+        return _windows_network_drive(Path(path))
+    if mounts is None:
+        try:
+            mounts = Path("/proc/self/mountinfo").read_text("utf-8", "replace")
+        except OSError:
+            return None
+    where = os.path.abspath(os.path.realpath(path))
+    best: tuple[int, str, str, str] | None = None
+    for line in mounts.splitlines():
+        head, _, tail = line.partition(" - ")
+        fields, described = head.split(), tail.split()
+        if len(fields) < 5 or len(described) < 2:
+            continue
+        point = _unescape(fields[4])
+        inside = where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) > best[0]):
+            best = (len(point), point, described[0], described[1])
+    if best is None or best[2] not in NETWORK_FILESYSTEMS:
+        return None
+    return f"{best[2]} {best[3]} at {best[1]}"
+
+
+def _unescape(field: str) -> str:
+    """Mount table fields escape space, tab, newline and backslash as octal (``\\040``)."""
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def _windows_network_drive(path: Path) -> str | None:  # pragma: no cover - Windows only
+    text = str(path.resolve())
+    if text.startswith("\\\\"):
+        return f"the network share {text.split(chr(92))[2]}"
+    import ctypes  # noqa: PLC0415 - Windows only
+
+    drive_remote = 4
+    root = text[:3]
+    kind = ctypes.windll.kernel32.GetDriveTypeW(root)  # type: ignore[attr-defined]
+    return f"the network drive {root}" if kind == drive_remote else None

@@ -11,6 +11,7 @@ import re
 import httpx
 import pytest
 
+from nhsa import spec
 from nhsa.client import Rejected, Succeeded, Unknown
 from nhsa.client._classify import AnswerPatterns, classify
 from nhsa.idcard import has_valid_check_char
@@ -30,12 +31,20 @@ def test_a_corpus_answer_reads_as_its_index_says(entry: Entry) -> None:
         patterns=AnswerPatterns(),
         verify=None,
         response_body="json",
+        dialect=spec.dialect(entry.dialect),
     )
     assert isinstance(outcome, OUTCOMES[entry.details["outcome"]])
     if isinstance(outcome, Succeeded):
         assert [[w.kind, w.pointer] for w in outcome.warnings] == entry.details["warnings"]
         assert [s.member for s in outcome.unusable] == entry.details.get("unusable", [])
         assert all(str(w) for w in outcome.warnings)
+
+
+def test_every_dialect_has_a_corpus_and_every_profile_a_folder() -> None:
+    assert set(DIALECTS) == set(spec.dialect_names())
+    for dialect in DIALECTS:
+        assert answers(dialect), dialect
+        assert requests(dialect), dialect
 
 
 def test_every_success_in_the_corpus_is_usable_by_the_sdk() -> None:
@@ -53,7 +62,7 @@ def test_the_index_lists_every_message_and_only_those(dialect: str) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_entry_names_its_public_source(dialect: str) -> None:
-    labels = re.compile(r"^(A|B|C1|C2|D|E|F|G|H) [\w.-]+/[\w.-]+@[0-9a-f]{7,40} \S")
+    labels = re.compile(r"^(A|B|C1|C2|D|E|F|G|H|K) [\w.-]+/[\w.-]+@[0-9a-f]{7,40} \S")
     for entry in answers(dialect) + requests(dialect):
         assert entry.shape.strip(), entry.id
         assert labels.match(entry.source), entry.id

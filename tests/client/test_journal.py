@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from nhsa.client import Client, ClientConfig, Journal, VisitBusyError
@@ -212,3 +213,51 @@ def test_a_guard_left_by_a_killed_process_is_taken_over(target: str) -> None:
     child.wait(timeout=30)
     assert journal.clear_stale_guards() == 1
     assert journal.guard_holder(TENANT, VISIT) is None
+
+
+def test_the_settlement_and_visit_ids_are_recorded_in_their_columns(
+    platform: EnginePlatform, config_for: ConfigFor, target: str
+) -> None:
+    # setl_id stayed NULL for every 2207 (the request does not name it; its answer does), and
+    # mdtrt_id for every 2201: recovery and reconciliation could not find them by id.
+    config = config_for(**_journal_settings(target))
+    with Client(config, WINDOW, transport=platform.transport()) as client:
+        visit = client.register(card(), insutype="310", clinic=CLINIC)
+        paid = client.charge(visit, fees(), diagnoses=DIAGNOSES)
+        refund = client.refund(paid)
+    columns = _columns(target, "msgid, infno, mdtrt_id, setl_id")
+    assert columns[visit.msgid] == ("2201", visit.mdtrt_id, None)
+    assert columns[paid.msgid] == ("2207", visit.mdtrt_id, paid.setl_id)
+    assert columns[refund.msgid] == ("2208", visit.mdtrt_id, paid.setl_id)  # the one refunded
+    reopened = Journal(config.journal_target)
+    settled = reopened.get(paid.msgid)
+    assert settled is not None
+    assert settled.setl_id == paid.setl_id
+    (registration,) = reopened.entries(TENANT, infno=["2201"], mdtrt_id=visit.mdtrt_id)
+    assert registration.msgid == visit.msgid
+
+
+def _columns(target: str, names: str) -> dict[str, tuple[object, ...]]:
+    """The journal's own columns, read with the database's client rather than the SDK."""
+    query = f"SELECT {names} FROM journal"
+    if target.startswith("postgresql://"):
+        with psycopg.connect(target) as db:
+            rows = db.execute(query).fetchall()
+    else:
+        with sqlite3.connect(target) as db:
+            rows = db.execute(query).fetchall()
+    return {str(row[0]): tuple(row[1:]) for row in rows}
+
+
+def test_a_schema_1_journal_gets_its_id_columns_filled(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    journal.record_sending(_entry("H53010100001202611231015300001"))
+    journal.mark("H53010100001202611231015300001", "succeeded", result={"setl_id": "S1"})
+    journal.close()
+    with sqlite3.connect(path) as db:  # as an SDK of schema 1 left it
+        db.execute("UPDATE journal SET setl_id = NULL")
+        db.execute("PRAGMA user_version=1")
+    upgraded = Journal(path).get("H53010100001202611231015300001")
+    assert upgraded is not None
+    assert upgraded.setl_id == "S1"

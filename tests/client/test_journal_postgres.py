@@ -7,11 +7,7 @@ database stays away, the call fails with a JournalError before anything is sent.
 
 from __future__ import annotations
 
-import json
-import os
 import pickle
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +21,7 @@ from nhsa.client._journal import NewEntry
 from nhsa.client.errors import ClientConfigError, JournalError
 from nhsa.mock import MockPlatform
 from tests.client.conftest import CLINIC, DIAGNOSES, FAST, WINDOW, card, fees
+from tests.client.pg_window import run_windows
 from tests.client.platform import AREA, TENANT, TENANT_NAME, EnginePlatform
 
 VISIT = "3000000000001"
@@ -36,7 +33,6 @@ PEOPLE = [  # invented people of the bundled fixtures, insured in Kunming
     ("530111199005080249", "390"),
     ("530112196209300461", "390"),
 ]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _entry(msgid: str) -> NewEntry:
@@ -187,32 +183,11 @@ def test_two_machines_on_one_journal_settle_each_visit_exactly_once(
                 for number, insutype in PEOPLE
             ]
         (tmp_path / "visits.pickle").write_bytes(pickle.dumps(visits))
-        machines = []
-        for seed in ("1", "2"):
-            home = tmp_path / f"pc-{seed}"
-            home.mkdir()
-            machines.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "tests.client.pg_window",
-                        postgres_url,
-                        url,
-                        str(tmp_path / "visits.pickle"),
-                        seed,
-                    ],
-                    cwd=home,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
-                )
-            )
-        outputs = [machine.communicate(timeout=240)[0] for machine in machines]
-        assert [machine.returncode for machine in machines] == [0, 0], outputs
+        counts = run_windows(
+            [postgres_url] * 2, url, tmp_path / "visits.pickle", ["1", "2"], tmp_path
+        )
         ledger = mock.settlements(TENANT)
 
-    counts = [json.loads(output) for output in outputs]
     settled_by_visit: dict[str, int] = {}
     for row in ledger:
         if row["infno"] == "2207" and row["status"] == "active":
@@ -220,4 +195,5 @@ def test_two_machines_on_one_journal_settle_each_visit_exactly_once(
     assert settled_by_visit == {visit.mdtrt_id: 1 for visit in visits}
     assert sum(c["settled"] for c in counts) == len(PEOPLE)
     assert sum(c["settled"] + c["busy"] + c["already"] for c in counts) == 4 * len(PEOPLE)
+    assert all(c["foreign"] == c["failed"] == 0 for c in counts)  # one journal holds them all
     assert all(list(Path(tmp_path / f"pc-{s}").iterdir()) == [] for s in "12"), "no local files"

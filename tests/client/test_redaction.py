@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from nhsa.client import ClientConfig, OutcomeUnknownError
+from nhsa.client import BusinessError, ClientConfig, OutcomeUnknownError
 from nhsa.mock import MockPlatform
+from nhsa.mock.transcript import masked
 from tests.client.conftest import (
     CARD_NO,
     CARD_SN,
@@ -66,3 +67,33 @@ def test_debug_logs_of_a_signed_visit_carry_no_personal_identifiers(
         escaped = repr(secret.encode())[2:-1]  # as it would show in a logged bytes repr
         assert secret not in everything, f"{secret[:4]}… leaked into the logs"
         assert escaped not in everything, f"{secret[:4]}… leaked into the logs (as bytes)"
+
+
+def test_an_err_msg_naming_the_patient_is_masked_in_the_error_and_settled_reprs(
+    mock: MockView, config_for: Callable[..., ClientConfig], make_twin: Callable[..., Twin]
+) -> None:
+    # str(BusinessError) showed the platform's err_msg as sent (ID number, name), and
+    # repr(Charge) showed setlinfo.psn_name and certno.
+    window = make_twin(config_for(mock), WINDOW, mock)
+    visit = window.register(id_card(), insutype="310", clinic=CLINIC)
+    paid = window.charge(visit, fees(), diagnoses=DIAGNOSES)
+    assert paid.setlinfo.psn_name == NAME  # the value itself is untouched
+    for shown in (repr(paid), repr(paid.setlinfo), repr(visit)):
+        assert NAME not in shown
+        assert ID_NUMBER not in shown
+    other = window.register(id_card(), insutype="310", clinic=CLINIC)
+    said = f"结算失败：{NAME}（{ID_NUMBER}）本日已在他院结算，请核实"
+    mock.mock.arm_fault("H53010100001", "business-error", infno="2207", err_msg=said)
+    with pytest.raises(BusinessError) as refused:
+        window.charge(other, fees(), diagnoses=DIAGNOSES)
+    error = refused.value
+    assert error.outcome is not None
+    for shown in (str(error), repr(error), error.err_msg or "", repr(error.outcome)):
+        assert "结算失败" in shown
+        assert NAME not in shown, shown
+        assert ID_NUMBER not in shown, shown
+    assert ID_NUMBER[-4:] in str(error)  # enough to tell two patients apart
+    (record,) = [r for r in mock.records if r["err_msg"] == said]
+    masked_record = masked(record)
+    assert NAME not in repr(masked_record)
+    assert ID_NUMBER not in repr(masked_record)

@@ -70,6 +70,7 @@ EXPORTS = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "Ward",
     "WindowMode",
     "errors",

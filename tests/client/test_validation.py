@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from nhsa.client import (
     Certificate,
@@ -248,3 +249,34 @@ def test_institution_fields_are_checked(tmp_path: Any) -> None:
         ClientConfig("h5301", TENANT_NAME, AREA, journal_path=tmp_path / "j")
     with pytest.raises(ClientConfigError, match="mdtrtarea_admvs"):
         ClientConfig(TENANT, TENANT_NAME, "5301", journal_path=tmp_path / "j")
+
+
+CONTROL_CHARACTERS = ["\x00", "\x1b", "\t", "\n", "\u202e", "\u200b", "\ufeff", "\u2066"]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_text_with_control_characters_is_refused_before_anything_is_sent(
+    platform: EnginePlatform, config_for: ConfigFor, make_twin: MakeTwin, character: str
+) -> None:
+    # They were accepted and booked (sign-ins, ipt_otp_no): invisible or reordered on a screen.
+    twin = make_twin(config_for(), WINDOW, platform.transport())
+    with pytest.raises(InvalidInputError) as raised:
+        twin.register(card(), insutype="310", clinic=CLINIC, ipt_otp_no=f"MZ{character}0001")
+    assert (raised.value.field, raised.value.rule) == ("ipt_otp_no", "plain-text")
+    with pytest.raises(ValidationError, match="string_pattern_mismatch"):  # the model too
+        Input2205Data(mdtrt_id="1", chrg_bchno=f"B{character}1", psn_no="P1")
+    operator = f"收费员{character}"
+    with pytest.raises(InvalidInputError) as in_a_mode:
+        WindowMode("C0001", operator)
+    assert in_a_mode.value.rule == "plain-text"
+    assert platform.seen == []
+
+
+def test_text_of_every_script_a_name_may_use_passes() -> None:
+    for name in (
+        "张晓峰",
+        "阿卜杜拉·买买提",
+        "O'Brien-Smith",
+        "李　娜",
+    ):  # U+3000 ideographic space
+        WindowMode("C0001", name)

@@ -136,6 +136,7 @@ class TranscriptBuilder:
             "state_changed": changed,
             "effects": {},
             "error_id": None,
+            "dialect": {"name": "national", "ok": True, "error": None},
         }
         self.records.append(record)
         return record

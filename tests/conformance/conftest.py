@@ -110,7 +110,7 @@ def run_check(tmp_path: Path) -> Callable[..., CheckOutcome]:
             tuple(parse_records(records)),
             tuple(steps),
             dict(args or {}),
-            (lambda begin, end: ledger) if ledger is not None else None,  # type: ignore[arg-type,return-value]
+            (lambda begin, end, flag=None: ledger) if ledger is not None else None,  # type: ignore[arg-type,return-value]
         )
         return default_registry()[name].run(ctx)
 

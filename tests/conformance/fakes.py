@@ -132,7 +132,9 @@ class FakeMock:
             raise MockError("fake mock: transcript unreadable")
         return [r for r in self.records.get(tenant, []) if r["seq"] > since_seq]
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
+    def ledger_totals(
+        self, tenant: str, begin: date, end: date, refd_setl_flag: str | None = None
+    ) -> PlatformTotals:
         return ledger_of(self.records.get(tenant, []))
 
     def reset_tenant(self, tenant: str) -> None:

@@ -127,15 +127,21 @@ def test_remote_errors_name_the_url(platform: MockPlatform) -> None:
 def test_ledger_sums() -> None:
     rows = [
         {
+            "setl_id": "S1",
             "setl_date": "2026-11-23",
             "status": "active",
+            "refd_setl_flag": "0",
+            "reversed_by": "S2",
             "medfee_sumamt": 30.1,
             "fund_pay_sumamt": "20",
             "acct_pay": "10.1",
         },
         {
+            "setl_id": "S2",
             "setl_date": "2026-11-23",
             "status": "active",
+            "refd_setl_flag": "1",
+            "reverses": "S1",
             "medfee_sumamt": "-30.10",
             "fund_pay_sumamt": "-20",
             "acct_pay": "-10.1",
@@ -157,3 +163,6 @@ def test_ledger_sums() -> None:
     ]
     day = ledger_totals_of(rows, date(2026, 11, 23), date(2026, 11, 23))
     assert (day.setl_cnt, day.medfee_sumamt, day.acct_pay) == (2, Decimal("0.00"), Decimal("0.00"))
+    # refd_setl_flag 0: the refunded settlement and its refund both drop out (model A)
+    standing = ledger_totals_of(rows, date(2026, 11, 23), date(2026, 11, 23), "0")
+    assert (standing.setl_cnt, standing.medfee_sumamt) == (0, Decimal("0.00"))

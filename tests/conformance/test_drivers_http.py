@@ -141,6 +141,8 @@ def _answering(body: bytes, status: int = 200) -> HttpDriver:
         (200, b'{"status": "ok", "surprise": 1}', r"/surprise: is not a member of ActionResult"),
         (200, b"[]", r'/: \[\] is not of type "object" \(type\)'),
         (200, b"", r"not JSON: \(empty body\)"),
+        # a validator recursed on this one (a hostile HIS cannot crash the run)
+        (200, b'{"status": "ok", "x": ' + b"[" * 600 + b"]" * 600 + b"}", r"rule max-depth"),
     ],
 )
 def test_garbage_answers_are_protocol_errors_naming_url_and_problem(

@@ -249,8 +249,23 @@ def test_a_record_from_before_the_version_reads_as_1_0_without_error_id(
     legacy = {k: v for k, v in written[0].items() if k not in ("schema_version", "error_id")}
     record = parse_record(legacy)
     assert (record.schema_version, record.error_id) == ("1.0", None)
-    assert record == parse_record(written[0])
+    current = parse_record(written[0])
+    assert record.model_copy(update={"schema_version": current.schema_version}) == current
     assert "carry no `schema_version` and no `error_id`" in schema()["description"]
+
+
+def test_a_1_0_record_without_a_dialect_reads_as_the_national_contract(
+    written: list[dict[str, Any]],
+) -> None:
+    old = {k: v for k, v in written[0].items() if k != "dialect"} | {"schema_version": "1.0"}
+    record = parse_record(old)
+    assert record.dialect is None
+    assert record.spoken.name == "national"
+    assert record.envelope == written[0]["request"]
+    assert (
+        "a reader reads a 1.0 record, which has none, with `dialect` null"
+        in (schema()["description"])
+    )
 
 
 def test_a_later_minor_version_reads_and_another_major_is_refused(

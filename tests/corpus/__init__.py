@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 
 HERE = Path(__file__).resolve().parent
-DIALECTS = ("national",)
-"""One folder per dialect; province dialects join in a later phase."""
+DIALECTS = ("national", "guangdong", "guangzhou", "hunan", "jiangsu", "jilin", "sichuan")
+"""One folder per dialect (``interface_specs/v1/dialects/<name>.json``)."""
 
 
 @dataclass(frozen=True)

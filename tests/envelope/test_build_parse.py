@@ -231,3 +231,34 @@ def test_output_codes_are_read_tolerantly(example_of: Callable[[str], Example]) 
     assert isinstance(parsed.output, Output2207)
     assert isinstance(parsed.output.setlinfo, Setlinfo)
     assert parsed.output.setlinfo.psn_type == "116032"
+
+
+def _nested_member(body: bytes, depth: int) -> bytes:
+    """``body`` with an extra member nested ``depth`` levels inside its output's first node
+    (by hand: the encoders refuse such depths)."""
+    deep = b'"deep":' + b'{"a":' * depth + b"1" + b"}" * depth + b","
+    return body.replace(b'"setlinfo":{', b'"setlinfo":{' + deep, 1)
+
+
+@pytest.mark.parametrize("depth", [40, 500, 1000])
+def test_a_member_nested_too_deep_is_cut_and_the_answer_still_read(
+    example_of: Callable[[str], Example], depth: int
+) -> None:
+    # 1,000 levels reached Python's recursion limit while reading (RecursionError escaped).
+    body = _nested_member(orjson.dumps(example_of("2207").response), depth)
+    parsed = parse_response(body, "2207")
+    assert parsed.ok
+    assert isinstance(parsed.output, Output2207)
+    assert parsed.output.setlinfo is not None
+    assert parsed.output.setlinfo.medfee_sumamt == Decimal("120.00")
+    (cut,) = [w for w in parsed.warnings if w.kind == "too-deep"]
+    assert cut.pointer == "/output/setlinfo/deep" + "/a" * 29  # 32 levels kept, the rest cut
+
+
+def test_an_answer_too_deep_to_parse_is_malformed_for_its_depth(
+    example_of: Callable[[str], Example],
+) -> None:
+    body = _nested_member(orjson.dumps(example_of("2207").response), 1100)
+    with pytest.raises(MalformedResponseError) as caught:
+        parse_response(body, "2207")
+    assert caught.value.issues[0].rule == "max-depth"

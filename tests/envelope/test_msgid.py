@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nhsa.envelope import CHINA_TIME, SEQUENCE_LIMIT, MsgidGenerator, parse_msgid
+from nhsa.envelope import CHINA_TIME, SEQUENCE_LIMIT, MsgidGenerator, china_now, parse_msgid
 from nhsa.spec import Contract, validate_request
 from tests.postgres import BACKENDS
 
@@ -160,4 +160,5 @@ def test_parse_rejects_malformed_ids(msgid: str) -> None:
 def test_issued_ids_pass_the_contract(spec_contract: Contract) -> None:
     request = dict(spec_contract.transaction("2207").examples[0].request)
     request["msgid"] = MsgidGenerator(CODE).next()
+    request["inf_time"] = china_now().strftime("%Y-%m-%d %H:%M:%S")  # msgid-time: near it
     assert validate_request(request) == []

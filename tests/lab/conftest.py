@@ -69,11 +69,12 @@ class LabClient:
         self.page = response.text
         return response
 
-    def start_run(self, stages: list[str], driver: str = "sdk", step_timeout: str = "10") -> str:
+    def start_run(
+        self, stages: list[str], driver: str = "sdk", step_timeout: str = "10", dialect: str = ""
+    ) -> str:
         self.get("/console/")
-        response = self.post(
-            "/console/runs", {"stages": stages, "driver": driver, "step_timeout": step_timeout}
-        )
+        form = {"stages": stages, "driver": driver, "step_timeout": step_timeout}
+        response = self.post("/console/runs", form | ({"dialect": dialect} if dialect else {}))
         found = _RUN.search(response.url.path)
         assert found is not None, f"no run page: {response.status_code} {response.url}"
         return found.group(1)

@@ -64,6 +64,24 @@ def test_the_session_cookie_is_http_only_and_same_site_strict(lab_server: LabSer
     assert "content-security-policy" in response.headers
 
 
+def test_a_run_in_a_province_dialect_is_judged_and_kept_in_that_dialect(
+    lab_server: LabServer,
+) -> None:
+    client = _signed_in(lab_server)
+    assert "<option >jilin</option>" in client.get("/console/").text
+    run_id = client.start_run(["lab"], dialect="jilin")
+    events = client.follow(run_id)
+    assert events[-1]["state"] == "finished"
+    with lab_server.platform.store.snapshot() as tx:
+        row = tx.get(LabRun, "lab-km", run_id)
+        report = next(r for r in tx.find(LabReport, lab="lab-km", run_id=run_id)
+                      if r.name == "report.json")  # fmt: skip
+    assert row is not None
+    assert row.dialect == "jilin"
+    assert row.result == "pass"
+    assert orjson.loads(report.content)["run"]["dialect"] == "jilin"
+
+
 def test_sign_in_needs_the_forms_own_token(lab_server: LabServer) -> None:
     client = lab_server.client()
     client.get("/console/login")
@@ -215,7 +233,7 @@ def test_bad_start_forms_are_named_and_start_nothing(lab_server: LabServer) -> N
         ({"stages": ["moon"], "driver": "sdk"}, "stages"),
         ({"stages": ["lab"], "driver": "ftp://his"}, "driver"),
         ({"stages": ["lab"], "driver": "sdk", "step_timeout": "-1"}, "step_timeout"),
-        ({"stages": ["lab"], "driver": "sdk", "dialect": "jilin"}, "dialect"),
+        ({"stages": ["lab"], "driver": "sdk", "dialect": "atlantis"}, "dialect"),
     ]:
         client.get("/console/")
         refused = client.post("/console/runs", form)

@@ -127,7 +127,7 @@ def test_a_success_records_no_error_id_and_keeps_every_other_key(
     record = mock.transcript(KUNMING)[-1]
     assert record["infno"] == "2201"
     assert record["error_id"] is None
-    assert list(record) == [*_SHAPE, "error_id", "schema_version"]  # additions come last
+    assert list(record) == [*_SHAPE, "error_id", "schema_version", "dialect"]  # additions last
 
 
 _SHAPE = (

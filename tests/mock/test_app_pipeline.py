@@ -3,6 +3,7 @@ the store, and a transcript record of it (profile tif+sm2, in-process)."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -181,6 +182,48 @@ def _stale_sign_in(his: SyntheticHis) -> httpx.Response:
     return send(his, dumps(lookup(his)))
 
 
+def _too_deep(his: SyntheticHis) -> httpx.Response:
+    # 500 levels: parsed, but deeper than the recursive readers behind step 3 can go (it was
+    # an HTTP 500 with a traceback and no transcript record).
+    return send(his, _deep_body(lookup(his)))
+
+
+def _too_deep_to_parse(his: SyntheticHis) -> httpx.Response:
+    # 1,100 levels: beyond the parser's own bound; refused for its depth, not as "not JSON".
+    return send(his, _deep_body(lookup(his), depth=1100), sign=False)
+
+
+def _deep_body(envelope: dict[str, Any], depth: int = 500) -> bytes:
+    """``envelope`` with ``input.deep`` nested ``depth`` levels (written by hand: the JSON
+    encoders refuse such depths)."""
+    flat = dumps({**envelope, "input": {**envelope["input"], "deep": 0}})
+    return flat.replace(b'"deep":0', b'"deep":' + b'{"x":' * depth + b"0" + b"}" * depth)
+
+
+RTL_FIELD = "/input/data/mdtrt_cert_no"
+
+
+def _nul_in_envelope(his: SyntheticHis) -> httpx.Response:
+    # Control characters were accepted and booked (sign-ins, ipt_otp_no).
+    return send(his, dumps(lookup(his, opter_name="收费员\x00")))
+
+
+def _rtl_override_in_input(his: SyntheticHis) -> httpx.Response:
+    envelope = lookup(his)
+    envelope["input"]["data"]["mdtrt_cert_no"] = "\u202e" + ZHANG.certno
+    return send(his, dumps(envelope))
+
+
+def _form_content_type(his: SyntheticHis) -> httpx.Response:
+    # Any Content-Type was processed: a form post was read as JSON.
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return send(his, dumps(lookup(his)), headers=headers)
+
+
+def _gbk_charset(his: SyntheticHis) -> httpx.Response:
+    return send(his, dumps(lookup(his)), headers={"content-type": "application/json;charset=GBK"})
+
+
 def _bad_fault_header(his: SyntheticHis) -> httpx.Response:
     return send(his, dumps(lookup(his)), headers={"x-mock-fault": "latency; ms=soon"})
 
@@ -203,6 +246,17 @@ CASES: dict[str, tuple[Case, int, str, str]] = {
     "missing-sign-in": (_missing_sign_in, 200, "未签到", "engine"),
     "stale-sign-in": (_stale_sign_in, 200, "签到已", "engine"),
     "bad-fault-header": (_bad_fault_header, 400, "x-mock-fault 无效", "platform"),
+    "nul-in-envelope": (_nul_in_envelope, 200, "报文校验失败：/opter_name plain-text", "platform"),
+    "rtl-in-input": (
+        _rtl_override_in_input,
+        200,
+        "报文校验失败：/input/data/mdtrt_cert_no plain-text",
+        "platform",
+    ),
+    "form-content-type": (_form_content_type, 415, "请求内容类型不支持", "gateway"),
+    "gbk-charset": (_gbk_charset, 415, "请求内容类型不支持", "gateway"),
+    "too-deep": (_too_deep, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
+    "too-deep-to-parse": (_too_deep_to_parse, 200, "报文格式错误：JSON 嵌套超过 32 层", "platform"),
 }
 
 
@@ -270,7 +324,7 @@ def test_accepted_request_is_recorded_with_its_checks(
     record = mock.transcript(KUNMING)[-1]
     assert record["infno"] == "1101"
     assert record["infcode"] == 0
-    assert record["gateway"] == {"scheme": "tif", "ok": True, "error": None}
+    assert record["gateway"] == {"scheme": "tif", "ok": True, "error": None, "family": "tif"}
     assert record["signature"]["ok"] is True
     assert enrollment.private_key is not None
     assert record["signature"]["key_id"] == enrollment.private_key.key_id
@@ -289,6 +343,62 @@ def test_wrong_method_and_unknown_path_answer_json(his: SyntheticHis) -> None:
     missing = his.client.post("/fsi/api/noSuchService/call", content=b"{}")
     assert missing.status_code == 404
     assert "known-path" in orjson.loads(missing.content)["err_msg"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json;charset=utf-8",
+                     "text/plain; charset=UTF-8", "Application/JSON; charset=\"utf8\""],
+)  # fmt: skip
+def test_json_content_types_real_his_send_are_accepted(
+    his: SyntheticHis, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    assert his.signing is not None
+    body = his.signing.seal_request(dumps(lookup(his)))
+    sent = {**(his.signing.auth.headers() if his.signing.auth else {}), **headers}
+    if content_type is None:
+        sent.pop("content-type", None)
+    response = his.client.post(SINGLE, content=body, headers=sent)
+    assert orjson.loads(response.content)["infcode"] == 0
+
+
+def test_a_trailing_slash_is_a_clear_404_not_a_redirect(his: SyntheticHis) -> None:
+    # Starlette answered 307 to the path without the slash.
+    response = send(his, dumps(lookup(his)), path=SINGLE + "/")
+    assert response.status_code == 404
+    answer = orjson.loads(response.content)
+    assert answer["infcode"] == -1
+    assert f"drop the trailing slash: post to {SINGLE}" in answer["err_msg"]
+
+
+@pytest.mark.slow
+def test_requests_that_are_not_valid_http_get_an_envelope(mock: MockPlatform) -> None:
+    # uvicorn answered its own plain-text 400 ("Invalid HTTP request received.").
+    lengths = {
+        "two": ["2", "2"],
+        "two different": ["2", "3"],
+        "not a number": ["abc"],
+        "negative": ["-5"],
+        "exponent": ["1e3"],
+    }
+    with mock.serve() as url:
+        host, port = url.removeprefix("http://").split(":")
+        for name, values in lengths.items():
+            headers = "".join(f"Content-Length: {value}\r\n" for value in values)
+            with socket.create_connection((host, int(port)), timeout=10) as connection:
+                connection.sendall(
+                    f"POST {SINGLE} HTTP/1.1\r\nHost: {host}\r\n"
+                    f"Content-Type: application/json\r\n{headers}\r\n{{}}".encode()
+                )
+                reply = b""
+                while chunk := connection.recv(65536):
+                    reply += chunk
+            head, _, body = reply.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400 "), name
+            assert b"content-type: application/json" in head.lower(), name
+            answer = orjson.loads(body)
+            assert answer["infcode"] == -1, name
+            assert "http-message" in answer["err_msg"], name
 
 
 def test_paasid_of_another_institution_is_refused(mock: MockPlatform, his: SyntheticHis) -> None:

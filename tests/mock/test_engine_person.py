@@ -44,7 +44,9 @@ def test_by_social_security_card(desk: Desk) -> None:
     assert desk.person_info("03", card_no, card_sn).output["baseinfo"]["psn_no"] == LOCAL
     wrong = desk.person_info("03", card_no, "530100D15600000500000000FFFFFFFF")
     assert wrong.infcode == -1
-    assert "就诊凭证无效或已过期：03（社会保障卡）" in (wrong.err_msg or "")
+    assert "就诊凭证无效或已过期：mdtrt_cert_type=03（社会保障卡）的 mdtrt_cert_no" in (
+        wrong.err_msg or ""
+    )
     assert "card_sn does not match social-security card TA5300001" in (wrong.err_msg or "")
     missing = desk.person_info("03", card_no)
     assert "card_sn（卡识别码）必填" in (missing.err_msg or "")
@@ -61,6 +63,9 @@ def test_by_e_voucher_token(desk: Desk, services: PlatformServices) -> None:
     assert "ask the patient to refresh the QR code" in (expired.err_msg or "")
     unknown = desk.person_info("01", "ECT-NOT-ISSUED")
     assert "电子凭证令牌 ECT-NOT-ISSUED 不存在" in (unknown.err_msg or "")
+    # a business refusal names the fields it refuses (a harness found these unnamed)
+    assert "mdtrt_cert_type=01" in (unknown.err_msg or "")
+    assert "mdtrt_cert_no" in (unknown.err_msg or "")
 
 
 def test_issued_tokens_belong_to_their_tenant(desk: Desk, services: PlatformServices) -> None:
@@ -72,7 +77,7 @@ def test_unknown_and_malformed_id_numbers(desk: Desk) -> None:
     unknown_id = "53010219900101001" + check_char("53010219900101001")
     unknown = desk.person_info("02", unknown_id)
     assert unknown.infcode == -1
-    assert f"未查询到人员信息：居民身份证（mdtrt_cert_type=02）{unknown_id}" in (
+    assert f"未查询到人员信息：居民身份证（mdtrt_cert_type=02）mdtrt_cert_no={unknown_id}" in (
         unknown.err_msg or ""
     )
     bad_digit = desk.person_info("02", LOCAL_ID[:17] + ("1" if LOCAL_ID[17] != "1" else "2"))

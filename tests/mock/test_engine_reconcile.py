@@ -1,4 +1,5 @@
-"""3201/3202 reconciliation against the ledger (reversals as negative rows), 9101/9102 files."""
+"""3201/3202 reconciliation against the ledger (refunds as rows of their own, counted as the
+request's refd_setl_flag switch says), 9101/9102 files."""
 
 from __future__ import annotations
 
@@ -46,15 +47,33 @@ def _totals(desk: Desk, rows: list[Settlement], **overrides: Any) -> Any:
     return desk.call("3201", {"data": data})
 
 
-def test_totals_balance_with_reversals_as_negative_rows(desk: Desk, day: list[Settlement]) -> None:
+def test_totals_count_refunds_as_the_switch_says(desk: Desk, day: list[Settlement]) -> None:
     assert [row.refd_setl_flag for row in day] == ["0", "0", "0", "1"]
-    answer = _totals(desk, day)
-    assert answer.infcode == 0
-    info = answer.output["stmtinfo"]
-    assert info["stmt_rslt"] == "0"
-    assert info["stmt_rslt_dscr"] == "对平/balanced: 4 笔, medfee_sumamt 50.00"
-    only_refunds = _totals(desk, day[3:], refd_setl_flag="1")
-    assert only_refunds.output["stmtinfo"]["stmt_rslt"] == "0"
+    first, _, third, _ = day
+    for flag in (None, "1"):  # model B, the default: every row, the refund's too
+        answer = _totals(desk, day, refd_setl_flag=flag)
+        assert answer.infcode == 0
+        info = answer.output["stmtinfo"]
+        assert info["stmt_rslt"] == "0", flag
+        assert info["stmt_rslt_dscr"] == "对平/balanced: 4 笔, medfee_sumamt 50.00"
+    # model A: the settlements that stand; the refunded one and its refund both drop out
+    standing = _totals(desk, [first, third], refd_setl_flag="0").output["stmtinfo"]
+    assert standing["stmt_rslt"] == "0"
+    assert standing["stmt_rslt_dscr"] == "对平/balanced: 2 笔, medfee_sumamt 50.00"
+    # the switch is not a row filter: "1" is not "refund rows only"
+    only_refunds = _totals(desk, day[3:], refd_setl_flag="1").output["stmtinfo"]
+    assert only_refunds["stmt_rslt"] == "1"
+
+
+def test_a_settlement_reversed_by_2601_is_counted_by_no_model(
+    desk: Desk, day: list[Settlement]
+) -> None:
+    lost = desk.charge(LOCAL, [(CLASS_A_DRUG, "10", "1")], prefix="L")
+    assert desk.reverse(LOCAL, lost.msgid, "2207").infcode == 0
+    first, _, third, _ = day
+    for flag, rows in ((None, day), ("0", [first, third])):
+        answer = _totals(desk, rows, refd_setl_flag=flag).output["stmtinfo"]
+        assert answer["stmt_rslt"] == "0", (flag, answer["stmt_rslt_dscr"])
 
 
 def test_totals_that_differ_say_which_and_by_how_much(desk: Desk, day: list[Settlement]) -> None:
@@ -117,7 +136,7 @@ def _details(desk: Desk, rows: list[DetailRow], **overrides: Any) -> Any:
         "cash_payamt": D("0.00"),
         "fixmedins_setl_cnt": len(rows),
         "clr_type": "11",
-        "refd_setl_flag": "0",
+        "refd_setl_flag": "1",
     }
     data.update(overrides)
     return desk.call("3202", {"data": data})
@@ -151,6 +170,17 @@ def test_detail_reconciliation_finds_both_kinds_of_missing_rows(
     assert results["4999999999999"].stmt_rslt == "2"
     assert results["4999999999999"].msgid == ""
     assert answer.effects["unbalanced"] == "3"
+
+
+def test_detail_reconciliation_compares_the_rows_the_switch_counts(
+    desk: Desk, day: list[Settlement]
+) -> None:
+    first, second, third, _ = day
+    standing = _details(desk, [_detail(first), _detail(third)], refd_setl_flag="0")
+    assert standing.effects["unbalanced"] == "0"
+    assert standing.effects["rows"] == "2"
+    refunded_too = _details(desk, [_detail(r) for r in (first, second, third)], refd_setl_flag="0")
+    assert refunded_too.effects["unbalanced"] == "1"  # the refunded one is not counted in A
 
 
 def test_detail_reconciliation_refuses_bad_files(desk: Desk, day: list[Settlement]) -> None:

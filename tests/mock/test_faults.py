@@ -15,6 +15,7 @@ import pytest
 
 from nhsa.envelope import CHINA_TIME, dumps
 from nhsa.mock import MockPlatform
+from nhsa.mock.faults import FaultKind, FaultSpecError, parse_fault_spec
 from nhsa.mock.store import Visit
 from nhsa.signing import KeyEntry, KeyRing, MessageVerifier
 from nhsa.signing.errors import TamperedBodyError
@@ -334,3 +335,21 @@ class TestOverRealSockets:
         assert visits(mock) == before + 1  # processed; only the answer was late
         mock.arm_fault(KUNMING, "latency", ms=50, infno="2201")
         assert his.post(registration(his)).json()["infcode"] == 0
+
+
+@pytest.mark.parametrize(
+    "kind", sorted(k.value for k in FaultKind if k is not FaultKind.HTTP_ERROR)
+)
+def test_status_is_refused_outside_http_error(kind: str) -> None:
+    # A status on another kind was accepted and silently ignored: the tester believed they had
+    # armed a 502 that never came.
+    parameters = {"ms": 10} if kind == "latency" else {}
+    with pytest.raises(FaultSpecError) as refused:
+        parse_fault_spec({"kind": kind, "status": 502, **parameters})
+    assert (refused.value.field, refused.value.rule) == ("status", "kind")
+    assert "http-error" in str(refused.value)
+
+
+def test_http_error_status_defaults_to_503() -> None:
+    assert parse_fault_spec({"kind": "http-error"}).http_status == 503
+    assert parse_fault_spec({"kind": "http-error", "status": 504}).http_status == 504

@@ -291,10 +291,11 @@ def test_postgres_schema_columns_match_the_record_types(postgres_url: str) -> No
                 (kind.TABLE,),
             )
             columns = [row[0] for row in cursor.fetchall()]
-            # A column a later migration adds comes after _order (PostgreSQL appends it).
+            # A column a later migration adds (institutions.dialect, settlements.mid_setl_flag)
+            # comes after _order (PostgreSQL appends it).
             assert "_order" in columns, kind
             fields = [f.name for f in dataclasses.fields(kind)]
-            assert [c for c in columns if c != "_order"] == fields, kind
+            assert [name for name in columns if name != "_order"] == fields, kind
 
 
 def test_two_postgres_workers_never_share_an_id_and_see_each_other(postgres_url: str) -> None:

@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 import nhsa.models as models
 from nhsa.models import Input2207Data, InputModel, OutputModel, SetldetailItem
-from nhsa.models._types import COMMON_TYPES
+from nhsa.models._types import COMMON_TYPES, PLAIN_TEXT_PATTERN, PlainText
 from nhsa.spec import FieldSpec, contract, iter_fields, resolve_ref, schema_at
 from nhsa.spec._walk import object_properties
 
@@ -127,9 +127,15 @@ def _check_field(
         return
     # Output models carry no length, pattern or range constraint: the reader reports those.
     if spec.kind == "string":
-        assert annotation is str, f"{where}: expected str"
         assert _constraint(info, "max_length") == _if(strict, spec.max_length), f"{where}: length"
-        assert _constraint(info, "pattern") == _if(strict, spec.pattern), f"{where}: pattern"
+        if strict and spec.pattern is None:
+            # The request envelope makes every string plain text (common.json plain_text).
+            assert PlainText in (annotation, *get_args(info.annotation)) or (
+                annotation is str and _constraint(info, "pattern") == PLAIN_TEXT_PATTERN
+            ), f"{where}: expected PlainText"
+        else:
+            assert annotation is str, f"{where}: expected str"
+            assert _constraint(info, "pattern") == _if(strict, spec.pattern), f"{where}: pattern"
     elif spec.kind == "integer":
         assert annotation is int, f"{where}: expected int"
     elif spec.kind == "number":
@@ -179,8 +185,13 @@ def test_common_types_agree_with_common_json(name: str) -> None:
         assert constraints["decimal_places"] == schema["x-decimal"][1]
         assert constraints["ge"] == Decimal(str(schema["minimum"]))
         assert constraints["le"] == Decimal(str(schema["maximum"]))
-    if name == "admdvs":
+    if name in ("admdvs", "plain_text"):
         assert constraints["pattern"] == schema["pattern"]
+
+
+def test_the_request_envelope_applies_plain_text_to_every_string() -> None:
+    request = schema_at(CONTRACT, CONTRACT.uri("envelope/request.json") + "#")
+    assert {"$ref": "../common.json#/$defs/plain_json"} in request["allOf"]
 
 
 def test_input_models_reject_unknown_fields_and_output_models_keep_them() -> None:

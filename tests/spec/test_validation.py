@@ -193,3 +193,25 @@ def test_composite_failures_do_not_print_the_instance(spec_contract: spec.Contra
 def test_walker_steps_into_list_indices(spec_contract: spec.Contract) -> None:
     location = spec_contract.uri("transactions/2207.json") + "#/examples/0/request"
     assert spec.schema_at(spec_contract, location)["infno"] == "2207"
+
+
+@pytest.mark.parametrize(
+    ("time", "accepted"),
+    [
+        ("20261123100211", True),  # the moment inf_time says
+        ("20261123095712", True),  # 299 s before: inside the replay window
+        ("20261123095710", False),  # 301 s before: an older message's msgid
+        ("20261124100000", True),  # ahead: a generator counting on after the clock stepped back
+        ("20261125100212", False),  # more than a day ahead
+        ("20260230120000", False),  # matches the pattern, but there is no 30 February
+    ],
+)
+def test_the_msgid_time_is_a_real_time_near_inf_time(
+    example_of: Callable[[str], Example], time: str, accepted: bool
+) -> None:
+    # The rule msgid-time was stated in the contract and checked nowhere.
+    message = example_of("2201").request
+    assert message["inf_time"] == "2026-11-23 10:02:11"
+    message["msgid"] = f"{message['msgid'][:12]}{time}0001"
+    rules = [issue.rule for issue in spec.validate_request(message)]
+    assert rules == ([] if accepted else ["msgid-time"])

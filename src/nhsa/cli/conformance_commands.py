@@ -56,6 +56,8 @@ from nhsa.envelope import china_now
 from nhsa.mock.fixtures import FixtureError, FixtureSet, load_fixtures
 from nhsa.signing import Sm2PrivateKey, Sm2PublicKey
 from nhsa.signing.errors import KeyMaterialError
+from nhsa.spec import Dialect, DialectError, dialect_names
+from nhsa.spec import dialect as spec_dialect
 
 app = typer.Typer(
     help="The conformance suite: certification stages against a HIS, reports a lab can sign."
@@ -145,13 +147,23 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
             "--fixtures", help="The fixture folder the mock serves (default: the bundled one)."
         ),
     ] = None,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect",
+            help="The province dialect to judge requests against and tell the HIS in configure: "
+            "national, guangdong, guangzhou, hunan, jiangsu, jilin, sichuan.",
+        ),
+    ] = "national",
 ) -> None:
     """Run stages of scenarios against a HIS and write the reports.
 
     Example::
 
         nhsa conformance run --stage lab,self-test --driver sdk --report-dir out/
+        nhsa conformance run --stage lab --driver sdk --dialect jilin
     """
+    spoken = _dialect(dialect)
     with _clean_errors():
         registry = default_registry()
         reqs = _requirements(requirements)
@@ -167,7 +179,7 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
                 with _ProgressBar(sum(len(s) for s in chosen.values())) as progress:
                     runner = Runner(
                         his, handle, fixtures=fixture_set, registry=registry, requirements=reqs,
-                        step_timeout=step_timeout, observer=progress,
+                        step_timeout=step_timeout, observer=progress, dialect=spoken,
                     )  # fmt: skip
                     result = runner.run(chosen)
             finally:
@@ -181,6 +193,13 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         )
     _out().print(f"reports: {paths.html}  {paths.json}  {paths.junit}")
     raise typer.Exit(result.exit_code)
+
+
+def _dialect(name: str) -> Dialect:
+    try:
+        return spec_dialect(name)
+    except DialectError:
+        _fail(f"--dialect {name!r}: use one of {', '.join(dialect_names())}")
 
 
 def _check_admin_token(url: str, token: str | None) -> None:
@@ -266,7 +285,10 @@ def _summarize(result: RunResult) -> None:
             if judged["result"] == "error":
                 why = "; ".join(scenario_problems(judged)) or "no reason was recorded"
                 _out().print(f"could not judge {judged['id']}: {why}")
-    _out().print(f"{result.duration_s:.1f} s; driver {result.driver}; mock {result.mock}")
+    _out().print(
+        f"{result.duration_s:.1f} s; driver {result.driver}; mock {result.mock}; "
+        f"dialect {result.dialect}"
+    )
 
 
 @app.command("coverage")

@@ -3,6 +3,7 @@
 Example:
     $ export NHSA_MOCK_ADMIN_TOKEN=<a secret of 16+ characters>
     $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2
+    $ nhsa mock serve --port 8700 --db lab.db --profile tif+sm2 --dialect jilin
     $ nhsa mock serve --db postgresql://lab:secret@127.0.0.1/nhsa_mock --workers 2
     $ nhsa mock transcript --tenant H53010100001 --db lab.db --since 120
     $ nhsa mock replay visit-H53010112345-3000000000042.json
@@ -21,6 +22,8 @@ from rich.console import Console
 from nhsa.cli._extras import needs_extra
 from nhsa.signing import Sm2PrivateKey
 from nhsa.signing.errors import KeyMaterialError
+from nhsa.spec import Dialect, DialectError, dialect_names
+from nhsa.spec import dialect as spec_dialect
 
 app = typer.Typer(help="Run the mock national platform and read what it saw (the mock extra).")
 
@@ -117,6 +120,23 @@ def _check_db(db: str, workers: int, *, shared: bool) -> None:
         )
 
 
+def _dialect_option(name: str, *, profile: str) -> Dialect:
+    """The ``--dialect`` given, checked against the gateway (``tif``) of ``--profile``."""
+    from nhsa.signing import SigningProfile  # noqa: PLC0415
+
+    gateway = SigningProfile.parse(profile).tif
+    try:
+        spoken = spec_dialect(name)
+    except DialectError:
+        _fail(f"--dialect {name!r}: use one of {', '.join(dialect_names())}")
+    if gateway and spoken.gateway.family == "none":
+        _fail(
+            f"--dialect {spoken.name}: the {spoken.name} platform has no gateway; drop tif "
+            "from --profile"
+        )
+    return spoken
+
+
 def _print_banner(url: str, **rows: str) -> None:
     """What an operator needs to see once at start-up, one aligned row per setting."""
     lines = [f"nhsa mock platform on {url}"]
@@ -135,6 +155,13 @@ ProfileOption = Annotated[
     str,
     typer.Option(
         help="Signing profile of institutions registered without one: none, tif, sm2, tif+sm2."
+    ),
+]
+DialectOption = Annotated[
+    str,
+    typer.Option(
+        help="Province dialect of institutions registered without one: national, guangdong, "
+        "guangzhou, hunan, jiangsu, jilin, sichuan (interface_specs/v1/dialects)."
     ),
 ]
 SyncOption = Annotated[
@@ -183,6 +210,7 @@ def serve(
     ] = 1,
     fixtures: FixturesOption = None,
     profile: ProfileOption = "none",
+    dialect: DialectOption = "national",
     admin_token: Annotated[
         str | None,
         typer.Option(
@@ -215,6 +243,7 @@ def serve(
 
     durability: Synchronous
     durability, chosen = _checked_options(admin_token, sync, profile, fixtures)
+    spoken = _dialect_option(dialect, profile=chosen)
     shared = is_postgres_url(db)
     shown = masked(db) if shared else db
     _check_db(db, workers, shared=shared)
@@ -226,7 +255,10 @@ def serve(
     except ServeError as exc:
         _fail(str(exc))
     options = ServerOptions(
-        default_profile=chosen, allow_fault_header=allow_fault_header, admin_token=token
+        default_profile=chosen,
+        default_dialect=spoken.name,
+        allow_fault_header=allow_fault_header,
+        admin_token=token,
     )
     try:
         platform = assemble(
@@ -244,6 +276,7 @@ def serve(
         f"http://{bound_host}:{bound_port}",
         database=f"{shown} ({kept_by})",
         profile=f"{chosen} (for institutions registered without one)",
+        dialect=f"{spoken.name}: {spoken.title_en} (for institutions registered without one)",
         platform_key=f"{platform.core.platform_key.key_id} ({key_path})",
         fault_header="on" if allow_fault_header else "off",
         admin_token=admin,

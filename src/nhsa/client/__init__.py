@@ -83,6 +83,7 @@ from nhsa.client.errors import (
     SignInError,
     UnusableAnswerError,
     VisitBusyError,
+    VisitNotInJournalError,
 )
 from nhsa.envelope import AnswerWarning, ResultRow
 
@@ -148,6 +149,7 @@ __all__ = [
     "Unknown",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
     "Ward",
     "WindowMode",
     "errors",

@@ -4,7 +4,8 @@ Guarantees:
 
 - **no double charge** — the visit guard (journal row) refuses a second charge of the same
   visit while one is in flight, in any thread or process; a visit whose settlement is live or
-  unresolved in the journal is refused too;
+  unresolved in the journal is refused too, and so is a visit another journal registered
+  (its guard is there, not here);
 - **2207 echoes 2206** — the four amount fields and the total come from the pre-settlement
   answer, and the settled totals are compared with it: a difference is refunded (2208) at once
   and reported (:class:`~nhsa.client.errors.SettlementMismatchError`);
@@ -23,6 +24,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +44,7 @@ from nhsa.client.errors import (
     NhsaClientError,
     SettlementMismatchError,
     VisitBusyError,
+    VisitNotInJournalError,
 )
 from nhsa.models import (
     Input2203,
@@ -100,6 +103,7 @@ def charge(
         psn_setlway=psn_setlway,
         acct_used_flag=acct_used_flag,
     )
+    check_visit_held(core, registration.mdtrt_id, "charge")
     check_live_settlement(core, registration.mdtrt_id)
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         # Checked again under the guard: a charge may have finished while we waited.
@@ -178,7 +182,7 @@ def settle_lines(
         for chunk in chunks(lines, core.config.fee_lines_per_upload):
             upload = _fee_upload(registration, batch, chunk, chronic)
             uploaded = True
-            yield from core.typed("2204", upload, insuplc_admdvs=area)
+            yield from core.typed("2204", upload, insuplc_admdvs=area, extras=_line_extras(chunk))
         total = sum((line.total for line in lines), Decimal(0))
         pre_input = Input2206(
             data=Input2206Data(
@@ -258,11 +262,31 @@ def settle_lines(
     )
 
 
+def check_visit_held(core: Core, mdtrt_id: str, action: str) -> None:
+    """Refuse to ``action`` a visit this journal did not register or adopt.
+
+    The visit guard is a journal row, so it holds among the clients of one journal only: a
+    window with a journal of its own could charge the visit beside the one that registered it
+    (a harness saw 26 of 30 visits settled twice that way). No public source shows the
+    platform refusing a second live settlement of a visit, so the rule lives here.
+    """
+    if core.journal.holds_visit(core.tenant, mdtrt_id) is None:
+        raise VisitNotInJournalError(
+            f"visit {mdtrt_id} was not registered through this client's journal "
+            f"({core.journal.path}), so it cannot be guarded here against a {action} from "
+            "another window at the same moment; nothing was sent. Charge and refund a visit "
+            "where it was registered, or let every window share one journal (one journal_path "
+            "on one machine, journal_url='postgresql://…' across machines); a visit registered "
+            "outside the SDK is taken in once with client.adopt_visit(registration)",
+            infno="2208" if action == "refund" else "2207",
+        )
+
+
 def check_live_settlement(core: Core, mdtrt_id: str) -> None:
     """Refuse to charge a visit whose settlement is live or unresolved in the journal."""
     settlements = core.journal.entries(core.tenant, infno=["2207"], mdtrt_id=mdtrt_id)
     refunds = core.journal.entries(core.tenant, infno=["2208"], mdtrt_id=mdtrt_id)
-    refunded = {r.facts.get("setl_id") for r in refunds if r.state == "succeeded"}
+    refunded = {r.setl_id for r in refunds if r.state == "succeeded"}
     for entry in settlements:
         if entry.state in UNRESOLVED:
             raise VisitBusyError(
@@ -272,9 +296,9 @@ def check_live_settlement(core: Core, mdtrt_id: str) -> None:
                 infno="2207",
                 msgid=entry.msgid,
             )
-        if entry.state == "succeeded" and entry.result.get("setl_id") not in refunded:
+        if entry.state == "succeeded" and entry.setl_id not in refunded:
             raise AlreadySettledError(
-                f"visit {mdtrt_id} is already settled (setl_id {entry.result.get('setl_id')}, "
+                f"visit {mdtrt_id} is already settled (setl_id {entry.setl_id}, "
                 f"msgid {entry.msgid}); refund it first to charge again",
                 infno="2207",
                 msgid=entry.msgid,
@@ -401,6 +425,15 @@ def _fee_upload(
         raise error_from_pydantic(error, "2204.feedetail") from None
 
 
+def _line_extras(lines: Sequence[FeeLine]) -> dict[str, str]:
+    """The lines' members a dialect may send beside the contract's (``feedetail/0/…``)."""
+    return {
+        f"feedetail/{index}/medins_list_name": line.medins_list_name
+        for index, line in enumerate(lines)
+        if line.medins_list_name
+    }
+
+
 def numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
     """The lines with serials (the caller's, or ``batch`` plus a 4-digit index) and fee times
     (the caller's, or now)."""
@@ -408,19 +441,7 @@ def numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
     lines = []
     for index, line in enumerate(fees, start=1):
         serial = line.feedetl_sn or f"{batch}{index:04d}"
-        lines.append(
-            FeeLine(
-                line.med_list_codg,
-                line.medins_list_codg,
-                cnt=line.cnt,
-                pric=line.pric,
-                det_item_fee_sumamt=line.det_item_fee_sumamt,
-                feedetl_sn=serial,
-                fee_ocur_time=line.fee_ocur_time or now,
-                rx_circ_flag=line.rx_circ_flag,
-                hosp_appr_flag=line.hosp_appr_flag,
-            )
-        )
+        lines.append(replace(line, feedetl_sn=serial, fee_ocur_time=line.fee_ocur_time or now))
     serials = [line.feedetl_sn for line in lines]
     if len(set(serials)) != len(serials):
         raise InvalidInputError(
@@ -452,10 +473,27 @@ def _check_charge_input(
         )
     if not all(isinstance(line, FeeLine) for line in fees):
         raise InvalidInputError("fees: every item must be a FeeLine", field="fees", rule="type")
+    _check_dialect_lines(core, fees)
     if not diagnoses:
         raise InvalidInputError(
             "diagnoses: at least one diagnosis (2203 diseinfo)", field="diagnoses", rule="minItems"
         )
+
+
+def _check_dialect_lines(core: Core, fees: Sequence[FeeLine]) -> None:
+    """Every fee line carries what the dialect requires of a 2204 line, before anything is
+    sent (Guangdong's medins_list_name): a charge never stops half-way for a missing name."""
+    for extra in core.dialect.extras_for("2204", "feedetail", "request"):
+        if not extra.required or extra.fill != "call":
+            continue
+        for index, line in enumerate(fees):
+            if getattr(line, extra.member, None) in (None, ""):
+                raise InvalidInputError(
+                    f"fees[{index}].{extra.member}: required by the {core.dialect.name} dialect "
+                    f"({extra.title}; {extra.evidence}); give FeeLine({extra.member}=…)",
+                    field=f"fees[{index}].{extra.member}",
+                    rule="required-by-dialect",
+                )
 
 
 def _max_items(core: Core, infno: str, node: str) -> int | None:

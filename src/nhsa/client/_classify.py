@@ -17,6 +17,11 @@ Answers::
     HTTP 429                                      Rejected (busy)  explicit "not now"
     HTTP 5xx                                      Unknown   a gateway may fail after forwarding
     other HTTP 4xx                                Rejected  a gateway refusal: nothing forwarded
+                                                            (its text read from the dialect's
+                                                            refusal shape when it has one)
+    a dialect refusal shape the profile calls     Rejected  e.g. a CSB gateway's {"code": 401,
+    definite (HTTP 200)                                     "message": …}: nothing forwarded
+    any other body in a dialect's shape           Unknown   a helper's own error ({"code":"999"})
     bad or missing response signature             Unknown   the answer cannot be trusted
     body that is not an answer: not a JSON        Unknown   (MalformedResponseError)
     object, no numeric infcode, or another
@@ -42,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,9 +61,16 @@ import orjson
 from nhsa.client._load_bearing import shortfalls
 from nhsa.client._outcomes import NotSent, Outcome, Rejected, Succeeded, Unknown
 from nhsa.client.errors import ClientConfigError
-from nhsa.envelope import MalformedResponseError, parse_response
+from nhsa.envelope import (
+    DIALECT_KINDS,
+    MalformedResponseError,
+    ShapeReading,
+    parse_response,
+    read_shape,
+)
 from nhsa.redaction import get_logger, redact
 from nhsa.signing.errors import SigningError
+from nhsa.spec import Dialect
 
 NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
@@ -130,10 +143,12 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
     patterns: AnswerPatterns,
     verify: Callable[[bytes], object] | None,
     response_body: Literal["json", "file"],
+    dialect: Dialect | None = None,
 ) -> Outcome:
     """The outcome of one attempt (its ``attempts`` left empty for the caller to fill).
 
     Args:
+        dialect: the province dialect the answer is in (national when ``None``).
         verify: checks the answer's signature over its raw bytes (raises a signing error
             when it does not verify); ``None`` when the profile does not check answers.
         response_body: ``file`` when a success answer is raw bytes (9102).
@@ -153,9 +168,11 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         )  # fmt: skip
     if status >= 500:
         return Unknown(infno, msgid, f"HTTP {status}", (), body=_shown(body))
+    shaped = _shape(body, dialect)
     if status >= 400:
         parsed = _envelope_fields(body)
-        err_msg = parsed.get("err_msg") or f"HTTP {status}: {_text(body)}"
+        shown = shaped.message if shaped is not None else None
+        err_msg = parsed.get("err_msg") or shown or f"HTTP {status}: {_text(body)}"
         return _rejected(
             infno,
             msgid=msgid,
@@ -167,7 +184,8 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
         )
     if response_body == "file" and _is_file(reply):
         return Succeeded(infno, msgid, body, ())
-    if verify is not None:
+    if verify is not None and (shaped is None or shaped.envelope is not None):
+        # A gateway's or helper's own body is never the platform's, so never signed.
         try:
             verify(body)
         except SigningError as error:
@@ -175,7 +193,7 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
                 infno, msgid, f"answer signature rejected: {error}", (), body=_shown(body)
             )
     try:
-        parsed_answer = parse_response(body, infno)
+        parsed_answer = parse_response(body, infno, dialect)
     except MalformedResponseError as error:
         return Unknown(infno, msgid, f"malformed answer: {error}", (), body=_shown(body))
     if not parsed_answer.ok:
@@ -192,7 +210,10 @@ def classify(  # noqa: PLR0911 - one return per row of the table in the module d
     output = parsed_answer.output
     unusable = shortfalls(infno, output, msgid)
     if parsed_answer.warnings or unusable:
-        _log.warning(
+        # What the province's profile says its platform does is worth a line, not an alarm.
+        expected = all(w.kind in DIALECT_KINDS for w in parsed_answer.warnings)
+        _log.log(
+            logging.DEBUG if expected and not unusable else logging.WARNING,
             "%s %s succeeded; read with %d warning(s)%s: %s",
             infno,
             msgid,
@@ -240,6 +261,14 @@ def _is_file(reply: httpx.Response) -> bool:
     if "json" in content_type:
         return False
     return not reply.content.lstrip().startswith(b"{")
+
+
+def _shape(body: bytes, dialect: Dialect | None) -> ShapeReading | None:
+    """The body read as one of the dialect's answer shapes (``None``: it has none)."""
+    if dialect is None or not dialect.shapes:
+        return None
+    fields = _envelope_fields(body)
+    return read_shape(dialect, fields) if fields else None
 
 
 def _envelope_fields(body: bytes) -> dict[str, Any]:

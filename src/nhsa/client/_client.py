@@ -216,6 +216,36 @@ class Client(SyncTransactions, _Base):
             )
         )
 
+    def adopt_visit(self, registration: Registration) -> bool:
+        """Take in a visit registered outside the SDK (another program, a machine that keeps
+        its own journal): this client's journal records it, guards it from now on, and lets
+        :meth:`charge` and :meth:`refund` act on it. Nothing is sent. Returns ``False`` when the
+        journal holds the visit already. Adopt a visit in one journal only.
+
+        Example:
+            A registration desk with a journal of its own (its clock a minute behind, as
+            another machine's may be, so its msgids never meet this client's):
+
+            >>> from datetime import timedelta
+            >>> from nhsa.client import Client, ClientConfig, VisitNotInJournalError
+            >>> from nhsa.envelope import china_now
+            >>> other = ClientConfig("H53010100001", "昆明市测试第一人民医院", "530100",
+            ...                      journal_path=":memory:", base_url=mock.base_url)
+            >>> behind = lambda: china_now() - timedelta(minutes=1)
+            >>> with Client(other, window, transport=mock.transport, clock=behind) as desk:
+            ...     visit = desk.register(card, insutype="310", clinic=clinic)
+            >>> try:
+            ...     client.charge(visit, fees, diagnoses=diagnoses)
+            ... except VisitNotInJournalError:
+            ...     print("refused: another journal registered it")
+            refused: another journal registered it
+            >>> client.adopt_visit(visit)
+            True
+            >>> client.charge(visit, fees, diagnoses=diagnoses).totals.medfee_sumamt
+            Decimal('25.00')
+        """
+        return _register.adopt(self._core, registration)
+
     def cancel_registration(self, registration: Registration) -> str:
         """Cancel the visit (2202); returns the 2202 msgid.
 
@@ -510,9 +540,20 @@ class Client(SyncTransactions, _Base):
         return self._run(_stay.cancel_admission(self._core, stay))
 
     def reconcile(
-        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+        self,
+        day: date,
+        *,
+        extra_groups: Iterable[tuple[str, str]] = (),
+        include_refunds: bool = True,
+        details: bool = False,
     ) -> ReconcileReport:
         """Day-end reconciliation of ``day`` from the journal (3201, 3202 where unbalanced).
+
+        Args:
+            extra_groups: insutype × clr_type pairs to check although the journal has no row.
+            include_refunds: count refunds as rows of their own (``refd_setl_flag`` 1, the
+                platform's default), or only the settlements that stand (0).
+            details: compare row by row (3202) even where the totals balance.
 
         Example:
             >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,
@@ -521,7 +562,15 @@ class Client(SyncTransactions, _Base):
             >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
             (True, [('310', 1)])
         """
-        return self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+        return self._run(
+            _reconcile.reconcile(
+                self._core,
+                day,
+                extra_groups=extra_groups,
+                include_refunds=include_refunds,
+                details=details,
+            )
+        )
 
     def recover(self) -> RecoveryReport:
         """Resolve every journal entry a crash or a lost answer left open; run at start-up.
@@ -689,6 +738,20 @@ class AsyncClient(AsyncTransactions, _Base):
                 self._core, certificate, insutype=insutype, clinic=clinic, ipt_otp_no=ipt_otp_no
             )
         )
+
+    async def adopt_visit(self, registration: Registration) -> bool:
+        """Take in a visit registered outside the SDK (see :meth:`Client.adopt_visit`).
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         visit = await c.register(card, insutype="310", clinic=clinic)
+            ...         return await c.adopt_visit(visit)  # registered here: held already
+            >>> anyio.run(main)
+            False
+        """
+        return _register.adopt(self._core, registration)
 
     async def cancel_registration(self, registration: Registration) -> str:
         """Cancel the visit (2202); returns the 2202 msgid.
@@ -1012,9 +1075,14 @@ class AsyncClient(AsyncTransactions, _Base):
         return await self._run(_stay.cancel_admission(self._core, stay))
 
     async def reconcile(
-        self, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+        self,
+        day: date,
+        *,
+        extra_groups: Iterable[tuple[str, str]] = (),
+        include_refunds: bool = True,
+        details: bool = False,
     ) -> ReconcileReport:
-        """Day-end reconciliation of ``day`` from the journal.
+        """Day-end reconciliation of ``day`` from the journal (see :meth:`Client.reconcile`).
 
         Example:
             >>> import anyio
@@ -1028,7 +1096,15 @@ class AsyncClient(AsyncTransactions, _Base):
             >>> (report.balanced, [(g.insutype, g.his.count) for g in report.groups])
             (True, [('310', 1)])
         """
-        return await self._run(_reconcile.reconcile(self._core, day, extra_groups=extra_groups))
+        return await self._run(
+            _reconcile.reconcile(
+                self._core,
+                day,
+                extra_groups=extra_groups,
+                include_refunds=include_refunds,
+                details=details,
+            )
+        )
 
     async def recover(self) -> RecoveryReport:
         """Resolve every journal entry a crash or a lost answer left open.

@@ -29,9 +29,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +43,7 @@ from pydantic import ValidationError
 from nhsa import spec
 from nhsa.client._breaker import InsuredPlaceBreaker, parse_notice_board
 from nhsa.client._classify import classify
-from nhsa.client._config import SINGLE_ENTRY_PATH, ClientConfig
+from nhsa.client._config import ClientConfig
 from nhsa.client._facts import facts_of
 from nhsa.client._flow import Flow, Send
 from nhsa.client._journal import Journal, JournalState, NewEntry
@@ -59,19 +60,24 @@ from nhsa.client._resolution import resolve as resolve_unknown
 from nhsa.client._retry import Attempted, RetryDecision, retrying
 from nhsa.client._unwrap import refusal_error, unwrap
 from nhsa.client._validation import check_certificates, error_from_issues, error_from_pydantic
-from nhsa.client.errors import InvalidInputError, SignInError
+from nhsa.client.errors import ClientConfigError, InvalidInputError, SignInError
 from nhsa.envelope import (
     Clock,
+    CounterInUseError,
+    DialectRenderError,
     MissingInsuredAreaError,
     MsgidGenerator,
     Operator,
     build_request,
     china_now,
-    encode_request,
+    dumps,
+    fill_envelope,
+    render_request,
 )
 from nhsa.models import Input9001, Input9001SignIn, Input9002, Input9002SignOut, InputModel
-from nhsa.redaction import get_logger
-from nhsa.spec import Transaction, UnknownTransactionError
+from nhsa.redaction import get_logger, is_name_key, remember_names
+from nhsa.signing.errors import SigningError
+from nhsa.spec import Transaction, UnknownTransactionError, iter_fields
 
 SIGN_IN = "9001"
 SIGN_OUT = "9002"
@@ -132,11 +138,16 @@ class Core:
         self.mode = mode
         self.contract = spec.contract()
         self.journal = Journal(config.journal_target, clock=clock)
-        counter = config.msgid_state_path or config.journal_target
-        self.msgids = MsgidGenerator(
-            config.fixmedins_code, None if str(counter) == ":memory:" else counter, clock=clock
-        )
+        try:
+            self.msgids = _counter_of(config, self.journal, clock)
+        except BaseException:
+            self.journal.close()
+            raise
         self.signing = config.signing()
+        self.dialect = config.province
+        self._content_type = self.dialect.gateway.text(
+            "content_type", "application/json;charset=utf-8"
+        )
         self.session = Session()
         self.breaker = InsuredPlaceBreaker(config.breaker, clock=clock)
         self.clock = clock
@@ -166,11 +177,7 @@ class Core:
         """The URL a transaction is posted to under the configured route (cached)."""
         url = self._urls.get(infno)
         if url is None:
-            path = (
-                SINGLE_ENTRY_PATH
-                if self.config.route == "single-entry"
-                else self.transaction(infno).path
-            )
+            path = self.config.url_path(infno)
             url = self._base.copy_with(path=self._base.path.rstrip("/") + path)
             self._urls[infno] = url
         return url
@@ -194,10 +201,14 @@ class Core:
         reverses: str | None = None,
         check_breaker: bool = True,
         undo: bool = False,
+        extras: Mapping[str, Any] | None = None,
     ) -> Flow[Outcome]:
         """Send one logical call and return its outcome (see the module docstring).
 
         Args:
+            extras: members the dialect sends beside the contract's, keyed by their place in
+                the input (``feedetail/0/medins_list_name``); ignored where the dialect has
+                no such member.
             resolve: hand an unknown outcome of a state-changing call to resolution.
             reverses: msgid this call undoes (recorded in the journal).
             check_breaker: fail fast when the insured place is offline (resolution skips
@@ -215,7 +226,7 @@ class Core:
             self.breaker.check(insuplc_admdvs, infno)
         sign_no = "" if infno == SIGN_IN else (yield from self.ensure_signed_in())
         outcome = yield from self._exchange(
-            transaction, input_model, insuplc_admdvs, sign_no, reverses, undo=undo
+            transaction, input_model, insuplc_admdvs, sign_no, reverses, undo=undo, extras=extras
         )
         if isinstance(outcome, Rejected) and outcome.sign_in and infno != SIGN_IN:
             # The policy signs in again and resends once; a second refusal is the answer.
@@ -231,10 +242,17 @@ class Core:
         return outcome
 
     def typed(
-        self, infno: str, input_model: InputModel, *, insuplc_admdvs: str | None = None
+        self,
+        infno: str,
+        input_model: InputModel,
+        *,
+        insuplc_admdvs: str | None = None,
+        extras: Mapping[str, Any] | None = None,
     ) -> Flow[Any]:
         """:meth:`call`, then the output on success or the matching error otherwise."""
-        outcome = yield from self.call(infno, input_model, insuplc_admdvs=insuplc_admdvs)
+        outcome = yield from self.call(
+            infno, input_model, insuplc_admdvs=insuplc_admdvs, extras=extras
+        )
         return unwrap(outcome)
 
     # -- session ---------------------------------------------------------------------------
@@ -300,6 +318,7 @@ class Core:
         reverses: str | None,
         *,
         undo: bool = False,
+        extras: Mapping[str, Any] | None = None,
     ) -> Flow[Outcome]:
         """One logical call with its retries; the journal follows every msgid."""
         infno = transaction.infno
@@ -314,7 +333,7 @@ class Core:
             if previous is None or previous.new_msgid:
                 if sent and journaled:
                     self._journal_outcome(transaction, sent[-1][1], then=previous)
-                message = self._prepare(transaction, input_model, insuplc_admdvs, sign_no)
+                message = self._prepare(transaction, input_model, insuplc_admdvs, sign_no, extras)
                 if journaled:
                     self._journal_sending(
                         transaction, message, input_model, insuplc_admdvs, reverses
@@ -322,6 +341,11 @@ class Core:
             else:
                 message = sent[-1][0]
             number = len(sent) + 1
+            problem = yield from self._gateway_token()
+            if problem is not None:  # the call itself was never sent
+                not_sent = NotSent(infno, message.msgid, problem, ())
+                sent.append((message, not_sent))
+                return not_sent, None
             _log.debug(
                 "%s %s attempt %d sending %s", infno, message.msgid, number, _text(message.body)
             )
@@ -335,6 +359,12 @@ class Core:
                     reply.status_code,
                     _text(reply.content),
                 )
+            if (
+                isinstance(reply, httpx.Response)
+                and reply.status_code == 401
+                and self.signing.bearer
+            ):
+                self.signing.bearer.forget()  # refused token: the next attempt asks anew
             outcome = classify(
                 reply,
                 infno=infno,
@@ -342,6 +372,7 @@ class Core:
                 patterns=self.config.patterns,
                 verify=self._verify,
                 response_body=transaction.response_body,
+                dialect=self.dialect,
             )
             sent.append((message, outcome))
             return outcome, reply.status_code if isinstance(reply, httpx.Response) else None
@@ -357,6 +388,7 @@ class Core:
         input_model: InputModel,
         insuplc_admdvs: str | None,
         sign_no: str,
+        extras: Mapping[str, Any] | None = None,
     ) -> _Message:
         infno = transaction.infno
         msgid = self.msgids.next()
@@ -379,18 +411,43 @@ class Core:
             raise InvalidInputError(str(error), field="input", rule="model", infno=infno) from None
         except ValidationError as error:
             raise error_from_pydantic(error, "envelope") from None
-        body = encode_request(envelope)
+        national = fill_envelope(
+            self.dialect, envelope.model_dump(by_alias=True, exclude_none=True)
+        )
+        body = dumps(national)
         message = orjson.loads(body)
         validators = self.contract.validators
         if not validators.is_valid_request(message):  # the fast yes/no first; reasons if not
             raise error_from_issues(validators.check_request(message), infno)
+        try:
+            if not self.dialect.is_national:  # national: the bytes just made are the ones sent
+                body = dumps(render_request(self.dialect, national, extras or {}))
+        except DialectRenderError as error:
+            raise InvalidInputError(
+                str(error), field=error.field, rule=error.rule, infno=infno
+            ) from None
         return _Message(msgid, self.signing.seal_request(body))
+
+    def _gateway_token(self) -> Flow[str | None]:
+        """Fetch a bearer gateway's token when none is fresh; why not, if it failed."""
+        bearer = self.signing.bearer
+        if bearer is None or bearer.fresh():
+            return None
+        request = bearer.token_request(self._base)
+        request.extensions["timeout"] = self._timeout
+        reply = yield Send(request)
+        if not isinstance(reply, httpx.Response):
+            return f"gateway token request failed: {type(reply).__name__}: {reply}"
+        try:
+            bearer.accept(reply)
+        except SigningError as error:
+            return f"gateway token refused: {error}"
+        return None
 
     def _request(self, infno: str, body: bytes) -> httpx.Request:
         # Built afresh for every attempt, so the gateway headers carry a new timestamp and nonce.
-        headers = {"content-type": "application/json;charset=utf-8"}
-        if self.signing.auth is not None:
-            headers.update(self.signing.auth.headers())
+        headers = {"content-type": self._content_type}
+        headers.update(self.signing.gateway_headers(infno))
         return httpx.Request(
             "POST",
             self._url(infno),
@@ -462,6 +519,11 @@ class Core:
                 self.session.remember(self.operator, loaded(outcome.output, "signinoutb.sign_no"))
             elif infno == SIGN_OUT:
                 self.session.forget(self.operator)
+            else:
+                # The patient's name, now known, is masked in every later error and log line
+                # (a refusal's err_msg may repeat it in free text).
+                names = (_member(outcome.output, path) for path in _name_paths(infno))
+                remember_names(*(name for name in names if isinstance(name, str)))
 
     def _refresh_notice_board(self) -> Flow[None]:
         if not self.breaker.notice_board_due():
@@ -482,6 +544,52 @@ class Core:
         else:
             _log.warning("downtime notice board %s not read: %s", board, _reply_text(reply))
         self.breaker.mark_notice_board_read()
+
+
+def _counter_of(config: ClientConfig, journal: Journal, clock: Clock) -> MsgidGenerator:
+    """The msgid counter, bound to ``journal``: a counter already serving another journal of
+    the institution is the configuration under which two windows charged one visit twice."""
+    where = config.msgid_state_path or config.journal_target
+    try:
+        counter = MsgidGenerator(
+            config.fixmedins_code, None if str(where) == ":memory:" else where, clock=clock
+        )
+    except ValueError as error:  # a counter file on a network filesystem
+        raise ClientConfigError(f"msgid_state_path: {error}") from None
+    if journal.path == ":memory:":
+        return counter  # throw-away: nothing to share, nothing to bind
+    try:
+        counter.serve_journal(journal.journal_id, journal.path)
+    except CounterInUseError as error:
+        counter.close()
+        raise ClientConfigError(
+            f"msgid_state_path: {error}. Two journals for one institution cannot guard its "
+            "visits together (each keeps its own visit guard, so two windows could charge one "
+            "visit at once): give every window and kiosk one journal — one journal_path on "
+            "one machine, journal_url='postgresql://…' across machines. If that journal is "
+            "retired for good, delete the counter's msgid_journal row of "
+            f"{config.fixmedins_code}."
+        ) from None
+    return counter
+
+
+@functools.cache
+def _name_paths(infno: str) -> tuple[tuple[str, ...], ...]:
+    """Where the answer of ``infno`` names a person (1101 ``baseinfo.psn_name``, 2207
+    ``setlinfo.psn_name``, …), read from the contract; list items are not searched."""
+    contract = spec.contract()
+    location = f"{contract.transaction(infno).schema_id}#/$defs/output"
+    return tuple(
+        tuple(field.path.split("."))
+        for field in iter_fields(contract, location)
+        if is_name_key(field.name) and "[]" not in field.path
+    )
+
+
+def _member(node: object, path: tuple[str, ...]) -> object:
+    for name in path:
+        node = getattr(node, name, None)
+    return node
 
 
 def _needs_resolution(transaction: Transaction) -> bool:

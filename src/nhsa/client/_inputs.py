@@ -230,6 +230,8 @@ class FeeLine:
         fee_ocur_time: when the fee arose; ``charge`` uses the current time when omitted.
         rx_circ_flag, hosp_appr_flag: flags the spec requires (defaults: not an external
             prescription; no approval needed).
+        medins_list_name: the hospital's own name for the item (医疗机构目录名称). Not a
+            national member: sent only where the dialect has it (Guangdong requires it).
 
     Example:
         >>> FeeLine("XJ01CRA001A001010100001", "HIS-YP-0001", cnt=2, pric="30",
@@ -249,10 +251,12 @@ class FeeLine:
     fee_ocur_time: datetime | None = None
     rx_circ_flag: str = "0"
     hosp_appr_flag: str = "0"
+    medins_list_name: str | None = None
 
     def __post_init__(self) -> None:
         check_text(self.med_list_codg, "med_list_codg", 50)
         check_text(self.medins_list_codg, "medins_list_codg", 150)
+        check_text(self.medins_list_name, "medins_list_name", 200, required=False)
         check_text(self.feedetl_sn, "feedetl_sn", 30, required=False)
         check_code("flag", self.rx_circ_flag, "rx_circ_flag")
         check_code("hosp_appr_flag", self.hosp_appr_flag, "hosp_appr_flag")

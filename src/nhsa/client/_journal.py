@@ -16,13 +16,18 @@ Life of an entry::
                  └────► held (window: the cashier decides)       └─► still reversing: recover()
 
 ``client.recover()`` (run at start-up) resolves every entry left in ``sending``, ``unknown`` or
-``reversing`` by a process that is no longer running.
+``reversing`` by a process that is no longer running. An ``adopted`` entry is no call: it records
+a visit registered outside the SDK that this journal now guards (``client.adopt_visit``).
 
 The journal also carries the **visit guard**: a row per visit being charged or refunded, keyed
 (tenant, mdtrt_id). A second charge of the same visit — a kiosk double tap, another thread,
 another process on the same journal, another machine on the same PostgreSQL journal — finds
 the row and is refused before anything is sent. A guard left by a crashed process is taken over
 once that process is gone (on PostgreSQL, once its database session is gone, on any machine).
+A guard holds only among the clients of one journal, so a visit is charged or refunded only
+through the journal that registered it (:meth:`Journal.holds_visit`): a window on another
+journal is refused, whatever it does at the same moment. The journal has an identity
+(:attr:`Journal.journal_id`), which the msgid counter it uses is bound to.
 
 Example:
     >>> journal = Journal(":memory:")
@@ -48,6 +53,7 @@ from typing import Any, Final, Literal
 import orjson
 
 from nhsa._postgres import DatabaseUnavailable, is_postgres_url
+from nhsa._sqlite import network_filesystem
 from nhsa.client._journal_db import (
     JournalDatabase,
     PostgresJournal,
@@ -68,11 +74,14 @@ JournalState = Literal[
     "reversed",
     "held",
     "manual",
+    "adopted",
 ]
 PENDING_STATES: Final = ("sending", "unknown", "reversing")
 """States ``recover()`` resolves (when the owning process is gone)."""
+OPENS_VISIT: Final = ("2201", "2401")
+"""Transactions that open a visit: outpatient registration, inpatient admission."""
 
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS journal (
     msgid TEXT PRIMARY KEY,
@@ -102,6 +111,10 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_state ON journal (tenant, state);
 CREATE INDEX IF NOT EXISTS journal_visit ON journal (tenant, mdtrt_id, infno);
+CREATE TABLE IF NOT EXISTS journal_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS visit_guard (
     tenant TEXT NOT NULL,
     mdtrt_id TEXT NOT NULL,
@@ -153,6 +166,9 @@ class JournalEntry:
     tenant: str
     infno: str
     state: JournalState
+    setl_id: str | None
+    """The settlement the call concerns: the one its answer issued (2207), or the one its
+    input named (2208 names the settlement it refunds)."""
     facts: Mapping[str, str]
     amounts: Mapping[str, Decimal]
     result: Mapping[str, Any]
@@ -176,8 +192,8 @@ class JournalEntry:
 
     @property
     def mdtrt_id(self) -> str | None:
-        """The visit the call concerned, if its input named one."""
-        return self.facts.get("mdtrt_id")
+        """The visit the call concerned: named by its input, or issued by its answer (2201)."""
+        return self.facts.get("mdtrt_id") or self.result.get("mdtrt_id")
 
     @property
     def owner_alive(self) -> bool:
@@ -216,12 +232,14 @@ class Journal:
         self.path = str(target)
         self._clock = clock
         self._errors = database_errors()
+        self._journal_id: str | None = None
         self._db: JournalDatabase
         try:
             if is_postgres_url(target):
                 self._db = PostgresJournal(str(target))
                 self.path = self._db.where
             else:
+                _refuse_network_filesystem(self.path)
                 self._db = SqliteJournal(target)
             version = self._db.schema_version()
             if version > _SCHEMA_VERSION:
@@ -230,6 +248,8 @@ class Journal:
                     f"up to {_SCHEMA_VERSION}: upgrade nhsa-kit"
                 )
             self._db.apply_schema(_SCHEMA, _SCHEMA_VERSION)
+            if 0 < version < 2:
+                self._fill_id_columns()
         except DatabaseUnavailable as error:
             raise JournalError(f"cannot open the journal {error}") from None
         except self._errors as error:
@@ -237,6 +257,38 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
+
+    def _fill_id_columns(self) -> None:
+        """Schema 1 left ``mdtrt_id``/``setl_id`` empty where only the answer named them; fill
+        them from the recorded answers (once, on upgrade; repeating it changes nothing)."""
+        _, rows = self._query(
+            "SELECT msgid, result FROM journal WHERE result IS NOT NULL"
+            " AND (mdtrt_id IS NULL OR setl_id IS NULL)",
+            (),
+        )
+        for msgid, result in rows:
+            ids = orjson.loads(result)
+            self._write(
+                "fill the id columns",
+                "UPDATE journal SET mdtrt_id = COALESCE(mdtrt_id, ?),"
+                " setl_id = COALESCE(setl_id, ?) WHERE msgid = ?",
+                (_text_or_none(ids.get("mdtrt_id")), _text_or_none(ids.get("setl_id")), msgid),
+            )
+
+    @property
+    def journal_id(self) -> str:
+        """This journal's identity, the same for every client that opens it (a UUID written
+        when it was created)."""
+        if self._journal_id is None:
+            self._write(
+                "name the journal",
+                "INSERT INTO journal_meta (key, value) VALUES ('journal_id', ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (uuid.uuid4().hex,),
+            )
+            _, rows = self._query("SELECT value FROM journal_meta WHERE key = 'journal_id'", ())
+            self._journal_id = str(rows[0][0])
+        return self._journal_id
 
     @property
     def shared_across_machines(self) -> bool:
@@ -255,37 +307,7 @@ class Journal:
         Raises :class:`~nhsa.client.errors.JournalError` when it cannot: then the call is
         not sent.
         """
-        now = self._now()
-        facts = dict(entry.facts)
-        written = self._write(
-            "record_sending",
-            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, chrg_bchno,"
-            " setl_id, insuplc_admdvs, insutype, opter_type, opter, body_sha256, facts, amounts,"
-            " reverses, owner_host, owner_pid, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (msgid) DO NOTHING",
-            (
-                entry.msgid,
-                entry.tenant,
-                entry.infno,
-                facts.get("psn_no"),
-                facts.get("mdtrt_id"),
-                facts.get("chrg_bchno"),
-                facts.get("setl_id"),
-                entry.insuplc_admdvs,
-                facts.get("insutype"),
-                entry.opter_type,
-                entry.opter,
-                entry.body_sha256,
-                _dumps(facts),
-                _dumps({k: str(v) for k, v in entry.amounts.items()}),
-                entry.reverses,
-                _HOST,
-                os.getpid(),
-                now,
-                now,
-            ),
-        )
+        written = self._insert("record_sending", entry, "sending")
         if written == 0:
             # Either our own insert, committed just before a lost connection was retried, or
             # a msgid that is already in the journal for another message: only the first is ok.
@@ -306,24 +328,116 @@ class Journal:
         resolved_by: str | None = None,
         original_found: bool | None = None,
     ) -> None:
-        """Move an entry to ``state``, keeping any detail already recorded unless replaced."""
+        """Move an entry to ``state``, keeping any detail already recorded unless replaced.
+
+        The visit and settlement an answer issued (2201's ``mdtrt_id``, 2207's ``setl_id``) fill
+        those columns when the request did not name them, so a visit's registration and a
+        settlement can be found by id (a refund keeps the ``setl_id`` it named: the one it
+        refunds).
+        """
+        ids = result or {}
         self._write(
             f"mark {msgid} {state}",
             "UPDATE journal SET state = ?, detail = COALESCE(?, detail),"
             " result = COALESCE(?, result), resolved_by = COALESCE(?, resolved_by),"
-            " original_found = COALESCE(?, original_found), updated_at = ? WHERE msgid = ?",
+            " original_found = COALESCE(?, original_found),"
+            " mdtrt_id = COALESCE(mdtrt_id, ?), setl_id = COALESCE(setl_id, ?),"
+            " updated_at = ? WHERE msgid = ?",
             (
                 state,
                 detail,
                 _dumps(_plain(result)) if result is not None else None,
                 resolved_by,
                 None if original_found is None else int(original_found),
+                _text_or_none(ids.get("mdtrt_id")),
+                _text_or_none(ids.get("setl_id")),
                 self._now(),
                 msgid,
             ),
         )
 
+    def record_adopted(self, entry: NewEntry) -> bool:
+        """Record a visit registered outside the SDK (state ``adopted``; nothing is sent).
+
+        Returns whether it was recorded: ``False`` when the journal holds the visit already.
+        """
+        mdtrt_id = entry.facts.get("mdtrt_id")
+        if mdtrt_id and self.holds_visit(entry.tenant, mdtrt_id) is not None:
+            return False
+        self._insert(
+            "record an adopted visit",
+            entry,
+            "adopted",
+            result=entry.facts,
+            detail="registered outside the SDK; adopted",
+        )
+        return True
+
+    def _insert(
+        self,
+        operation: str,
+        entry: NewEntry,
+        state: JournalState,
+        *,
+        result: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> int:
+        now = self._now()
+        facts = dict(entry.facts)
+        return self._write(
+            operation,
+            "INSERT INTO journal (msgid, tenant, infno, state, psn_no, mdtrt_id, chrg_bchno,"
+            " setl_id, insuplc_admdvs, insutype, opter_type, opter, body_sha256, facts, amounts,"
+            " result, detail, reverses, owner_host, owner_pid, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (msgid) DO NOTHING",
+            (
+                entry.msgid,
+                entry.tenant,
+                entry.infno,
+                state,
+                facts.get("psn_no"),
+                facts.get("mdtrt_id"),
+                facts.get("chrg_bchno"),
+                facts.get("setl_id"),
+                entry.insuplc_admdvs,
+                facts.get("insutype"),
+                entry.opter_type,
+                entry.opter,
+                entry.body_sha256,
+                _dumps(facts),
+                _dumps({k: str(v) for k, v in entry.amounts.items()}),
+                _dumps(_plain(result)) if result is not None else None,
+                detail,
+                entry.reverses,
+                _HOST,
+                os.getpid(),
+                now,
+                now,
+            ),
+        )
+
     # -- reading ---------------------------------------------------------------------------
+
+    def holds_visit(self, tenant: str, mdtrt_id: str) -> JournalEntry | None:
+        """The entry by which this journal holds a visit: its registration (2201, or 2401 for
+        a stay) that succeeded, or its adoption; ``None`` when the visit is not this journal's.
+
+        Example:
+            >>> visit = client.register(card, insutype="310", clinic=clinic)
+            >>> client.journal.holds_visit("H53010100001", visit.mdtrt_id).infno
+            '2201'
+            >>> client.journal.holds_visit("H53010100001", "3000000000999") is None
+            True
+        """
+        marks = ", ".join("?" for _ in OPENS_VISIT)
+        rows = self._read(
+            # Only "?" placeholders are interpolated; every value is a bound parameter.
+            f"SELECT * FROM journal WHERE tenant = ? AND mdtrt_id = ? AND infno IN ({marks})"  # noqa: S608
+            " AND state IN ('succeeded', 'adopted') ORDER BY created_at LIMIT 1",
+            (tenant, mdtrt_id, *OPENS_VISIT),
+        )
+        return rows[0] if rows else None
 
     def get(self, msgid: str) -> JournalEntry | None:
         """The entry of ``msgid``, or ``None``."""
@@ -484,6 +598,19 @@ class Journal:
         return [_entry(dict(zip(names, row, strict=True))) for row in rows]
 
 
+def _refuse_network_filesystem(path: str) -> None:
+    """A journal file on a network share would let two machines each think they hold a visit:
+    SQLite's locks do not hold there."""
+    shared = network_filesystem(path) if path != ":memory:" else None
+    if shared is not None:
+        raise JournalError(
+            f"journal {path} is on a network filesystem ({shared}): SQLite's locks do not hold "
+            "there, so windows on two machines could charge one visit at once; keep the "
+            "journal on a local disk of one machine, or give every machine "
+            "journal_url='postgresql://…'"
+        )
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this host.
 
@@ -518,6 +645,7 @@ def _entry(row: dict[str, Any]) -> JournalEntry:
         tenant=row["tenant"],
         infno=row["infno"],
         state=row["state"],
+        setl_id=row["setl_id"],
         facts=orjson.loads(row["facts"]),
         amounts={k: Decimal(v) for k, v in orjson.loads(row["amounts"]).items()},
         result=orjson.loads(row["result"]) if row["result"] else {},
@@ -547,6 +675,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _dumps(value: Any) -> str:

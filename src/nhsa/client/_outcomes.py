@@ -24,11 +24,12 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Generic, Literal, TypeVar
 
 from nhsa.client._load_bearing import Shortfall
 from nhsa.envelope import AnswerWarning
+from nhsa.redaction import redact
 
 OutT = TypeVar("OutT")
 
@@ -220,7 +221,7 @@ class Succeeded(Generic[OutT]):
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Rejected:
     """A definite refusal; the platform booked nothing.
 
@@ -253,6 +254,14 @@ class Rejected:
     downtime: bool = False
     retry_after: float | None = None
     body: str = ""
+
+    def __repr__(self) -> str:
+        # err_msg is the platform's free text: it may name the patient or carry an ID number.
+        shown = ", ".join(
+            f"{item.name}={redact({item.name: getattr(self, item.name)})[item.name]!r}"
+            for item in fields(self)
+        )
+        return f"Rejected({shown})"
 
     @property
     def kind(self) -> Literal["rejected"]:

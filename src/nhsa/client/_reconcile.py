@@ -1,22 +1,24 @@
 """Day-end reconciliation from the journal: 3201 per group, 3202 where a group does not balance.
 
 The HIS side of the ledger is the journal: every settlement (2207) and refund (2208) that
-succeeded, with the amounts the platform answered; refunds are negative rows (reference §5.4).
-A settlement whose answer was lost and that 2601 then reversed left two rows on the platform —
-the settlement and its reversal, amounts cancelling — when the 2601 answer says the original
-had arrived, and none when it says it had not; both count. Groups are insutype × clr_type ×
-setl_optins (the clearing agency the answer named).
+succeeded, with the amounts the platform answered. What counts is the contract's rule
+(``x-counting`` of 3201, :func:`nhsa.envelope.counting_model`), the one the platform applies:
+a refund is a row of its own with negated amounts; a settlement 2601 reversed is void and counts
+nowhere (nothing of it is on the platform's books either); ``include_refunds`` sends the switch
+``refd_setl_flag`` 1 (every row, refund rows too) or 0 (the settlements that stand: a refunded
+settlement and its refund both left out). Groups are insutype × clr_type × setl_optins (the
+clearing agency the answer named).
 
-Where 3201 does not balance, the group's rows go to the platform as a detail file — TAB-
-separated ``setl_id, mdtrt_id, psn_no, medfee_sumamt, fund_pay_sumamt, acct_pay,
-refd_setl_flag`` in a ZIP, uploaded with 9101 — then 3202 compares them, and the result file
-(9102, ``result.txt``: ``psn_no, mdtrt_id, setl_id, msgid, stmt_rslt, refd_setl_flag, memo,
-medfee_sumamt, fund_pay_sumamt, acct_pay``) names every row that differs.
+Where 3201 does not balance (or ``details`` asks), the group's rows go to the platform as a
+detail file — TAB-separated ``setl_id, mdtrt_id, psn_no, medfee_sumamt, fund_pay_sumamt,
+acct_pay, refd_setl_flag`` in a ZIP, uploaded with 9101 — then 3202 compares them, and the
+result file (9102, ``result.txt``: ``psn_no, mdtrt_id, setl_id, msgid, stmt_rslt, refd_setl_flag,
+memo, medfee_sumamt, fund_pay_sumamt, acct_pay``) names every row that differs.
 
 Example:
     >>> row = DetailRow("S1", "V1", "P1", Decimal("120.00"), Decimal("72.80"),
     ...                 Decimal("47.20"), "0")
-    >>> book = Ledger((LedgerRow(row, ("310", "11", "530100")),), {}, ())
+    >>> book = Ledger((LedgerRow(row, ("310", "11", "530100")),), ())
     >>> book.totals(("310", "11", "530100")).acct_pay
     Decimal('47.20')
 """
@@ -36,9 +38,13 @@ from nhsa.client._load_bearing import loaded
 from nhsa.client._results import GroupReconciliation, LedgerTotals, ReconcileReport
 from nhsa.client.errors import BusinessError
 from nhsa.envelope import (
+    REFUND_ROW,
+    SETTLEMENT_ROW,
     DetailFileError,
     DetailRow,
     ResultRow,
+    counted,
+    counting_model,
     read_result_file,
     write_detail_file,
 )
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
 Group = tuple[str, str, str]
 """(insutype, clr_type, setl_optins)."""
 BALANCED = "0"
-_UNRESOLVED = ("sending", "unknown", "reversing", "held")
+_UNRESOLVED = ("sending", "unknown", "reversing", "held", "manual")
 
 
 @dataclass(frozen=True)
@@ -72,23 +78,21 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class Ledger:
-    """The day's rows, the cancelling pairs per group, and what is still unresolved."""
+    """The day's rows the counting model counts, and what is still unresolved."""
 
     rows: tuple[LedgerRow, ...]
-    pairs: Mapping[Group, int]
     unresolved: tuple[str, ...]
 
     def groups(self) -> list[Group]:
-        """Every group with a row or a pair, sorted."""
-        return sorted({row.group for row in self.rows} | set(self.pairs))
+        """Every group with a row, sorted."""
+        return sorted({row.group for row in self.rows})
 
     def totals(self, group: Group) -> LedgerTotals:
-        """The HIS totals of ``group`` (a cancelling pair adds two rows and no money)."""
-        rows = [row for row in self.rows if row.group == group]
-        return _totals(rows, count=len(rows) + 2 * self.pairs.get(group, 0))
+        """The HIS totals of ``group``."""
+        return _totals([row for row in self.rows if row.group == group])
 
 
-def ledger(core: Core, day: date) -> Ledger:
+def ledger(core: Core, day: date, *, include_refunds: bool = True) -> Ledger:
     """The HIS ledger of ``day`` read from the journal (see the module docstring)."""
     # Ledger rows come from the transactions that book a settlement or its cancellation:
     # writes answering a setlinfo that 2601 can reverse (2207, 2208; inpatient 2304, 2305).
@@ -100,44 +104,46 @@ def ledger(core: Core, day: date) -> Ledger:
         and transaction.reversible_by_2601
         and "setlinfo" in _output_nodes(transaction.output_schema)
     ]
+    model = counting_model(_switch(include_refunds))
     entries = core.journal.entries(core.tenant, infno=writes)
-    by_setl_id = {e.result.get("setl_id"): e for e in entries if e.state == "succeeded"}
+    standing = [e for e in entries if e.state == "succeeded"]
+    # A refund names the settlement it refunds (its setl_id column); a 2601 of that refund
+    # leaves it "reversed", and the settlement counts again.
+    refunded = {e.setl_id for e in standing if _is_refund(core, e.infno)}
+    by_setl_id = {e.setl_id: e for e in standing if not _is_refund(core, e.infno)}
     rows: list[LedgerRow] = []
-    pairs: dict[Group, int] = {}
     unresolved: list[str] = []
     for entry in entries:
         if entry.state == "succeeded":
-            if _day_of(entry) == day:
+            refund = _is_refund(core, entry.infno)
+            if _day_of(entry) == day and counted(
+                model, refund_row=refund, refunded=not refund and entry.setl_id in refunded
+            ):
                 rows.append(_row(core, entry, by_setl_id))
-        elif entry.state in _UNRESOLVED or (
-            entry.state == "reversed" and entry.original_found is None and entry.reverses is None
-        ):
-            if entry.created_at.date() == day:
-                unresolved.append(entry.msgid)
-        elif (
-            entry.state == "reversed"
-            and entry.original_found
-            and not _is_refund(core, entry.infno)
-            and entry.created_at.date() == day
-        ):
-            # A lost settlement that 2601 found and voided: a row and its reversal row. (A
-            # reversed refund restores the settlement it cancelled: no row of its own.)
-            group = _group(core, entry, {}, by_setl_id)
-            pairs[group] = pairs.get(group, 0) + 1
-    return Ledger(tuple(rows), pairs, tuple(unresolved))
+        elif entry.state in _UNRESOLVED and entry.created_at.date() == day:
+            unresolved.append(entry.msgid)
+        # "reversed" (2601): void on the platform as here; it counts nowhere.
+    return Ledger(tuple(rows), tuple(unresolved))
 
 
 def reconcile(
-    core: Core, day: date, *, extra_groups: Iterable[tuple[str, str]] = ()
+    core: Core,
+    day: date,
+    *,
+    extra_groups: Iterable[tuple[str, str]] = (),
+    include_refunds: bool = True,
+    details: bool = False,
 ) -> Flow[ReconcileReport]:
     """3201 for every group of ``day`` (plus ``extra_groups`` of insutype × clr_type with no
-    HIS rows), and 3202 for each that does not balance."""
-    book = ledger(core, day)
+    HIS rows), and 3202 for each clearing category × agency with a group that does not
+    balance (every one with ``details``)."""
+    book = ledger(core, day, include_refunds=include_refunds)
+    switch = _switch(include_refunds)
     groups = set(book.groups())
     groups.update(
         (insutype, clr_type, core.config.mdtrtarea_admvs) for insutype, clr_type in extra_groups
     )
-    results = []
+    answers: dict[Group, Output3201] = {}
     for group in sorted(groups):
         totals = book.totals(group)
         insutype, clr_type, setl_optins = group
@@ -153,36 +159,48 @@ def reconcile(
                     "fund_pay_sumamt": totals.fund_pay_sumamt,
                     "acct_pay": totals.acct_pay,
                     "fixmedins_setl_cnt": totals.count,
+                    "refd_setl_flag": switch,
                 }
             }
         )
-        answer: Output3201 = yield from core.typed("3201", total_check)
-        stmt_rslt: str = loaded(answer, "stmtinfo.stmt_rslt")
-        mismatches: tuple[ResultRow, ...] = ()
-        if stmt_rslt != BALANCED:
-            rows = [row for row in book.rows if row.group == group]
-            mismatches = yield from _detail(core, day, group, rows)
-        results.append(
-            GroupReconciliation(
-                insutype,
-                clr_type,
-                setl_optins,
-                totals,
-                stmt_rslt,
-                answer.stmtinfo.stmt_rslt_dscr if answer.stmtinfo else None,
-                mismatches,
-            )
+        answers[group] = yield from core.typed("3201", total_check)
+    verdicts: dict[Group, str] = {g: loaded(a, "stmtinfo.stmt_rslt") for g, a in answers.items()}
+    wanted = [g for g in sorted(groups) if details or verdicts[g] != BALANCED]
+    mismatches: dict[Group, tuple[ResultRow, ...]] = {}
+    # 3202 names no insutype: one file per clearing category and agency carries the rows of
+    # every insutype; a row the HIS does not know goes to the first group that asked.
+    for key in sorted({(g[1], g[2]) for g in wanted}):
+        rows = [row for row in book.rows if row.group[1:] == key]
+        found = yield from _detail(core, day, key, rows, switch)
+        owner = {row.detail.setl_id: row.group for row in rows}
+        first = next(g for g in wanted if g[1:] == key)
+        for result in found:
+            group = owner.get(result.setl_id, first)
+            mismatches[group] = (*mismatches.get(group, ()), result)
+    results = [
+        GroupReconciliation(
+            group[0],
+            group[1],
+            group[2],
+            book.totals(group),
+            verdicts[group],
+            answer.stmtinfo.stmt_rslt_dscr if answer.stmtinfo else None,
+            mismatches.get(group, ()),
         )
+        for group, answer in answers.items()
+    ]
     return ReconcileReport(day, tuple(results), book.unresolved)
 
 
 def _detail(
-    core: Core, day: date, group: Group, rows: Sequence[LedgerRow]
+    core: Core, day: date, key: tuple[str, str], rows: Sequence[LedgerRow], switch: str
 ) -> Flow[tuple[ResultRow, ...]]:
-    insutype, clr_type, setl_optins = group
-    # 3202's totals describe the uploaded file, so they count its rows only.
-    totals = _totals(rows, count=len(rows))
-    base = f"{core.tenant}_{day:%Y%m%d}_{insutype}_{clr_type}"
+    """9101 + 3202 + 9102 for the rows of one clearing category and agency; the rows 3202
+    found unbalanced."""
+    clr_type, setl_optins = key
+    # 3202's totals describe the uploaded file.
+    totals = _totals(rows)
+    base = f"{core.tenant}_{day:%Y%m%d}_{clr_type}_{setl_optins}"
     archive = write_detail_file([row.detail for row in rows], member=f"{base}.txt")
     upload = Input9101.model_validate(
         {
@@ -206,7 +224,7 @@ def _detail(
                 "cash_payamt": totals.cash_payamt,
                 "fixmedins_setl_cnt": totals.count,
                 "clr_type": clr_type,
-                "refd_setl_flag": _file_flag(rows),
+                "refd_setl_flag": switch,
             }
         }
     )
@@ -237,18 +255,18 @@ def _row(core: Core, entry: JournalEntry, by_setl_id: Mapping[Any, JournalEntry]
         medfee_sumamt=_decimal(result.get("medfee_sumamt")),
         fund_pay_sumamt=_decimal(result.get("fund_pay_sumamt")),
         acct_pay=_decimal(result.get("acct_pay")),
-        refd_setl_flag="1" if _is_refund(core, entry.infno) else "0",
+        refd_setl_flag=REFUND_ROW if _is_refund(core, entry.infno) else SETTLEMENT_ROW,
     )
     return LedgerRow(detail, _group(core, entry, result, by_setl_id))
 
 
-def _totals(rows: Sequence[LedgerRow], *, count: int) -> LedgerTotals:
+def _totals(rows: Sequence[LedgerRow]) -> LedgerTotals:
     details = [row.detail for row in rows]
     return LedgerTotals(
         sum((d.medfee_sumamt for d in details), Decimal(0)),
         sum((d.fund_pay_sumamt for d in details), Decimal(0)),
         sum((d.acct_pay for d in details), Decimal(0)),
-        count,
+        len(details),
     )
 
 
@@ -259,8 +277,8 @@ def _group(
     by_setl_id: Mapping[Any, JournalEntry],
 ) -> Group:
     # A refund's answer carries neither insutype nor clr_type: take them from the settlement
-    # it refunds (its input named that setl_id).
-    original = by_setl_id.get(entry.facts.get("setl_id")) if entry.facts.get("setl_id") else None
+    # it refunds (its input named that setl_id, kept in the journal's setl_id column).
+    original = by_setl_id.get(entry.setl_id) if _is_refund(core, entry.infno) else None
     source = original.result if original is not None else result
     insutype = str(source.get("insutype") or entry.facts.get("insutype") or "")
     clr_type = str(source.get("clr_type") or core.config.outpatient_clr_type)
@@ -270,11 +288,9 @@ def _group(
     return (insutype, clr_type, setl_optins)
 
 
-def _file_flag(rows: Sequence[LedgerRow]) -> str:
-    """3202's refd_setl_flag for a file: 0 (正常) unless every row is a refund row. Each row
-    carries its own flag; the header's meaning is not documented (contract, 3202)."""
-    flags = {row.detail.refd_setl_flag for row in rows}
-    return "1" if flags == {"1"} else "0"
+def _switch(include_refunds: bool) -> str:
+    """The ``refd_setl_flag`` that asks 3201 and 3202 to count refunds in, or to leave them out."""
+    return REFUND_ROW if include_refunds else SETTLEMENT_ROW
 
 
 def _is_refund(core: Core, infno: str) -> bool:

@@ -17,9 +17,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from nhsa.client._charge import cancel_batch_input, settle_lines
+from nhsa.client._charge import cancel_batch_input, check_visit_held, settle_lines
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import FeeLine
 from nhsa.client._load_bearing import loaded
@@ -62,6 +63,7 @@ def refund(core: Core, charge: Charge, *, lines: Sequence[str] | None = None) ->
     keep = kept_lines(serials, lines) if lines is not None else ()
     registration = charge.registration
     area = registration.insuplc_admdvs
+    check_visit_held(core, registration.mdtrt_id, "refund")
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         reverse = Input2208(
             data=Input2208Data(
@@ -138,13 +140,4 @@ def _cancel_lines(core: Core, charge: Charge) -> Flow[bool]:
 
 def _fresh(line: FeeLine) -> FeeLine:
     """The line without its serial: re-uploaded lines get new serials in the new batch."""
-    return FeeLine(
-        line.med_list_codg,
-        line.medins_list_codg,
-        cnt=line.cnt,
-        pric=line.pric,
-        det_item_fee_sumamt=line.det_item_fee_sumamt,
-        fee_ocur_time=line.fee_ocur_time,
-        rx_circ_flag=line.rx_circ_flag,
-        hosp_appr_flag=line.hosp_appr_flag,
-    )
+    return replace(line, feedetl_sn=None)

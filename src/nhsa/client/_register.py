@@ -11,14 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import orjson
 from pydantic import ValidationError
 
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Certificate, Clinic
+from nhsa.client._journal import NewEntry
 from nhsa.client._load_bearing import loaded
 from nhsa.client._results import Registration
 from nhsa.client._unwrap import unwrap
@@ -176,3 +179,39 @@ def cancel_registration(core: Core, registration: Registration) -> Flow[str]:
     outcome = yield from core.call("2202", cancel, insuplc_admdvs=registration.insuplc_admdvs)
     unwrap(outcome)
     return outcome.msgid
+
+
+def adopt(core: Core, registration: Registration) -> bool:
+    """Take a visit registered outside the SDK into this journal, which then guards it.
+
+    Journaled as a ``2201`` entry in state ``adopted`` (nothing is sent; its msgid is drawn from
+    the counter, so it never meets a real one). Returns ``False`` when the journal holds the
+    visit already. Adopt a visit in one journal only: two journals that both hold a visit can
+    both charge it.
+    """
+    check_text(registration.mdtrt_id, "mdtrt_id", 30)
+    check_text(registration.psn_no, "psn_no", 30)
+    check_code("insutype", registration.insutype, "insutype")
+    facts = {
+        "psn_no": registration.psn_no,
+        "mdtrt_id": registration.mdtrt_id,
+        "insutype": registration.insutype,
+        "ipt_otp_no": registration.ipt_otp_no,
+    }
+    if registration.msgid:
+        facts["registered_msgid"] = registration.msgid
+    operator = core.operator
+    digest = hashlib.sha256(orjson.dumps(facts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return core.journal.record_adopted(
+        NewEntry(
+            msgid=core.msgids.next(),
+            tenant=core.tenant,
+            infno="2201",
+            opter_type=operator.opter_type,
+            opter=operator.opter,
+            body_sha256=digest,
+            facts=facts,
+            amounts={},
+            insuplc_admdvs=registration.insuplc_admdvs,
+        )
+    )

@@ -276,7 +276,9 @@ class GroupReconciliation:
     Attributes:
         his: the HIS's totals from the journal.
         stmt_rslt, stmt_rslt_dscr: the platform's 3201 verdict (``0`` balanced).
-        mismatches: rows 3202 did not find balanced (empty when 3201 balanced).
+        mismatches: rows 3202 did not find balanced (3202 runs where 3201 did not balance, or
+            everywhere with ``reconcile(details=True)``); a row the HIS does not know is given
+            to the first group of its clearing category and agency.
 
     Example:
         >>> paid = client.charge(client.register(card, insutype="310", clinic=clinic), fees,

@@ -26,12 +26,14 @@ from pydantic import ValidationError
 
 from nhsa.client.errors import ForbiddenCertificateError, InvalidInputError
 from nhsa.idcard import id_number_problem
+from nhsa.models import PLAIN_TEXT_PATTERN
 from nhsa.spec import ValidationIssue, code_table, contract
 
 ID_CARD: Final = "02"
 """mdtrt_cert_type of a resident ID card (居民身份证)."""
 RESIDENT_ID: Final = "01"
 """psn_cert_type of a resident ID (居民身份证（户口簿）)."""
+_PLAIN_TEXT: Final = re.compile(PLAIN_TEXT_PATTERN)
 
 
 def check_id_number(value: str, field: str) -> None:
@@ -146,7 +148,8 @@ code (门慢门特病种目录代码: M + 5 digits, e.g. M03900)
 
 
 def check_text(value: str | None, field: str, max_length: int, *, required: bool = True) -> None:
-    """Refuse a missing required text, or one longer than the spec allows.
+    """Refuse a missing required text, one longer than the spec allows, or one holding a
+    character no text may (control, bidirectional, invisible: common.json ``plain_text``).
 
     Example:
         >>> check_text("", "opter", 30)
@@ -166,6 +169,18 @@ def check_text(value: str | None, field: str, max_length: int, *, required: bool
             field=field,
             rule="maxLength",
         )
+    if not _PLAIN_TEXT.fullmatch(value):  # fullmatch: "$" alone would allow a final "\n"
+        raise _not_plain_text(field, value)
+
+
+def _not_plain_text(field: str, value: object) -> InvalidInputError:
+    shown = repr(value) if isinstance(value, str) and len(value) <= 60 else "the value"
+    return InvalidInputError(
+        f"{field}: {shown} breaks the rule plain-text: no control, bidirectional, invisible or "
+        "separator characters (common.json plain_text)",
+        field=field,
+        rule="plain-text",
+    )
 
 
 def check_certificates(
@@ -214,6 +229,8 @@ def error_from_pydantic(error: ValidationError, prefix: str) -> InvalidInputErro
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"])
     field = f"{prefix}.{location}" if location else prefix
+    if (first.get("ctx") or {}).get("pattern") == PLAIN_TEXT_PATTERN:
+        return _not_plain_text(field, first.get("input"))
     return InvalidInputError(f"{field}: {first['msg']}", field=field, rule=first["type"])
 
 

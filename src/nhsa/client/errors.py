@@ -8,6 +8,7 @@
     ├── ClientConfigError          a configuration that cannot work                (also ValueError)
     ├── VisitBusyError             another charge or refund of this visit is in flight (double tap)
     ├── AlreadySettledError        the journal holds a live settlement of this visit
+    ├── VisitNotInJournalError     the visit was not registered (or adopted) in this journal
     ├── InsuredPlaceOffline        the insured place is down (停机); .area .until
     ├── NotSentError               the request provably never left; retries ran out
     ├── OutcomeUnknownError        sent, no trustworthy answer; .resolution says what was done
@@ -19,7 +20,9 @@
 
 A transport failure is never turned into a :class:`BusinessError`: only a real answer from the
 platform with ``infcode`` ≠ 0 is one. Every error carries the transaction (``infno``), the
-``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered, how many
+``msgid`` that went out, the platform's ``infcode`` and ``err_msg`` when it answered (masked
+as :func:`nhsa.redaction.redact` masks a log line: ID numbers, and names it knows; the
+outcome behind the error keeps the answer as sent), how many
 attempts were made and, in ``history``, what the retry policy did after each, the answer's
 body with personal data masked (:func:`nhsa.redaction.redact`), and a bilingual
 :attr:`~NhsaClientError.patient_message` a kiosk can show as is.
@@ -43,6 +46,7 @@ from datetime import datetime
 
 from nhsa.client._load_bearing import Shortfall
 from nhsa.client._outcomes import Attempt, Held, Outcome, Resolution, Reversed, Succeeded
+from nhsa.redaction import redact
 
 __all__ = [
     "AlreadySettledError",
@@ -60,6 +64,7 @@ __all__ = [
     "SignInError",
     "UnusableAnswerError",
     "VisitBusyError",
+    "VisitNotInJournalError",
 ]
 
 
@@ -126,6 +131,11 @@ class NhsaClientError(Exception):
         body: str = "",
         outcome: Outcome | None = None,
     ) -> None:
+        if err_msg is not None:
+            # The platform's free text may name the patient and carry an ID number: what the
+            # error shows of it (str, repr, a traceback, a log) is masked like a log line.
+            shown = redact(err_msg)
+            message, err_msg = message.replace(err_msg, shown), shown
         super().__init__(message)
         self.message = message
         self.infno = infno
@@ -239,6 +249,21 @@ class AlreadySettledError(NhsaClientError):
     def patient_message(self) -> PatientMessage:
         """Already paid."""
         return PatientMessage("本次就诊已缴费。", "This visit has already been paid.")
+
+
+class VisitNotInJournalError(NhsaClientError):
+    """The visit was not registered (2201) or adopted in this client's journal, so this client
+    cannot guard it: a window on another journal may be charging it at the same moment.
+
+    The visit guard is a row in the journal; it holds for every client of that journal and no
+    other. Charge a visit where it was registered, let every window share one journal (one file
+    on one machine, ``journal_url="postgresql://…"`` across machines), or take a visit registered
+    outside the SDK in with :meth:`~nhsa.client.Client.adopt_visit`.
+
+    Example:
+        >>> VisitNotInJournalError("visit 3000000000009 is not in this journal").patient_message.en
+        'This cannot be done here right now; please go to a staffed window.'
+    """
 
 
 class InsuredPlaceOffline(NhsaClientError):  # noqa: N818 - the name the design fixed

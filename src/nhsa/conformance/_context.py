@@ -16,10 +16,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nhsa.conformance._driver import DriverResult
 from nhsa.conformance._mock_handle import PlatformTotals
@@ -34,6 +34,7 @@ __all__ = [
     "CheckContext",
     "CheckOutcome",
     "Evidence",
+    "LedgerReader",
     "StepRun",
     "failed",
     "not_applicable",
@@ -42,6 +43,15 @@ __all__ = [
 
 MAX_EVIDENCE = 20
 """Evidence items kept per outcome; the rest are counted in the message."""
+
+
+class LedgerReader(Protocol):
+    """The platform's own totals for days ``begin``..``end``, counted as 3201 counts them when
+    sent ``refd_setl_flag`` (``None``: the default, refunds counted in)."""
+
+    def __call__(
+        self, begin: date, end: date, refd_setl_flag: str | None = None
+    ) -> PlatformTotals: ...
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,7 @@ class CheckContext:
     records: tuple[TranscriptRecord, ...]
     steps: tuple[StepRun, ...]
     args: Mapping[str, Any] = field(default_factory=dict)
-    ledger: Callable[[date, date], PlatformTotals] | None = None
+    ledger: LedgerReader | None = None
 
     @property
     def fixmedins_code(self) -> str:

@@ -118,7 +118,10 @@ class ModeConfig:
 class SigningConfig:
     """Credentials of this run: gateway (tif) paasid/token, the HIS's SM2 key, the platform's.
 
-    ``profile`` is ``none``, ``tif``, ``sm2`` or ``tif+sm2``; PEM texts are complete PEM
+    ``profile`` is ``none``, ``tif``, ``sm2`` or ``tif+sm2``; ``tif`` is the gateway of the
+    run's dialect (TIF ``x-tif-*``, CSB ``_api_*`` with paasid as the access key and token as
+    the secret, or an OAuth2 bearer token with paasid as the client id and token as its
+    secret, asked for with ``gateway_user``/``gateway_password``). PEM texts are complete PEM
     blocks; the private key is generated for this run only and registered nowhere else.
 
     Example::
@@ -133,6 +136,8 @@ class SigningConfig:
     private_key_pem: str | None = field(default=None, repr=False)
     key_id: str | None = None
     platform_public_key_pem: str | None = None
+    gateway_user: str | None = None
+    gateway_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,8 @@ class HisConfiguration:
 
     ``on_unknown`` says what the HIS does with an unknown outcome: ``reverse`` at once (2601;
     the default, and a kiosk's only choice) or ``hold`` it for a person to decide (a window may).
+    ``dialect`` is the province dialect the platform speaks (``interface_specs/v1/dialects``):
+    the HIS must send in it; ``national`` is the contract as written.
 
     Example:
         >>> cfg = HisConfiguration("H53010112345", "测试医院", "530100", "http://127.0.0.1:8700",
@@ -157,6 +164,7 @@ class HisConfiguration:
     signing: SigningConfig
     run_id: str = ""
     on_unknown: Literal["reverse", "hold"] = "reverse"
+    dialect: str = "national"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +185,8 @@ class DriverCertificate:
 
 @dataclass(frozen=True, slots=True)
 class FeeItem:
-    """One fee line: national catalogue code, hospital item code, quantity and unit price.
+    """One fee line: national catalogue code, hospital item code, quantity and unit price, and
+    the item's name (a dialect may send it: Guangdong's 2204 medins_list_name).
 
     Example:
         >>> FeeItem("110200001000000", "H-ZC-001", Decimal("1"), Decimal("25.00")).total
@@ -188,6 +197,7 @@ class FeeItem:
     hospital_code: str
     qty: Decimal
     price: Decimal
+    name: str | None = None
 
     @property
     def total(self) -> Decimal:

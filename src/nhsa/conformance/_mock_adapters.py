@@ -31,7 +31,7 @@ from nhsa.conformance._mock_handle import (
     fault_body,
 )
 from nhsa.conformance._money import amount
-from nhsa.envelope import CHINA_TIME
+from nhsa.envelope import CHINA_TIME, REFUND_ROW, counted, counting_model
 
 if TYPE_CHECKING:
     from nhsa.mock.faults import FaultSpec
@@ -61,23 +61,44 @@ def downtime_window(downtime: Downtime, now: datetime) -> dict[str, Any]:
     }
 
 
-def ledger_totals_of(rows: Sequence[Mapping[str, Any]], begin: date, end: date) -> PlatformTotals:
-    """Sum the ledger rows booked between ``begin`` and ``end`` (voided rows left out).
-
-    Reversal rows carry negative amounts and count as rows, as 3201 counts them.
+def ledger_totals_of(
+    rows: Sequence[Mapping[str, Any]], begin: date, end: date, refd_setl_flag: str | None = None
+) -> PlatformTotals:
+    """Sum the ledger rows booked between ``begin`` and ``end`` that 3201 counts when sent
+    ``refd_setl_flag`` (the contract's rule, :func:`nhsa.envelope.counting_model`): voided rows
+    (a 2601 of the 2207) never; refund rows, negative, and the settlements they refunded as
+    the switch says.
 
     Example:
-        >>> rows = [{"setl_date": "2026-11-23", "status": "active", "medfee_sumamt": "25.10",
+        >>> rows = [{"setl_id": "S1", "setl_date": "2026-11-23", "status": "active",
+        ...          "refd_setl_flag": "0", "reversed_by": "S2", "medfee_sumamt": "25.10",
         ...          "fund_pay_sumamt": "10", "acct_pay": "5"},
-        ...         {"setl_date": "2026-11-23", "status": "voided", "medfee_sumamt": "9",
-        ...          "fund_pay_sumamt": "0", "acct_pay": "0"}]
-        >>> ledger_totals_of(rows, date(2026, 11, 23), date(2026, 11, 23)).medfee_sumamt
-        Decimal('25.10')
+        ...         {"setl_id": "S2", "setl_date": "2026-11-23", "status": "active",
+        ...          "refd_setl_flag": "1", "reversed_by": None, "medfee_sumamt": "-25.10",
+        ...          "fund_pay_sumamt": "-10", "acct_pay": "-5"},
+        ...         {"setl_id": "S3", "setl_date": "2026-11-23", "status": "voided",
+        ...          "refd_setl_flag": "0", "medfee_sumamt": "9", "fund_pay_sumamt": "0",
+        ...          "acct_pay": "0"}]
+        >>> day = date(2026, 11, 23)
+        >>> [ledger_totals_of(rows, day, day, flag).setl_cnt for flag in (None, "0")]
+        [2, 0]
     """
+    model = counting_model(refd_setl_flag)
+    live = [row for row in rows if row.get("status") == _ACTIVE]
+    live_ids = {str(row["setl_id"]) for row in live if row.get("setl_id")}
+
+    def is_refunded(row: Mapping[str, Any]) -> bool:
+        return row.get("reversed_by") is not None and str(row.get("reversed_by")) in live_ids
+
     booked = [
         row
-        for row in rows
-        if row.get("status") == _ACTIVE and begin <= _day(row.get("setl_date")) <= end
+        for row in live
+        if begin <= _day(row.get("setl_date")) <= end
+        and counted(
+            model,
+            refund_row=row.get("refd_setl_flag") == REFUND_ROW,
+            refunded=is_refunded(row),
+        )
     ]
 
     def total(name: str) -> Decimal:
@@ -110,6 +131,7 @@ def _registration_body(registration: InstitutionRegistration) -> dict[str, Any]:
         "token": registration.token,
         "public_key_pem": registration.public_key_pem,
         "key_id": registration.key_id,
+        "dialect": registration.dialect,
     }
     return {key: value for key, value in body.items() if value is not None}
 
@@ -187,10 +209,13 @@ class InProcessMock:
             self._call("read the transcript", self.platform.admin.transcript, tenant, since_seq)
         )
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
-        """The tenant's ledger totals for the days ``begin``..``end``."""
+    def ledger_totals(
+        self, tenant: str, begin: date, end: date, refd_setl_flag: str | None = None
+    ) -> PlatformTotals:
+        """The tenant's ledger totals for the days ``begin``..``end``, counted as 3201 counts
+        them when sent ``refd_setl_flag``."""
         rows = self._call("read the ledger", self.platform.admin.settlements, tenant)
-        return ledger_totals_of(rows, begin, end)
+        return ledger_totals_of(rows, begin, end, refd_setl_flag)
 
     def reset_tenant(self, tenant: str) -> None:
         """Forget the tenant's state, transcript and faults."""
@@ -296,12 +321,14 @@ class RemoteMock:
             raise MockError(f"{self.url}: the transcript is not a JSON list")
         return records
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
-        """Sum of ``GET /admin/tenants/{code}/settlements`` for the days."""
+    def ledger_totals(
+        self, tenant: str, begin: date, end: date, refd_setl_flag: str | None = None
+    ) -> PlatformTotals:
+        """Sum of ``GET /admin/tenants/{code}/settlements`` for the days, as 3201 counts."""
         rows = self._request("GET", f"/admin/tenants/{tenant}/settlements")
         if not isinstance(rows, list):
             raise MockError(f"{self.url}: the settlement ledger is not a JSON list")
-        return ledger_totals_of(rows, begin, end)
+        return ledger_totals_of(rows, begin, end, refd_setl_flag)
 
     def reset_tenant(self, tenant: str) -> None:
         """``POST /admin/tenants/{code}/reset``."""

@@ -111,13 +111,14 @@ class InstitutionRegistration:
     token: str | None = field(default=None, repr=False)
     public_key_pem: str | None = None
     key_id: str | None = None
+    dialect: str = "national"
 
 
 @dataclass(frozen=True, slots=True)
 class PlatformTotals:
     """The platform's own totals for a tenant and date range, reversals counted negative.
 
-    ``setl_cnt`` counts settlement rows as 3201's ``fixmedins_setl_cnt`` does on this mock.
+    ``setl_cnt`` counts rows as 3201's ``fixmedins_setl_cnt`` does (the contract's rule).
 
     Example:
         >>> PlatformTotals(2, Decimal("50.00"), Decimal("30.00"), Decimal("5.00")).as_dict()
@@ -190,8 +191,11 @@ class MockHandle(Protocol):
         """The tenant's transcript records with ``seq`` greater than ``since_seq``, in order."""
         ...
 
-    def ledger_totals(self, tenant: str, begin: date, end: date) -> PlatformTotals:
-        """The tenant's settlement totals for settlement days ``begin``..``end`` inclusive."""
+    def ledger_totals(
+        self, tenant: str, begin: date, end: date, refd_setl_flag: str | None = None
+    ) -> PlatformTotals:
+        """The tenant's settlement totals for settlement days ``begin``..``end`` inclusive,
+        counted as 3201 counts them when sent ``refd_setl_flag`` (``x-counting`` of 3201)."""
         ...
 
     def reset_tenant(self, tenant: str) -> None:

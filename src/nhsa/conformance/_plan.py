@@ -37,8 +37,10 @@ from nhsa.conformance._mock_handle import AREA_SCOPED_FAULTS, Downtime, Institut
 from nhsa.conformance._scenario import DowntimePlan, FaultPlan, FeeSpec, PatientSpec, Scenario
 from nhsa.mock.faults import FaultSpec
 from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, InsuranceRecord, InsuredPerson
-from nhsa.mock.settlement import FilingKind, locality_of
+from nhsa.mock.settlement import Catalogue, FilingKind, locality_of
 from nhsa.signing import Sm2PrivateKey
+from nhsa.spec import Dialect
+from nhsa.spec import dialect as spec_dialect
 
 __all__ = [
     "PlannedPatient",
@@ -136,13 +138,16 @@ class ScenarioPlan:
         return self.registration.fixmedins_code
 
     def fee_items(self, fees: tuple[FeeSpec, ...]) -> tuple[FeeItem, ...]:
-        """Scenario fee lines as driver fee items (hospital code defaulted)."""
+        """Scenario fee lines as driver fee items (hospital code defaulted, the name the
+        catalogue gives the item)."""
+        catalogue = self.fixtures.catalogue_for(self.catalogue_area) if self.fixtures else None
         return tuple(
             FeeItem(
                 code=f.code,
                 hospital_code=f.hospital_code or f"YY-{f.code}"[:150],
                 qty=f.qty,
                 price=f.price,
+                name=_item_name(catalogue, f.code),
             )
             for f in fees
         )
@@ -194,6 +199,7 @@ def plan_scenario(
     run_id: str,
     token: str,
     today: date,
+    dialect: Dialect | None = None,
 ) -> ScenarioPlan:
     """Resolve ``scenario`` into a plan for institution ``institution_code``.
 
@@ -228,8 +234,9 @@ def plan_scenario(
             )
     _check_partial_refunds(scenario)
     patients = _plan_patients(scenario, fixtures, template, today)
+    spoken = dialect or spec_dialect()
     registration, signing = _credentials(
-        template, institution_code, given.profile, platform_key_pem
+        template, institution_code, _profile_in(given.profile, spoken), platform_key_pem, spoken
     )
     configuration = HisConfiguration(
         fixmedins_code=institution_code,
@@ -240,6 +247,7 @@ def plan_scenario(
         signing=signing,
         run_id=run_id,
         on_unknown=cast(Literal["reverse", "hold"], given.on_unknown),
+        dialect=spoken.name,
     )
     return ScenarioPlan(
         scenario=scenario,
@@ -291,11 +299,35 @@ def _settled_quantities(scenario: Scenario, step_name: str) -> dict[str, Decimal
     return held
 
 
+def _profile_in(profile: str, spoken: Dialect) -> str:
+    """The scenario's signing profile on a platform of ``spoken``: a dialect whose platform
+    has no gateway (Sichuan's) has no ``tif`` to demand.
+
+    Example:
+        >>> _profile_in("tif+sm2", spec_dialect("sichuan")), _profile_in("tif", spec_dialect())
+        ('sm2', 'tif')
+    """
+    if spoken.gateway.family != "none":
+        return profile
+    kept = [part for part in profile.split("+") if part.strip() != "tif"]
+    return "+".join(kept) or "none"
+
+
+def _item_name(catalogue: Catalogue | None, code: str) -> str | None:
+    item = catalogue.item(code) if catalogue is not None else None
+    return item.name if item is not None else None
+
+
 def _credentials(
-    template: DesignatedInstitution, code: str, profile: str, platform_key_pem: str | None
+    template: DesignatedInstitution,
+    code: str,
+    profile: str,
+    platform_key_pem: str | None,
+    spoken: Dialect,
 ) -> tuple[InstitutionRegistration, SigningConfig]:
     uses_tif = "tif" in profile
     uses_sm2 = "sm2" in profile
+    bearer = uses_tif and spoken.gateway.family == "bearer"
     key = Sm2PrivateKey.generate() if uses_sm2 else None
     paasid = f"paas-{code.lower()}" if uses_tif else None
     token = secrets.token_urlsafe(24) if uses_tif else None
@@ -311,6 +343,7 @@ def _credentials(
         token=token,
         public_key_pem=key.public_key.to_pem().decode() if key else None,
         key_id=key.key_id if key else None,
+        dialect=spoken.name,
     )
     signing = SigningConfig(
         profile=profile,
@@ -319,6 +352,8 @@ def _credentials(
         private_key_pem=key.to_pem().decode() if key else None,
         key_id=key.key_id if key else None,
         platform_public_key_pem=platform_key_pem if uses_sm2 else None,
+        gateway_user=code if bearer else None,
+        gateway_password=secrets.token_urlsafe(12) if bearer else None,
     )
     return registration, signing
 

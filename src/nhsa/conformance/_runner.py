@@ -37,9 +37,9 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Final, Protocol
 
-from nhsa import __version__
+from nhsa import __version__, spec
 from nhsa.conformance._actions import ACTIONS, DriverCall, MockCall
-from nhsa.conformance._context import CheckContext, Evidence, StepRun
+from nhsa.conformance._context import CheckContext, Evidence, LedgerReader, StepRun
 from nhsa.conformance._driver import Driver, DriverResult, HisConfiguration
 from nhsa.conformance._errors import ConformanceError, DriverError, MockError
 from nhsa.conformance._mock_handle import (
@@ -58,6 +58,7 @@ from nhsa.conformance._timeouts import StepTimeoutError, call_with_timeout
 from nhsa.conformance._transcript import TranscriptFeed, TranscriptRecord
 from nhsa.envelope import CHINA_TIME
 from nhsa.mock.fixtures import FixtureSet, bundled_fixtures
+from nhsa.spec import Dialect
 
 __all__ = [
     "CheckRun",
@@ -163,6 +164,7 @@ class RunResult:
     requirements: RequirementSet
     registry: CheckRegistry
     kit_version: str = __version__
+    dialect: str = "national"
 
     @property
     def duration_s(self) -> float:
@@ -219,6 +221,9 @@ class Runner:
         requirements: the requirements (default: ``conformance/requirements.csv``).
         step_timeout: seconds a step may take unless the scenario says otherwise.
         observer: progress callbacks.
+        dialect: the province dialect of the run: each fresh institution is registered on
+            the mock in it, the HIS is told it in ``configure``, and requests are judged
+            against it (national: the contract alone).
 
     Example::
 
@@ -237,8 +242,10 @@ class Runner:
         requirements: RequirementSet | None = None,
         step_timeout: float = DEFAULT_STEP_TIMEOUT,
         observer: RunObserver | None = None,
+        dialect: str | Dialect = "national",
     ) -> None:
         """Set up a runner; nothing is contacted until :meth:`run`."""
+        self.dialect = spec.dialect(dialect)
         self.driver = driver
         self.mock = mock
         self.fixtures = fixtures or bundled_fixtures()
@@ -289,6 +296,7 @@ class Runner:
             step_timeout=self.step_timeout,
             requirements=self.requirements,
             registry=self.registry,
+            dialect=self.dialect.name,
         )
 
     def _mock_basics(self) -> tuple[str, str | None, date]:
@@ -324,6 +332,7 @@ class Runner:
             run_id=self.run_id,
             token=secrets.token_hex(4),
             today=today,
+            dialect=self.dialect,
         )
 
     # -- one scenario -------------------------------------------------------------------------
@@ -434,9 +443,9 @@ class Runner:
                 base, status=outcome.status, message=outcome.message, evidence=outcome.evidence
             )
 
-    def _ledger(self, tenant: str) -> Callable[[date, date], PlatformTotals]:
-        def totals(begin: date, end: date) -> PlatformTotals:
-            return self.mock.ledger_totals(tenant, begin, end)
+    def _ledger(self, tenant: str) -> LedgerReader:
+        def totals(begin: date, end: date, refd_setl_flag: str | None = None) -> PlatformTotals:
+            return self.mock.ledger_totals(tenant, begin, end, refd_setl_flag)
 
         return totals
 

@@ -9,6 +9,11 @@ answer's ``output``, the person and visit a request is about, whether its answer
 trusted). Replayed in order, records also say which settlements the platform holds
 (:func:`settlements`) and which fee lines it held for a batch (:func:`fee_lines_for_batch`).
 
+A record keeps the request as received and the answer as sent, in the institution's province
+dialect (``dialect``, version 1.1); the derived views (``envelope``, ``input``, ``output``…)
+are in the national shape — the dialect translated back once, with the same functions the
+mock and the SDK use — so every check reads one shape whatever the province.
+
 A record's ``state_changed`` says whether the platform committed something; ``delivered``
 and ``fault`` say whether the HIS got a trustworthy answer. A settlement committed under a
 commit-then-drop fault therefore counts in the platform's ledger although the HIS never
@@ -34,8 +39,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Vali
 
 from nhsa.conformance._errors import MockError
 from nhsa.conformance._money import amount
+from nhsa.envelope import decode_answer, decode_request
 from nhsa.mock.faults import FaultKind, Origin, Stage
 from nhsa.mock.transcript import Route
+from nhsa.spec import Dialect, DialectError, dialect
 
 if TYPE_CHECKING:
     from nhsa.conformance._mock_handle import MockHandle
@@ -45,6 +52,7 @@ __all__ = [
     "UNTRUSTED_ANSWER_FAULTS",
     "AppliedFaultRecord",
     "ContractIssue",
+    "DialectCheck",
     "FeeLineTrace",
     "GatewayCheck",
     "RecordedHeaders",
@@ -116,12 +124,27 @@ class RecordedHeaders(_Member):
     x_tif_signature: str | None = Field(alias="x-tif-signature")
     x_mock_fault: str | None = Field(alias="x-mock-fault")
     content_type: str | None = Field(alias="content-type")
+    api_name: str | None = Field(default=None, alias="_api_name")
+    api_version: str | None = Field(default=None, alias="_api_version")
+    api_access_key: str | None = Field(default=None, alias="_api_access_key")
+    api_timestamp: str | None = Field(default=None, alias="_api_timestamp")
+    api_signature: str | None = Field(default=None, alias="_api_signature")
 
 
 class GatewayCheck(_Member):
-    """The x-tif gateway check: ``ok`` is false when the gateway refused the request."""
+    """The gateway check: ``ok`` is false when the gateway refused the request; ``family``
+    (1.1) says which gateway (``tif``, ``csb``, ``bearer``)."""
 
     scheme: Literal["none", "tif"]
+    ok: bool
+    error: str | None
+    family: Literal["tif", "csb", "bearer"] | None = None
+
+
+class DialectCheck(_Member):
+    """The province dialect the institution speaks, and whether the request was in it."""
+
+    name: str
     ok: bool
     error: str | None
 
@@ -197,13 +220,25 @@ class TranscriptRecord(_Member):
     state_changed: bool
     effects: dict[str, str]
     error_id: str | None
+    dialect: DialectCheck | None
 
     # -- what the request and the answer say --------------------------------------------------
 
     @cached_property
+    def spoken(self) -> Dialect:
+        """The dialect the record is in (national for records without one)."""
+        try:
+            return dialect(self.dialect.name if self.dialect is not None else None)
+        except DialectError:
+            return dialect()  # a dialect this suite does not know: read the contract's names
+
+    @cached_property
     def envelope(self) -> Mapping[str, Any]:
-        """The request envelope as the HIS sent it, or ``{}`` when the body was no JSON object."""
-        return self.request if isinstance(self.request, Mapping) else {}
+        """The request envelope as the HIS sent it, in the national shape (its dialect read
+        back), or ``{}`` when the body was no JSON object."""
+        if not isinstance(self.request, Mapping):
+            return {}
+        return decode_request(self.spoken, self.request)[0]
 
     @cached_property
     def input(self) -> Mapping[str, Any]:
@@ -216,9 +251,16 @@ class TranscriptRecord(_Member):
         return _mapping(self.input.get("data"))
 
     @cached_property
+    def answer(self) -> Mapping[str, Any]:
+        """The answer envelope (as sent, or as it would have been) in the national shape."""
+        if self.response is None:
+            return {}
+        return decode_answer(self.spoken, self.infno or "", self.response)[0]
+
+    @cached_property
     def output(self) -> Mapping[str, Any]:
         """The answer's ``output`` (as sent, or as it would have been sent), or ``{}``."""
-        return _mapping(self.response.get("output")) if self.response is not None else {}
+        return _mapping(self.answer.get("output"))
 
     def output_node(self, name: str) -> Mapping[str, Any]:
         """An object node of the answer's ``output`` (``setlinfo``, ``stmtinfo``…), or ``{}``."""
@@ -302,8 +344,9 @@ def parse_record(raw: Mapping[str, Any]) -> TranscriptRecord:
     """One record as the mock served it, typed; :class:`TranscriptRecordError` if it is not one.
 
     A record without ``schema_version`` was written before versions existed: it is read as
-    version 1.0 with ``error_id`` ``None`` (the member added later). A record of another
-    major version is refused, naming it.
+    version 1.0 with ``error_id`` ``None`` (the member added later). A 1.0 record has no
+    ``dialect`` (added in 1.1): it is read as ``None``, the national contract. A record of
+    another major version is refused, naming it.
 
     Example:
         >>> try:
@@ -315,6 +358,8 @@ def parse_record(raw: Mapping[str, Any]) -> TranscriptRecord:
     version = raw.get("schema_version")
     if version is None:
         raw = {"error_id": None, **raw, "schema_version": LEGACY_VERSION}
+    if raw.get("schema_version") == LEGACY_VERSION:
+        raw = {"dialect": None, **raw}
     elif not (isinstance(version, str) and version.partition(".")[0] == READ_MAJOR):
         raise TranscriptRecordError(
             f"transcript record {raw.get('seq')}: schema_version {version} is not "

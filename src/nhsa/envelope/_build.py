@@ -17,8 +17,10 @@ OpterType = Literal["1", "2", "3"]
 
 @dataclass(frozen=True)
 class Sender:
-    """Who sends: the designated institution's fields of every envelope, and the receiving
-    system and interface version it addresses (``recer_sys_code``, ``infver``).
+    """Who sends: the designated institution's fields of every envelope, the receiving
+    system and interface version it addresses (``recer_sys_code``, ``infver``), and further
+    envelope members it sends every time (``members``: ``fixmedins_soft_fcty``,
+    ``recer_admdvs``).
 
     Example:
         >>> from datetime import datetime
@@ -38,6 +40,7 @@ class Sender:
     mdtrtarea_admvs: str
     recer_sys_code: str = "YBXT"
     infver: str = "V1.0"
+    members: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ def build_request(
         fixmedins_name=sender.fixmedins_name,
         sign_no=sign_no or "",
         input=nodes,
+        **dict(sender.members),
     )
 
 

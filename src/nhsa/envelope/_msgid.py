@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol
 
 from nhsa._postgres import connect as postgres_connect
 from nhsa._postgres import is_connection_lost, is_postgres_url, lock_key, masked, qmark
-from nhsa._sqlite import apply_schema, connect
+from nhsa._sqlite import apply_schema, connect, network_filesystem
 from nhsa.envelope._clock import CHINA_TIME, Clock, china_now
 
 MSGID_PATTERN = re.compile(r"^(?P<code>[A-Z0-9]{12})(?P<time>[0-9]{14})(?P<seq>[0-9]{4})$")
@@ -52,25 +52,62 @@ _ALLOCATE: Final = (
 )
 
 _CAP: Final = (SEQUENCE_LIMIT, SEQUENCE_LIMIT)
+# Which journal a counter serves, per institution: two journals on one counter cannot guard a
+# visit together (each holds its own visit guard), so the second one is refused.
+_OWNER_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS msgid_journal (fixmedins_code TEXT PRIMARY KEY,"
+    " journal_id TEXT NOT NULL, journal TEXT NOT NULL)"
+)
+_CLAIM: Final = (
+    "INSERT INTO msgid_journal (fixmedins_code, journal_id, journal) VALUES (?, ?, ?)"
+    " ON CONFLICT (fixmedins_code) DO NOTHING"
+)
+_OWNER: Final = "SELECT journal_id, journal FROM msgid_journal WHERE fixmedins_code = ?"
+
+
+class CounterInUseError(ValueError):
+    """The msgid counter serves another journal of the same institution.
+
+    Attributes:
+        journal: where that other journal lives (a path, or a URL with its password masked).
+    """
+
+    def __init__(self, message: str, journal: str) -> None:
+        super().__init__(message)
+        self.journal = journal
 
 
 class _Counter(Protocol):
     def allocate(self, code: str, now: int) -> tuple[int, int]: ...
+
+    def owner(self, code: str, journal_id: str, journal: str) -> tuple[str, str]: ...
 
     def close(self) -> None: ...
 
 
 class _SqliteCounter:
     def __init__(self, path: Path) -> None:
+        shared = network_filesystem(path)
+        if shared is not None:
+            raise ValueError(
+                f"msgid counter {path} is on a network filesystem ({shared}): SQLite's locks do "
+                "not hold there, so two machines could issue one msgid; keep it on a local disk "
+                "of one machine, or use a postgresql:// URL for many"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         # NORMAL: losing the last allocation in a power cut cannot repeat an id: a restart
         # takes longer than one second, so the time part has moved on.
         self._db = connect(path, synchronous="NORMAL")
-        apply_schema(self._db, f"{_TABLE};")
+        apply_schema(self._db, f"{_TABLE}; {_OWNER_TABLE};")
 
     def allocate(self, code: str, now: int) -> tuple[int, int]:
         second, seq = self._db.execute(_ALLOCATE, (code, now, *_CAP)).fetchone()
         return int(second), int(seq)
+
+    def owner(self, code: str, journal_id: str, journal: str) -> tuple[str, str]:
+        self._db.execute(_CLAIM, (code, journal_id, journal))
+        found, where = self._db.execute(_OWNER, (code,)).fetchone()
+        return str(found), str(where)
 
     def close(self) -> None:
         self._db.close()
@@ -86,6 +123,13 @@ class _PostgresCounter:
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("msgid-schema"),))
             self._db.execute(_TABLE)
+            self._db.execute(_OWNER_TABLE)
+
+    def owner(self, code: str, journal_id: str, journal: str) -> tuple[str, str]:
+        self._db.execute(qmark(_CLAIM), (code, journal_id, journal))
+        row = self._db.execute(qmark(_OWNER), (code,)).fetchone()
+        assert row is not None, "the row was just claimed"
+        return str(row[0]), str(row[1])
 
     def allocate(self, code: str, now: int) -> tuple[int, int]:
         params: Sequence[Any] = (code, now, *_CAP)
@@ -156,6 +200,36 @@ class MsgidGenerator:
     def __repr__(self) -> str:
         where = self._where or "memory"
         return f"<MsgidGenerator {self.fixmedins_code} state={where}>"
+
+    def serve_journal(self, journal_id: str, journal: str) -> None:
+        """Bind this counter to the journal ``journal_id`` (at ``journal``) for the
+        institution, or raise :class:`CounterInUseError` when it already serves another one.
+
+        A counter in memory serves whoever made it; nothing is recorded.
+
+        Example:
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> with tempfile.TemporaryDirectory() as folder:
+            ...     ids = MsgidGenerator("H53010100001", Path(folder) / "msgids.sqlite3")
+            ...     ids.serve_journal("a1", "/var/lib/his/journal-a.sqlite3")
+            ...     try:
+            ...         ids.serve_journal("b2", "/var/lib/his/journal-b.sqlite3")
+            ...     except CounterInUseError as error:
+            ...         print(error.journal)
+            ...     ids.close()
+            /var/lib/his/journal-a.sqlite3
+        """
+        if self._counter is None:
+            return
+        with self._lock:
+            owner, where = self._counter.owner(self.fixmedins_code, journal_id, journal)
+        if owner != journal_id:
+            raise CounterInUseError(
+                f"msgid counter {self._where} already serves the journal {where} of "
+                f"{self.fixmedins_code}; this one is {journal}",
+                where,
+            )
 
     def next(self) -> str:
         """Issue the next msgid (blocks briefly if this second's 10,000 ids are used up)."""

@@ -11,6 +11,12 @@ Not an answer (:class:`MalformedResponseError`): a body that is not a JSON objec
 non-numeric infcode, a success whose ``output`` is not an object, or a success whose output
 carries none of the transaction's nodes but others (another transaction's body). The caller
 cannot trust such a body; for a state-changing call the outcome is unknown.
+
+Read in a province dialect (``dialect=``), the answer is first brought into the national shape
+(:mod:`nhsa.envelope._dialect`): a wrapper is opened, members spelt the dialect's way are
+renamed, spelt codes read as national ones — each a warning. A body in one of the dialect's
+refusal shapes is a definite refusal only where the profile says the shape is definite (a
+gateway's authentication refusal); any other such body is not an answer.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from nhsa._nesting import CUT, MAX_DEPTH, deeper_than, pruned, text_depth
+from nhsa.envelope._dialect import decode_answer, local_code_warnings, read_shape
 from nhsa.envelope._warnings import AnswerWarning, contract_warnings
 from nhsa.models import OutputModel, ResponseEnvelope, models_for
-from nhsa.spec import ValidationIssue, contract
+from nhsa.spec import Dialect, ValidationIssue, contract
 from nhsa.spec._issues import pointer_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,7 +79,7 @@ class ParsedResponse:
         return self.infcode == 0
 
 
-def parse_response(body: bytes, infno: str) -> ParsedResponse:
+def parse_response(body: bytes, infno: str, dialect: Dialect | None = None) -> ParsedResponse:
     """Read the body of an answer to ``infno``; :class:`MalformedResponseError` if it is not one.
 
     Example:
@@ -86,24 +94,41 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
         ...     print(warning)
         data.ipt_otp_no missing (the contract requires it)
         data.expContent not in the contract; kept
+
+        In a dialect (here a Hunan platform that answers infcode 0 with an error text):
+
+        >>> from nhsa.spec import dialect
+        >>> body = '{"infcode":0,"err_msg":"FSI-文件查询号不能为空[fileBO_156]","warn_msg":"成功",'
+        >>> parsed = parse_response((body + '"output":{}}').encode(), "9101", dialect("hunan"))
+        >>> parsed.ok, parsed.warnings[0].kind, parsed.output.file_qury_no
+        (True, 'err-msg-on-success', None)
     """
-    raw = _object(body, infno)
+    raw, warnings = _object(body, infno)
+    chosen = dialect if dialect is not None and not dialect.is_national else None
+    if chosen is not None:
+        raw = _unshaped(raw, infno, chosen, warnings)
+        raw, renamed = decode_answer(chosen, infno, raw)
+        warnings.extend(renamed)
     infcode = _infcode(raw, infno)
-    warnings: list[AnswerWarning] = []
     if isinstance(raw["infcode"], str):
         warnings.append(AnswerWarning("infcode-string", "/infcode", "infcode sent as a string"))
     envelope = _lenient(infno, ResponseEnvelope, {**raw, "output": None}, (), warnings)
-    if envelope.warn_msg:
+    if envelope.warn_msg and envelope.warn_msg != _usual_warn_msg(chosen):
         warnings.append(
             AnswerWarning("platform-warning", "/warn_msg", f"warn_msg: {envelope.warn_msg}")
         )
     output: OutputModel | None = None
     if infcode == 0:
+        if envelope.err_msg:
+            warnings.append(_err_msg_on_success(envelope.err_msg, chosen))
         nodes = _normalized(_output_nodes(raw.get("output"), infno), ("output",), warnings)
         issues = contract().validators.check_output(infno, nodes)
-        warnings.extend(contract_warnings(infno, nodes, issues))
-        output = _lenient(infno, models_for(infno).output, nodes, ("output",), warnings)
-        warnings.extend(_unknown_members(output, "/output"))
+        found = contract_warnings(infno, nodes, issues)
+        output = _lenient(infno, models_for(infno).output, nodes, ("output",), found)
+        found.extend(_unknown_members(output, "/output"))
+        if chosen is not None:
+            found = local_code_warnings(chosen, infno, found, nodes)
+        warnings.extend(found)
     return ParsedResponse(
         infno=infno,
         infcode=infcode,
@@ -114,15 +139,85 @@ def parse_response(body: bytes, infno: str) -> ParsedResponse:
     )
 
 
-def _object(body: bytes, infno: str) -> dict[str, Any]:
+def _unshaped(
+    raw: dict[str, Any], infno: str, dialect: Dialect, warnings: list[AnswerWarning]
+) -> dict[str, Any]:
+    """The envelope of an answer in one of the dialect's shapes (see the module docstring)."""
+    reading = read_shape(dialect, raw)
+    if reading is None:
+        return raw
+    if reading.envelope is not None:
+        warnings.append(
+            AnswerWarning(
+                "dialect-shape",
+                "",
+                f"opened {dialect.name}'s {reading.shape.name} (code {reading.code!r})",
+            )
+        )
+        return reading.envelope
+    if reading.definite_refusal:
+        warnings.append(
+            AnswerWarning(
+                "dialect-shape", "", f"{reading.describe(dialect)}: read as a definite refusal"
+            )
+        )
+        return {"infcode": -1, "err_msg": reading.message or reading.describe(dialect)}
+    issue = ValidationIssue(
+        "",
+        "dialect-shape",
+        f"{reading.describe(dialect)}: not the platform's answer and not definite per the "
+        f"{dialect.name} profile ({reading.shape.evidence})",
+    )
+    raise MalformedResponseError(infno, [issue])
+
+
+def _usual_warn_msg(dialect: Dialect | None) -> str | None:
+    """The warn_msg a dialect's platform puts on every success (nothing to warn about)."""
+    usual = dialect.warn_msg_on_success if dialect is not None else None
+    return str(usual.value) if usual is not None else None
+
+
+def _err_msg_on_success(err_msg: str, dialect: Dialect | None) -> AnswerWarning:
+    habit = (
+        f"; {dialect.name} answers so on some calls ({dialect.err_msg_on_success})"
+        if dialect is not None and dialect.err_msg_on_success is not None
+        else ""
+    )
+    return AnswerWarning(
+        "err-msg-on-success",
+        "/err_msg",
+        f"infcode 0 with err_msg {err_msg!r}: read as a success, infcode decides{habit}",
+    )
+
+
+def _object(body: bytes, infno: str) -> tuple[dict[str, Any], list[AnswerWarning]]:
+    """The answer as an object; members nested deeper than ``MAX_DEPTH`` are cut (and
+    warned), so no reader after this one can recurse without bound."""
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MalformedResponseError(infno, [ValidationIssue("", "json", str(exc))]) from None
+        if text_depth(body) > MAX_DEPTH:
+            issue = ValidationIssue(
+                "", "max-depth", f"the answer nests deeper than {MAX_DEPTH} levels ({exc})"
+            )
+        else:
+            issue = ValidationIssue("", "json", str(exc))
+        raise MalformedResponseError(infno, [issue]) from None
     if not isinstance(raw, dict):
         issue = ValidationIssue("", "type", "the answer is not a JSON object")
         raise MalformedResponseError(infno, [issue])
-    return raw
+    warnings: list[AnswerWarning] = []
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and deeper_than(raw):
+        raw, cut = pruned(raw)
+        warnings.extend(
+            AnswerWarning(
+                "too-deep",
+                pointer,
+                f"{_dotted(pointer)} nests deeper than {MAX_DEPTH} levels; read as {CUT!r}",
+            )
+            for pointer in cut
+        )
+    return raw, warnings
 
 
 def _infcode(raw: Mapping[str, Any], infno: str) -> int:

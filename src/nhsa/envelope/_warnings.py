@@ -11,9 +11,21 @@ reported here instead of failing the read. The kinds::
     invalid           breaks another rule (length, format, range)   the value as sent
     unreadable        has a value that is not of the member's type  None (the value dropped)
     unknown-member    carries a member the contract does not know   kept in ``model_extra``
+    too-deep          nests deeper than 32 levels somewhere         ``"…"`` where it was cut
     renamed           spells a member as a known misprint           under the right name
     infcode-string    sends infcode as a string                     the number
     platform-warning  carries a warn_msg                            ``envelope.warn_msg``
+    err-msg-on-success  is infcode 0 with an err_msg (a success:    ``envelope.err_msg``
+                      infcode decides; some platforms, Hunan's,
+                      put a real error text there)
+    dialect-renamed   spells a member as the dialect does           under the contract's name
+                      (``warnMsg``)
+    dialect-shape     comes in the dialect's wrapper (Guangdong's   the envelope inside
+                      ``{code, type, message, data}``), or is a
+                      refusal body the dialect calls definite
+    local-code        carries a code the dialect lists: its         the national code for a
+                      spelling of a national code, or a local       spelling; else as sent
+                      extension
 
 Example:
     >>> from nhsa.spec import ValidationIssue
@@ -43,13 +55,24 @@ WarningKind = Literal[
     "invalid",
     "unreadable",
     "unknown-member",
+    "too-deep",
     "renamed",
     "infcode-string",
     "platform-warning",
+    "err-msg-on-success",
+    "dialect-renamed",
+    "dialect-shape",
+    "local-code",
 ]
 
 
 _RANK: dict[WarningKind, int] = {"missing": 0, "null": 1, "unknown-code": 2, "invalid": 3}
+
+DIALECT_KINDS: frozenset[WarningKind] = frozenset(
+    {"dialect-renamed", "dialect-shape", "local-code"}
+)
+"""What a province's platform does as its profile says it does: warnings that name the departure
+from the contract, but nothing an operator has to look at (the SDK logs them at debug)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ from nhsa.mock import MockPlatform
 from nhsa.mock.store import LabRun
 from nhsa.redaction import redact
 from nhsa.signing import Sm2PrivateKey
+from nhsa.spec import dialect_names
 
 __all__ = ["MAX_LIVE_RUNS", "LiveRun", "RunBoard", "RunRefusedError", "RunSettings", "RunState"]
 
@@ -82,8 +83,8 @@ class RunRefusedError(ValueError):
 class RunSettings:
     """What the start form asks for.
 
-    ``dialect`` is the hook for province dialects: a run names the one it is judged in when
-    this kit has any (:func:`dialect_choices`); until then it stays ``None``.
+    ``dialect`` is the province dialect the run is judged in (one of :func:`dialect_choices`);
+    ``None`` is the national interface.
 
     Example:
         >>> RunSettings.parse(stages=["lab"], driver="sdk", step_timeout="10").step_timeout
@@ -130,13 +131,13 @@ class RunSettings:
 
 
 def dialect_choices() -> tuple[str, ...]:
-    """The province dialects a run may be judged in (none yet: the national interface).
+    """The province dialects a run may be judged in besides the national interface.
 
     Example:
-        >>> dialect_choices()
-        ()
+        >>> "jilin" in dialect_choices(), "national" in dialect_choices()
+        (True, False)
     """
-    return ()
+    return tuple(name for name in dialect_names() if name != "national")
 
 
 @dataclass
@@ -306,6 +307,7 @@ class RunBoard:
             runner = Runner(
                 driver, mock, fixtures=self.platform.core.fixtures,
                 step_timeout=settings.step_timeout, observer=_Observer(live),
+                dialect=settings.dialect or "national",
             )  # fmt: skip
             live.run_id = runner.run_id
             self._live[live.run_id] = live

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ from nhsa.signing import (
     Sm2PrivateKey,
     Sm2PublicKey,
 )
+from nhsa.spec import dialect as spec_dialect
 
 __all__ = ["DEFAULT_BASE_URL", "Enrollment", "MockPlatform", "Platform", "assemble"]
 
@@ -131,6 +132,9 @@ class Enrollment:
         paasid, token: its gateway credentials (``tif``).
         private_key: its SM2 key (``sm2``).
         platform_key: the platform's public key, to verify answers.
+        dialect: the province dialect the platform speaks with it.
+        gateway_user, gateway_password: an account for a bearer gateway's password grant
+            (the mock does not check it), when the dialect's gateway is one.
 
     Example:
         >>> with MockPlatform(profile="tif+sm2") as mock:
@@ -146,6 +150,9 @@ class Enrollment:
     token: str | None
     private_key: Sm2PrivateKey | None
     platform_key: Sm2PublicKey
+    dialect: str = "national"
+    gateway_user: str | None = None
+    gateway_password: str | None = field(default=None, repr=False)
 
     def client_signing(self, **options: Any) -> ClientSigning:
         """The SDK-side signing for this institution (``options`` go to ClientSigning)."""
@@ -155,6 +162,9 @@ class Enrollment:
             token=self.token,
             private_key=self.private_key,
             platform_keys=KeyRing([KeyEntry(self.platform_key, PLATFORM_KEY_OWNER)]),
+            gateway=spec_dialect(self.dialect).gateway,
+            gateway_user=self.gateway_user,
+            gateway_password=self.gateway_password,
             **options,
         )
 
@@ -167,6 +177,9 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         fixtures: a fixture set or folder; the bundled set when omitted.
         profile: signing profile of institutions registered without one (``none``, ``tif``,
             ``sm2``, ``tif+sm2``).
+        dialect: the province dialect of institutions registered without one (national,
+            guangdong, guangzhou, hunan, jiangsu, jilin, sichuan): the platform then expects
+            requests in that dialect and answers like that province.
         clock: the platform's time (China time); inject one to test time-dependent rules.
         platform_key: the platform's SM2 key; a fresh one when omitted.
         allow_fault_header: honour ``x-mock-fault`` (on by default in-process: it is for tests).
@@ -182,6 +195,7 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         db: str | Path | None = None,
         fixtures: FixtureSet | str | Path | None = None,
         profile: str = "none",
+        dialect: str = "national",
         clock: Clock = china_now,
         platform_key: Sm2PrivateKey | None = None,
         allow_fault_header: bool = True,
@@ -197,6 +211,7 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         options = ServerOptions(
             default_profile=profile,
+            default_dialect=dialect,
             allow_fault_header=allow_fault_header,
             admin_token=self.admin_token,
         )
@@ -325,12 +340,15 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
         mdtrtarea_admvs: str | None = None,
         level: str | None = None,
         networked: tuple[str, ...] | None = None,
+        dialect: str | None = None,
     ) -> Enrollment:
         """Register an institution with fresh credentials for ``profile`` and return them.
 
-        Name, area, tier and services default to the fixtures' entry for the code.
+        Name, area, tier and services default to the fixtures' entry for the code; the
+        dialect to the platform's.
         """
         chosen = SigningProfile.parse(profile) if profile else self.core.default_profile
+        spoken = spec_dialect(dialect) if dialect else self.core.default_dialect
         known = self.core.fixtures.institution(fixmedins_code)
         key = Sm2PrivateKey.generate() if chosen.policy != "off" or chosen.sm2 else None
         paasid = f"paas-{fixmedins_code.lower()}-{secrets.token_hex(3)}" if chosen.tif else None
@@ -346,8 +364,20 @@ class MockPlatform(AbstractContextManager["MockPlatform"]):
             paasid=paasid,
             token=token,
             public_key_pem=key.public_key.to_pem().decode() if key else None,
+            dialect=spoken.name,
         )
-        return Enrollment(fixmedins_code, chosen, paasid, token, key, self.platform_public_key)
+        bearer = chosen.tif and spoken.gateway.family == "bearer"
+        return Enrollment(
+            fixmedins_code,
+            chosen,
+            paasid,
+            token,
+            key,
+            self.platform_public_key,
+            dialect=spoken.name,
+            gateway_user=fixmedins_code if bearer else None,
+            gateway_password=secrets.token_urlsafe(12) if bearer else None,
+        )
 
     # -- faults ---------------------------------------------------------------------------
 

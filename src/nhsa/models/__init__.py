@@ -24,12 +24,14 @@ from nhsa.models._generated import *  # noqa: F403 - the generated surface is pu
 from nhsa.models._generated import TRANSACTIONS
 from nhsa.models._generated import __all__ as _generated_names
 from nhsa.models._types import (
+    PLAIN_TEXT_PATTERN,
     Admdvs,
     Age,
     InfCode,
     Money,
     NhsaDate,
     NhsaDateTime,
+    PlainText,
     Price,
     Quantity,
     Ratio,
@@ -46,6 +48,7 @@ def models_for(infno: str) -> TransactionModels:
 
 
 __all__ = [  # noqa: PLE0604 - extended by the generated names
+    "PLAIN_TEXT_PATTERN",
     "Admdvs",
     "Age",
     "InfCode",
@@ -54,6 +57,7 @@ __all__ = [  # noqa: PLE0604 - extended by the generated names
     "NhsaDate",
     "NhsaDateTime",
     "OutputModel",
+    "PlainText",
     "Price",
     "Quantity",
     "Ratio",

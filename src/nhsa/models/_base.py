@@ -7,8 +7,22 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from nhsa.redaction import redact
 
-class InputModel(BaseModel):
+
+class _MaskedRepr(BaseModel):
+    """``repr`` shows names, ID and card numbers, phones and tokens masked (a settled charge
+    printed into a log must not leak its patient); the values themselves are untouched."""
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if isinstance(value, BaseModel) or name is None:
+                yield name, value
+            else:
+                yield name, redact({name: value})[name]
+
+
+class InputModel(_MaskedRepr):
     """A node a HIS sends. Unknown fields are errors: a misspelt field must not pass silently.
 
     Example:
@@ -30,8 +44,15 @@ class InputModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-class OutputModel(BaseModel):
-    """A node the platform answers with. Unknown fields are kept: platforms add members."""
+class OutputModel(_MaskedRepr):
+    """A node the platform answers with. Unknown fields are kept: platforms add members.
+
+    Example:
+        >>> from nhsa.models import Output1101Baseinfo
+        >>> person = Output1101Baseinfo(psn_no="P1", psn_name="测试甲", certno="440304199001011233")
+        >>> (person.psn_name, "测试甲" in repr(person), "440304199001011233" in repr(person))
+        ('测试甲', False, False)
+    """
 
     model_config = ConfigDict(
         extra="allow", frozen=True, populate_by_name=True, serialize_by_alias=True

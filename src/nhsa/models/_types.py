@@ -63,6 +63,24 @@ OpspDiseCode = Annotated[str, Field(pattern=r"^M[0-9]{5}$", max_length=30)]
 """A chronic or special outpatient disease code (门慢门特病种目录代码): M + 5 digits."""
 
 
+PLAIN_TEXT_PATTERN = (
+    "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f"
+    "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufffe\\uffff]*$"
+)
+PlainText = Annotated[str, Field(pattern=PLAIN_TEXT_PATTERN)]
+"""Text without control, bidirectional, invisible or separator characters: every string a HIS
+sends (common.json ``plain_text``, which the request envelope applies to all its strings).
+
+Example:
+    >>> from pydantic import TypeAdapter, ValidationError
+    >>> try:
+    ...     TypeAdapter(PlainText).validate_python("MZ\u202e0001")
+    ... except ValidationError as error:
+    ...     print(error.errors()[0]["type"])
+    string_pattern_mismatch
+"""
+
+
 def _coerce_infcode(value: object) -> object:
     # Some gateways send "0" instead of 0; both mean the same answer.
     if isinstance(value, str) and value.lstrip("-").isdigit():
@@ -102,5 +120,6 @@ COMMON_TYPES: dict[str, object] = {
     "admdvs": Admdvs,
     "infcode": InfCode,
     "opsp_dise_code": OpspDiseCode,
+    "plain_text": PlainText,
 }
 """common.json ``$defs`` name → the Python type that models it (used by codegen and tests)."""

@@ -7,6 +7,8 @@ test runs that check. Generated code is never edited by hand.
 Mapping (schema → Python):
 
 - ``$ref`` to ``common.json#/$defs/<name>`` → the named type in :mod:`nhsa.models._types`;
+- a plain string of a strict (input) node → ``PlainText`` (common.json ``plain_text``, which the
+  request envelope applies to every string it carries); one with its own pattern stays ``str``;
 - ``$ref`` to ``codes/<table>.json`` → ``Literal`` of the codes inside strict (input) nodes,
   ``str`` tagged with the table inside tolerant (output) nodes;
 - ``$ref`` to an object in ``nodes.json`` or the transaction's ``$defs`` → one class per target;
@@ -180,6 +182,8 @@ class _Generator:
         for part in schema.get("allOf", []):
             if "$ref" in part:
                 target = self._resolve(part["$ref"], location)
+                if target.partition("#")[0] == self.spec.uri("common.json"):
+                    continue  # a value rule (plain_json), carried by the fields' types
                 bases.append(self._class_for(module, _class_name_for(target, name), target))
             else:
                 properties.update(part.get("properties", {}))
@@ -250,6 +254,11 @@ class _Generator:
         if len(kinds) != 1:
             raise ValueError(f"{location}: property {name} needs exactly one non-null type")
         expr = self._plain_type(module, name, schema, kinds[0], location=location, strict=strict)
+        if strict and expr == "str" and "pattern" not in schema:
+            # Every string a HIS sends is plain text (common.json plain_text, applied to the
+            # whole request envelope); a field with its own pattern is narrower already.
+            module.imports.add("from nhsa.models._types import PlainText")
+            expr = "PlainText"
         kwargs = {
             argument: repr(schema[keyword])
             for keyword, argument in _CONSTRAINTS.items()

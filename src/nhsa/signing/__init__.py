@@ -3,9 +3,12 @@
 Two schemes, switched on by a :class:`SigningProfile` (``"none"``, ``"tif"``, ``"sm2"``,
 ``"tif+sm2"``):
 
-- ``tif`` — the gateway headers ``x-tif-paasid/-timestamp/-nonce/-signature``: the SDK's
-  :class:`TifAuth` (an :class:`httpx.Auth`, fresh on every attempt) and the platform's
-  :class:`TifVerifier`;
+- ``tif`` — the gateway: by default the headers ``x-tif-paasid/-timestamp/-nonce/-signature``
+  (the SDK's :class:`TifAuth`, an :class:`httpx.Auth`, fresh on every attempt, and the
+  platform's :class:`TifVerifier`); in a province dialect, that dialect's gateway family
+  (CSB ``_api_*`` headers: :class:`CsbAuth`/:class:`CsbVerifier`; an OAuth2 bearer token:
+  :class:`BearerAuth`/:class:`BearerIssuer`), chosen by :func:`client_gateway` and
+  :func:`platform_gateway`;
 - ``sm2`` — an SM2-over-SM3 signature of the exact bytes sent, in ``cainfo``/``signtype``:
   :class:`MessageSigner` and :class:`MessageVerifier` (format in
   ``interface_specs/v1/signing.md``), keys in :class:`Sm2PrivateKey`/:class:`Sm2PublicKey`,
@@ -30,6 +33,15 @@ Example:
 from __future__ import annotations
 
 from nhsa.signing import errors
+from nhsa.signing._bearer import BearerAuth, BearerIssuer, basic_credentials
+from nhsa.signing._csb import CsbAuth, CsbParameters, CsbVerifier, csb_signature
+from nhsa.signing._families import (
+    ClientGateway,
+    GatewayVerifier,
+    client_gateway,
+    csb_parameters,
+    platform_gateway,
+)
 from nhsa.signing._gateway import TifAuth, TifVerifier, TokenLookup, new_nonce, tif_signature
 from nhsa.signing._keyring import KeyEntry, KeyRing, RefreshHook
 from nhsa.signing._keys import Sm2PrivateKey, Sm2PublicKey, key_id_of
@@ -41,9 +53,16 @@ from nhsa.signing._sides import Caller, ClientSigning, PlatformSigning
 __all__ = [
     "DEFAULT_USER_ID",
     "SIGNTYPE",
+    "BearerAuth",
+    "BearerIssuer",
     "Caller",
+    "ClientGateway",
     "ClientSigning",
     "Clock",
+    "CsbAuth",
+    "CsbParameters",
+    "CsbVerifier",
+    "GatewayVerifier",
     "KeyEntry",
     "KeyRing",
     "MessageSigner",
@@ -58,9 +77,14 @@ __all__ = [
     "TifVerifier",
     "TokenLookup",
     "VerifyPolicy",
+    "basic_credentials",
     "canonical_bytes",
+    "client_gateway",
+    "csb_parameters",
+    "csb_signature",
     "errors",
     "key_id_of",
     "new_nonce",
+    "platform_gateway",
     "tif_signature",
 ]

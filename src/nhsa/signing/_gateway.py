@@ -125,13 +125,15 @@ class TifAuth(httpx.Auth):
         request.headers.update(self.headers())
         yield request
 
-    def headers(self) -> dict[str, str]:
-        """A fresh set of gateway headers (for transports that are not httpx).
+    def headers(self, infno: str | None = None) -> dict[str, str]:
+        """A fresh set of gateway headers (for transports that are not httpx); the same for
+        every ``infno``.
 
         Example:
             >>> sorted(TifAuth("p", "t").headers())
             ['x-tif-nonce', 'x-tif-paasid', 'x-tif-signature', 'x-tif-timestamp']
         """
+        del infno  # the headers sign no part of the message
         timestamp = str(int(self._clock()))
         nonce = self._nonce()
         headers = {
@@ -162,6 +164,8 @@ class TifVerifier:
         'paas-1'
     """
 
+    family: Final = "tif"
+
     def __init__(
         self, tokens: Mapping[str, str] | TokenLookup, *, guard: ReplayGuard | None = None
     ) -> None:
@@ -169,13 +173,19 @@ class TifVerifier:
         self._lookup: TokenLookup = tokens.get if isinstance(tokens, Mapping) else tokens
         self.guard = guard if guard is not None else ReplayGuard()
 
-    def verify(self, headers: Mapping[str, str]) -> str:
+    def app_id(self, headers: Mapping[str, str]) -> str | None:
+        """The paasid a request claims (before it is verified)."""
+        return {k.lower(): v for k, v in headers.items()}.get(PAASID_HEADER) or None
+
+    def verify(self, headers: Mapping[str, str], *, infno: str | None = None) -> str:
         """The authenticated paasid; a named :class:`GatewayAuthError` subclass otherwise.
 
         Header names are matched case-insensitively (``x-tif-paasId`` is seen in the wild).
         Checks run cheapest first, and a nonce is remembered only once the signature is
-        right, so unauthenticated traffic cannot fill the guard.
+        right, so unauthenticated traffic cannot fill the guard. The headers cover every
+        transaction alike, so ``infno`` is not looked at.
         """
+        del infno
         values = {name.lower(): value for name, value in headers.items()}
         for name in _REQUIRED:
             if not values.get(name, "").strip():

@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from nhsa.signing._bearer import BearerAuth
 from nhsa.signing._canonical import parse_body
+from nhsa.signing._families import ClientGateway, client_gateway
 from nhsa.signing._gateway import TifAuth, TifVerifier, TokenLookup, new_nonce
 from nhsa.signing._keyring import KeyRing
 from nhsa.signing._keys import Sm2PrivateKey
@@ -29,6 +31,7 @@ from nhsa.signing._message import MessageSigner, MessageVerifier
 from nhsa.signing._profile import SigningProfile
 from nhsa.signing._replay import Clock, ReplayGuard
 from nhsa.signing.errors import MalformedBodyError, SigningConfigError
+from nhsa.spec import DialectGateway
 
 __all__ = ["Caller", "ClientSigning", "PlatformSigning"]
 
@@ -40,15 +43,24 @@ class ClientSigning:
 
     Args:
         profile: which schemes are on and how answers are checked.
-        paasid, token: gateway credentials (required when ``profile.tif``).
+        paasid, token: gateway credentials (required when ``profile.tif``): the TIF paasid
+            and token, the CSB access and secret key, or the OAuth2 client id and secret.
         private_key: the institution's key (required when ``profile.sm2``).
         platform_keys: the platform's public key(s) (required unless ``profile.verify`` is off).
+        gateway: the dialect's gateway family and parameters; ``None`` is the national TIF.
+        gateway_user, gateway_password: the account of a bearer gateway's password grant.
         service_id, clock, nonce: passed to :class:`TifAuth`.
 
     Example:
         >>> from nhsa.signing._profile import SigningProfile
         >>> ClientSigning(SigningProfile.parse("tif"), paasid="p", token="t").auth
         TifAuth(paasid='p')
+        >>> from nhsa.spec import dialect
+        >>> jilin = ClientSigning(SigningProfile.parse("tif"), paasid="p", token="t",
+        ...                       gateway=dialect("jilin").gateway, gateway_user="u",
+        ...                       gateway_password="pw")
+        >>> jilin.bearer, jilin.auth
+        (BearerAuth(client_id='p'), None)
     """
 
     def __init__(
@@ -59,21 +71,33 @@ class ClientSigning:
         token: str | None = None,
         private_key: Sm2PrivateKey | None = None,
         platform_keys: KeyRing | None = None,
+        gateway: DialectGateway | None = None,
+        gateway_user: str | None = None,
+        gateway_password: str | None = None,
         service_id: str | None = None,
         clock: Clock = time.time,
         nonce: Callable[[], str] = new_nonce,
     ) -> None:
         """Prepare the SDK side of ``profile``; a missing piece is a config error."""
         self.profile = profile
-        self.auth: TifAuth | None = None
+        self.gateway: ClientGateway | None = None
         if profile.tif:
-            self.auth = TifAuth(
-                _required(paasid, "paasid", profile),
-                _required(token, "token", profile),
+            self.gateway = client_gateway(
+                gateway,
+                paasid=_required(paasid, "paasid", profile),
+                token=_required(token, "token", profile),
+                user=gateway_user,
+                password=gateway_password,
                 service_id=service_id,
                 clock=clock,
                 nonce=nonce,
             )
+        self.auth: TifAuth | None = self.gateway if isinstance(self.gateway, TifAuth) else None
+        """The TIF gateway as an :class:`httpx.Auth` (``None`` for other families)."""
+        self.bearer: BearerAuth | None = (
+            self.gateway if isinstance(self.gateway, BearerAuth) else None
+        )
+        """The bearer gateway, whose token the caller fetches when it is not fresh."""
         self._signer = (
             MessageSigner(_required(private_key, "private_key", profile), user_id=profile.user_id)
             if profile.sm2
@@ -92,6 +116,10 @@ class ClientSigning:
     def seal_request(self, body: bytes) -> bytes:
         """The serialized request, signed when ``sm2`` is on (unchanged otherwise)."""
         return self._signer.sign(body) if self._signer else body
+
+    def gateway_headers(self, infno: str) -> dict[str, str]:
+        """Fresh gateway headers for one attempt of ``infno`` (none without a gateway)."""
+        return self.gateway.headers(infno) if self.gateway is not None else {}
 
     def open_response(self, body: bytes) -> str | None:
         """The platform key id that signed the answer; ``None`` when accepted unsigned."""

@@ -12,12 +12,15 @@
     └── RejectedMessageError              a message that must not be accepted
         ├── GatewayAuthError              the x-tif-* headers do not authenticate the caller
         │   ├── MissingHeaderError
+        │   │   └── CsbMissingHeaderError  缺少服务网关的请求头 (the CSB gateway's wording)
         │   ├── MalformedHeaderError      e.g. a timestamp that is not a decimal integer
         │   │   └── NonHexHeaderError     x-tif-signature is not 64 lowercase hex digits
         │   ├── UnknownPaasidError        非法用户
         │   ├── GatewaySignatureMismatchError  签名不一致
         │   ├── StaleTimestampError       签名时间戳超时
-        │   └── ReplayedNonceError
+        │   ├── ReplayedNonceError
+        │   ├── InvalidTokenError         a bearer token this gateway did not issue
+        │   └── ExpiredTokenError         a bearer token past its expiry
         ├── ReplayedMsgidError            the institution already sent this msgid
         ├── MalformedBodyError            not a JSON object, or no single top-level cainfo
         │   └── EmptyBodyError
@@ -31,8 +34,11 @@
 
 Each class carries a stable ``code`` (what tests and the conformance suite match on) and a
 Chinese ``wording`` the mock platform puts in its answer. ``wording_confirmed`` says whether
-that wording was seen from a real gateway (``签名不一致``, ``签名时间戳超时``, ``非法用户``) or is
-ours. The English message always names the header or field and the rule it broke. No error
+that wording was seen in a public source (``签名不一致``, ``签名时间戳超时``, ``非法用户``,
+``缺少服务网关的请求头``) or is ours. The one source of those four (K, Hunan, thin) shows them
+from the CSB ``_api_*`` gateway, in a ``{"code": 401, "message": "…!"}`` body; no source shows
+the TIF gateway's refusal wording, so for ``x-tif-*`` refusals the mock reuses them
+[inference]. The English message always names the header or field and the rule it broke. No error
 ever carries key material or a message body.
 
 Example:
@@ -47,9 +53,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "CsbMissingHeaderError",
     "EmptyBodyError",
+    "ExpiredTokenError",
     "GatewayAuthError",
     "GatewaySignatureMismatchError",
+    "InvalidTokenError",
     "KeyMaterialError",
     "KeySourceError",
     "MalformedBodyError",
@@ -180,6 +189,14 @@ class MissingHeaderError(GatewayAuthError):
     wording = "缺少请求头"
 
 
+class CsbMissingHeaderError(MissingHeaderError):
+    """A required ``_api_*`` header of the CSB gateway is absent or empty."""
+
+    code = "csb-missing-header"
+    wording = "缺少服务网关的请求头"
+    wording_confirmed = True
+
+
 class MalformedHeaderError(GatewayAuthError):
     """A header is present but its value breaks the header's format."""
 
@@ -222,6 +239,20 @@ class ReplayedNonceError(GatewayAuthError):
 
     code = "replayed-nonce"
     wording = "请求重复"
+
+
+class InvalidTokenError(GatewayAuthError):
+    """A bearer token that is malformed, unknown, or not signed by this gateway."""
+
+    code = "invalid-token"
+    wording = "令牌无效"
+
+
+class ExpiredTokenError(GatewayAuthError):
+    """A bearer token past its expiry: ask the token endpoint for a new one."""
+
+    code = "expired-token"
+    wording = "令牌已过期"
 
 
 class ReplayedMsgidError(RejectedMessageError):

@@ -25,23 +25,57 @@ from nhsa.spec._contract import (
     UnknownTransactionError,
     default_root,
 )
+from nhsa.spec._dialect_model import (
+    AnswerShape,
+    Dialect,
+    DialectGateway,
+    DialectRoutes,
+    Evidence,
+    LocalCode,
+)
+from nhsa.spec._dialects import (
+    DEFAULT_DIALECT,
+    DialectError,
+    dialect,
+    dialect_names,
+    dialects,
+    iter_evidence,
+    load_dialect,
+)
 from nhsa.spec._issues import ValidationIssue
 from nhsa.spec._json import parse_json
+from nhsa.spec._nodes import NodeShape, envelope_members, nodes_of
 from nhsa.spec._walk import FieldSpec, iter_fields
 from nhsa.spec._walk import node_at as schema_at
 from nhsa.spec._walk import resolve as resolve_ref
 
 __all__ = [
+    "DEFAULT_DIALECT",
+    "AnswerShape",
     "CodeTable",
     "Contract",
+    "Dialect",
+    "DialectError",
+    "DialectGateway",
+    "DialectRoutes",
+    "Evidence",
     "Example",
     "FieldSpec",
+    "LocalCode",
+    "NodeShape",
     "Transaction",
     "UnknownTransactionError",
     "ValidationIssue",
     "code_table",
     "contract",
+    "dialect",
+    "dialect_names",
+    "dialects",
+    "envelope_members",
+    "iter_evidence",
     "iter_fields",
+    "load_dialect",
+    "nodes_of",
     "parse_json",
     "resolve_ref",
     "schema_at",

@@ -21,6 +21,8 @@ from nhsa.spec._validators import Validators
 Kind = Literal["query", "write"]
 Care = Literal["common", "outpatient", "inpatient"]
 BodyKind = Literal["json", "file"]
+DIALECTS = "dialects"
+"""The folder of province dialect profiles inside a contract version (``nhsa.spec.dialect``)."""
 
 
 class UnknownTransactionError(KeyError):
@@ -139,6 +141,8 @@ class Contract:
         self.version = version
         self.documents: dict[str, dict[str, Any]] = {}
         for path in sorted(root.rglob("*.json")):
+            if DIALECTS in path.relative_to(root).parts:
+                continue  # province profiles are data about the contract, not part of it
             document = _read_json(path)
             schema_id = document.get("$id")
             if not isinstance(schema_id, str):

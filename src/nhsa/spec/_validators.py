@@ -5,15 +5,17 @@ python-jsonschema (``../shared/reference/crypto-and-serving.md``), so validation
 limits the mock or the SDK. The validators resolve every ``$ref`` from an in-memory registry of
 the contract's documents and never touch the network.
 
-Rules JSON Schema cannot say (msgid carries the institution code; input size) are checked
-here too, and reported in the same :class:`ValidationIssue` shape.
+Rules JSON Schema cannot say (msgid carries the institution code and a real time near
+inf_time; input size) are checked here too, and reported in the same :class:`ValidationIssue`
+shape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from threading import Lock
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import jsonschema_rs
 import orjson
@@ -183,6 +185,13 @@ class Validators:
                 "take it from 1101 insuinfo[].insuplc_admdvs",
             )
         schema = self._keyword_owner(error)
+        if schema is not None and isinstance(schema.get("x-rule"), str):
+            # A named contract rule (common.json plain_text): its name, not the keyword's.
+            rule = str(schema["x-rule"])
+            message = (
+                f"{field}: {error.instance!r} breaks the rule {rule} ({schema['description']})"
+            )
+            return ValidationIssue(pointer_of(parts), rule, message)
         if rule in _COMPOSITE_RULES:
             # The instance may be a whole node: printing it would be unreadable and leak data.
             message = f"{field}: does not match any of the shapes the contract allows here ({rule})"
@@ -209,7 +218,7 @@ class Validators:
         return node if isinstance(node, Mapping) else None
 
     def _semantic_issues(self, message: Mapping[str, Any]) -> list[ValidationIssue]:
-        """Rules JSON Schema cannot say: msgid carries the institution code; input size."""
+        """Rules JSON Schema cannot say: msgid-prefix, msgid-time, input-size."""
         issues: list[ValidationIssue] = []
         msgid, code = message.get("msgid"), message.get("fixmedins_code")
         if isinstance(msgid, str) and isinstance(code, str) and code and not msgid.startswith(code):
@@ -221,6 +230,8 @@ class Validators:
                     "(fixmedins_code + yyyyMMddHHmmss + 4-digit sequence)",
                 )
             )
+        if isinstance(msgid, str):
+            issues.extend(_msgid_time_issues(msgid, message.get("inf_time")))
         value = message.get("input")
         if isinstance(value, Mapping):
             try:
@@ -257,6 +268,53 @@ def _admits(option: Mapping[str, Any], kind: str) -> bool:
         return kind not in ("null", "array")
     kinds = [declared] if isinstance(declared, str) else list(declared)
     return kind in kinds or (kind == "scalar" and not {"null", "array", "object"} >= set(kinds))
+
+
+MSGID_BEHIND: Final = timedelta(seconds=300)
+"""How far a msgid's time may lie before inf_time: the replay window (an older msgid reused)."""
+MSGID_AHEAD: Final = timedelta(days=1)
+"""How far it may lie after: a generator keeps counting from its latest second when the clock
+steps back, so its time can run ahead of the wall clock by the size of the step."""
+
+
+def _msgid_time_issues(msgid: str, inf_time: object) -> list[ValidationIssue]:
+    """msgid-time: its 14 digits are a real local time, near the message's inf_time."""
+    digits = msgid[12:26]
+    if len(msgid) != 30 or not digits.isdigit():
+        return []  # the pattern says what is wrong with its shape
+    try:  # datetime() itself, not strptime: this runs for every request (≈1 µs, not ≈8)
+        issued = datetime(
+            int(digits[:4]), int(digits[4:6]), int(digits[6:8]),
+            int(digits[8:10]), int(digits[10:12]), int(digits[12:]),
+        )  # fmt: skip
+    except ValueError:
+        return [
+            ValidationIssue(
+                "/msgid",
+                "msgid-time",
+                f"msgid: {digits} is not a real time (fixmedins_code + yyyyMMddHHmmss + "
+                "4-digit sequence)",
+            )
+        ]
+    text = str(inf_time)
+    try:
+        built = datetime(
+            int(text[:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]),
+        )  # fmt: skip
+    except ValueError:
+        return []  # inf_time's own pattern reports it
+    if not -MSGID_AHEAD <= built - issued <= MSGID_BEHIND:
+        return [
+            ValidationIssue(
+                "/msgid",
+                "msgid-time",
+                f"msgid: its time {issued:%Y-%m-%d %H:%M:%S} is too far from inf_time "
+                f"{built:%Y-%m-%d %H:%M:%S} (at most {MSGID_BEHIND.seconds} s before it, "
+                f"{MSGID_AHEAD.days} day after): use a new msgid for every message",
+            )
+        ]
+    return []
 
 
 def _rule_of(error: Any) -> str:

@@ -15,7 +15,7 @@ from nhsa.conformance._context import CheckContext, CheckOutcome, Evidence, not_
 from nhsa.conformance._registry import check
 from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, show, verdict
-from nhsa.envelope import parse_msgid
+from nhsa.envelope import decode_request, parse_msgid
 
 __all__ = [
     "envelope_names_own_institution",
@@ -30,7 +30,13 @@ _ISSUES_SHOWN = 3
 
 @check("requests_valid_per_contract", verifies=["HIS-MSG-001"])
 def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
-    """Every request is a JSON envelope valid against the contract for its transaction.
+    """Every request is a JSON envelope in the run's dialect, and valid against the contract
+    for its transaction once read back into the national shape.
+
+    The dialect is the one the HIS was told in ``configure`` (``nhsa conformance run
+    --dialect``): a member spelt the national way where the province spells it otherwise
+    (``refd_setl_flag`` for Guangdong's ``REFD_SETL_FLAG``), a node under its national name,
+    a member the province requires left out — each fails the check, named.
 
     Example::
 
@@ -39,6 +45,10 @@ def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
     """
     if not ctx.records:
         return not_applicable("the HIS sent nothing to the platform")
+    spoken = spec.dialect(ctx.plan.configuration.dialect)
+    expected = "valid per interface_specs/v1" + (
+        "" if spoken.is_national else f" in the {spoken.name} dialect"
+    )
     problems: list[Evidence] = []
     for record in ctx.records:
         if not isinstance(record.request, dict):
@@ -46,15 +56,27 @@ def requests_valid_per_contract(ctx: CheckContext) -> CheckOutcome:
                 evidence_for(ctx, record, "a JSON envelope", "a body that is not a JSON object")
             )
             continue
-        issues = spec.validate_request(record.request)
+        national, issues = decode_request(spoken, record.request)
+        issues.extend(spec.validate_request(national))
+        entries = spoken.entries(str(record.infno))
+        if record.infno and record.path not in entries:
+            issues.insert(0, _off_route(record.path, spoken, entries))
         if issues:
             shown = "; ".join(str(issue) for issue in issues[:_ISSUES_SHOWN])
             more = f" (+{len(issues) - _ISSUES_SHOWN} more)" if len(issues) > _ISSUES_SHOWN else ""
-            problems.append(evidence_for(ctx, record, "valid per interface_specs/v1", shown + more))
+            problems.append(evidence_for(ctx, record, expected, shown + more))
+    where = "" if spoken.is_national else f" in the {spoken.name} dialect"
     return verdict(
         problems,
-        f"all {len(ctx.records)} requests are valid per the contract",
-        "requests that break the contract",
+        f"all {len(ctx.records)} requests are valid per the contract{where}",
+        f"requests that break the contract{where}",
+    )
+
+
+def _off_route(path: str, spoken: spec.Dialect, entries: tuple[str, ...]) -> spec.ValidationIssue:
+    where = " or ".join(entries) or "nowhere"
+    return spec.ValidationIssue(
+        "", "dialect-entry", f"path {path}: the {spoken.name} platform takes it at {where}"
     )
 
 
@@ -188,7 +210,9 @@ def requests_signed(ctx: CheckContext) -> CheckOutcome:
         gateway, signature = record.gateway, record.signature
         if tif and not gateway.ok:
             seen = gateway.error or "gateway check failed"
-            problems.append(evidence_for(ctx, record, "valid x-tif gateway headers", show(seen)))
+            family = {"csb": "CSB _api_*", "bearer": "bearer token"}.get(gateway.family or "")
+            expected = f"valid {family or 'x-tif'} gateway headers"
+            problems.append(evidence_for(ctx, record, expected, show(seen)))
         if sm2 and not (signature.present and signature.ok is True):
             seen = signature.error or "no valid signature"
             problems.append(evidence_for(ctx, record, "a valid SM2 signature (cainfo)", show(seen)))

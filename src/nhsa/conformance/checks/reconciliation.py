@@ -18,6 +18,7 @@ from nhsa.conformance._money import amount
 from nhsa.conformance._registry import check
 from nhsa.conformance._transcript import TranscriptRecord
 from nhsa.conformance.checks._common import evidence_for, show, verdict
+from nhsa.envelope import counting_model
 
 __all__ = ["detail_reconciliation_when_unbalanced", "reconciliation_balanced"]
 
@@ -58,7 +59,8 @@ def reconciliation_balanced(ctx: CheckContext) -> CheckOutcome:
     """Each reconcile ends with every 3201 group balanced, and the HIS's totals equal the ledger's.
 
     The sum of the HIS's final 3201 totals (one per insutype/clr_type) must equal the
-    platform's own totals for the day, so a HIS cannot balance by leaving an insutype out.
+    platform's own totals for the day, counted as those 3201 asked (``refd_setl_flag``; the
+    contract's ``x-counting``), so a HIS cannot balance by leaving an insutype out.
 
     Example::
 
@@ -99,7 +101,21 @@ def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
     day = _day(step.request.get("day"))
     if day is None:
         return problems
-    ledger = ctx.ledger(day, day)
+    # The platform counts as each 3201 asked (refd_setl_flag); the day's totals only add up
+    # when every group asked the same way.
+    models = {counting_model(_text(r.data.get("refd_setl_flag"))) for r in finals}
+    if len(models) > 1:
+        return [
+            *problems,
+            evidence_for(
+                ctx,
+                finals,
+                "one refd_setl_flag for every group of the day (x-counting of 3201)",
+                f"counting models {', '.join(sorted(models))} in one day's 3201 calls",
+            ),
+        ]
+    flags = [_text(r.data.get("refd_setl_flag")) for r in finals]
+    ledger = ctx.ledger(day, day, flags[0] if flags else None)
     for his_name, ledger_name in TOTALS:
         his_total = sum((_amount(r.data.get(his_name)) for r in finals), Decimal("0.00"))
         held = getattr(ledger, ledger_name)
@@ -123,6 +139,10 @@ def _step_problems(ctx: CheckContext, step: StepRun) -> list[Evidence]:
             )
         )
     return problems
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _day(value: object) -> date | None:

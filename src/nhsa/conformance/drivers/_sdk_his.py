@@ -117,7 +117,10 @@ class SdkHis:
         journal_dir: folder for the SDK's journal, one file per institution; ``None`` keeps
             the journal in memory (nothing survives a crash — for throw-away runs only).
         timeouts: the SDK's HTTP timeouts (a lost answer costs ``read`` seconds).
-        name: how ``health()`` names this HIS.
+        name: how ``health()`` names this HIS; also the vendor name it sends where a dialect
+            wants one (``fixmedins_soft_fcty``).
+        dialect: the one province dialect this HIS speaks, whatever ``configure`` says (a HIS
+            built for one province); ``None`` follows ``configure``.
 
     Example::
 
@@ -133,10 +136,12 @@ class SdkHis:
         journal_dir: Path | None = None,
         timeouts: Timeouts | None = None,
         name: str = "nhsa-kit SDK HIS",
+        dialect: str | None = None,
     ) -> None:
         """Set up an unconfigured HIS; nothing is contacted until ``configure``."""
         self.book: VisitBook = book if book is not None else MemoryBook()
         self.name = name
+        self._dialect = dialect
         self._transport = transport
         self._journal_dir = journal_dir
         self._timeouts = timeouts or Timeouts()
@@ -175,7 +180,8 @@ class SdkHis:
             msgids=sent.msgids,
             reversed_msgids=sent.reversed_msgids,
             message=f"{config.fixmedins_code} at {mode.kind} {mode.opter} → "
-            f"{config.platform_url} ({config.signing.profile}){note}",
+            f"{config.platform_url} ({config.signing.profile}, "
+            f"{client.config.province.name}){note}",
         )
 
     def close(self) -> None:
@@ -211,6 +217,10 @@ class SdkHis:
             private_key=private_key,
             platform_keys=platform_keys,
             timeouts=self._timeouts,
+            dialect=self._dialect or config.dialect,
+            fixmedins_soft_fcty=self.name,
+            gateway_user=signing.gateway_user,
+            gateway_password=signing.gateway_password,
         )
         inner = self._transport or httpx.HTTPTransport()
         transport = RecordingTransport(inner, self._sent, owns_inner=self._transport is None)
@@ -722,7 +732,9 @@ def _certificate(certificate: DriverCertificate) -> Certificate:
 
 
 def _fee_line(item: FeeItem) -> FeeLine:
-    return FeeLine(item.code, item.hospital_code, cnt=item.qty, pric=item.price)
+    return FeeLine(
+        item.code, item.hospital_code, cnt=item.qty, pric=item.price, medins_list_name=item.name
+    )
 
 
 def _fee_items(lines: Iterable[FeeLine]) -> list[FeeItem]:
@@ -732,6 +744,7 @@ def _fee_items(lines: Iterable[FeeLine]) -> list[FeeItem]:
             line.medins_list_codg,
             Decimal(str(line.cnt)),
             Decimal(str(line.pric)),
+            line.medins_list_name,
         )
         for line in lines
     ]
@@ -753,8 +766,15 @@ def _kept_lines(lines: Iterable[FeeLine], taken: dict[str, Decimal]) -> list[Fee
         back = min(left.get(line.med_list_codg, Decimal(0)), cnt)
         left[line.med_list_codg] = left.get(line.med_list_codg, Decimal(0)) - back
         if cnt > back:
-            code, own = line.med_list_codg, line.medins_list_codg
-            kept.append(FeeLine(code, own, cnt=cnt - back, pric=line.pric))
+            kept.append(
+                replace(
+                    line,
+                    cnt=cnt - back,
+                    det_item_fee_sumamt=None,
+                    feedetl_sn=None,
+                    fee_ocur_time=None,
+                )
+            )
     return kept
 
 

@@ -27,6 +27,7 @@ from typing import Any, Final
 import httpx
 import orjson
 
+from nhsa._nesting import MAX_DEPTH, deeper_than
 from nhsa.conformance._driver import (
     AdmitRequest,
     CancelAdmissionRequest,
@@ -207,11 +208,17 @@ class HttpDriver:
                 f"{method} {where} answered HTTP {response.status_code}: {_quote(response)}"
             )
         try:
-            return orjson.loads(response.content)
+            data = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise DriverProtocolError(
                 f"{method} {where} answered a body that is not JSON: {_quote(response)}"
             ) from None
+        if deeper_than(data):  # the validator behind this recurses: refuse before it runs
+            raise DriverProtocolError(
+                f"{method} {where} answered JSON nested deeper than {MAX_DEPTH} levels "
+                "(rule max-depth): not a driver API answer"
+            )
+        return data
 
 
 def _quote(response: httpx.Response) -> str:

@@ -45,6 +45,8 @@ class SdkDriver(SdkHis):
         transport: the in-process mock's transport, or ``None`` for real HTTP.
         journal_dir: where the SDK's journals go (``None``: in memory, throw-away).
         timeouts: the SDK's HTTP timeouts.
+        dialect: speak this dialect whatever ``configure`` says (a HIS built for one
+            province, to watch a run in another dialect fail); ``None`` follows ``configure``.
 
     Example::
 
@@ -59,6 +61,7 @@ class SdkDriver(SdkHis):
         transport: httpx.BaseTransport | None = None,
         journal_dir: Path | None = None,
         timeouts: Timeouts | None = None,
+        dialect: str | None = None,
     ) -> None:
         """Build the HIS; it is configured per scenario by the runner."""
         super().__init__(
@@ -66,12 +69,18 @@ class SdkDriver(SdkHis):
             journal_dir=journal_dir,
             timeouts=timeouts,
             name="nhsa-kit SDK (in process)",
+            dialect=dialect,
         )
         self._in_process = transport is not None
 
     @classmethod
     def for_mock(
-        cls, mock: MockHandle, *, journal_dir: Path | None = None, timeouts: Timeouts | None = None
+        cls,
+        mock: MockHandle,
+        *,
+        journal_dir: Path | None = None,
+        timeouts: Timeouts | None = None,
+        dialect: str | None = None,
     ) -> SdkDriver:
         """The driver for ``mock``: its in-process transport when it has one, else real HTTP.
 
@@ -80,7 +89,7 @@ class SdkDriver(SdkHis):
             'sdk (nhsa-kit client, in process, real HTTP)'
         """
         transport = mock.platform.transport if isinstance(mock, InProcessMock) else None
-        return cls(transport=transport, journal_dir=journal_dir, timeouts=timeouts)
+        return cls(transport=transport, journal_dir=journal_dir, timeouts=timeouts, dialect=dialect)
 
     def describe(self) -> str:
         """``sdk (…)`` with how it reaches the platform."""

@@ -147,6 +147,7 @@ def build_report(run: RunResult, *, folder: Path | None = None) -> dict[str, Any
             "duration_s": round(run.duration_s, 3),
             "driver": run.driver,
             "mock": run.mock,
+            "dialect": run.dialect,
             "step_timeout_s": run.step_timeout,
             "stages": [stage.stage for stage in run.stages],
             "requirements_source": "+".join(

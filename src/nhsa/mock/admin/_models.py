@@ -42,7 +42,9 @@ class InstitutionRegistration(BaseModel):
     ``profile`` is the signing profile the platform demands of it (``none``, ``tif``, ``sm2``,
     ``tif+sm2``; the server's default when left out). ``tif`` needs ``paasid`` and ``token``;
     ``sm2`` needs ``public_key_pem`` (its ``key_id`` is computed; give it only to have it
-    checked).
+    checked). ``dialect`` is the province dialect the platform speaks with it (national,
+    guangdong, …; the server's default when left out): its gateway family, URL paths, spelling
+    and answer shapes.
     """
 
     model_config = _BODY
@@ -56,6 +58,11 @@ class InstitutionRegistration(BaseModel):
         description="direct-settlement services the institution is networked for",
     )
     profile: str | None = Field(default=None, description="none, tif, sm2 or tif+sm2")
+    dialect: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]{1,30}$",
+        description="province dialect (interface_specs/v1/dialects): national, guangdong, …",
+    )
     paasid: str | None = Field(default=None, min_length=1, max_length=128)
     token: str | None = Field(default=None, min_length=1, max_length=256)
     public_key_pem: str | None = Field(default=None, min_length=1, max_length=4096)

@@ -178,6 +178,7 @@ class AdminService:
             request.paasid,
             request.token,
             request.profile,
+            request.dialect,
         )
         try:
             self.core.directory.check(record)
@@ -199,6 +200,7 @@ class AdminService:
                 paasid=record.paasid,
                 paas_token=record.paas_token,
                 signing_profile=record.signing_profile,
+                dialect=record.dialect,
             )
         except ServiceError as error:
             raise _invalid(error.field, "valid", error.rule) from None
@@ -224,6 +226,7 @@ class AdminService:
             "level": tenant.level,
             "networked": list(registration.networked) if registration else None,
             "profile": str(tenant.profile),
+            "dialect": tenant.dialect.name,
             "paasid": tenant.paasid,
             "key_id": tenant.key_id,
             "source": tenant.source,

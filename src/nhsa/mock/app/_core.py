@@ -20,14 +20,17 @@ from nhsa.mock.faults import FaultBoard
 from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet
 from nhsa.mock.store import Store
 from nhsa.signing import (
+    GatewayVerifier,
     MessageSigner,
     MessageVerifier,
     ReplayGuard,
     SigningProfile,
     Sm2PrivateKey,
-    TifVerifier,
     VerifyPolicy,
+    platform_gateway,
 )
+from nhsa.signing.errors import SigningConfigError
+from nhsa.spec import Dialect, dialect
 
 __all__ = ["PlatformCore"]
 
@@ -61,7 +64,20 @@ class PlatformCore:
         self.fixtures = fixtures
         self.clock = clock
         self.default_profile = SigningProfile.parse(self.options.default_profile)
-        self.directory = TenantDirectory(store, self.default_profile, self._fixture_institution)
+        self.default_dialect = dialect(self.options.default_dialect)
+        if self.default_profile.tif and self.default_dialect.gateway.family == "none":
+            raise SigningConfigError(
+                f"the {self.default_dialect.name} dialect has no gateway, so the default "
+                f"profile {self.default_profile} cannot demand one",
+                field="profile",
+                rule="dialect-has-no-gateway",
+            )
+        self.directory = TenantDirectory(
+            store,
+            self.default_profile,
+            self._fixture_institution,
+            default_dialect=self.default_dialect,
+        )
         # Several workers over one PostgreSQL store share the replay memory and the faults;
         # one process keeps both in memory (nhsa.mock.store._shared says why, item by item).
         self.shared = getattr(store, "shared", None)
@@ -72,7 +88,7 @@ class PlatformCore:
             clock=lambda: self.clock().timestamp(),
             shared=self.shared,
         )
-        self.gateway = TifVerifier(self.directory.token, guard=self.guard)
+        self._gateways: dict[str, GatewayVerifier | None] = {}
         self.platform_key = platform_key or Sm2PrivateKey.generate()
         self.refmsgids = RefMsgIds()
         self._signers: dict[str, MessageSigner] = {}
@@ -97,6 +113,14 @@ class PlatformCore:
         # tenant's own fixtures, so the gateway admits exactly whom the engine would serve.
         with self.store.snapshot() as tx:
             return self.engine.institution(tx, code)  # type: ignore[no-any-return]
+
+    def gateway_for(self, spoken: Dialect) -> GatewayVerifier | None:
+        """The gateway check of ``spoken``'s family (``None``: the dialect has no gateway)."""
+        if spoken.name not in self._gateways:
+            self._gateways[spoken.name] = platform_gateway(
+                spoken.gateway, self.directory.token, self.guard
+            )
+        return self._gateways[spoken.name]
 
     def signer_for(self, profile: SigningProfile) -> MessageSigner | None:
         """The platform's answer signer for institutions of ``profile`` (``None``: unsigned)."""

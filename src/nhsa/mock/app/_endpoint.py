@@ -13,15 +13,21 @@ Example::
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
-from nhsa.envelope import Clock
+from nhsa.envelope import Clock, dumps
 from nhsa.mock.app import _wording as wording
-from nhsa.mock.app._answers import Reply, answer_envelope, seal
+from nhsa.mock.app._answers import JSON_TYPE, Reply, answer_envelope, seal
+from nhsa.mock.app._core import PlatformCore
 from nhsa.mock.app._pipeline import Incoming, Pipeline
 from nhsa.mock.faults import control_of
 from nhsa.mock.transcript import Route
+from nhsa.signing import BearerIssuer, basic_credentials
+from nhsa.signing.errors import GatewayAuthError
 
-__all__ = ["BusinessEndpoint", "send_reply"]
+__all__ = ["BusinessEndpoint", "TokenEndpoint", "send_reply"]
+
+_TOKEN_BODY_LIMIT = 8192
 
 
 async def send_reply(send: Any, reply: Reply) -> None:
@@ -81,7 +87,7 @@ class BusinessEndpoint:
         incoming = Incoming(
             route=self._route,
             path=scope["path"],
-            path_infno=self._path_infno,
+            path_infno=self._path_infno or scope.get("path_params", {}).get("infno"),
             headers=headers,
             body=body,
             received_at=received_at,
@@ -127,3 +133,58 @@ def _method_not_allowed(method: str, when: Any) -> Reply:
         responded_at=when,
     )
     return Reply(405, seal(envelope, None), headers=(("allow", "POST"),))
+
+
+class TokenEndpoint:
+    """A bearer gateway's OAuth2 token endpoint (Jilin: ``POST /auth/oauth/token``).
+
+    ``Authorization: Basic base64(client_id:client_secret)`` must name a registered gateway
+    application (its paasid and token); the form must be a password grant with a username and
+    a password, which the mock does not check (the platform's account store is not public).
+    Errors are RFC 6749 bodies (``{"error": …, "error_description": …}``) [inference: the
+    province's own error body is not public]; nothing is recorded in any transcript, as no
+    institution is known yet.
+    """
+
+    def __init__(self, core: PlatformCore) -> None:
+        """Issue tokens checked against ``core``'s registered gateway applications."""
+        self._issuer = BearerIssuer(core.directory.token, clock=core.guard.clock)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Answer one token request (an ASGI app)."""
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        body = b""
+        while len(body) <= _TOKEN_BODY_LIMIT:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        await send_reply(send, self._answer(headers.get("authorization"), body))
+
+    def _answer(self, authorization: str | None, body: bytes) -> Reply:
+        form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+        client = basic_credentials(authorization)
+        if client is None:
+            return _oauth_error(
+                401, "invalid_client", "Authorization: Basic base64(client_id:secret) is missing"
+            )
+        if form.get("grant_type") != "password":
+            return _oauth_error(
+                400, "unsupported_grant_type", "grant_type: this gateway takes password"
+            )
+        missing = [name for name in ("username", "password") if not form.get(name)]
+        if missing:
+            return _oauth_error(400, "invalid_request", f"{', '.join(missing)}: required")
+        try:
+            token = self._issuer.issue(*client)
+        except GatewayAuthError as error:
+            return _oauth_error(401, "invalid_client", error.err_msg)
+        return Reply(200, dumps(token), content_type=JSON_TYPE)
+
+
+def _oauth_error(status: int, error: str, description: str) -> Reply:
+    body = dumps({"error": error, "error_description": description})
+    return Reply(status, body, content_type=JSON_TYPE)

@@ -18,6 +18,8 @@ class ServerOptions:
     Attributes:
         default_profile: signing profile of institutions registered without one
             (``none``, ``tif``, ``sm2``, ``tif+sm2``).
+        default_dialect: the province dialect of institutions registered without one
+            (``interface_specs/v1/dialects``: national, guangdong, jilin, …).
         allow_fault_header: honour the test-only ``x-mock-fault`` request header.
         max_body_bytes: largest request body accepted.
         max_hang_seconds: how long a hanging answer holds the connection before it is reset.
@@ -31,6 +33,7 @@ class ServerOptions:
     """
 
     default_profile: str = "none"
+    default_dialect: str = "national"
     allow_fault_header: bool = False
     max_body_bytes: int = MAX_BODY_BYTES
     max_hang_seconds: float = 600.0

@@ -5,16 +5,30 @@ The steps, in order; each refusal is a complete answer, recorded, with no state 
 ====  =========================  ======  ====  ============================================
 step  check                      owner   HTTP  err_msg starts with
 ====  =========================  ======  ====  ============================================
-1     body ≤ 1 MiB               app     413   报文过大
+1     body ≤ 1 MiB, JSON text    app     413   报文过大
+      content type (UTF-8)       app     415   请求内容类型不支持
 2     gateway (profile ``tif``)  app     401   缺少请求头 / 签名不一致 / 签名时间戳超时 / 非法用户 …
-3     body is a JSON object      app     200   报文格式错误
+3     body is a JSON object,     app     200   报文格式错误
+      ≤ 32 levels deep
 4     institution registered     app     401   非法用户
 5     SM2 message signature      app     200   缺少签名 / 签名不一致 / 签名密钥与机构不符 …
-6     path's infno = body's      app     200   交易编号与请求路径不符
+6     path: the dialect's, and   app     200   交易编号与请求路径不符 / 请求路径不是本平台入口
+      its infno = body's
+6a    dialect (the province's    app     200   报文不符合<省>规范
+      spelling, members, codes)
 7     contract (``nhsa.spec``)   app     200   报文校验失败 / 交易编号不存在
 8     msgid not reused           engine  200   发送方报文ID重复
 9     x-mock-fault header valid  app     400   x-mock-fault 无效
 ====  =========================  ======  ====  ============================================
+
+Every institution speaks one province dialect (``Tenant.dialect``; the server's default when
+its registration names none). The engine is national: step 6a translates the request into the
+contract's shape (:func:`nhsa.envelope.decode_request`) and refuses one that is not in the
+dialect, naming each member; every answer is spelt back in the dialect
+(:func:`nhsa.envelope.encode_answer`), and a gateway refusal comes in the dialect's gateway
+shape when it has one (a CSB ``{"code": 401, "message": …}``, Guangdong's wrapper). The gateway
+check (step 2) is the dialect's family: ``x-tif-*``, ``_api_*`` or a bearer token. The
+transcript keeps the request as received and the answer as sent.
 
 This module (``app``) owns transport, gateway, signature and schema (steps 1–7 and 9): their
 refusals are made in front of the engine and write only the transcript record. The engine owns
@@ -48,7 +62,8 @@ from typing import Any, Literal
 import orjson
 
 from nhsa import spec
-from nhsa.envelope import dumps
+from nhsa._nesting import MAX_DEPTH, deeper_than, pruned, text_depth
+from nhsa.envelope import decode_request, dumps, encode_answer, gateway_refusal_body
 from nhsa.mock.app import _wording as wording
 from nhsa.mock.app._answers import Reply, answer_envelope, bad_signature, seal
 from nhsa.mock.app._core import PlatformCore
@@ -72,12 +87,15 @@ from nhsa.mock.transcript import TranscriptDraft
 from nhsa.redaction import get_logger
 from nhsa.signing import SigningProfile
 from nhsa.signing.errors import GatewayAuthError, RejectedMessageError
+from nhsa.spec import Dialect
 
 __all__ = ["Delivery", "Incoming", "Pipeline"]
 
 _log = get_logger("nhsa.mock.app")
 
 _FILE_TYPE = "application/octet-stream"
+_JSON_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+"""Content types a request body may declare (reference §2.3; research-dialects §1.2)."""
 _REJECTED_BY = "x-mock-rejected-by"
 _DOWNTIME = (
     "参保地医保系统停机维护，暂不能办理：{area}（故障注入），恢复时间未公布；"
@@ -134,6 +152,7 @@ class Delivery:
 
 _GATEWAY_ERROR_IDS = {
     "missing-header": "gateway.missing_header",
+    "csb-missing-header": "gateway.missing_header",
     "unknown-paasid": "gateway.unknown_paasid",
     "gateway-signature-mismatch": "gateway.signature_mismatch",
     "stale-timestamp": "gateway.stale_timestamp",
@@ -155,9 +174,10 @@ class _Refusal(Exception):  # noqa: N818 - control flow inside the pipeline, nev
 
 @dataclass
 class _Progress:
-    """How far the checks got: the profile of the sender, once it is known."""
+    """How far the checks got: the profile and dialect of the sender, once they are known."""
 
     profile: SigningProfile
+    dialect: Dialect
 
 
 @dataclass
@@ -190,11 +210,11 @@ class Pipeline:
             headers=incoming.headers,
             body=incoming.body,
         )
-        progress = _Progress(self._core.default_profile)
+        progress = _Progress(self._core.default_profile, self._core.default_dialect)
         try:
             accepted = self._accept(incoming, draft, progress)
         except _Refusal as refusal:
-            return self._refuse(incoming, draft, refusal, progress.profile)
+            return self._refuse(incoming, draft, refusal, progress)
         return self._run(incoming, draft, accepted)
 
     # -- steps 1–7: in front of the engine --------------------------------------------------
@@ -203,20 +223,24 @@ class Pipeline:
         """Steps 1–7 of the table, in order; each refuses by raising a :class:`_Refusal`."""
         self._attribute(incoming.headers, draft)
         self._check_size(incoming)
-        document, parse_error = _parse(incoming.body)
+        _check_content_type(incoming.headers.get("content-type"))
+        document, problem = _parse(incoming.body)
         draft.read_envelope(document)
         claimed = _text(document, "fixmedins_code")
-        self._check_gateway(incoming.headers, claimed, draft, progress)
-        envelope = _check_json(document, parse_error)
-        tenant = self._check_registered(claimed, progress)
+        self._check_gateway(incoming.headers, claimed, _text(document, "infno"), draft, progress)
+        envelope = _check_json(document, problem)
+        tenant = self._check_registered(claimed, progress, draft)
         self._check_signature(tenant.profile, incoming.body, envelope, draft)
-        infno = _check_path(incoming, envelope)
-        _check_contract(envelope, draft)
-        return _Accepted(tenant, envelope, infno, str(envelope["msgid"]))
+        infno = _check_path(incoming, envelope, tenant.dialect)
+        national = _check_dialect(tenant.dialect, envelope, draft)
+        _check_contract(national, draft)
+        return _Accepted(tenant, national, infno, str(envelope["msgid"]))
 
     def _attribute(self, headers: Mapping[str, str], draft: TranscriptDraft) -> None:
-        """Record under the paasid's owner even a body that is never parsed."""
-        owner = self._core.directory.by_paasid(headers.get("x-tif-paasid", ""))
+        """Record under the gateway application's owner even a body that is never parsed."""
+        gateway = self._core.gateway_for(self._core.default_dialect)
+        claimed = gateway.app_id(headers) if gateway is not None else None
+        owner = self._core.directory.by_paasid(claimed) if claimed else None
         if owner is not None:
             draft.tenant = owner.code
 
@@ -230,28 +254,33 @@ class Pipeline:
         self,
         headers: Mapping[str, str],
         claimed: str | None,
+        infno: str | None,
         draft: TranscriptDraft,
         progress: _Progress,
     ) -> None:
-        """Step 2: valid x-tif headers of the claimed institution, when its profile has them."""
+        """Step 2: the gateway headers of the claimed institution's dialect, when its profile
+        has the gateway (``tif``)."""
         sender = self._identify(headers, claimed)
-        progress.profile = sender.profile if sender is not None else self._core.default_profile
-        if not progress.profile.tif:
+        if sender is not None:
+            progress.profile, progress.dialect = sender.profile, sender.dialect
+            draft.dialect = {"name": sender.dialect.name, "ok": True, "error": None}
+        gateway = self._core.gateway_for(progress.dialect)
+        if not progress.profile.tif or gateway is None:
             return
-        draft.gateway = {"scheme": "tif", "ok": False, "error": None}
+        draft.gateway = {"scheme": "tif", "ok": False, "error": None, "family": gateway.family}
         try:
-            paasid = self._core.gateway.verify(headers)
+            app = gateway.verify(headers, infno=infno)
         except GatewayAuthError as error:
             draft.gateway["error"] = error.err_msg
             raise _Refusal(
                 401, _named(error), gateway=True, error=_GATEWAY_ERROR_IDS.get(error.code)
             ) from None
-        owner = self._core.directory.by_paasid(paasid)
+        owner = self._core.directory.by_paasid(app)
         if claimed is not None and owner is not None and owner.code != claimed:
             message = (
-                f"非法用户: x-tif-paasid {paasid!r} belongs to {owner.code} but the message "
-                f"claims fixmedins_code {claimed} (rule paasid-owns-institution); send with "
-                "the institution's own gateway application"
+                f"非法用户: the gateway application {app!r} belongs to {owner.code} but the "
+                f"message claims fixmedins_code {claimed} (rule paasid-owns-institution); send "
+                "with the institution's own gateway application"
             )
             draft.gateway["error"] = message
             raise _Refusal(401, message, gateway=True, error="gateway.unknown_paasid")
@@ -259,11 +288,16 @@ class Pipeline:
 
     def _identify(self, headers: Mapping[str, str], claimed: str | None) -> Tenant | None:
         directory = self._core.directory
-        paasid = headers.get("x-tif-paasid")
-        owner = directory.by_paasid(paasid) if paasid else None
-        return owner or (directory.get(claimed) if claimed else None)
+        named = directory.get(claimed) if claimed else None
+        spoken = named.dialect if named is not None else self._core.default_dialect
+        gateway = self._core.gateway_for(spoken)
+        app = gateway.app_id(headers) if gateway is not None else None
+        owner = directory.by_paasid(app) if app else None
+        return owner or named
 
-    def _check_registered(self, claimed: str | None, progress: _Progress) -> Tenant:
+    def _check_registered(
+        self, claimed: str | None, progress: _Progress, draft: TranscriptDraft
+    ) -> Tenant:
         """Step 4: the claimed institution is one the engine serves (the gateway's 非法用户)."""
         registered = self._core.directory.get(claimed) if claimed else None
         if registered is None:
@@ -273,7 +307,8 @@ class Pipeline:
                 gateway=True,
                 error="gateway.unknown_paasid",
             )
-        progress.profile = registered.profile
+        progress.profile, progress.dialect = registered.profile, registered.dialect
+        draft.dialect = {"name": registered.dialect.name, "ok": True, "error": None}
         return registered
 
     def _check_signature(
@@ -308,7 +343,7 @@ class Pipeline:
                 delivery, now = self._decide(incoming, draft, accepted, call, tx)
                 seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
         except _Refusal as refusal:  # step 9; the transaction wrote nothing
-            return self._refuse(incoming, draft, refusal, accepted.tenant.profile)
+            return self._refuse(incoming, draft, refusal, _spoken_by(accepted.tenant))
         except Exception as exc:  # the engine's bug must not become a 500 or a traceback
             _log.error(
                 "engine failed on %s msgid %s of %s; rolled back:\n%s",
@@ -321,7 +356,7 @@ class Pipeline:
                 incoming,
                 _reset_effects(draft),
                 _Refusal(200, wording.internal_error(type(exc).__name__)),
-                accepted.tenant.profile,
+                _spoken_by(accepted.tenant),
             )
         return replace(delivery, seq=seq)
 
@@ -375,18 +410,28 @@ class Pipeline:
         incoming: Incoming,
         draft: TranscriptDraft,
         refusal: _Refusal,
-        profile: SigningProfile,
+        sender: _Progress,
     ) -> Delivery:
         now = self._core.clock()
-        envelope = answer_envelope(
-            infcode=-1,
-            err_msg=refusal.err_msg,
-            output=None,
-            inf_refmsgid="" if refusal.gateway else self._refmsgid(draft, None, now),
-            received_at=incoming.received_at,
-            responded_at=now,
+        infno = str(draft.envelope.get("infno") or "")
+
+        def envelope_of_refusal() -> dict[str, Any]:
+            national = answer_envelope(
+                infcode=-1,
+                err_msg=refusal.err_msg,
+                output=None,
+                inf_refmsgid="" if refusal.gateway else self._refmsgid(draft, None, now),
+                received_at=incoming.received_at,
+                responded_at=now,
+            )
+            return encode_answer(sender.dialect, infno, national)
+
+        envelope = (
+            dict(gateway_refusal_body(sender.dialect, refusal.status, refusal.err_msg, dict))
+            if refusal.gateway and sender.dialect.gateway_shape() is not None
+            else envelope_of_refusal()
         )
-        signer = None if refusal.gateway else self._core.signer_for(profile)
+        signer = None if refusal.gateway else self._core.signer_for(sender.profile)
         headers: tuple[tuple[str, str], ...] = (
             (_REJECTED_BY, "gateway" if refusal.gateway else "platform"),
         )
@@ -413,7 +458,7 @@ class Pipeline:
             return Delivery(None, withhold=withhold)
         if kind is FaultKind.HTTP_ERROR:
             draft.delivered = False
-            return Delivery(_error_page(fault.spec.status))
+            return Delivery(_error_page(fault.spec.http_status))
         if kind is FaultKind.INSURED_PLACE_DOWNTIME:
             err_msg = _DOWNTIME.format(area=area or fault.spec.area or "未知")
             draft.error_id = "business.insured_place_offline"
@@ -421,7 +466,7 @@ class Pipeline:
             err_msg = unreachable_message(area)
         else:
             err_msg = fault.spec.err_msg or realistic_business_error(accepted.infno)
-        envelope = answer_envelope(
+        national = answer_envelope(
             infcode=-1,
             err_msg=err_msg,
             output=None,
@@ -429,6 +474,7 @@ class Pipeline:
             received_at=incoming.received_at,
             responded_at=now,
         )
+        envelope = encode_answer(accepted.tenant.dialect, accepted.infno, national)
         body = seal(envelope, self._core.signer_for(accepted.tenant.profile))
         draft.infcode, draft.err_msg, draft.response = -1, err_msg, envelope
         return Delivery(Reply(200, body))
@@ -451,7 +497,7 @@ class Pipeline:
             reply = Reply(200, answer.file, content_type=_FILE_TYPE)
             draft.response = {"file": {"bytes": len(answer.file), "sha256": _sha256(answer.file)}}
             return self._after_fault(reply, None, accepted, draft, fault)
-        envelope = answer_envelope(
+        national = answer_envelope(
             infcode=answer.infcode,
             err_msg=answer.err_msg,
             output=answer.output,
@@ -460,6 +506,7 @@ class Pipeline:
             responded_at=now,
             warn_msg=answer.warn_msg,
         )
+        envelope = encode_answer(accepted.tenant.dialect, accepted.infno, national)
         # Encoded once: the same bytes are signed and sent, and kept in the transcript record;
         # the signer finds cainfo/signtype in them without parsing them back into a dict.
         encoded = dumps(envelope)
@@ -489,7 +536,7 @@ class Pipeline:
         draft.delivered = False
         if kind is FaultKind.COMMIT_THEN_DROP:
             return Delivery(None, withhold=fault.spec.drop_mode)
-        return Delivery(_spoilt(kind, reply, fault.spec.status))
+        return Delivery(_spoilt(kind, reply, fault.spec.http_status))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -507,25 +554,72 @@ class Pipeline:
         return self._core.refmsgids.next(area, now)
 
 
-def _check_json(document: object, parse_error: str | None) -> dict[str, Any]:
-    """Step 3: the body is a JSON object."""
-    if parse_error is not None or not isinstance(document, dict):
+def _check_content_type(value: str | None) -> None:
+    """Step 1: a body the platform reads as JSON text, in UTF-8.
+
+    HIS send ``application/json`` (with or without ``charset=utf-8``) or, behind the CSB
+    gateway of Hunan, ``text/plain; charset=utf-8``; many send none at all. A form, multipart,
+    XML or binary content type, or a charset other than UTF-8, is not a JSON envelope and is
+    refused before the body is read (415, in front of the platform).
+    """
+    if value is None or not value.strip():
+        return
+    media, _, parameters = value.partition(";")
+    media = media.strip().lower()
+    charsets = [
+        item.partition("=")[2].strip().strip('"').lower()
+        for item in parameters.split(";")
+        if item.partition("=")[0].strip().lower() == "charset"
+    ]
+    if media not in _JSON_MEDIA_TYPES or any(c not in ("utf-8", "utf8") for c in charsets):
+        raise _Refusal(415, wording.unsupported_content_type(value), gateway=True)
+
+
+def _check_json(document: object, problem: str | _Refusal | None) -> dict[str, Any]:
+    """Step 3: the body is a JSON object, nested no deeper than ``MAX_DEPTH``."""
+    if isinstance(problem, _Refusal):
+        raise problem
+    if problem is not None or not isinstance(document, dict):
         raise _Refusal(
             200,
-            wording.malformed_json(parse_error or "not a JSON object"),
+            wording.malformed_json(problem or "not a JSON object"),
             error="envelope.malformed_json",
         )
     return document
 
 
-def _check_path(incoming: Incoming, document: Mapping[str, Any]) -> str:
-    """Step 6: a per-transaction path serves the body's infno; returns the infno."""
+def _check_path(incoming: Incoming, document: Mapping[str, Any], spoken: Dialect) -> str:
+    """Step 6: the path is an entry of the institution's dialect, and a per-transaction path
+    serves the body's infno; returns the infno."""
     infno = document.get("infno")
     if incoming.path_infno is not None and infno != incoming.path_infno:
         raise _Refusal(
             200, wording.path_infno_mismatch(incoming.path, incoming.path_infno, str(infno))
         )
+    entries = spoken.entries(str(infno))
+    if incoming.path not in entries:
+        raise _Refusal(200, wording.not_an_entry(incoming.path, spoken.name, entries))
     return str(infno)
+
+
+def _check_dialect(
+    spoken: Dialect, document: dict[str, Any], draft: TranscriptDraft
+) -> dict[str, Any]:
+    """Step 6a: the request is in the institution's dialect; returns it in the national shape."""
+    national, issues = decode_request(spoken, document)
+    draft.dialect = {"name": spoken.name, "ok": not issues, "error": None}
+    if issues:
+        err_msg = wording.dialect_violation(spoken.name, issues)
+        draft.dialect["error"] = err_msg
+        draft.validation = [
+            {"pointer": i.pointer, "rule": i.rule, "message": i.message} for i in issues
+        ]
+        raise _Refusal(200, err_msg, error="envelope.validation_failed")
+    return national
+
+
+def _spoken_by(tenant: Tenant) -> _Progress:
+    return _Progress(tenant.profile, tenant.dialect)
 
 
 def _check_contract(document: Mapping[str, Any], draft: TranscriptDraft) -> None:
@@ -548,13 +642,26 @@ def _check_contract(document: Mapping[str, Any], draft: TranscriptDraft) -> None
     raise _Refusal(200, wording.contract_violation(issues), error="envelope.validation_failed")
 
 
-def _parse(body: bytes) -> tuple[Any, str | None]:
+def _parse(body: bytes) -> tuple[Any, str | _Refusal | None]:
+    """The body parsed, or what is wrong with it. A body nested deeper than ``MAX_DEPTH`` is
+    refused for that (rule ``max-depth``) before any recursive reader sees it; what the
+    transcript keeps of it is cut at that depth, so its record can always be written."""
     if not body.strip():
         return None, "the body is empty"
     try:
-        return orjson.loads(body), None
+        document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if text_depth(body) > MAX_DEPTH:  # orjson itself stops at 1024 levels
+            return None, _too_deep(None)
         return None, f"not UTF-8 JSON: {exc}"
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and deeper_than(document):
+        kept, cut = pruned(document)
+        return kept, _too_deep(cut[0])
+    return document, None
+
+
+def _too_deep(pointer: str | None) -> _Refusal:
+    return _Refusal(200, wording.too_deep(MAX_DEPTH, pointer), error="envelope.malformed_json")
 
 
 def _text(document: object, name: str) -> str | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -29,6 +30,9 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from nhsa.envelope import china_now
+from nhsa.mock.app import _wording as wording
+from nhsa.mock.app._answers import JSON_TYPE, answer_envelope, seal
 from nhsa.mock.faults import CONNECTION_EXTENSION, SocketControl
 from nhsa.redaction import RedactionFilter
 
@@ -43,12 +47,39 @@ class ServeError(RuntimeError):
 
 
 class _MockHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, plus a connection control in every request's scope."""
+    """uvicorn's httptools protocol, plus a connection control in every request's scope, and
+    an envelope (not uvicorn's plain text) for a request that is not valid HTTP."""
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         scope: dict[str, Any] = self.scope  # type: ignore[assignment]  # ASGI allows extensions
         scope["extensions"] = {CONNECTION_EXTENSION: SocketControl(self.transport)}
+
+    def send_400_response(self, msg: str) -> None:
+        # Called while the parser's error is being handled: it says what was wrong (two
+        # Content-Length headers, a bad chunk size, …), where uvicorn's text says nothing.
+        error = sys.exc_info()[1]
+        now = china_now()
+        envelope = answer_envelope(
+            infcode=-1,
+            err_msg=wording.bad_http_message(str(error) if error is not None else msg),
+            output=None,
+            inf_refmsgid="",
+            received_at=now,
+            responded_at=now,
+        )
+        body = seal(envelope, None)
+        head = (
+            b"HTTP/1.1 400 Bad Request\r\n"
+            + b"".join(name + b": " + value + b"\r\n" for name, value in self._default_headers())
+            + f"content-type: {JSON_TYPE}\r\ncontent-length: {len(body)}\r\n".encode("ascii")
+            + b"x-mock-rejected-by: gateway\r\nconnection: close\r\n\r\n"
+        )
+        self.transport.write(head + body)
+        self.transport.close()
+
+    def _default_headers(self) -> list[tuple[bytes, bytes]]:
+        return list(self.server_state.default_headers)
 
 
 def protocol_class() -> type[Any]:

@@ -3,14 +3,15 @@
 An institution is registered when the admin API registered it (kept in the store), or when
 the fixtures serving it list it; an admin registration of the same code wins. Each carries
 its signing profile (``none``, ``tif``, ``sm2``, ``tif+sm2``; the server's default when not
-set), its TIF ``paasid``/token and its SM2 public key. The directory keeps all of it in memory
+set), the province dialect the platform speaks with it (the server's default when not set),
+its gateway ``paasid``/token and its SM2 public key. The directory keeps all of it in memory
 — the hot path reads no database — and is told of every registration, so it never goes stale.
 
 Example:
     >>> from nhsa.mock.store import SqliteStore
     >>> from nhsa.signing import SigningProfile
     >>> directory = TenantDirectory(SqliteStore(":memory:"), SigningProfile.parse("none"),
-    ...                             fallback=lambda code: None)
+    ...                             fallback=lambda code: None, default_dialect=dialect())
     >>> directory.get("H53010100001") is None
     True
 """
@@ -25,6 +26,7 @@ from typing import Literal
 from nhsa.mock.fixtures import DesignatedInstitution
 from nhsa.mock.store import RegisteredInstitution, Store
 from nhsa.signing import KeyRing, SigningProfile, Sm2PublicKey
+from nhsa.spec import Dialect, DialectError, dialect
 
 __all__ = ["Tenant", "TenantDirectory"]
 
@@ -50,6 +52,7 @@ class Tenant:
     paasid: str | None
     key_id: str | None
     source: Literal["fixtures", "admin"]
+    dialect: Dialect
 
 
 class TenantDirectory:
@@ -59,11 +62,20 @@ class TenantDirectory:
         store: where admin registrations are kept (read at start, and by :meth:`reload`).
         default_profile: the profile of an institution registered without one.
         fallback: finds an institution the fixtures list (asked once per code, then cached).
+        default_dialect: the dialect of an institution registered without one.
     """
 
-    def __init__(self, store: Store, default_profile: SigningProfile, fallback: Fallback) -> None:
+    def __init__(
+        self,
+        store: Store,
+        default_profile: SigningProfile,
+        fallback: Fallback,
+        *,
+        default_dialect: Dialect,
+    ) -> None:
         """Load every admin registration from ``store``."""
         self._default_profile = default_profile
+        self._default_dialect = default_dialect
         self._fallback = fallback
         self._lock = threading.Lock()
         self.keys = KeyRing()
@@ -93,6 +105,15 @@ class TenantDirectory:
         """The profile of institutions registered without one."""
         return self._default_profile
 
+    @property
+    def default_dialect(self) -> Dialect:
+        """The dialect of institutions registered without one."""
+        return self._default_dialect
+
+    def dialect_of(self, record: RegisteredInstitution) -> Dialect:
+        """The dialect a registration names (the default when it names none)."""
+        return dialect(record.dialect) if record.dialect else self._default_dialect
+
     def check(self, record: RegisteredInstitution) -> None:
         """Refuse a registration that cannot work, before anything is stored.
 
@@ -105,6 +126,15 @@ class TenantDirectory:
             if record.signing_profile
             else self._default_profile
         )
+        try:
+            spoken = self.dialect_of(record)
+        except DialectError as error:
+            raise ValueError(f"dialect: {error.message}") from None
+        if profile.tif and spoken.gateway.family == "none":
+            raise ValueError(
+                f"profile: the {spoken.name} dialect has no gateway, so profile {profile} "
+                "cannot demand one; register without tif"
+            )
         if record.public_key_pem:
             key = Sm2PublicKey.from_pem(record.public_key_pem, source="public_key_pem")
             if record.key_id not in (None, key.key_id):
@@ -138,6 +168,7 @@ class TenantDirectory:
             paasid=record.paasid,
             key_id=record.key_id,
             source="admin",
+            dialect=self.dialect_of(record),
         )
         key = Sm2PublicKey.from_pem(record.public_key_pem) if record.public_key_pem else None
         with self._lock:
@@ -179,6 +210,7 @@ class TenantDirectory:
             paasid=None,
             key_id=None,
             source="fixtures",
+            dialect=self._default_dialect,
         )
         with self._lock:
             return self._tenants.setdefault(code, tenant)

@@ -18,6 +18,7 @@ from nhsa.spec import ValidationIssue
 
 __all__ = [
     "MAX_ERR_MSG",
+    "bad_http_message",
     "body_too_large",
     "contract_violation",
     "fault_header_invalid",
@@ -25,9 +26,11 @@ __all__ = [
     "malformed_json",
     "method_not_allowed",
     "path_infno_mismatch",
+    "too_deep",
     "unknown_infno",
     "unknown_path",
     "unregistered_institution",
+    "unsupported_content_type",
 ]
 
 MAX_ERR_MSG: Final = 2000
@@ -46,6 +49,34 @@ def body_too_large(size: int, limit: int) -> str:
     )
 
 
+def unsupported_content_type(value: str) -> str:
+    """The answer to a body declared as something other than UTF-8 JSON text.
+
+    Example:
+        >>> unsupported_content_type("application/x-www-form-urlencoded")[:10]
+        '请求内容类型不支持：'
+    """
+    return _clip(
+        f"请求内容类型不支持：{value} / content-type: {value!r} breaks the rule json-content-type; "
+        "send the envelope as Content-Type: application/json (charset utf-8), or text/plain; "
+        "charset=utf-8"
+    )
+
+
+def bad_http_message(detail: str) -> str:
+    """The answer to bytes that are not a valid HTTP request (two Content-Length headers, …).
+
+    Example:
+        >>> bad_http_message("Duplicate Content-Length").split(" / ")[0]
+        '请求报文不是合法的HTTP请求：Duplicate Content-Length'
+    """
+    return _clip(
+        f"请求报文不是合法的HTTP请求：{detail} / HTTP request: breaks the rule http-message "
+        f"({detail}); send one Content-Length header (or chunked encoding) and a well-formed "
+        "request line and headers"
+    )
+
+
 def malformed_json(detail: str) -> str:
     """The answer to a body that is not a JSON object.
 
@@ -56,6 +87,24 @@ def malformed_json(detail: str) -> str:
     return _clip(
         f"报文格式错误：{detail} / body: breaks the rule json-object ({detail}); send the "
         "envelope as one UTF-8 JSON object"
+    )
+
+
+def too_deep(limit: int, pointer: str | None) -> str:
+    """The answer to a body nested deeper than ``limit`` (at ``pointer``, when it parsed).
+
+    Example:
+        >>> too_deep(32, "/input/x/x").split(" / ")[1]
+        'input.x: breaks the rule max-depth (nested deeper than 32 levels, at /input/x/x); \
+the contract nests at most 4 levels (envelope, input, node, list item)'
+    """
+    parts = [p for p in (pointer or "").split("/")[1:3] if p]
+    field = ".".join(parts) if parts else "body"
+    where = f", at {pointer}" if pointer else ""
+    return _clip(
+        f"报文格式错误：JSON 嵌套超过 {limit} 层 / {field}: breaks the rule max-depth (nested "
+        f"deeper than {limit} levels{where}); the contract nests at most 4 levels (envelope, "
+        "input, node, list item)"
     )
 
 
@@ -73,6 +122,33 @@ def contract_violation(issues: Sequence[ValidationIssue]) -> str:
     return _clip(
         f"报文校验失败：{pairs} / the request breaks the contract (pointer rule): "
         f"{first.pointer or '/'} {first.rule} — {first.message}{more}"
+    )
+
+
+def dialect_violation(dialect: str, issues: Sequence[ValidationIssue]) -> str:
+    """The answer to a request not in the platform's province dialect: each member named.
+
+    Example:
+        >>> issue = ValidationIssue("/input/data/refd_setl_flag", "dialect-spelling",
+        ...                         "data.refd_setl_flag: the guangdong platform spells it …")
+        >>> dialect_violation("guangdong", [issue]).split(" / ")[0]
+        '报文不符合guangdong规范：/input/data/refd_setl_flag dialect-spelling'
+    """
+    pairs = "；".join(f"{issue.pointer or '/'} {issue.rule}" for issue in issues)
+    messages = "; ".join(issue.message for issue in issues[:3])
+    more = f" (+{len(issues) - 3} more)" if len(issues) > 3 else ""
+    return _clip(
+        f"报文不符合{dialect}规范：{pairs} / the request is not in the {dialect} dialect of "
+        f"this platform: {messages}{more}"
+    )
+
+
+def not_an_entry(path: str, dialect: str, entries: Sequence[str]) -> str:
+    """The answer to a business path that is not an entry of the platform's dialect."""
+    where = " or ".join(entries) or "(none for this infno)"
+    return _clip(
+        f"请求路径不是本平台入口：{path} / path: {path!r} breaks the rule dialect-entry; the "
+        f"{dialect} platform takes this transaction at {where}"
     )
 
 
@@ -102,12 +178,21 @@ def path_infno_mismatch(path: str, path_infno: str, body_infno: str) -> str:
     )
 
 
-def unknown_path(path: str) -> str:
-    """The answer to a URL the platform does not serve."""
-    return (
-        f"请求路径不存在：{path} / path: {path!r} breaks the rule known-path; post to "
-        "/fsi/api/rsfComIfsService/callService or a transaction's own path (nhsa spec list)"
+def unknown_path(path: str, served: str | None = None) -> str:
+    """The answer to a URL the platform does not serve; ``served`` is the path it does serve
+    when this one differs only by a trailing slash.
+
+    Example:
+        >>> unknown_path("/fsi/api/x/", "/fsi/api/x").split("; ")[1]
+        'drop the trailing slash: post to /fsi/api/x'
+    """
+    fix = (
+        f"drop the trailing slash: post to {served}"
+        if served is not None
+        else "post to /fsi/api/rsfComIfsService/callService or a transaction's own path "
+        "(nhsa spec list)"
     )
+    return f"请求路径不存在：{path} / path: {path!r} breaks the rule known-path; {fix}"
 
 
 def method_not_allowed(method: str) -> str:

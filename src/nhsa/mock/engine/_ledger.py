@@ -1,4 +1,4 @@
-"""The settlement ledger: booking a settlement, reversing it, restoring it after a 冲正.
+"""The settlement ledger: booking a settlement, refunding or voiding it, restoring it after a 冲正.
 
 Each operation changes, in the caller's transaction, everything that must move together: the
 ledger row(s), the account balance, the year-to-date counters and the fee lines' status. The
@@ -9,8 +9,9 @@ Example::
 
     row = book(ctx, visit=visit, person=person, record=record, calculation=calc,
                lines=lines, chrg_bchno="B1", setlinfo_node=node)
-    negative = reverse(ctx, row, person=person)       # 2208, or 2601 of the 2207
+    negative = reverse(ctx, row, person=person)       # 2208: a refund row of its own
     restore(ctx, negative, person=person)             # 2601 of that 2208
+    void(ctx, row, person=person)                     # 2601 of the 2207: no row at all
 """
 
 from __future__ import annotations
@@ -102,14 +103,14 @@ def book(
 
 
 def reverse(ctx: Context, original: Settlement, *, person: InsuredPerson) -> Settlement:
-    """Undo a live settlement with a negative row (2208, or 2601 of the 2207).
+    """Refund a live settlement (2208): a negative row of its own, the original marked as
+    refunded (it stays in the ledger: both rows are records, see ``x-counting`` of 3201).
 
     The account gets back what the settlement took, the counters of the settlement's own year
     lose its delta, and its fee lines are unsettled again (to be cancelled with 2205 or settled
     anew).
     """
-    calculation = Calculation.from_record(original.calculation)
-    undo = reverse_calculation(calculation, balance_now=balance(ctx, person, original.insutype))
+    undo = _give_back(ctx, original, person=person)
     setl_id = ctx.new_id("setl_id")
     node = {
         **original.setlinfo,
@@ -138,6 +139,26 @@ def reverse(ctx: Context, original: Settlement, *, person: InsuredPerson) -> Set
     )
     ctx.tx.put(negative)
     ctx.tx.put(replace(original, reversed_by=setl_id))
+    return negative
+
+
+def void(ctx: Context, original: Settlement, *, person: InsuredPerson) -> Settlement:
+    """Void a live settlement (2601 of its 2207): as if it had never been booked.
+
+    The account, the counters and the fee lines are given back exactly as a refund gives them
+    back, but no row is written: the platform marks the settlement invalid (its ``VALI_FLAG``
+    0), so neither 3201 nor 3202 counts it, on either side, and the visit may be settled again.
+    """
+    _give_back(ctx, original, person=person)
+    voided = replace(original, status=VOIDED)
+    ctx.tx.put(voided)
+    return voided
+
+
+def _give_back(ctx: Context, original: Settlement, *, person: InsuredPerson) -> Calculation:
+    """Undo what a settlement took: account, year-to-date counters, settled fee lines."""
+    calculation = Calculation.from_record(original.calculation)
+    undo = reverse_calculation(calculation, balance_now=balance(ctx, person, original.insutype))
     set_balance(ctx, person.psn_no, original.insutype, undo.balc)
     add_year_to_date(
         ctx,
@@ -150,7 +171,7 @@ def reverse(ctx: Context, original: Settlement, *, person: InsuredPerson) -> Set
     for line in _lines(ctx.tx, ctx.tenant, original.line_ids):
         if line.status == SETTLED and line.setl_id == original.setl_id:
             ctx.tx.put(replace(line, status=UNSETTLED, setl_id=None))
-    return negative
+    return undo
 
 
 def restore(ctx: Context, negative: Settlement, *, person: InsuredPerson) -> Settlement:
@@ -211,12 +232,21 @@ def restore(ctx: Context, negative: Settlement, *, person: InsuredPerson) -> Set
 
 
 def ledger(tx: UnitOfWork, tenant: str, begin: date, end: date) -> list[Settlement]:
-    """Every ledger row of the tenant settled between two days (inclusive), voided rows left out.
+    """Every ledger row of the tenant booked between two days (inclusive), voided rows left out.
 
-    Reversal rows count on the day of the reversal, with negative amounts.
+    Refund rows are on the day of the refund, with negative amounts.
     """
     rows = tx.between(Settlement, "setl_date", begin, end, tenant=tenant)
     return [row for row in rows if row.status == ACTIVE]
+
+
+def is_refunded(tx: UnitOfWork, row: Settlement) -> bool:
+    """Whether ``row`` is a settlement a live refund row has refunded (2601 of that 2208 voids
+    the refund row and clears the mark)."""
+    if row.reversed_by is None:
+        return False
+    refund = tx.get(Settlement, row.tenant, row.reversed_by)
+    return refund is not None and refund.status == ACTIVE
 
 
 def _lines(tx: UnitOfWork, tenant: str, line_ids: Sequence[str]) -> list[UploadedFeeLine]:

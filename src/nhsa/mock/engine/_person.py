@@ -36,10 +36,12 @@ _CERT_NAMES = {"01": "医保电子凭证", "02": "居民身份证", "03": "社�
 
 
 def _invalid(cert_type: str, zh: str, en: str) -> BusinessError:
+    # Names both fields: which of the two is wrong only the HIS can tell.
     return BusinessError(
         "certificate_invalid",
-        f"就诊凭证无效或已过期：{cert_type}（{_CERT_NAMES.get(cert_type, cert_type)}）{zh}",
-        f"certificate {cert_type} invalid: {en}",
+        f"就诊凭证无效或已过期：mdtrt_cert_type={cert_type}"
+        f"（{_CERT_NAMES.get(cert_type, cert_type)}）的 mdtrt_cert_no{zh}",
+        f"mdtrt_cert_no of certificate type (mdtrt_cert_type) {cert_type} is invalid: {en}",
     )
 
 
@@ -47,8 +49,8 @@ def _not_found(cert_type: str, cert_no: str) -> BusinessError:
     return BusinessError(
         "person_not_found",
         f"未查询到人员信息：{_CERT_NAMES.get(cert_type, cert_type)}（mdtrt_cert_type={cert_type}）"
-        f"{cert_no} 无对应参保人员；请核对凭证类型与号码",
-        f"no insured person for certificate {cert_type} number {cert_no}: "
+        f"mdtrt_cert_no={cert_no} 无对应参保人员；请核对凭证类型与号码",
+        f"no insured person for mdtrt_cert_type {cert_type}, mdtrt_cert_no {cert_no}: "
         "check the certificate type and number",
     )
 
@@ -103,9 +105,10 @@ def require_certificate_of(
     if named.psn_no != person.psn_no:
         raise BusinessError(
             "certificate_invalid",
-            f"就诊凭证无效或已过期：{cert_type} 凭证 {cert_no} 属于其他人员，"
-            f"不是 psn_no={person.psn_no}",
-            f"certificate {cert_type} {cert_no} names another person, not psn_no {person.psn_no}",
+            f"就诊凭证无效或已过期：mdtrt_cert_type={cert_type} 凭证 "
+            f"mdtrt_cert_no={cert_no} 属于其他人员，不是 psn_no={person.psn_no}",
+            f"mdtrt_cert_no {cert_no} (mdtrt_cert_type {cert_type}) "
+            f"names another person, not psn_no {person.psn_no}",
         )
 
 

@@ -1,18 +1,19 @@
 """3201 对总账 and 3202 对明细账: the hospital's figures against the platform's ledger.
 
-The ledger holds settlements as positive rows and reversals (2208, 2601 of a 2207) as negative
-rows with ``refd_setl_flag`` 1, each on the day it was booked; a row voided by a 2601 is not in
-the ledger. ``fixmedins_setl_cnt`` counts rows, a reversal row included [inference: a HIS counts
-its settlement records, and a refund is one].
+The ledger holds each settlement as a row and each refund (2208) as a row of its own, with
+negated amounts and ``refd_setl_flag`` 1, on the day it was booked; a settlement 2601 reversed
+is voided and is no row at all. What 3201 and 3202 count of it is the contract's rule
+(``x-counting`` of 3201, :func:`nhsa.envelope.counting_model`): the request's
+``refd_setl_flag`` is a switch — 0 counts the settlements that stand (a refunded settlement and
+its refund both left out), 1, empty or absent every row, refund rows included.
 
 3201 answers ``stmt_rslt`` 0 when the four totals agree; otherwise 1 (中心多: the platform has
 more rows), 2 (医药机构多: the hospital reports more), or 3 (same count, different amounts),
 with ``stmt_rslt_dscr`` naming each total that differs, both values and the difference.
 
 3202 compares the uploaded detail file row by row (by ``setl_id``) with the ledger rows of its
-``clr_type`` and produces a result file for 9102 in which both "only at the platform" (1) and
-"only at the hospital" (2) rows appear. Its ``refd_setl_flag`` is read but selects nothing:
-each row of the file carries its own flag [inference: D sends the flag of the first row].
+``clr_type`` that its ``refd_setl_flag`` counts, and produces a result file for 9102 in which
+both "only at the platform" (1) and "only at the hospital" (2) rows appear.
 
 Example::
 
@@ -27,15 +28,19 @@ from datetime import date
 from decimal import Decimal
 
 from nhsa.envelope import (
+    REFUND_ROW,
+    CountingModel,
     DetailFileError,
     DetailRow,
     ResultRow,
+    counted,
+    counting_model,
     read_detail_file,
     write_result_file,
 )
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.engine._ledger import ledger
+from nhsa.mock.engine._ledger import is_refunded, ledger
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.store import Settlement, StoredFile
@@ -105,12 +110,13 @@ def compare_totals(centre: Totals, hospital: Totals) -> tuple[str, str]:
 def reconcile_totals(ctx: Context, node: Input3201) -> Answer:
     """3201: compare the hospital's totals with the ledger for one insutype and clr_type."""
     data = node.data
+    model = counting_model(data.refd_setl_flag)
     rows = [
         row
-        for row in _ledger_rows(ctx, data.setl_optins, data.stmt_begndate, data.stmt_enddate)
-        if row.insutype == data.insutype
-        and row.clr_type == data.clr_type
-        and (data.refd_setl_flag is None or row.refd_setl_flag == data.refd_setl_flag)
+        for row in _counted_rows(
+            ctx, model, data.setl_optins, data.stmt_begndate, data.stmt_enddate
+        )
+        if row.insutype == data.insutype and row.clr_type == data.clr_type
     ]
     hospital = Totals(
         data.medfee_sumamt, data.fund_pay_sumamt, data.acct_pay, data.fixmedins_setl_cnt
@@ -143,9 +149,12 @@ def reconcile_details(ctx: Context, node: Input3202) -> Answer:
             f"detail file {upload.filename} cannot be read: {bad}",
         ) from None
     _check_header(data.fixmedins_setl_cnt, data.medfee_sumamt, data.fund_pay_sumamt, his_rows)
+    model = counting_model(data.refd_setl_flag)
     centre = [
         row
-        for row in _ledger_rows(ctx, data.setl_optins, data.stmt_begndate, data.stmt_enddate)
+        for row in _counted_rows(
+            ctx, model, data.setl_optins, data.stmt_begndate, data.stmt_enddate
+        )
         if row.clr_type == data.clr_type
     ]
     results = compare_rows(ctx, centre, his_rows)
@@ -243,6 +252,19 @@ def _differences(row: Settlement, his: DetailRow) -> list[str]:
         ("refd_setl_flag", row.refd_setl_flag, his.refd_setl_flag),
     )
     return [f"{name} 中心{ours} 医院{theirs}" for name, ours, theirs in pairs if ours != theirs]
+
+
+def _counted_rows(
+    ctx: Context, model: CountingModel, setl_optins: str, begin: date, end: date
+) -> list[Settlement]:
+    """The agency's ledger rows of the period that ``model`` counts."""
+    return [
+        row
+        for row in _ledger_rows(ctx, setl_optins, begin, end)
+        if counted(
+            model, refund_row=row.refd_setl_flag == REFUND_ROW, refunded=is_refunded(ctx.tx, row)
+        )
+    ]
 
 
 def _ledger_rows(ctx: Context, setl_optins: str, begin: date, end: date) -> list[Settlement]:

@@ -1,11 +1,12 @@
 """2601 冲正交易: undo a transaction by its msgid when its outcome is unknown (reference §5.1).
 
-Reversible transactions (simulated): 2207 and 2304 — voided as if 2208 / 2305 had run (a
-negative row linked to the original, account and counters restored; a stay's settlements
-newest first); 2208 and 2305 — the negative row is voided and the original settlement
-re-applied; 2401 — the admission is cancelled, if nothing was done on the stay since. 2102 and
-2103 (pharmacy) are reversible on real platforms but not simulated: refused saying so. Anything
-else is refused as not reversible, naming the business transaction that undoes it.
+Reversible transactions (simulated): 2207 and 2304 — the settlement is voided, as if it had
+never been booked (account, counters and fee lines given back; no row is written, so neither
+3201 nor 3202 counts it: ``x-counting`` of 3201; a stay's settlements newest first); 2208 and
+2305 — the negative row is voided and the original settlement re-applied; 2401 — the admission
+is cancelled, if nothing was done on the stay since. 2102 and 2103 (pharmacy) are reversible on
+real platforms but not simulated: refused saying so. Anything else is refused as not
+reversible, naming the business transaction that undoes it.
 
 A HIS must always be able to close the loop, so 2601 is idempotent and never fails for
 lack of something to undo:
@@ -29,7 +30,7 @@ from dataclasses import replace
 
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.engine._ledger import restore, reverse
+from nhsa.mock.engine._ledger import restore, void
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._stay_settle import refuse_unless_newest
 from nhsa.mock.engine._stays import stay_lines, stay_settlements
@@ -39,7 +40,7 @@ from nhsa.models import Input2601
 from nhsa.spec import UnknownTransactionError, contract
 
 SETTLING = frozenset({"2207", "2304"})
-"""Settlements a 2601 voids with a negative row."""
+"""Settlements a 2601 voids (no row written: counted by neither side)."""
 CANCELLING = frozenset({"2208", "2305"})
 """Settlement cancellations a 2601 undoes, restoring the settlement."""
 ADMISSION = "2401"
@@ -124,8 +125,8 @@ def reverse_message(ctx: Context, node: Input2601) -> Answer:
         stay = ctx.tx.get(Stay, ctx.tenant, row.mdtrt_id)
         if stay is not None:
             refuse_unless_newest(ctx, stay, row, doing="2601")
-        negative = reverse(ctx, row, person=person)
-        effects |= {"setl_id": negative.setl_id, "reversed_setl_id": row.setl_id}
+        void(ctx, row, person=person)
+        effects |= {"voided_setl_id": row.setl_id}
     else:
         restored = restore(ctx, row, person=person)
         effects |= {"voided_setl_id": row.setl_id, "restored_setl_id": restored.setl_id}

@@ -143,6 +143,7 @@ class PlatformServices:
         paasid: str | None = None,
         paas_token: str | None = None,
         signing_profile: str | None = None,
+        dialect: str | None = None,
     ) -> RegisteredInstitution:
         """Register (or re-register) an institution: a tenant the platform answers."""
         if not _CODE.fullmatch(fixmedins_code):
@@ -168,6 +169,7 @@ class PlatformServices:
             paasid,
             paas_token,
             signing_profile,
+            dialect,
         )
         with self.engine.store.transaction() as tx:
             tx.put(record)

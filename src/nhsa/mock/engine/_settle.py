@@ -43,7 +43,7 @@ from nhsa.mock.settlement import (
     settle,
 )
 from nhsa.mock.settlement import Settlement as Calculation
-from nhsa.mock.store import SETTLED, PreSettlement, Settlement, UploadedFeeLine, Visit
+from nhsa.mock.store import SETTLED, VOIDED, PreSettlement, Settlement, UploadedFeeLine, Visit
 from nhsa.models import Input2206, Input2206Data, Input2207, Input2207Data, Input2208
 
 ECHOED_AMOUNTS = (
@@ -176,6 +176,12 @@ def live_settlement(
             f"结算信息不存在：setl_id={setl_id}（就诊 mdtrt_id={mdtrt_id}，人员 psn_no={psn_no}）",
             f"settlement not found: setl_id {setl_id} is not a settlement of visit {mdtrt_id} "
             f"of person {psn_no}",
+        )
+    if row.status == VOIDED:
+        raise BusinessError(
+            "settlement_not_found",
+            f"结算信息不存在：setl_id={setl_id} 已被冲正(2601)作废，无需撤销",
+            f"settlement {setl_id} was voided by a reversal (2601): there is nothing to refund",
         )
     if row.refd_setl_flag == "1":
         raise BusinessError(

@@ -32,6 +32,8 @@ Withhold = Literal["hang", "reset"]
 """How an answer is withheld: the connection stays silent, or is torn down."""
 
 MAX_LATENCY_MS: Final = 600_000
+DEFAULT_HTTP_STATUS: Final = 503
+"""The status of an ``http-error`` fault armed without one."""
 
 
 class FaultKind(StrEnum):
@@ -110,7 +112,8 @@ class FaultSpec(BaseModel):
             (so a run is reproducible); 1 fires every time.
         seed: seed of the draw above.
         ms: delay of a ``latency`` fault, in milliseconds.
-        status: HTTP status of an ``http-error`` fault (500-599).
+        status: HTTP status of an ``http-error`` fault (500-599; 503 when not given); refused
+            on every other kind, which never answers with it.
         after_commit: ``http-error`` only: process and commit first (a gateway 504 after the
             backend settled), instead of failing before processing.
         err_msg: text of a ``business-error`` answer (a realistic default otherwise).
@@ -132,7 +135,7 @@ class FaultSpec(BaseModel):
     probability: float = Field(default=1.0, gt=0.0, le=1.0)
     seed: int = 0
     ms: int | None = Field(default=None, ge=0, le=MAX_LATENCY_MS)
-    status: int = Field(default=503, ge=500, le=599)
+    status: int | None = Field(default=None, ge=500, le=599)
     after_commit: bool = False
     err_msg: str | None = Field(default=None, min_length=1, max_length=200)
     mode: str | None = None
@@ -161,6 +164,10 @@ class FaultSpec(BaseModel):
             raise _parameter_error("ms", "required", "a latency fault needs ms (milliseconds)")
         if self.kind is not FaultKind.LATENCY and self.ms is not None:
             raise _parameter_error("ms", "kind", "ms applies to latency faults only")
+        if self.status is not None and self.kind is not FaultKind.HTTP_ERROR:
+            raise _parameter_error(
+                "status", "kind", "applies to http-error faults only (the others send no status)"
+            )
         if self.after_commit and self.kind is not FaultKind.HTTP_ERROR:
             raise _parameter_error("after_commit", "kind", "applies to http-error faults only")
         if self.err_msg is not None and self.kind is not FaultKind.BUSINESS_ERROR:
@@ -179,6 +186,16 @@ class FaultSpec(BaseModel):
         if self.kind in _AFTER or (self.kind is FaultKind.HTTP_ERROR and self.after_commit):
             return "after"
         return "before"
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status an ``http-error`` fault answers with.
+
+        Example:
+            >>> FaultSpec(kind=FaultKind.HTTP_ERROR).http_status
+            503
+        """
+        return self.status if self.status is not None else DEFAULT_HTTP_STATUS
 
     @property
     def drop_mode(self) -> Withhold | None:

@@ -67,6 +67,7 @@ class RegisteredInstitution:
     paasid: str | None = None
     paas_token: str | None = None
     signing_profile: str | None = None
+    dialect: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    5
+    6
 """
 
 from __future__ import annotations
@@ -150,7 +150,11 @@ CREATE TABLE recognitions (
 CREATE INDEX recognitions_by_psn_no ON recognitions (tenant, psn_no);
 """
 
-_V5_INPATIENT = """
+_V5_DIALECTS = """
+ALTER TABLE institutions ADD COLUMN dialect TEXT;
+"""
+
+_V6_INPATIENT = """
 CREATE TABLE stays (
     tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, psn_no TEXT NOT NULL, insutype TEXT NOT NULL,
     insuplc_admdvs TEXT NOT NULL, ipt_no TEXT NOT NULL, med_type TEXT NOT NULL,
@@ -175,10 +179,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         _V3_LAB_CONSOLE,
     ),
     (4, "chronic-disease recognitions (门慢/门特 待遇认定)", _V4_RECOGNITIONS),
+    (5, "the province dialect each registered institution speaks", _V5_DIALECTS),
     (
-        5,
+        6,
         "inpatient: stays; fee-line time and refunded line; mid-way settlement flag",
-        _V5_INPATIENT,
+        _V6_INPATIENT,
     ),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""

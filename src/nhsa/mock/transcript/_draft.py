@@ -6,13 +6,16 @@ that schema and the suite's typed reader (``nhsa.conformance.TranscriptRecord``)
 
     seq, tenant, received_at, answered_at, route, path, headers, infno, msgid, opter_type, opter,
     sign_no, insuplc_admdvs, request, request_sha256, gateway, signature, validation, infcode,
-    err_msg, response, fault, delivered, state_changed, effects, error_id, schema_version
+    err_msg, response, fault, delivered, state_changed, effects, error_id, schema_version,
+    dialect
 
 ``seq`` is given by the store when the record is appended. ``error_id`` names the entry of
 ``interface_specs/v1/errors.json`` a refusal matches, or is ``None`` (a success, or a refusal
 the catalogue has no entry for). Records written before :data:`SCHEMA_VERSION` existed lack it
-and ``error_id``; the schema says how they are read. A request whose sender cannot be told (no
-readable ``fixmedins_code``) is recorded under the tenant ``"-"``.
+and ``error_id``; the schema says how they are read. ``dialect`` (version 1.1) names the
+province dialect the institution speaks and whether the request was in it: ``request`` is
+always as received and ``response`` as sent, both in that dialect. A request whose sender
+cannot be told (no readable ``fixmedins_code``) is recorded under the tenant ``"-"``.
 
 Example:
     >>> from datetime import datetime
@@ -23,7 +26,7 @@ Example:
     >>> draft.read_envelope({"infno": "9001", "fixmedins_code": "H53010100001"})
     >>> record = draft.finish(answered_at=when)
     >>> record["schema_version"], record["tenant"], record["infno"], record["received_at"]
-    ('1.0', 'H53010100001', '9001', '2026-11-23T10:15:30.120+08:00')
+    ('1.1', 'H53010100001', '9001', '2026-11-23T10:15:30.120+08:00')
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ __all__ = [
     "iso_millis",
 ]
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 """The ``schema_version`` every record carries (``conformance/transcript-record.schema.json``):
 major.minor, a minor version only adds optional members."""
 
@@ -59,6 +62,11 @@ RECORDED_HEADERS: Final = (
     "x-tif-signature",
     "x-mock-fault",
     "content-type",
+    "_api_name",
+    "_api_version",
+    "_api_access_key",
+    "_api_timestamp",
+    "_api_signature",
 )
 """Request headers kept in the record (others are not evidence of anything)."""
 
@@ -100,6 +108,7 @@ class TranscriptDraft:
     state_changed: bool = False
     effects: dict[str, str] = field(default_factory=dict)
     error_id: str | None = None
+    dialect: dict[str, Any] | None = None
 
     @classmethod
     def start(
@@ -159,4 +168,5 @@ class TranscriptDraft:
             "effects": self.effects,
             "error_id": self.error_id,
             "schema_version": SCHEMA_VERSION,  # members added later come last
+            "dialect": self.dialect,
         }

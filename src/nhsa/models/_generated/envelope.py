@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import OpterType
-from nhsa.models._types import Admdvs, InfCode, NhsaDateTime
+from nhsa.models._types import Admdvs, InfCode, NhsaDateTime, PlainText
 
 
 class RequestEnvelope(InputModel):
@@ -36,32 +36,32 @@ class RequestEnvelope(InputModel):
         description="参保地医保区划 — The patient's insured area, from 1101 insuinfo[].insuplc_admdvs. Required (six digits) whenever the input carries psn_no; may be empty otherwise. Spelling trap: ends in admdvs, with a d. [C:S1,S2]",
         pattern="^([0-9]{6})?$",
     )
-    recer_sys_code: str = Field(
+    recer_sys_code: PlainText = Field(
         description="接收方系统代码 — Receiver system code, distinguishes systems behind one gateway: YBXT for ordinary business, LXXT for retired-cadre (离休) business, GSXT for work injury; deployments also use MBS_LOCAL, sys01. [C:S1,S2,S4]",
         max_length=10,
         min_length=1,
     )
-    dev_no: str | None = Field(
+    dev_no: PlainText | None = Field(
         default=None,
         description="设备编号 — Device number; a self-service kiosk sends its terminal number here. [C:S1,S2]",
         max_length=100,
     )
-    dev_safe_info: str | None = Field(
+    dev_safe_info: PlainText | None = Field(
         default=None,
         description="设备安全信息 — Device security information (kiosk). [C:S1,S2]",
         max_length=2000,
     )
-    cainfo: str | None = Field(
+    cainfo: PlainText | None = Field(
         default=None,
         description="数字签名信息 — Message signature (SM2 over SM3 in nhsa-kit; see signing.md). Some provinces also carry an encrypted patient password here. [C:S1,S2]",
         max_length=1024,
     )
-    signtype: str | None = Field(
+    signtype: PlainText | None = Field(
         default=None,
         description="签名类型 — Signature type; the spec recommends SM2/SM3. Observed: SM2, MOCK (test environment, skips the password check), PRCSSC, empty. [C:S1,S2,S4]",
         max_length=10,
     )
-    infver: str = Field(
+    infver: PlainText = Field(
         description="接口版本号 — Interface version announced by the authority, e.g. V1.0. [C:S1,S2,S4]",
         max_length=6,
         min_length=1,
@@ -69,12 +69,12 @@ class RequestEnvelope(InputModel):
     opter_type: OpterType = Field(
         description="经办人类别 — 1 window cashier (经办人), 2 self-service kiosk (自助终端), 3 mobile terminal (移动终端). [C:S1,S2]"
     )
-    opter: str = Field(
+    opter: PlainText = Field(
         description="经办人 — Operator id, or the terminal id for a kiosk (按地方要求传入经办人/终端编号). [C:S1,S2]",
         max_length=30,
         min_length=1,
     )
-    opter_name: str = Field(
+    opter_name: PlainText = Field(
         description="经办人姓名 — Operator name, or the terminal name for a kiosk. [C:S1,S2]",
         max_length=50,
         min_length=1,
@@ -87,12 +87,12 @@ class RequestEnvelope(InputModel):
         max_length=12,
         pattern="^[A-Z0-9]{12}$",
     )
-    fixmedins_name: str = Field(
+    fixmedins_name: PlainText = Field(
         description="定点医药机构名称 — Name of the designated institution; 20 in one copy of the spec, 200 in the later one. [C:S1,S2]",
         max_length=200,
         min_length=1,
     )
-    sign_no: str | None = Field(
+    sign_no: PlainText | None = Field(
         default=None,
         description="交易签到流水号 — Sign-in serial from 9001; empty for 9001 itself. The spec marks it optional; platforms that enforce sign-in reject a missing or stale one. [C:S1,S2,S4]",
         max_length=30,
@@ -100,27 +100,27 @@ class RequestEnvelope(InputModel):
     input: dict[str, Any] = Field(
         description="交易输入 — Transaction input: an object of named nodes (data, feedetail, mdtrtinfo, …) defined by the transaction file. Serialized it must not exceed 40000 characters. [C:S1,S2]"
     )
-    enc_type: str | None = Field(
+    enc_type: PlainText | None = Field(
         default=None,
         description="加密类型 — Deployment extension (Jilin): SM4 when input is encrypted. [C:S4]",
         max_length=10,
     )
-    serv_code: str | None = Field(
+    serv_code: PlainText | None = Field(
         default=None,
         description="服务商代码 — Deployment extension seen in some provinces. [C:S2]",
         max_length=30,
     )
-    serv_sign: str | None = Field(
+    serv_sign: PlainText | None = Field(
         default=None,
         description="服务商识别码 — Deployment extension seen in some provinces. [C:S2]",
         max_length=200,
     )
-    fixmedins_soft_fcty: str | None = Field(
+    fixmedins_soft_fcty: PlainText | None = Field(
         default=None,
         description="定点医药机构软件厂商全称 — Full name of the HIS software vendor. Sent by F (BusinessCSB/Models/InputRoot.cs) and other public HIS code with real vendor names; provinces that require it refuse a request without it. [the length is inference: no source gives one]",
         max_length=200,
     )
-    recer_admdvs: str | None = Field(
+    recer_admdvs: PlainText | None = Field(
         default=None,
         description="接收方医保区划代码 — Receiver's medical-insurance area, sent by Guangdong HIS code (C1/C2 Models/Request/RequestBase.cs; values such as 440606, and 01 in another Guangdong integration). [the length is inference]",
         max_length=6,

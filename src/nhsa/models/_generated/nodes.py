@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import DiagType, Flag
-from nhsa.models._types import Age, Money, NhsaDate, NhsaDateTime, Price, Quantity, Ratio
+from nhsa.models._types import Age, Money, NhsaDate, NhsaDateTime, PlainText, Price, Quantity, Ratio
 
 
 class OtpDiseinfoItem(InputModel):
@@ -24,18 +24,18 @@ class OtpDiseinfoItem(InputModel):
         ge=1,
         le=99,
     )
-    diag_code: str = Field(
+    diag_code: PlainText = Field(
         description="诊断代码 — Diagnosis code (ICD-10 national edition for 西医诊断).",
         max_length=20,
     )
-    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
-    diag_dept: str = Field(
+    diag_name: PlainText = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    diag_dept: PlainText = Field(
         description="诊断科室 — Department that made the diagnosis.", max_length=50
     )
-    dise_dor_no: str = Field(
+    dise_dor_no: PlainText = Field(
         description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
     )
-    dise_dor_name: str = Field(
+    dise_dor_name: PlainText = Field(
         description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
     )
     diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")
@@ -412,7 +412,7 @@ class IptDiseinfoItem(InputModel):
     """住院诊断信息 — One admission diagnosis of an inpatient stay (2401 diseinfo[], spec table 101). Unlike the outpatient row it carries psn_no, maindiag_flag and adm_cond, and no vali_flag. Discharge diagnoses (2402) have their own shape: mdtrt_id instead of adm_cond. [C:S2]"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/nodes.json#/$defs/ipt_diseinfo_item"
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
@@ -423,18 +423,18 @@ class IptDiseinfoItem(InputModel):
     diag_srt_no: int = Field(
         description="诊断排序号 — Order of the diagnosis, 数值型(2).", ge=1, le=99
     )
-    diag_code: str = Field(description="诊断代码 — Diagnosis code.", max_length=20)
-    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
-    adm_cond: str | None = Field(
+    diag_code: PlainText = Field(description="诊断代码 — Diagnosis code.", max_length=20)
+    diag_name: PlainText = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    adm_cond: PlainText | None = Field(
         default=None, description="入院病情 — Condition on admission (入院病情).", max_length=500
     )
-    diag_dept: str = Field(
+    diag_dept: PlainText = Field(
         description="诊断科室 — Department that made the diagnosis.", max_length=50
     )
-    dise_dor_no: str = Field(
+    dise_dor_no: PlainText = Field(
         description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
     )
-    dise_dor_name: str = Field(
+    dise_dor_name: PlainText = Field(
         description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
     )
     diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")

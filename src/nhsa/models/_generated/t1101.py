@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import MdtrtCertType, PsnCertType
-from nhsa.models._types import Admdvs, Age, Money, NhsaDate, NhsaDateTime
+from nhsa.models._types import Admdvs, Age, Money, NhsaDate, NhsaDateTime, PlainText
 
 
 class Input1101Data(InputModel):
@@ -23,11 +23,11 @@ class Input1101Data(InputModel):
     mdtrt_cert_type: MdtrtCertType = Field(
         description="就诊凭证类型 — Certificate presented: 01 e-voucher, 02 resident ID card, 03 social-security card."
     )
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — For 01 the e-voucher token (电子凭证令牌), for 02 the ID-card number, for 03 the social-security card number.",
         max_length=50,
     )
-    card_sn: str | None = Field(
+    card_sn: PlainText | None = Field(
         default=None,
         description="卡识别码 — Card identification code read from the chip; required when mdtrt_cert_type is 03 (social-security card).",
         max_length=32,
@@ -39,16 +39,18 @@ class Input1101Data(InputModel):
     psn_cert_type: PsnCertType = Field(
         description="人员证件类型 — Type of the identity document the person holds."
     )
-    certno: str | None = Field(
+    certno: PlainText | None = Field(
         default=None, description="证件号码 — Identity document number.", max_length=50
     )
-    psn_name: str | None = Field(default=None, description="人员姓名 — Person name.", max_length=50)
-    exp_content: str | None = Field(
+    psn_name: PlainText | None = Field(
+        default=None, description="人员姓名 — Person name.", max_length=50
+    )
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

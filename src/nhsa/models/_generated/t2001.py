@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Insutype, MedType
-from nhsa.models._types import NhsaDate, NhsaDateTime
+from nhsa.models._types import NhsaDate, NhsaDateTime, PlainText
 
 
 class Input2001Data(InputModel):
@@ -20,51 +20,51 @@ class Input2001Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2001.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     insutype: Insutype = Field(
         description="险种类型 — Insurance type the visit uses, chosen from 1101 insuinfo."
     )
-    fixmedins_code: str = Field(
+    fixmedins_code: PlainText = Field(
         description="定点医药机构编号 — Designated institution code.", max_length=12
     )
     med_type: MedType = Field(description="医疗类别 — Medical category of the visit.")
     begntime: NhsaDateTime = Field(description="开始时间 — Start of the visit.")
     endtime: NhsaDateTime | None = Field(default=None, description="结束时间 — End time.")
-    dise_codg: str | None = Field(
+    dise_codg: PlainText | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
         max_length=30,
     )
-    dise_name: str | None = Field(
+    dise_name: PlainText | None = Field(
         default=None, description="病种名称 — Disease name matching dise_codg.", max_length=500
     )
-    oprn_oprt_code: str | None = Field(
+    oprn_oprt_code: PlainText | None = Field(
         default=None,
         description="手术操作代码 — Operation code; required for day-surgery disease types (日间手术病种时必填).",
         max_length=30,
     )
-    oprn_oprt_name: str | None = Field(
+    oprn_oprt_name: PlainText | None = Field(
         default=None, description="手术操作名称 — Operation name.", max_length=500
     )
-    matn_type: str | None = Field(
+    matn_type: PlainText | None = Field(
         default=None,
         description="生育类别 — Maternity category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    birctrl_type: str | None = Field(
+    birctrl_type: PlainText | None = Field(
         default=None,
         description="计划生育手术类别 — Family-planning operation category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 2001; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 2001; accepted like on every other input]",
         max_length=4000,

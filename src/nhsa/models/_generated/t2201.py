@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Insutype, MdtrtCertType
-from nhsa.models._types import NhsaDateTime
+from nhsa.models._types import NhsaDateTime, PlainText
 
 
 class Input2201Data(InputModel):
@@ -20,7 +20,7 @@ class Input2201Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2201.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
@@ -31,28 +31,28 @@ class Input2201Data(InputModel):
     mdtrt_cert_type: MdtrtCertType = Field(
         description="就诊凭证类型 — Certificate presented: 01 e-voucher, 02 resident ID card, 03 social-security card."
     )
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — The e-voucher token (01), the ID-card number (02) or the social-security card number (03).",
         max_length=50,
     )
-    ipt_otp_no: str = Field(
+    ipt_otp_no: PlainText = Field(
         description="住院/门诊号 — Outpatient number: the hospital's unique visit serial (院内唯一流水).",
         max_length=30,
     )
-    atddr_no: str = Field(description="医师编码 — Doctor's national code.", max_length=30)
-    dr_name: str = Field(description="医师姓名 — Doctor's name.", max_length=50)
-    dept_code: str = Field(description="科室编码 — Department code.", max_length=30)
-    dept_name: str = Field(description="科室名称 — Department name.", max_length=100)
-    caty: str = Field(
+    atddr_no: PlainText = Field(description="医师编码 — Doctor's national code.", max_length=30)
+    dr_name: PlainText = Field(description="医师姓名 — Doctor's name.", max_length=50)
+    dept_code: PlainText = Field(description="科室编码 — Department code.", max_length=30)
+    dept_name: PlainText = Field(description="科室名称 — Department name.", max_length=100)
+    caty: PlainText = Field(
         description="科别 — Clinical specialty code (科别). The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
+from nhsa.models._types import PlainText
 
 
 class Input2202Data(InputModel):
@@ -18,24 +19,24 @@ class Input2202Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2202.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    ipt_otp_no: str = Field(
+    ipt_otp_no: PlainText = Field(
         description="住院/门诊号 — Hospital-side visit serial, unique within the hospital (院内唯一流水).",
         max_length=30,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

@@ -12,7 +12,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import MedType
 from nhsa.models._generated.nodes import OtpDiseinfoItem
-from nhsa.models._types import NhsaDate, NhsaDateTime
+from nhsa.models._types import NhsaDate, NhsaDateTime, PlainText
 
 
 class Input2203Mdtrtinfo(InputModel):
@@ -21,28 +21,28 @@ class Input2203Mdtrtinfo(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2203.json#/$defs/input_mdtrtinfo"
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     med_type: MedType = Field(description="医疗类别 — Medical category of the visit.")
     begntime: NhsaDateTime = Field(description="开始时间 — Visit time.")
-    main_cond_dscr: str | None = Field(
+    main_cond_dscr: PlainText | None = Field(
         default=None, description="主要病情描述 — Main condition description.", max_length=1000
     )
-    dise_codg: str | None = Field(
+    dise_codg: PlainText | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
         max_length=30,
     )
-    dise_name: str | None = Field(
+    dise_name: PlainText | None = Field(
         default=None, description="病种名称 — Disease name matching dise_codg.", max_length=500
     )
-    birctrl_type: str | None = Field(
+    birctrl_type: PlainText | None = Field(
         default=None,
         description="计划生育手术类别 — Family-planning operation category, for maternity outpatient visits as needed. No code table in the reference; up to 6 characters.",
         max_length=6,
@@ -51,12 +51,12 @@ class Input2203Mdtrtinfo(InputModel):
         default=None,
         description="计划生育手术或生育日期 — Date of the family-planning operation or of the birth (for a newborn staying with the mother: the newborn's birth date).",
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two.",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

@@ -13,7 +13,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Flag, HospApprFlag
 from nhsa.models._generated.nodes import FeeResultItem
-from nhsa.models._types import Money, NhsaDateTime, Price, Quantity
+from nhsa.models._types import Money, NhsaDateTime, PlainText, Price, Quantity
 
 
 class Input2204FeedetailItem(InputModel):
@@ -22,28 +22,28 @@ class Input2204FeedetailItem(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2204.json#/$defs/input_feedetail_item"
     )
-    feedetl_sn: str = Field(
+    feedetl_sn: PlainText = Field(
         description="费用明细流水号 — Fee-line serial, unique within one visit (单次就诊内唯一).",
         max_length=30,
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    chrg_bchno: str = Field(
+    chrg_bchno: PlainText = Field(
         description="收费批次号 — Charge batch number; all lines of one batch must carry the same dise_codg (同一收费批次号病种编号必须一致).",
         max_length=30,
     )
-    dise_codg: str | None = Field(
+    dise_codg: PlainText | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
         max_length=30,
     )
-    rxno: str | None = Field(
+    rxno: PlainText | None = Field(
         default=None,
         description="处方号 — Prescription number: the external prescription's number for 外购处方, else the hospital's.",
         max_length=30,
@@ -52,11 +52,11 @@ class Input2204FeedetailItem(InputModel):
         description="外购处方标志 — Whether the prescription is filled outside the hospital (0 no, 1 yes)."
     )
     fee_ocur_time: NhsaDateTime = Field(description="费用发生时间 — When the fee arose.")
-    med_list_codg: str = Field(
+    med_list_codg: PlainText = Field(
         description="医疗目录编码 — National medical-insurance catalogue code of the item.",
         max_length=50,
     )
-    medins_list_codg: str = Field(
+    medins_list_codg: PlainText = Field(
         description="医药机构目录编码 — The hospital's own item code.", max_length=150
     )
     det_item_fee_sumamt: Money = Field(
@@ -64,44 +64,46 @@ class Input2204FeedetailItem(InputModel):
     )
     cnt: Quantity = Field(description="数量 — Quantity.")
     pric: Price = Field(description="单价 — Unit price.")
-    sin_dos_dscr: str | None = Field(
+    sin_dos_dscr: PlainText | None = Field(
         default=None, description="单次剂量描述 — Single dose.", max_length=200
     )
-    used_frqu_dscr: str | None = Field(
+    used_frqu_dscr: PlainText | None = Field(
         default=None, description="使用频次描述 — Frequency.", max_length=200
     )
     prd_days: Decimal | None = Field(
         default=None, description="周期天数 — Days of the course, 数值型(4,2).", ge=0, le=99.99
     )
-    medc_way_dscr: str | None = Field(
+    medc_way_dscr: PlainText | None = Field(
         default=None, description="用药途径描述 — Route of administration.", max_length=200
     )
-    bilg_dept_codg: str = Field(
+    bilg_dept_codg: PlainText = Field(
         description="开单科室编码 — Ordering department code.", max_length=30
     )
-    bilg_dept_name: str = Field(
+    bilg_dept_name: PlainText = Field(
         description="开单科室名称 — Ordering department name.", max_length=100
     )
-    bilg_dr_codg: str = Field(
+    bilg_dr_codg: PlainText = Field(
         description="开单医生编码 — Ordering doctor's national code.", max_length=30
     )
-    bilg_dr_name: str = Field(description="开单医师姓名 — Ordering doctor's name.", max_length=50)
-    acord_dept_codg: str | None = Field(
+    bilg_dr_name: PlainText = Field(
+        description="开单医师姓名 — Ordering doctor's name.", max_length=50
+    )
+    acord_dept_codg: PlainText | None = Field(
         default=None, description="受单科室编码 — Executing department code.", max_length=30
     )
-    acord_dept_name: str | None = Field(
+    acord_dept_name: PlainText | None = Field(
         default=None, description="受单科室名称 — Executing department name.", max_length=100
     )
-    orders_dr_code: str | None = Field(
+    orders_dr_code: PlainText | None = Field(
         default=None, description="受单医生编码 — Executing doctor's code.", max_length=30
     )
-    orders_dr_name: str | None = Field(
+    orders_dr_name: PlainText | None = Field(
         default=None, description="受单医生姓名 — Executing doctor's name.", max_length=50
     )
     hosp_appr_flag: HospApprFlag = Field(
         description="医院审批标志 — Hospital approval flag of the line."
     )
-    tcmdrug_used_way: str | None = Field(
+    tcmdrug_used_way: PlainText | None = Field(
         default=None,
         description="中药使用方式 — How a Chinese herbal medicine is used. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
@@ -110,7 +112,7 @@ class Input2204FeedetailItem(InputModel):
         default=None,
         description="外检标志 — External-examination flag (0 no, 1 yes; read as the generic flag table).",
     )
-    etip_hosp_code: str | None = Field(
+    etip_hosp_code: PlainText | None = Field(
         default=None,
         description="外检医院编码 — Code of the hospital that did the external examination.",
         max_length=30,
@@ -119,17 +121,17 @@ class Input2204FeedetailItem(InputModel):
         default=None,
         description="出院带药标志 — Discharge-medication flag (0 no, 1 yes; read as the generic flag table).",
     )
-    matn_fee_flag: str | None = Field(
+    matn_fee_flag: PlainText | None = Field(
         default=None,
         description="生育费用标志 — Maternity-fee flag. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description='扩展内容 — Extension, a JSON object as a string; e.g. {"er_flag":"1"} with er_flag 0 非急诊, 1 急诊, 2 术前门诊检查, 3 择期手术项目. [C:S2]',
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

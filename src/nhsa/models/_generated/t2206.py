@@ -12,7 +12,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import AcctUsedFlag, Insutype, MdtrtCertType, MedType, PsnSetlway
 from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
-from nhsa.models._types import Money
+from nhsa.models._types import Money, PlainText
 
 
 class Input2206Data(InputModel):
@@ -21,25 +21,25 @@ class Input2206Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2206.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     mdtrt_cert_type: MdtrtCertType = Field(
         description="就诊凭证类型 — Certificate presented: 01 e-voucher, 02 resident ID card, 03 social-security card."
     )
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — The e-voucher token (01), the ID-card number (02) or the social-security card number (03).",
         max_length=50,
     )
     med_type: MedType = Field(description="医疗类别 — Medical category of the visit.")
     medfee_sumamt: Money = Field(description="医疗费总额 — Total of the fee lines being settled.")
     psn_setlway: PsnSetlway = Field(description="个人结算方式 — Personal settlement method.")
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    chrg_bchno: str = Field(
+    chrg_bchno: PlainText = Field(
         description="收费批次号 — Charge batch number; all lines of one batch must carry the same dise_codg (同一收费批次号病种编号必须一致).",
         max_length=30,
     )
@@ -49,12 +49,12 @@ class Input2206Data(InputModel):
     insutype: Insutype = Field(
         description="险种类型 — Insurance type the visit uses, chosen from 1101 insuinfo."
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

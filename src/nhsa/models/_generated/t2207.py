@@ -12,7 +12,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import AcctUsedFlag, Insutype, MdtrtCertType, MedType, PsnSetlway
 from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
-from nhsa.models._types import Money
+from nhsa.models._types import Money, PlainText
 
 
 class Input2207Data(InputModel):
@@ -21,24 +21,26 @@ class Input2207Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2207.json#/$defs/input_data"
     )
-    psn_no: str = Field(description="人员编号 — Person number from 1101.", max_length=30)
+    psn_no: PlainText = Field(description="人员编号 — Person number from 1101.", max_length=30)
     mdtrt_cert_type: MdtrtCertType = Field(description="就诊凭证类型 — Certificate presented.")
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — e-voucher token (01), ID-card number (02) or social-security card number (03).",
         max_length=50,
     )
     med_type: MedType = Field(description="医疗类别 — Medical category.")
     medfee_sumamt: Money = Field(description="医疗费总额 — Total of the fee lines being settled.")
     psn_setlway: PsnSetlway = Field(description="个人结算方式 — Personal settlement method.")
-    mdtrt_id: str = Field(description="就诊ID — Visit id from 2201.", max_length=30)
-    chrg_bchno: str = Field(
+    mdtrt_id: PlainText = Field(description="就诊ID — Visit id from 2201.", max_length=30)
+    chrg_bchno: PlainText = Field(
         description="收费批次号 — Charge batch number of the fee lines (2204).", max_length=30
     )
     insutype: Insutype = Field(description="险种类型 — Insurance type chosen from 1101 insuinfo.")
     acct_used_flag: AcctUsedFlag = Field(
         description="个人账户使用标志 — Whether the personal account pays."
     )
-    invono: str | None = Field(default=None, description="发票号 — Invoice number.", max_length=20)
+    invono: PlainText | None = Field(
+        default=None, description="发票号 — Invoice number.", max_length=20
+    )
     fulamt_ownpay_amt: Money = Field(
         description="全自费金额 — Echo of the pre-settlement or the summed 2204 results."
     )
@@ -47,12 +49,12 @@ class Input2207Data(InputModel):
     )
     preselfpay_amt: Money = Field(description="先行自付金额 — Echo of the pre-settlement.")
     inscp_scp_amt: Money = Field(description="符合政策范围金额 — Echo of the pre-settlement.")
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field, a JSON string (later versions).",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

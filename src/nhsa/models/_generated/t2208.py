@@ -11,6 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.nodes import SetldetailItem, SetlinfoCancel
+from nhsa.models._types import PlainText
 
 
 class Input2208Data(InputModel):
@@ -19,23 +20,23 @@ class Input2208Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2208.json#/$defs/input_data"
     )
-    setl_id: str = Field(
+    setl_id: PlainText = Field(
         description="结算ID — The settlement to cancel (2207 setlinfo.setl_id).", max_length=30
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

@@ -12,7 +12,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Flag, HospApprFlag, MedType
 from nhsa.models._generated.nodes import FeeResultItem
-from nhsa.models._types import Money, NhsaDateTime, Price, Quantity
+from nhsa.models._types import Money, NhsaDateTime, PlainText, Price, Quantity
 
 
 class Input2301FeedetailItem(InputModel):
@@ -21,33 +21,33 @@ class Input2301FeedetailItem(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2301.json#/$defs/input_feedetail_item"
     )
-    feedetl_sn: str = Field(
+    feedetl_sn: PlainText = Field(
         description="费用明细流水号 — Fee-line serial, unique within one visit (单次就诊内唯一).",
         max_length=30,
     )
-    init_feedetl_sn: str | None = Field(
+    init_feedetl_sn: PlainText | None = Field(
         default=None,
         description="原费用流水号 — For a refund line: the feedetl_sn of the line being refunded (退单时传入被退单的费用明细流水号).",
         max_length=30,
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    drord_no: str | None = Field(
+    drord_no: PlainText | None = Field(
         default=None, description="医嘱号 — Doctor's order number.", max_length=30
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     med_type: MedType = Field(description="医疗类别 — Medical category of the visit.")
     fee_ocur_time: NhsaDateTime = Field(description="费用发生时间 — When the fee arose.")
-    med_list_codg: str = Field(
+    med_list_codg: PlainText = Field(
         description="医疗目录编码 — National medical-insurance catalogue code of the item.",
         max_length=50,
     )
-    medins_list_codg: str = Field(
+    medins_list_codg: PlainText = Field(
         description="医药机构目录编码 — The hospital's own item code.", max_length=150
     )
     det_item_fee_sumamt: Money = Field(
@@ -57,32 +57,34 @@ class Input2301FeedetailItem(InputModel):
         description="数量 — Quantity; negative for a refund line (退单时数量填写负数)."
     )
     pric: Price = Field(description="单价 — Unit price.")
-    bilg_dept_codg: str = Field(
+    bilg_dept_codg: PlainText = Field(
         description="开单科室编码 — Ordering department code.", max_length=30
     )
-    bilg_dept_name: str = Field(
+    bilg_dept_name: PlainText = Field(
         description="开单科室名称 — Ordering department name.", max_length=100
     )
-    bilg_dr_codg: str = Field(
+    bilg_dr_codg: PlainText = Field(
         description="开单医生编码 — Ordering doctor's national code.", max_length=30
     )
-    bilg_dr_name: str = Field(description="开单医师姓名 — Ordering doctor's name.", max_length=50)
-    acord_dept_codg: str | None = Field(
+    bilg_dr_name: PlainText = Field(
+        description="开单医师姓名 — Ordering doctor's name.", max_length=50
+    )
+    acord_dept_codg: PlainText | None = Field(
         default=None, description="受单科室编码 — Executing department code.", max_length=30
     )
-    acord_dept_name: str | None = Field(
+    acord_dept_name: PlainText | None = Field(
         default=None, description="受单科室名称 — Executing department name.", max_length=100
     )
-    orders_dr_code: str | None = Field(
+    orders_dr_code: PlainText | None = Field(
         default=None, description="受单医生编码 — Executing doctor's code.", max_length=30
     )
-    orders_dr_name: str | None = Field(
+    orders_dr_name: PlainText | None = Field(
         default=None, description="受单医生姓名 — Executing doctor's name.", max_length=50
     )
     hosp_appr_flag: HospApprFlag | None = Field(
         default=None, description="医院审批标志 — Hospital approval flag of the line."
     )
-    tcmdrug_used_way: str | None = Field(
+    tcmdrug_used_way: PlainText | None = Field(
         default=None,
         description="中药使用方式 — How a Chinese herbal medicine is used. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
@@ -91,7 +93,7 @@ class Input2301FeedetailItem(InputModel):
         default=None,
         description="外检标志 — External-examination flag (0 no, 1 yes; read as the generic flag table).",
     )
-    etip_hosp_code: str | None = Field(
+    etip_hosp_code: PlainText | None = Field(
         default=None,
         description="外检医院编码 — Code of the hospital that did the external examination.",
         max_length=30,
@@ -100,18 +102,18 @@ class Input2301FeedetailItem(InputModel):
         default=None,
         description="出院带药标志 — Discharge-medication flag (0 no, 1 yes; read as the generic flag table).",
     )
-    matn_fee_flag: str | None = Field(
+    matn_fee_flag: PlainText | None = Field(
         default=None,
         description="生育费用标志 — Maternity-fee flag. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    memo: str | None = Field(default=None, description="备注 — Remark.", max_length=500)
-    exp_content: str | None = Field(
+    memo: PlainText | None = Field(default=None, description="备注 — Remark.", max_length=500)
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

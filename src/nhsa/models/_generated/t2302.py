@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import OneOrMany
+from nhsa.models._types import OneOrMany, PlainText
 
 
 class Input2302DataItem(InputModel):
@@ -19,24 +19,24 @@ class Input2302DataItem(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2302.json#/$defs/input_data_item"
     )
-    feedetl_sn: str = Field(
+    feedetl_sn: PlainText = Field(
         description='费用明细流水号 — Line to cancel; "0000" cancels every unsettled line of the stay (传入“0000”时删除全部).',
         max_length=30,
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description='扩展内容 — Extension field of later spec versions: a JSON object serialized as a string (e.g. {"er_flag":"1"}).',
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

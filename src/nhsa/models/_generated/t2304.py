@@ -18,7 +18,7 @@ from nhsa.models._generated.codes import (
     PsnSetlway,
 )
 from nhsa.models._generated.nodes import SetldetailItem, Setlinfo
-from nhsa.models._types import Money, NhsaDate
+from nhsa.models._types import Money, NhsaDate, PlainText
 
 
 class Input2304Data(InputModel):
@@ -27,20 +27,20 @@ class Input2304Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2304.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     mdtrt_cert_type: MdtrtCertType = Field(
         description="就诊凭证类型 — Certificate presented: 01 e-voucher, 02 resident ID card, 03 social-security card."
     )
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — The e-voucher token (01), the ID-card number (02) or the social-security card number (03).",
         max_length=50,
     )
     medfee_sumamt: Money = Field(description="医疗费总额 — Total of the stay's fee lines.")
     psn_setlway: PsnSetlway = Field(description="个人结算方式 — Personal settlement method.")
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
@@ -50,7 +50,9 @@ class Input2304Data(InputModel):
     acct_used_flag: AcctUsedFlag = Field(
         description="个人账户使用标志 — Whether the personal account pays the person's share."
     )
-    invono: str | None = Field(default=None, description="发票号 — Invoice number.", max_length=20)
+    invono: PlainText | None = Field(
+        default=None, description="发票号 — Invoice number.", max_length=20
+    )
     mid_setl_flag: MidSetlFlag = Field(
         description="中途结算标志 — Interim (mid-stay) settlement: 0 no, 1 yes."
     )
@@ -70,12 +72,12 @@ class Input2304Data(InputModel):
         default=None,
         description="出院时间 — Discharge date. Spelled dscgTime (camelCase) in every public source that sends it (B Input_2304.cs, F ZYJS/T2304.cs, H InptPreSettleReqUtil.java); dscg_time appears only in 4101 settlement-list code. B and E type it yyyy-MM-dd, H sends a date and time [inference: the date form is the national one].",
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,

@@ -12,7 +12,7 @@ from pydantic import Field
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Flag, Insutype, MdtrtCertType, MedType
 from nhsa.models._generated.nodes import IptDiseinfoItem
-from nhsa.models._types import NhsaDate, NhsaDateTime
+from nhsa.models._types import NhsaDate, NhsaDateTime, PlainText
 
 
 class Input2401Mdtrtinfo(InputModel):
@@ -21,83 +21,85 @@ class Input2401Mdtrtinfo(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2401.json#/$defs/input_mdtrtinfo"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
     insutype: Insutype = Field(
         description="险种类型 — Insurance type the visit uses, chosen from 1101 insuinfo."
     )
-    coner_name: str | None = Field(
+    coner_name: PlainText | None = Field(
         default=None, description="联系人姓名 — Contact person.", max_length=50
     )
-    tel: str | None = Field(default=None, description="联系电话 — Contact phone.", max_length=50)
+    tel: PlainText | None = Field(
+        default=None, description="联系电话 — Contact phone.", max_length=50
+    )
     begntime: NhsaDateTime = Field(description="开始时间 — Admission time.")
     mdtrt_cert_type: MdtrtCertType = Field(
         description="就诊凭证类型 — Certificate presented: 01 e-voucher, 02 resident ID card, 03 social-security card."
     )
-    mdtrt_cert_no: str = Field(
+    mdtrt_cert_no: PlainText = Field(
         description="就诊凭证编号 — The e-voucher token (01), the ID-card number (02) or the social-security card number (03).",
         max_length=50,
     )
     med_type: MedType = Field(description="医疗类别 — Medical category of the visit.")
-    ipt_no: str = Field(
+    ipt_no: PlainText = Field(
         description="住院号 — Inpatient number: the hospital's unique stay serial (院内就诊流水号).",
         max_length=30,
     )
-    medrcdno: str | None = Field(
+    medrcdno: PlainText | None = Field(
         default=None, description="病历号 — Medical record number.", max_length=30
     )
-    atddr_no: str = Field(
+    atddr_no: PlainText = Field(
         description="主治医生编码 — Attending doctor's national code.", max_length=30
     )
-    chfpdr_name: str = Field(description="主诊医师姓名 — Chief doctor's name.", max_length=50)
-    adm_diag_dscr: str = Field(
+    chfpdr_name: PlainText = Field(description="主诊医师姓名 — Chief doctor's name.", max_length=50)
+    adm_diag_dscr: PlainText = Field(
         description="入院诊断描述 — Admission diagnosis text.", max_length=200
     )
-    adm_dept_codg: str = Field(
+    adm_dept_codg: PlainText = Field(
         description="入院科室编码 — Admitting department code.", max_length=30
     )
-    adm_dept_name: str = Field(
+    adm_dept_name: PlainText = Field(
         description="入院科室名称 — Admitting department name.", max_length=100
     )
-    adm_bed: str = Field(description="入院床位 — Bed.", max_length=30)
-    dscg_maindiag_code: str = Field(
+    adm_bed: PlainText = Field(description="入院床位 — Bed.", max_length=30)
+    dscg_maindiag_code: PlainText = Field(
         description="住院主诊断代码 — Main diagnosis code of the stay.", max_length=20
     )
-    dscg_maindiag_name: str = Field(
+    dscg_maindiag_name: PlainText = Field(
         description="住院主诊断名称 — Main diagnosis name.", max_length=300
     )
-    main_cond_dscr: str | None = Field(
+    main_cond_dscr: PlainText | None = Field(
         default=None, description="主要病情描述 — Main condition description.", max_length=1000
     )
-    dise_codg: str | None = Field(
+    dise_codg: PlainText | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
         max_length=30,
     )
-    dise_name: str | None = Field(
+    dise_name: PlainText | None = Field(
         default=None, description="病种名称 — Disease name matching dise_codg.", max_length=500
     )
-    oprn_oprt_code: str | None = Field(
+    oprn_oprt_code: PlainText | None = Field(
         default=None,
         description="手术操作代码 — Operation code; required for day-surgery disease types (日间手术病种时必填).",
         max_length=30,
     )
-    oprn_oprt_name: str | None = Field(
+    oprn_oprt_name: PlainText | None = Field(
         default=None, description="手术操作名称 — Operation name.", max_length=500
     )
-    fpsc_no: str | None = Field(
+    fpsc_no: PlainText | None = Field(
         default=None,
         description="计划生育服务证号 — Family-planning service certificate number.",
         max_length=50,
     )
-    matn_type: str | None = Field(
+    matn_type: PlainText | None = Field(
         default=None,
         description="生育类别 — Maternity category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    birctrl_type: str | None = Field(
+    birctrl_type: PlainText | None = Field(
         default=None,
         description="计划生育手术类别 — Family-planning operation category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
@@ -117,17 +119,17 @@ class Input2401Mdtrtinfo(InputModel):
         default=None,
         description="计划生育手术或生育日期 — Date of the family-planning operation or of the birth (for a newborn staying with the mother: the newborn's birth date).",
     )
-    dise_type_code: str | None = Field(
+    dise_type_code: PlainText | None = Field(
         default=None,
         description="病种类型 — Disease type. No code table in the reference; up to 6 characters.",
         max_length=6,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,
@@ -140,29 +142,29 @@ class Input2401Agnterinfo(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2401.json#/$defs/input_agnterinfo"
     )
-    agnter_name: str | None = Field(
+    agnter_name: PlainText | None = Field(
         default=None, description="代办人姓名 — The agent's name.", max_length=50
     )
-    agnter_rlts: str | None = Field(
+    agnter_rlts: PlainText | None = Field(
         default=None,
         description="代办人关系 — The agent's relationship to the patient (a local code).",
         max_length=6,
     )
-    agnter_cert_type: str | None = Field(
+    agnter_cert_type: PlainText | None = Field(
         default=None,
         description="代办人证件类型 — The agent's certificate type (psn_cert_type codes).",
         max_length=6,
     )
-    agnter_certno: str | None = Field(
+    agnter_certno: PlainText | None = Field(
         default=None, description="代办人证件号码 — The agent's certificate number.", max_length=50
     )
-    agnter_tel: str | None = Field(
+    agnter_tel: PlainText | None = Field(
         default=None, description="代办人联系方式 — The agent's phone number.", max_length=30
     )
-    agnter_addr: str | None = Field(
+    agnter_addr: PlainText | None = Field(
         default=None, description="代办人联系地址 — The agent's address.", max_length=200
     )
-    agnter_photo: str | None = Field(
+    agnter_photo: PlainText | None = Field(
         default=None,
         description="代办人照片 — A photo of the agent, base64 (its length is bounded by the 40000-character input).",
         max_length=40000,

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import DiagType, DscgWay, Flag, Insutype
-from nhsa.models._types import NhsaDate, NhsaDateTime
+from nhsa.models._types import NhsaDate, NhsaDateTime, PlainText
 
 
 class Input2402Dscginfo(InputModel):
@@ -20,11 +20,11 @@ class Input2402Dscginfo(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2402.json#/$defs/input_dscginfo"
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
@@ -32,33 +32,33 @@ class Input2402Dscginfo(InputModel):
         description="险种类型 — Insurance type the visit uses, chosen from 1101 insuinfo."
     )
     endtime: NhsaDateTime = Field(description="结束时间 — Discharge time.")
-    dise_codg: str | None = Field(
+    dise_codg: PlainText | None = Field(
         default=None,
         description="病种编码 — Disease code from the standard lists: 按病种结算病种目录代码 (bydise_setl_list_code), 门诊慢特病病种目录代码 (opsp_dise_cod) or 日间手术病种目录代码.",
         max_length=30,
     )
-    dise_name: str | None = Field(
+    dise_name: PlainText | None = Field(
         default=None, description="病种名称 — Disease name matching dise_codg.", max_length=500
     )
-    oprn_oprt_code: str | None = Field(
+    oprn_oprt_code: PlainText | None = Field(
         default=None,
         description="手术操作代码 — Operation code; required for day-surgery disease types (日间手术病种时必填).",
         max_length=30,
     )
-    oprn_oprt_name: str | None = Field(
+    oprn_oprt_name: PlainText | None = Field(
         default=None, description="手术操作名称 — Operation name.", max_length=500
     )
-    fpsc_no: str | None = Field(
+    fpsc_no: PlainText | None = Field(
         default=None,
         description="计划生育服务证号 — Family-planning service certificate number.",
         max_length=50,
     )
-    matn_type: str | None = Field(
+    matn_type: PlainText | None = Field(
         default=None,
         description="生育类别 — Maternity category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
     )
-    birctrl_type: str | None = Field(
+    birctrl_type: PlainText | None = Field(
         default=None,
         description="计划生育手术类别 — Family-planning operation category. The reference gives no code table for it, so any code of up to 6 characters is accepted.",
         max_length=6,
@@ -81,25 +81,25 @@ class Input2402Dscginfo(InputModel):
     cop_flag: Flag | None = Field(
         default=None, description="伴有并发症标志 — With complications (0 no, 1 yes)."
     )
-    dscg_dept_codg: str = Field(
+    dscg_dept_codg: PlainText = Field(
         description="出院科室编码 — Discharging department code.", max_length=30
     )
-    dscg_dept_name: str = Field(
+    dscg_dept_name: PlainText = Field(
         description="出院科室名称 — Discharging department name.", max_length=100
     )
-    dscg_bed: str | None = Field(
+    dscg_bed: PlainText | None = Field(
         default=None, description="出院床位 — Bed at discharge.", max_length=30
     )
     dscg_way: DscgWay = Field(description="离院方式 — Discharge method.")
     die_date: NhsaDate | None = Field(
         default=None, description="死亡日期 — Date of death, when dscg_way is 5."
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension, a JSON object as a string. [C:S2 model]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two.",
         max_length=4000,
@@ -112,10 +112,10 @@ class Input2402DiseinfoItem(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2402.json#/$defs/input_diseinfo_item"
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by 2401 (D #1; E marks it required).", max_length=30
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
@@ -126,15 +126,15 @@ class Input2402DiseinfoItem(InputModel):
     diag_srt_no: int = Field(
         description="诊断排序号 — Order of the diagnosis, 数值型(2).", ge=1, le=99
     )
-    diag_code: str = Field(description="诊断代码 — Diagnosis code.", max_length=20)
-    diag_name: str = Field(description="诊断名称 — Diagnosis name.", max_length=100)
-    diag_dept: str = Field(
+    diag_code: PlainText = Field(description="诊断代码 — Diagnosis code.", max_length=20)
+    diag_name: PlainText = Field(description="诊断名称 — Diagnosis name.", max_length=100)
+    diag_dept: PlainText = Field(
         description="诊断科室 — Department that made the diagnosis.", max_length=50
     )
-    dise_dor_no: str = Field(
+    dise_dor_no: PlainText = Field(
         description="诊断医生编码 — Diagnosing doctor's national code.", max_length=30
     )
-    dise_dor_name: str = Field(
+    dise_dor_name: PlainText = Field(
         description="诊断医生姓名 — Diagnosing doctor's name.", max_length=50
     )
     diag_time: NhsaDateTime = Field(description="诊断时间 — Time of diagnosis.")

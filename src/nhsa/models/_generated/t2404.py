@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
+from nhsa.models._types import PlainText
 
 
 class Input2404Data(InputModel):
@@ -18,20 +19,20 @@ class Input2404Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2404.json#/$defs/input_data"
     )
-    mdtrt_id: str = Field(
+    mdtrt_id: PlainText = Field(
         description="就诊ID — Visit id issued by the platform (2201 or 2401); opaque, do not assume a format.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 2404; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 2404; accepted like on every other input]",
         max_length=4000,

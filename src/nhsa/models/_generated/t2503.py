@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import Insutype
-from nhsa.models._types import Admdvs, NhsaDate, OpspDiseCode
+from nhsa.models._types import Admdvs, NhsaDate, OpspDiseCode, PlainText
 
 
 class Input2503Data(InputModel):
@@ -20,7 +20,7 @@ class Input2503Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2503.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
@@ -30,15 +30,15 @@ class Input2503Data(InputModel):
     opsp_dise_code: OpspDiseCode = Field(
         description="门慢门特病种目录代码 — The disease (门慢门特病种目录代码, B #3 字符型 30): M + 5 digits (codes/opsp_dise_code.json holds the mock's list). Local non-M codes need a dialect."
     )
-    opsp_dise_name: str = Field(
+    opsp_dise_name: PlainText = Field(
         description="门慢门特病种名称 — The disease's name in the list (B #4, 300).", max_length=300
     )
-    tel: str | None = Field(
+    tel: PlainText | None = Field(
         default=None,
         description="联系电话 — Patient's telephone (B #5); optional. Length is ours [inference].",
         max_length=50,
     )
-    addr: str | None = Field(
+    addr: PlainText | None = Field(
         default=None,
         description="联系地址 — Patient's address (B #6); optional. Length is ours [inference].",
         max_length=500,
@@ -46,21 +46,21 @@ class Input2503Data(InputModel):
     insu_optins: Admdvs = Field(
         description="参保机构医保区划 — The insured place whose benefit this is (B #7, 6): the insuplc_admdvs of the chosen 1101 insuinfo row, not the hospital's area."
     )
-    ide_fixmedins_no: str = Field(
+    ide_fixmedins_no: PlainText = Field(
         description="鉴定定点医药机构编号 — The designated institution that identified the disease (B #8, 30); usually the sender.",
         max_length=30,
     )
-    ide_fixmedins_name: str = Field(
+    ide_fixmedins_name: PlainText = Field(
         description="鉴定定点医药机构名称 — Its name (B #9, 200).", max_length=200
     )
     hosp_ide_date: NhsaDate = Field(
         description="医院鉴定日期 — Date the hospital identified the disease (B #10)."
     )
-    diag_dr_codg: str = Field(
+    diag_dr_codg: PlainText = Field(
         description="诊断医师编码 — National code of the diagnosing doctor (B #11, 30).",
         max_length=30,
     )
-    diag_dr_name: str = Field(
+    diag_dr_name: PlainText = Field(
         description="诊断医师姓名 — The diagnosing doctor's name (B #12, 50).", max_length=50
     )
     begndate: NhsaDate = Field(description="开始日期 — First day the benefit applies (B #13).")
@@ -68,12 +68,12 @@ class Input2503Data(InputModel):
         default=None,
         description="结束日期 — Last day it applies (B #15; #14 is missing in B); absent or null: open-ended.",
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys. B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field as E, F and G spell it. Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,

@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
+from nhsa.models._types import PlainText
 
 
 class Input2504Data(InputModel):
@@ -18,24 +19,24 @@ class Input2504Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/2504.json#/$defs/input_data"
     )
-    trt_dcla_detl_sn: str = Field(
+    trt_dcla_detl_sn: PlainText = Field(
         description="待遇申报明细流水号 — Serial the platform issued for the registration (2503 result.trt_dcla_detl_sn); 2504 names it. Opaque.",
         max_length=30,
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    memo: str = Field(
+    memo: PlainText = Field(
         description='备注 — The reason for cancelling ("填写撤销原因"). Length is ours [inference].',
         max_length=500,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys. B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field as E, F and G spell it. Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import ClrType, Insutype, RefdSetlFlag
-from nhsa.models._types import Admdvs, Money, NhsaDate
+from nhsa.models._types import Admdvs, Money, NhsaDate, PlainText
 
 
 class Input3201Data(InputModel):
@@ -37,20 +37,20 @@ class Input3201Data(InputModel):
         description="个人账户支付金额 — Sum of acct_pay over the period's settlements, cancellations included."
     )
     fixmedins_setl_cnt: int = Field(
-        description="定点医药机构结算笔数 — Number of settlements the hospital counts in the period, 数值型(10); cancellations count as rows.",
+        description="定点医药机构结算笔数 — Number of rows the hospital counts in the period under the counting model refd_setl_flag picks (x-counting): refund rows count in model B; a settlement reversed by 2601 never counts. 数值型(10).",
         ge=0,
         le=9999999999,
     )
     refd_setl_flag: RefdSetlFlag | None = Field(
         default=None,
-        description="退费结算标志 — Later versions only; the meaning of its values in 3201 is not confirmed [inference].",
+        description="退费结算标志 — 退费结算标志 as a switch, not a row filter: 0 leaves refund data out (counting model A), 1, empty, null or absent keeps it in (model B, the default) — see x-counting. Two vendors quote the same rule (DHC, zebone); Guangdong spells the member REFD_SETL_FLAG.",
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 3201; accepted like on every other input]",
         max_length=4000,

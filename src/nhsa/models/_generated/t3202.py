@@ -11,7 +11,7 @@ from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
 from nhsa.models._generated.codes import ClrType, RefdSetlFlag
-from nhsa.models._types import Admdvs, Money, NhsaDate, NhsaDateTime
+from nhsa.models._types import Admdvs, Money, NhsaDate, NhsaDateTime, PlainText
 
 
 class Input3202Data(InputModel):
@@ -23,7 +23,7 @@ class Input3202Data(InputModel):
     setl_optins: Admdvs = Field(
         description="结算经办机构 — Settlement agency area code (a HIS sends its mdtrtarea_admvs)."
     )
-    file_qury_no: str = Field(
+    file_qury_no: PlainText = Field(
         description="文件查询号 — Query number 9101 returned for the uploaded detail file (上传明细文件后返回的号码).",
         max_length=30,
     )
@@ -35,20 +35,22 @@ class Input3202Data(InputModel):
         description="现金支付金额 — Cash paid over the period = medfee_sumamt − fund_pay_sumamt − acct_pay (the sum of psn_cash_pay) [inference, matches S9]."
     )
     fixmedins_setl_cnt: int = Field(
-        description="定点医药机构结算笔数 — Number of rows in the file.", ge=0, le=9999999999
+        description="定点医药机构结算笔数 — Number of rows in the file (the rows the counting model counts).",
+        ge=0,
+        le=9999999999,
     )
     clr_type: ClrType = Field(
         description="清算类别 — Clearing category of the rows compared. Required: D FinancialSettlement3202Param.java #9 (字符型6, 必填); C1 and S2 send it; A and F do not list it."
     )
     refd_setl_flag: RefdSetlFlag = Field(
-        description="退费结算标志 — Refund settlement flag. Required: D FinancialSettlement3202Param.java #10 (字符型3, 必填); C1 sends it as REFD_SETL_FLAG. D fills it with the flag of the file's first row; the rows carry their own flag, and the platform compares every row of the file whatever this says [inference: its meaning here is not documented]."
+        description="退费结算标志 — Refund settlement flag: the same switch as 3201's (x-counting in 3201.json): 0 compares the settlements that stand (model A), 1 every row, refund rows included (model B, the default). Required: D FinancialSettlement3202Param.java #10 (字符型3, 必填); C1 sends it as REFD_SETL_FLAG (and '0', with a model-A ledger). Each row of the file carries its own flag: 0 a settlement, 1 a refund row."
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 3202; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 3202; accepted like on every other input]",
         max_length=4000,

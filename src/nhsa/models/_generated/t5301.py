@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import NhsaDate
+from nhsa.models._types import NhsaDate, PlainText
 
 
 class Input5301Data(InputModel):
@@ -19,16 +19,16 @@ class Input5301Data(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/5301.json#/$defs/input_data"
     )
-    psn_no: str = Field(
+    psn_no: PlainText = Field(
         description="人员编号 — Person number issued by the platform (from 1101 baseinfo); opaque, do not assume a format.",
         max_length=30,
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys. B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field as E, F and G spell it. Send at most one of the two. [inference: accepted as on every other input]",
         max_length=4000,

@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import NhsaDateTime
+from nhsa.models._types import NhsaDateTime, PlainText
 
 
 class Input9001SignIn(InputModel):
@@ -19,22 +19,24 @@ class Input9001SignIn(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9001.json#/$defs/input_signIn"
     )
-    opter_no: str = Field(
+    opter_no: PlainText = Field(
         description="操作员编号 — Operator number of the cashier or terminal signing in; vendors sign in per operator and cache the sign_no.",
         max_length=20,
     )
-    mac: str | None = Field(
+    mac: PlainText | None = Field(
         default=None,
         description="签到MAC地址 — MAC address of the signing-in machine. Required in one copy of the spec (S1), optional in the other (S2); optional here.",
         max_length=20,
     )
-    ip: str = Field(description="签到IP地址 — IP address of the signing-in machine.", max_length=20)
-    exp_content: str | None = Field(
+    ip: PlainText = Field(
+        description="签到IP地址 — IP address of the signing-in machine.", max_length=20
+    )
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9001; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9001; accepted like on every other input]",
         max_length=4000,

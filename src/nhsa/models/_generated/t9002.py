@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import NhsaDateTime
+from nhsa.models._types import NhsaDateTime, PlainText
 
 
 class Input9002SignOut(InputModel):
@@ -19,17 +19,19 @@ class Input9002SignOut(InputModel):
     nhsa_schema: ClassVar[str] = (
         "https://nhsa-kit.invalid/v1/transactions/9002.json#/$defs/input_signOut"
     )
-    sign_no: str = Field(
+    sign_no: PlainText = Field(
         description="签到编号 — The sign_no returned by 9001. 30 characters in S1, 20 in S2; we take the longer.",
         max_length=30,
     )
-    opter_no: str = Field(description="操作员编号 — Operator number that signed in.", max_length=20)
-    exp_content: str | None = Field(
+    opter_no: PlainText = Field(
+        description="操作员编号 — Operator number that signed in.", max_length=20
+    )
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9002; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9002; accepted like on every other input]",
         max_length=4000,

@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import NhsaDateTime
+from nhsa.models._types import NhsaDateTime, PlainText
 
 
 class Input9101FsUploadIn(InputModel):
@@ -25,18 +25,18 @@ class Input9101FsUploadIn(InputModel):
         min_length=4,
         pattern="^[A-Za-z0-9+/]*={0,2}$",
     )
-    filename: str = Field(
+    filename: PlainText = Field(
         description="文件名 — File name, with the .zip extension.", max_length=200
     )
-    fixmedins_code: str = Field(
+    fixmedins_code: PlainText = Field(
         description="定点医药机构编号 — Institution uploading the file.", max_length=30
     )
-    exp_content: str | None = Field(
+    exp_content: PlainText | None = Field(
         default=None,
         description="扩展内容 — Extension field (字段扩展), a JSON string carrying province-specific keys (e.g. 2204 er_flag). B and D spell it exp_content; E, F and G send expContent (audit item 8). Send at most one of the two. [inference: no public source shows it on 9101; accepted like on every other input]",
         max_length=4000,
     )
-    expContent: str | None = Field(
+    expContent: PlainText | None = Field(
         default=None,
         description="扩展内容 — The exp_content extension field spelled as E (YiBinActive Dto/YiHai), F (YbRefund Plat/Models) and G (CodeMiddleWare) send it on almost every input. Send at most one of the two. [inference: no public source shows it on 9101; accepted like on every other input]",
         max_length=4000,
