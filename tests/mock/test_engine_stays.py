@@ -405,7 +405,12 @@ def test_2601_reverses_a_settlement_newest_first_restores_a_cancellation_and_an_
     assert out_of_order.error == "business.cancel_order"
     newest = desk.reverse(LOCAL, sent[4][1], "2304")
     assert newest.infcode == 0
-    assert newest.effects["reversed_setl_id"] == _info(second)["setl_id"]
+    assert newest.effects["voided_setl_id"] == _info(second)["setl_id"]
+    with desk.store.snapshot() as tx:  # void, as if never booked: no negative row
+        rows = tx.find(Settlement, tenant=desk.tenant, mdtrt_id=mdtrt_id)
+    assert sorted((row.setl_id, row.status) for row in rows) == sorted(
+        [(_info(first)["setl_id"], "active"), (_info(second)["setl_id"], "voided")]
+    )
     cancel = ward.cancel_settlement(LOCAL, mdtrt_id, _info(first)["setl_id"])
     assert cancel.infcode == 0
     restored = desk.reverse(LOCAL, desk.envelopes[-1]["msgid"], "2305")
