@@ -1,7 +1,7 @@
 """Day-end reconciliation from the journal: 3201 per group, 3202 where a group does not balance.
 
-The HIS side of the ledger is the journal: every settlement (2207) and refund (2208) that
-succeeded, with the amounts the platform answered. What counts is the contract's rule
+The HIS side of the ledger is the journal: every settlement (2207, 2304) and refund (2208,
+2305) that succeeded, with the amounts the platform answered. What counts is the contract's rule
 (``x-counting`` of 3201, :func:`nhsa.envelope.counting_model`), the one the platform applies:
 a refund is a row of its own with negated amounts; a settlement 2601 reversed is void and counts
 nowhere (nothing of it is on the platform's books either); ``include_refunds`` sends the switch
