@@ -25,7 +25,6 @@ from nhsa.client import (
     Diagnosis,
     FeeLine,
     InvalidInputError,
-    Ward,
     WindowMode,
 )
 from nhsa.client.errors import ClientConfigError
@@ -36,6 +35,7 @@ from nhsa.models import models_for
 from nhsa.signing import KeyEntry, KeyRing
 from tests.client.conftest import CARD_SN, card
 from tests.client.reshape import Reshaping
+from tests.client.test_stays import DRUG, PNEUMONIA, WARD
 
 CODE = "H53010100001"
 ID_CARD = "530102198503150018"
@@ -125,19 +125,17 @@ def test_a_whole_visit_in_each_dialect_against_the_mock_in_the_same_dialect(dial
 
 @pytest.mark.parametrize("dialect", spec.dialect_names())
 def test_a_whole_stay_in_each_dialect_against_the_mock_in_the_same_dialect(dialect: str) -> None:
-    ward = Ward("0302", "呼吸内科病区", "12床", "D530100000412", "医师庚")
-    pneumonia = [Diagnosis("J18.900", "肺炎")]
     begin = china_now().replace(microsecond=0) - timedelta(days=2)
     drug = FeeLine(
-        "XJ01CRA001A001010100001", "HIS-YP-0001", cnt=2, pric=Decimal("100"),
+        DRUG, "HIS-YP-0001", cnt=2, pric=Decimal("100"),
         fee_ocur_time=begin, medins_list_name="阿莫西林胶囊",
     )  # fmt: skip
     with _client_in(dialect) as (client, mock):
-        stay = client.admit(card(), insutype="310", ward=ward, diagnoses=pneumonia, begntime=begin)
+        stay = client.admit(card(), insutype="310", ward=WARD, diagnoses=PNEUMONIA, begntime=begin)
         client.upload_stay_fees(stay, [drug])
         part = client.settle_midway(stay, Decimal("200.00"), until=begin.date(), card_token=CARD_SN)
         client.cancel_stay_settlement(part)
-        stay = client.discharge(stay, diagnoses=pneumonia)
+        stay = client.discharge(stay, diagnoses=PNEUMONIA)
         final = client.settle_stay(stay, Decimal("200.00"), card_token=CARD_SN)
         assert client.reconcile(final.setlinfo.setl_time.date()).balanced
         records = mock.transcript(CODE)

@@ -18,12 +18,10 @@ from nhsa.client import (
     Certificate,
     Client,
     ClientConfig,
-    Diagnosis,
     FeeLine,
     OutcomeUnknownError,
     Reversed,
     StaySettlement,
-    Ward,
     WindowMode,
 )
 from nhsa.conformance._mock_adapters import ledger_totals_of
@@ -32,6 +30,7 @@ from nhsa.mock import MockPlatform
 from tests.client.conftest import CARD_SN, CLINIC, DIAGNOSES, card, fees
 from tests.client.platform import TENANT, MockView
 from tests.client.test_journal_postgres import PEOPLE
+from tests.client.test_stays import DRUG, PNEUMONIA, WARD
 
 WINDOW = WindowMode("C0001", "收费员甲")  # on_unknown="reverse": lost answers reversed at once
 
@@ -95,16 +94,14 @@ def test_a_day_of_stay_settlements_reversals_and_cancellations_balances_both_way
     neither side; a 2305 is a refund row of its own; a 2305 reversed by 2601 is void and its
     2304 counts again."""
     day = timedelta(days=1)
-    ward = Ward("0302", "呼吸内科病区", "12床", "D530100000412", "医师庚")
-    pneumonia = (Diagnosis("J18.900", "肺炎"),)
     with Client(config_for(mock), WINDOW, transport=mock.sync_transport()) as client:
         begin = china_now().replace(microsecond=0) - 3 * day
-        stay = client.admit(card(), insutype="310", ward=ward, diagnoses=pneumonia, begntime=begin)
+        stay = client.admit(card(), insutype="310", ward=WARD, diagnoses=PNEUMONIA, begntime=begin)
         client.upload_stay_fees(
             stay,
             [
                 FeeLine(
-                    "XJ01CRA001A001010100001",
+                    DRUG,
                     "HIS-YP-0001",
                     cnt=cnt,
                     pric=Decimal("100"),
@@ -131,7 +128,7 @@ def test_a_day_of_stay_settlements_reversals_and_cancellations_balances_both_way
         with pytest.raises(OutcomeUnknownError) as lost_cancel:
             client.cancel_stay_settlement(kept)
         assert isinstance(lost_cancel.value.resolution, Reversed)
-        stay = client.discharge(stay, diagnoses=pneumonia)
+        stay = client.discharge(stay, diagnoses=PNEUMONIA)
         final = client.settle_stay(stay, Decimal("500.00"), card_token=CARD_SN)
 
         today = final.setlinfo.setl_time.date()
