@@ -110,7 +110,8 @@ class Platform:
         self._admin = admin
 
     def enroll(self) -> Institution:
-        """Register a fresh institution of Kunming for ``tif+sm2``; its credentials."""
+        """Register a fresh institution of Kunming (三级, outpatient and inpatient care) for
+        ``tif+sm2``; its credentials."""
         code = self._free_code()
         key = Sm2PrivateKey.generate()
         paasid, token = f"paas-{code.lower()}", secrets.token_urlsafe(24)
@@ -122,7 +123,7 @@ class Platform:
                 "fixmedins_name": HOSPITAL_NAME,
                 "mdtrtarea_admvs": AREA,
                 "level": "3",
-                "networked": ["outpatient", "cross_province_outpatient"],
+                "networked": ["outpatient", "inpatient", "cross_province_outpatient"],
                 "profile": PROFILE,
                 "paasid": paasid,
                 "token": token,

@@ -8,7 +8,8 @@ self-contained; the client's need a platform to talk to, and get one here:
   institution's :class:`~nhsa.client.ClientConfig` (a journal file of its own, shared by every
   client the example makes, and retries without waiting, so lost answers cost no time);
   ``window``, the cashier's mode; ``client``, a :class:`~nhsa.client.Client` on the mock; and
-  the invented patient's ``card``, with a ``clinic``, ``fees`` and ``diagnoses`` for a visit;
+  the invented patient's ``card``, with a ``clinic``, ``fees`` and ``diagnoses`` for a visit
+  (and a ``ward`` for an inpatient stay);
 - examples of ``nhsa.client._transactions`` (the generated typed calls) find ``client``, a
   ``Client`` or ``AsyncClient`` whose platform answers every transaction with the contract's
   own example answer (``examples`` in ``interface_specs/v1/transactions/<infno>.json``).
@@ -41,6 +42,7 @@ from nhsa.client import (
     Diagnosis,
     FeeLine,
     RetryPolicy,
+    Ward,
     WindowMode,
 )
 from nhsa.mock import MockPlatform
@@ -49,7 +51,7 @@ from nhsa.spec import contract
 HOSPITAL = ("H53010100001", "昆明市测试第一人民医院", "530100")
 WINDOW = WindowMode("C0001", "收费员甲")
 NO_WAITING = RetryPolicy(backoff_initial=0, backoff_max=0, resolution_deadline=0)
-_WORKFLOW_NAMES = re.compile(r"\b(mock|config|window|client|card|clinic|fees|diagnoses)\b")
+_WORKFLOW_NAMES = re.compile(r"\b(mock|config|window|client|card|clinic|fees|diagnoses|ward)\b")
 
 
 def _example_answer(request: httpx.Request) -> httpx.Response:
@@ -74,6 +76,7 @@ def _workflow_names(mock: MockPlatform, journal: Path) -> dict[str, Any]:
         "clinic": Clinic("0301", "内科门诊", "D530100000101", "医师丁", "A03"),
         "fees": [FeeLine("110200001000000", "HIS-ZC-0001", cnt=1, pric=Decimal("25.00"))],
         "diagnoses": [Diagnosis("J06.900", "急性上呼吸道感染")],
+        "ward": Ward("0302", "呼吸内科病区", "12床", "D530100000412", "医师庚"),
     }
 
 

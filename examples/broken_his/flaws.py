@@ -45,6 +45,14 @@ class Flaw(StrEnum):
     CHRONIC_AS_ORDINARY = "chronic-as-ordinary"
     """(g) When the platform refuses a chronic visit's disease, the visit is quietly charged as
     an ordinary one (med_type 11) instead of the charge ending refused."""
+    UNMATCHED_STAY_FEES = "unmatched-stay-fees"
+    """(h) The last line of each inpatient fee batch never reaches the platform (an item not
+    mapped to the catalogue), yet the HIS settles the stay on its own total."""
+    SETTLE_WITHOUT_PRESETTLEMENT = "settle-without-presettlement"
+    """(i) A stay is settled (2304) on the HIS's own figures, with no pre-settlement (2303)."""
+    CANCEL_OUT_OF_ORDER = "cancel-stay-settlement-out-of-order"
+    """(j) Asked to cancel an older settlement of a stay, the HIS sends the 2305 while a newer
+    one stands (the platform cancels a stay's settlements newest first)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,26 @@ NEGATIVE_CONTROLS: Final[dict[Flaw, NegativeControl]] = {
         "no_ordinary_fallback",
         # The charge the scenario expects refused ends ok: that step fails with the check.
         failed_steps=("charge",),
+    ),
+    Flaw.UNMATCHED_STAY_FEES: NegativeControl(
+        "self-test/inpatient-01-stay",
+        "HIS-INP-002",
+        "stay_total_matches_the_platforms_lines",
+        # The platform refuses every 2303 of the stay (its total is not the HIS's): nothing
+        # settles, and the cancellation has no settlement to name (skipped).
+        failed_steps=("first_part", "second_part", "settle_stay"),
+    ),
+    Flaw.SETTLE_WITHOUT_PRESETTLEMENT: NegativeControl(
+        "self-test/inpatient-01-stay",
+        "HIS-INP-003",
+        "final_settlement_after_discharge_and_presettlement",
+        # The platform refuses every 2304 without its 2303: nothing settles.
+        failed_steps=("first_part", "second_part", "settle_stay"),
+    ),
+    Flaw.CANCEL_OUT_OF_ORDER: NegativeControl(
+        "self-test/inpatient-02-cancel-order",
+        "HIS-INP-004",
+        "stay_settlements_cancelled_newest_first",
     ),
 }
 """Flaw → where the suite catches it (asserted by tests/conformance/test_negative_controls.py)."""

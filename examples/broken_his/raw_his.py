@@ -3,8 +3,9 @@
 THIS HIS IS A TEST INSTRUMENT. Without flaws it does each driver action correctly (sign in,
 look the patient up, register, upload, pre-settle, settle echoing the pre-settlement, reverse
 a lost settlement with 2601, refund 2208 + 2205, re-settle kept lines, reconcile 3201, a
-chronic visit with its disease, register and cancel a chronic disease with 2503/2504) — just
-enough to pass the scenarios the negative controls use. With a :class:`~flaws.Flaw` it makes
+chronic visit with its disease, register and cancel a chronic disease with 2503/2504; an
+inpatient stay in :mod:`raw_stays`) — just enough to pass the scenarios the negative controls
+use. With a :class:`~flaws.Flaw` it makes
 that one mistake ON PURPOSE, so the conformance suite can show it catches it. The SDK makes
 these mistakes impossible, which is why this HIS does not use it.
 
@@ -27,11 +28,16 @@ from typing import Any, Final
 
 import httpx
 from examples.broken_his.flaws import Flaw
+from examples.broken_his.raw_stays import RawStays
 
 from nhsa.conformance import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     DriverCertificate,
     DriverHealth,
     DriverResult,
@@ -44,6 +50,8 @@ from nhsa.conformance import (
     RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.envelope import MsgidGenerator, china_now, dumps
 from nhsa.redaction import redact
@@ -135,11 +143,15 @@ class _Failed(Exception):  # noqa: N818 - control flow inside an action, never e
 class RawHis:
     """A HIS on the raw path; ``flaws`` choose its deliberate mistakes (module docstring).
 
+    ``failed`` ends an action with the result it carries (raise it from inside one).
+
     Args:
         flaws: the mistakes to make (none: a correct, minimal HIS).
         transport: the in-process mock's transport (``None``: real HTTP).
         read_timeout: seconds to wait for an answer before it counts as lost.
     """
+
+    failed = _Failed
 
     def __init__(
         self,
@@ -163,6 +175,7 @@ class RawHis:
         self._registrations: dict[str, tuple[str, str]] = {}
         self._sent: list[str] = []
         self._reversed: list[str] = []
+        self._stays = RawStays(self)
 
     # -- the driver protocol ------------------------------------------------------------------
 
@@ -201,6 +214,7 @@ class RawHis:
         self._settlements.clear()
         self._rows.clear()
         self._registrations.clear()
+        self._stays = RawStays(self)
         return DriverResult("ok", message=self.describe())
 
     def sign_in(self, request: SignInRequest) -> DriverResult:
@@ -290,12 +304,16 @@ class RawHis:
         return self._act(act)
 
     def reconcile(self, request: ReconcileRequest) -> DriverResult:
-        """3201 per insutype × clearing type × clearing agency, from the rows this HIS booked."""
+        """3201 per insutype × clearing type × clearing agency, from the rows this HIS booked
+        (and for the inpatient group of every stay, rows or not)."""
 
         def act() -> DriverResult:
             day = request.day.isoformat()
             balanced = True
-            for group in sorted({row.group for row in self._rows}):
+            groups = {row.group for row in self._rows} | self._stays.groups(
+                self._require().mdtrtarea_admvs
+            )
+            for group in sorted(groups):
                 rows = [row for row in self._rows if row.group == group]
                 answer = self._call(
                     "3201",
@@ -373,6 +391,34 @@ class RawHis:
             )
 
         return self._act(act)
+
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """1101, then 2401."""
+        return self._act(lambda: self._stays.admit(request))
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """2301 of one batch."""
+        return self._act(lambda: self._stays.upload_stay_fees(request))
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """2303, 2304 mid_setl_flag 1."""
+        return self._act(lambda: self._stays.settle(request))
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """2402."""
+        return self._act(lambda: self._stays.discharge(request))
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """2303, 2304 mid_setl_flag 0."""
+        return self._act(lambda: self._stays.settle(request))
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """2305 of the stay's newest settlement."""
+        return self._act(lambda: self._stays.cancel_stay_settlement(request))
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """2302 "0000", then 2404."""
+        return self._act(lambda: self._stays.cancel_admission(request))
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -529,7 +575,7 @@ class RawHis:
         if answer.fate == "lost" and Flaw.RESEND_AFTER_TIMEOUT in self.flaws:
             answer = self._send("2207", settle, visit.insuplc)  # DELIBERATELY WRONG: a resend
         if answer.fate == "lost":
-            self._undo_lost_settlement(visit, answer.msgid)
+            self._undo_lost(visit.psn_no, visit.insuplc, answer.msgid, "2207")
             self._cancel_batch(visit, batch)
             raise _Failed(
                 DriverResult(
@@ -560,20 +606,35 @@ class RawHis:
         self._book(group, info, sign=1)
         return settlement
 
-    def _undo_lost_settlement(self, visit: _Visit, msgid: str) -> None:
+    def _undo_lost(self, psn_no: str, insuplc: str, msgid: str, oinfno: str) -> None:
+        """2601 of a lost ``oinfno`` until a definite answer; unknown after a few tries."""
         for _ in range(REVERSAL_TRIES):
             answer = self._send(
-                "2601",
-                {"data": {"psn_no": visit.psn_no, "omsgid": msgid, "oinfno": "2207"}},
-                visit.insuplc,
+                "2601", {"data": {"psn_no": psn_no, "omsgid": msgid, "oinfno": oinfno}}, insuplc
             )
             if answer.fate in ("ok", "refused"):
                 self._reversed.append(msgid)
                 return
         raise _Failed(
             DriverResult(
-                "unknown", message=f"2207 {msgid}: reversal not confirmed", patient_message=SORRY
+                "unknown",
+                message=f"{oinfno} {msgid}: reversal not confirmed",
+                patient_message=SORRY,
             )
+        )
+
+    def _refusal(self, answer: _Answer) -> DriverResult:
+        """The result of an action that ends with ``answer`` (refused, or not sent)."""
+        return _failure(answer)
+
+    def _settled(self, mdtrt_id: str, psn_no: str, info: Mapping[str, Any]) -> DriverResult:
+        """The result of a settlement answered with ``info`` (its setlinfo)."""
+        return DriverResult(
+            "ok",
+            mdtrt_id=mdtrt_id,
+            setl_id=_text(info.get("setl_id")),
+            psn_no=psn_no,
+            amounts={n: _money(info.get(n)) for n in REPORTED},
         )
 
     def _reverse(self, settlement: _Settlement) -> DriverResult:
@@ -627,9 +688,9 @@ class RawHis:
 
     # -- one message --------------------------------------------------------------------------
 
-    def _call(self, infno: str, body: Mapping[str, Any], visit: _Visit | None) -> _Answer:
-        """Send; anything but an ok answer ends the action."""
-        answer = self._send(infno, body, visit.insuplc if visit else None)
+    def _call(self, infno: str, body: Mapping[str, Any], where: _Visit | str | None) -> _Answer:
+        """Send (for a visit, or to an insured area); anything but an ok answer ends the action."""
+        answer = self._send(infno, body, where.insuplc if isinstance(where, _Visit) else where)
         if answer.fate != "ok":
             raise _Failed(_failure(answer))
         return answer

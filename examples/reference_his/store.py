@@ -1,5 +1,5 @@
-"""The reference HIS's own database: visits, settlements, the chronic-disease registrations it
-made and its current configuration (SQLite).
+"""The reference HIS's own database: visits, stays, settlements, the chronic-disease
+registrations it made and its configuration (SQLite).
 
 A HIS keeps its own record of what it registered and settled — the platform's ids mapped to
 its visits — beside the SDK's journal (which records every message before it is sent). This
@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +37,9 @@ from nhsa.client import (
     FeeLine,
     Registration,
     SettlementTotals,
+    Stay,
+    StaySettlement,
+    Ward,
 )
 from nhsa.conformance import HisConfiguration, ModeConfig, SigningConfig
 
@@ -54,6 +58,15 @@ CREATE TABLE IF NOT EXISTS configuration (
 CREATE TABLE IF NOT EXISTS chronic_registrations (
     tenant TEXT NOT NULL, trt_dcla_detl_sn TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (tenant, trt_dcla_detl_sn));
+CREATE TABLE IF NOT EXISTS stays (
+    tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (tenant, mdtrt_id));
+CREATE TABLE IF NOT EXISTS stay_fees (
+    tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, feedetl_sn TEXT NOT NULL, data TEXT NOT NULL,
+    setl_id TEXT, PRIMARY KEY (tenant, mdtrt_id, feedetl_sn));
+CREATE TABLE IF NOT EXISTS stay_settlements (
+    tenant TEXT NOT NULL, setl_id TEXT NOT NULL, mdtrt_id TEXT NOT NULL, data TEXT NOT NULL,
+    live INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (tenant, setl_id));
 """
 
 
@@ -178,7 +191,106 @@ class HisStore:
             (tenant, trt_dcla_detl_sn),
         )
 
+    # -- stays ------------------------------------------------------------------------------------
+
+    def add_stay(self, tenant: str, stay: Stay) -> None:
+        """Remember a stay, or its new state (discharged, admitted again)."""
+        self._write(
+            "INSERT OR REPLACE INTO stays (tenant, mdtrt_id, data) VALUES (?, ?, ?)",
+            (tenant, stay.mdtrt_id, _dumps(_stay_data(stay))),
+        )
+
+    def stay(self, tenant: str, mdtrt_id: str) -> Stay | None:
+        """The stay, or ``None``."""
+        rows = self._read(
+            "SELECT data FROM stays WHERE tenant = ? AND mdtrt_id = ?", (tenant, mdtrt_id)
+        )
+        return _stay(json.loads(rows[0][0])) if rows else None
+
+    def stays(self, tenant: str) -> list[Stay]:
+        """Every stay of the institution, in the order admitted."""
+        rows = self._read("SELECT data FROM stays WHERE tenant = ? ORDER BY rowid", (tenant,))
+        return [_stay(json.loads(row[0])) for row in rows]
+
+    def add_stay_fees(self, tenant: str, mdtrt_id: str, lines: Sequence[FeeLine]) -> None:
+        """Remember accepted fee lines of the stay."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO stay_fees (tenant, mdtrt_id, feedetl_sn, data) VALUES (?, ?, ?, ?)",
+                [(tenant, mdtrt_id, line.feedetl_sn, _dumps(_line_data(line))) for line in lines],
+            )
+
+    def stay_fees(self, tenant: str, mdtrt_id: str) -> list[tuple[FeeLine, str | None]]:
+        """The stay's fee lines with the settlement that settled each."""
+        rows = self._read(
+            "SELECT data, setl_id FROM stay_fees WHERE tenant = ? AND mdtrt_id = ? ORDER BY rowid",
+            (tenant, mdtrt_id),
+        )
+        return [(_line(json.loads(data)), setl_id) for data, setl_id in rows]
+
+    def drop_stay_fees(self, tenant: str, mdtrt_id: str) -> None:
+        """Forget the stay's open fee lines."""
+        self._write(
+            "DELETE FROM stay_fees WHERE tenant = ? AND mdtrt_id = ? AND setl_id IS NULL",
+            (tenant, mdtrt_id),
+        )
+
+    def add_stay_settlement(
+        self, tenant: str, settlement: StaySettlement, serials: Sequence[str]
+    ) -> None:
+        """Remember a standing stay settlement; its lines are settled by it (one transaction)."""
+        mdtrt_id = settlement.stay.mdtrt_id
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO stay_settlements (tenant, setl_id, mdtrt_id, data, live)"
+                " VALUES (?, ?, ?, ?, 1)",
+                (tenant, settlement.setl_id, mdtrt_id, _dumps(_stay_settlement_data(settlement))),
+            )
+            self._db.executemany(
+                "UPDATE stay_fees SET setl_id = ? WHERE tenant = ? AND mdtrt_id = ?"
+                " AND feedetl_sn = ?",
+                [(settlement.setl_id, tenant, mdtrt_id, serial) for serial in serials],
+            )
+            self._db.execute("COMMIT")
+
+    def stay_settlement(self, tenant: str, setl_id: str) -> StaySettlement | None:
+        """The stay settlement (standing or cancelled), or ``None``."""
+        rows = self._read(
+            "SELECT data FROM stay_settlements WHERE tenant = ? AND setl_id = ?", (tenant, setl_id)
+        )
+        return self._stay_settlement(tenant, json.loads(rows[0][0])) if rows else None
+
+    def close_stay_settlement(self, tenant: str, setl_id: str) -> None:
+        """Mark the stay settlement cancelled; its lines are open again (one transaction)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "UPDATE stay_settlements SET live = 0 WHERE tenant = ? AND setl_id = ?",
+                (tenant, setl_id),
+            )
+            self._db.execute(
+                "UPDATE stay_fees SET setl_id = NULL WHERE tenant = ? AND setl_id = ?",
+                (tenant, setl_id),
+            )
+            self._db.execute("COMMIT")
+
+    def live_stay_settlements(self, tenant: str, mdtrt_id: str) -> list[StaySettlement]:
+        """The stay's standing settlements, in the order settled."""
+        rows = self._read(
+            "SELECT data FROM stay_settlements WHERE tenant = ? AND mdtrt_id = ? AND live = 1"
+            " ORDER BY rowid",
+            (tenant, mdtrt_id),
+        )
+        return [self._stay_settlement(tenant, json.loads(row[0])) for row in rows]
+
     # -- plumbing -------------------------------------------------------------------------------
+
+    def _stay_settlement(self, tenant: str, data: dict[str, Any]) -> StaySettlement:
+        stay = self.stay(tenant, data["mdtrt_id"])
+        if stay is None:  # written together; a missing stay means a damaged file
+            raise LookupError(f"settlement {data['setl_id']}: stay {data['mdtrt_id']} missing")
+        return _stay_settlement(stay, data)
 
     def _charge(self, tenant: str, data: dict[str, Any]) -> Charge:
         registration = self.registration(tenant, data["mdtrt_id"])
@@ -254,21 +366,7 @@ def _charge_data(c: Charge) -> dict[str, Any]:
         "med_type": c.med_type,
         "psn_setlway": c.psn_setlway,
         "acct_used_flag": c.acct_used_flag,
-        "lines": [
-            {
-                "med_list_codg": line.med_list_codg,
-                "medins_list_codg": line.medins_list_codg,
-                "cnt": str(line.cnt),
-                "pric": str(line.pric),
-                "det_item_fee_sumamt": str(line.det_item_fee_sumamt),
-                "feedetl_sn": line.feedetl_sn,
-                "fee_ocur_time": line.fee_ocur_time.isoformat() if line.fee_ocur_time else None,
-                "rx_circ_flag": line.rx_circ_flag,
-                "hosp_appr_flag": line.hosp_appr_flag,
-                "medins_list_name": line.medins_list_name,
-            }
-            for line in c.lines
-        ],
+        "lines": [_line_data(line) for line in c.lines],
         "pre_settlement": {k: _text(v) for k, v in asdict(c.pre_settlement).items()},
         "totals": {k: _text(v) for k, v in asdict(c.totals).items()},
         "chronic": [c.chronic.code, c.chronic.name] if c.chronic else None,
@@ -276,23 +374,7 @@ def _charge_data(c: Charge) -> dict[str, Any]:
 
 
 def _charge(registration: Registration, d: dict[str, Any]) -> Charge:
-    lines = tuple(
-        FeeLine(
-            line["med_list_codg"],
-            line["medins_list_codg"],
-            cnt=Decimal(line["cnt"]),
-            pric=Decimal(line["pric"]),
-            det_item_fee_sumamt=Decimal(line["det_item_fee_sumamt"]),
-            feedetl_sn=line["feedetl_sn"],
-            fee_ocur_time=(
-                datetime.fromisoformat(line["fee_ocur_time"]) if line["fee_ocur_time"] else None
-            ),
-            rx_circ_flag=line["rx_circ_flag"],
-            hosp_appr_flag=line["hosp_appr_flag"],
-            medins_list_name=line.get("medins_list_name"),  # absent in charges kept before it
-        )
-        for line in d["lines"]
-    )
+    lines = tuple(_line(line) for line in d["lines"])
     return Charge(
         registration=registration,
         chrg_bchno=d["chrg_bchno"],
@@ -333,4 +415,107 @@ def _chronic(d: dict[str, Any]) -> ChronicRegistration:
         begndate=date.fromisoformat(d["begndate"]),
         enddate=date.fromisoformat(d["enddate"]) if d["enddate"] else None,
         msgid=d["msgid"],
+    )
+
+
+def _line_data(line: FeeLine) -> dict[str, Any]:
+    return {
+        "med_list_codg": line.med_list_codg,
+        "medins_list_codg": line.medins_list_codg,
+        "cnt": str(line.cnt),
+        "pric": str(line.pric),
+        "det_item_fee_sumamt": str(line.det_item_fee_sumamt),
+        "feedetl_sn": line.feedetl_sn,
+        "fee_ocur_time": line.fee_ocur_time.isoformat() if line.fee_ocur_time else None,
+        "rx_circ_flag": line.rx_circ_flag,
+        "hosp_appr_flag": line.hosp_appr_flag,
+        "medins_list_name": line.medins_list_name,
+    }
+
+
+def _line(line: dict[str, Any]) -> FeeLine:
+    return FeeLine(
+        line["med_list_codg"],
+        line["medins_list_codg"],
+        cnt=Decimal(line["cnt"]),
+        pric=Decimal(line["pric"]),
+        det_item_fee_sumamt=Decimal(line["det_item_fee_sumamt"]),
+        feedetl_sn=line["feedetl_sn"],
+        fee_ocur_time=(
+            datetime.fromisoformat(line["fee_ocur_time"]) if line["fee_ocur_time"] else None
+        ),
+        rx_circ_flag=line["rx_circ_flag"],
+        hosp_appr_flag=line["hosp_appr_flag"],
+        medins_list_name=line.get("medins_list_name"),  # absent in lines kept before it
+    )
+
+
+def _stay_data(stay: Stay) -> dict[str, Any]:
+    return {
+        "psn_no": stay.psn_no,
+        "psn_name": stay.psn_name,
+        "mdtrt_id": stay.mdtrt_id,
+        "ipt_no": stay.ipt_no,
+        "insutype": stay.insutype,
+        "insuplc_admdvs": stay.insuplc_admdvs,
+        "med_type": stay.med_type,
+        "certificate": [
+            stay.certificate.mdtrt_cert_type,
+            stay.certificate.mdtrt_cert_no,
+            stay.certificate.card_sn,
+        ],
+        "ward": asdict(stay.ward),
+        "begntime": stay.begntime.isoformat(),
+        "balc": _text(stay.balc),
+        "msgid": stay.msgid,
+        "endtime": stay.endtime.isoformat() if stay.endtime else None,
+    }
+
+
+def _stay(d: dict[str, Any]) -> Stay:
+    cert_type, cert_no, card_sn = d["certificate"]
+    return Stay(
+        psn_no=d["psn_no"],
+        psn_name=d["psn_name"],
+        mdtrt_id=d["mdtrt_id"],
+        ipt_no=d["ipt_no"],
+        insutype=d["insutype"],
+        insuplc_admdvs=d["insuplc_admdvs"],
+        med_type=d["med_type"],
+        certificate=Certificate(cert_type, cert_no, card_sn),
+        ward=Ward(**d["ward"]),
+        begntime=datetime.fromisoformat(d["begntime"]),
+        balc=_amount(d["balc"]),
+        msgid=d["msgid"],
+        endtime=datetime.fromisoformat(d["endtime"]) if d["endtime"] else None,
+    )
+
+
+def _stay_settlement_data(s: StaySettlement) -> dict[str, Any]:
+    return {
+        "mdtrt_id": s.stay.mdtrt_id,
+        "setl_id": s.setl_id,
+        "msgid": s.msgid,
+        "mid_setl_flag": s.mid_setl_flag,
+        "until": s.until.isoformat() if s.until else None,
+        "psn_setlway": s.psn_setlway,
+        "acct_used_flag": s.acct_used_flag,
+        "pre_settlement": {k: _text(v) for k, v in asdict(s.pre_settlement).items()},
+        "totals": {k: _text(v) for k, v in asdict(s.totals).items()},
+    }
+
+
+def _stay_settlement(stay: Stay, d: dict[str, Any]) -> StaySettlement:
+    return StaySettlement(
+        stay=stay,
+        msgid=d["msgid"],
+        setl_id=d["setl_id"],
+        mid_setl_flag=d["mid_setl_flag"],
+        until=date.fromisoformat(d["until"]) if d["until"] else None,
+        psn_setlway=d["psn_setlway"],
+        acct_used_flag=d["acct_used_flag"],
+        pre_settlement=SettlementTotals(**{k: _amount(v) for k, v in d["pre_settlement"].items()}),
+        totals=SettlementTotals(**{k: _amount(v) for k, v in d["totals"].items()}),
+        setlinfo=None,  # the full answer stays in the SDK's journal
+        setldetail=(),
     )

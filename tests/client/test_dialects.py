@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,14 @@ from nhsa.client import (
     WindowMode,
 )
 from nhsa.client.errors import ClientConfigError
+from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
 from nhsa.mock.platform import Enrollment
 from nhsa.models import models_for
 from nhsa.signing import KeyEntry, KeyRing
+from tests.client.conftest import CARD_SN, card
 from tests.client.reshape import Reshaping
+from tests.client.test_stays import DRUG, PNEUMONIA, WARD
 
 CODE = "H53010100001"
 ID_CARD = "530102198503150018"
@@ -117,6 +121,28 @@ def test_a_whole_visit_in_each_dialect_against_the_mock_in_the_same_dialect(dial
     assert {r["gateway"].get("family") for r in records} == (
         {None} if family == "none" else {family}
     )
+
+
+@pytest.mark.parametrize("dialect", spec.dialect_names())
+def test_a_whole_stay_in_each_dialect_against_the_mock_in_the_same_dialect(dialect: str) -> None:
+    begin = china_now().replace(microsecond=0) - timedelta(days=2)
+    drug = FeeLine(
+        DRUG, "HIS-YP-0001", cnt=2, pric=Decimal("100"),
+        fee_ocur_time=begin, medins_list_name="阿莫西林胶囊",
+    )  # fmt: skip
+    with _client_in(dialect) as (client, mock):
+        stay = client.admit(card(), insutype="310", ward=WARD, diagnoses=PNEUMONIA, begntime=begin)
+        client.upload_stay_fees(stay, [drug])
+        part = client.settle_midway(stay, Decimal("200.00"), until=begin.date(), card_token=CARD_SN)
+        client.cancel_stay_settlement(part)
+        stay = client.discharge(stay, diagnoses=PNEUMONIA)
+        final = client.settle_stay(stay, Decimal("200.00"), card_token=CARD_SN)
+        assert client.reconcile(final.setlinfo.setl_time.date()).balanced
+        records = mock.transcript(CODE)
+    assert {r["infcode"] for r in records} == {0}
+    assert {"2401", "2301", "2303", "2304", "2305", "2402"} <= {r["infno"] for r in records}
+    assert {r["dialect"]["name"] for r in records} == {dialect}
+    assert all(r["dialect"]["ok"] for r in records)
 
 
 def _entries(dialect: str) -> list[str]:

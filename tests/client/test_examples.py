@@ -72,6 +72,16 @@ def test_recover_after_crash_in_process() -> None:
     assert "对平 balanced" in output
 
 
+@pytest.mark.slow
+def test_inpatient_stay_in_process() -> None:
+    output = _output("inpatient_stay.py")
+    assert "中途结算 1 setl_id" in output
+    assert "deductible 900.00" in output
+    assert "撤销中途结算 2 (2305): -155.00" in output
+    assert "出院结算 setl_id" in output
+    assert output.rstrip().endswith("对账 3201/3202: 对平 balanced")
+
+
 # After the first three, the server holds other institutions' records (seq is global), a crash
 # and a lost answer: each later run must stay on its own, and nothing armed may outlive a run.
 RUNS = (
@@ -80,6 +90,7 @@ RUNS = (
     ("recover_after_crash.py",),
     ("refund.py",),
     ("recover_after_crash.py",),
+    ("inpatient_stay.py",),
     ("kiosk_visit.py",),
     ("chronic_visit.py",),
 )

@@ -9,6 +9,8 @@ Public HIS code says a reversed settlement is void on the platform: now nobody c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -16,17 +18,20 @@ from nhsa.client import (
     Certificate,
     Client,
     ClientConfig,
+    FeeLine,
     NeedsManualDecision,
     OutcomeUnknownError,
     Reversed,
+    StaySettlement,
     WindowMode,
 )
 from nhsa.conformance._mock_adapters import ledger_totals_of
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
-from tests.client.conftest import CLINIC, DIAGNOSES, fees
+from tests.client.conftest import CARD_SN, CLINIC, DIAGNOSES, card, fees
 from tests.client.platform import TENANT, MockView
 from tests.client.test_journal_postgres import PEOPLE
+from tests.client.test_stays import DRUG, PNEUMONIA, WARD
 
 WINDOW = WindowMode("C0001", "收费员甲")  # on_unknown="reverse": lost answers reversed at once
 
@@ -138,3 +143,71 @@ def test_a_platform_row_does_not_close_an_entry_the_sdk_is_still_resolving(
         still = client.journal.get(held.msgid)
         assert still is not None
         assert still.state == "held"
+
+
+def test_a_day_of_stay_settlements_reversals_and_cancellations_balances_both_ways(
+    mock: MockView, config_for: Callable[..., ClientConfig]
+) -> None:
+    """The same rule for inpatient settlements: a 2304 reversed by 2601 is void, counted by
+    neither side; a 2305 is a refund row of its own; a 2305 reversed by 2601 is void and its
+    2304 counts again."""
+    day = timedelta(days=1)
+    with Client(config_for(mock), WINDOW, transport=mock.sync_transport()) as client:
+        begin = china_now().replace(microsecond=0) - 3 * day
+        stay = client.admit(card(), insutype="310", ward=WARD, diagnoses=PNEUMONIA, begntime=begin)
+        client.upload_stay_fees(
+            stay,
+            [
+                FeeLine(
+                    DRUG,
+                    "HIS-YP-0001",
+                    cnt=cnt,
+                    pric=Decimal("100"),
+                    fee_ocur_time=begin + offset * day,
+                )
+                for offset, cnt in enumerate((6, 2, 5))
+            ],
+        )
+
+        def midway(total: str, until: int) -> StaySettlement:
+            return client.settle_midway(
+                stay, Decimal(total), until=(begin + until * day).date(), card_token=CARD_SN
+            )
+
+        midway("600.00", 0)  # stands
+        mock.arm("2304", "drop")  # booked, the answer lost: 2601 voids it
+        with pytest.raises(OutcomeUnknownError) as unknown:
+            midway("200.00", 1)
+        assert isinstance(unknown.value.resolution, Reversed)
+        cancelled = midway("200.00", 1)
+        client.cancel_stay_settlement(cancelled)  # a refund row
+        kept = midway("200.00", 1)
+        mock.arm("2305", "drop")  # the cancellation's answer lost: 2601 undoes it
+        with pytest.raises(OutcomeUnknownError) as lost_cancel:
+            client.cancel_stay_settlement(kept)
+        assert isinstance(lost_cancel.value.resolution, Reversed)
+        stay = client.discharge(stay, diagnoses=PNEUMONIA)
+        final = client.settle_stay(stay, Decimal("500.00"), card_token=CARD_SN)
+
+        today = final.setlinfo.setl_time.date()
+        ledger = mock.mock.settlements(TENANT)
+        # model B: the first, the cancelled one and its refund row, the kept one, the final one
+        # model A: the settlements that stand — the first, the kept one, the final one
+        for include_refunds, rows in ((True, 5), (False, 3)):
+            report = client.reconcile(today, include_refunds=include_refunds, details=True)
+            assert report.balanced, report
+            assert report.mismatches == ()
+            assert report.unresolved == ()
+            (group,) = report.groups
+            assert (group.clr_type, group.his.count) == ("21", rows)
+            assert group.his.medfee_sumamt == Decimal("1300.00")  # 600 + 200 + 500 either way
+            platform = ledger_totals_of(ledger, today, today, "1" if include_refunds else "0")
+            assert (platform.setl_cnt, platform.medfee_sumamt) == (rows, Decimal("1300.00"))
+            assert platform.fund_pay_sumamt == group.his.fund_pay_sumamt
+            assert platform.acct_pay == group.his.acct_pay
+
+    statuses = sorted((row["refd_setl_flag"], row["status"]) for row in ledger)
+    # no row for the 2601 of the lost 2304: it is voided; the undone 2305's row is voided
+    assert statuses == [("0", "active")] * 4 + [("0", "voided")] + [("1", "active")] + [
+        ("1", "voided")
+    ]

@@ -23,6 +23,7 @@ from tests.conformance.builders import (
     CODE,
     PERSON,
     TranscriptBuilder,
+    example_output,
     example_request,
     fault_member,
     setl_id_of,
@@ -865,3 +866,113 @@ def test_chronic_registration_names_its_parties(run_check: Run) -> None:
         "ide_fixmedins_no H53010199999",
         f"2504 of RF00{PERSON}",
     ]
+
+
+# -- inpatient stays ------------------------------------------------------------------------------
+
+STAY = "530100000000003001"  # the contract examples' stay
+
+
+def _stay_settle(
+    b: TranscriptBuilder, infno: str, *, mid: str = "0", medfee: str = "3000.00", **kw: Any
+) -> dict[str, Any]:
+    """A 2303 or 2304 of the examples' stay answered with its own example (medfee 3000.00)."""
+    nodes = example_request(infno)["input"]
+    nodes["data"].update(mid_setl_flag=mid, medfee_sumamt=Decimal(medfee))
+    output = example_output(infno)
+    return b.add(infno, nodes, output, insuplc="510100", **kw)
+
+
+def _refused(record: dict[str, Any], error_id: str) -> dict[str, Any]:
+    record.update(
+        infcode=-1, err_msg=f"{error_id}: refused", state_changed=False, error_id=error_id
+    )
+    record["response"].update(infcode=-1, output=None)
+    return record
+
+
+def test_stay_fees_within_the_stay(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    b.add("2401", example_request("2401")["input"], example_output("2401"), insuplc="510100")
+    b.add("2301", example_request("2301")["input"], example_output("2301"), insuplc="510100")
+    assert_status(run_check("stay_fees_within_the_stay", b.records), Status.PASS)
+    late = b.add("2301", example_request("2301")["input"], {}, insuplc="510100")
+    _refused(late, "business.stay_discharged")
+    outcome = run_check("stay_fees_within_the_stay", b.records)
+    assert_status(outcome, Status.FAIL)
+    assert "business.stay_discharged" in outcome.evidence[0].seen
+
+
+def test_stay_total_matches_the_platforms_lines(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    _stay_settle(b, "2303")
+    assert_status(run_check("stay_total_matches_the_platforms_lines", b.records), Status.PASS)
+    _stay_settle(b, "2303", medfee="3100.00")  # answered 3000.00: the HIS counted more
+    refused = _refused(_stay_settle(b, "2303", medfee="90.00"), "business.amount_mismatch")
+    outcome = run_check("stay_total_matches_the_platforms_lines", b.records)
+    assert_status(outcome, Status.FAIL)
+    assert [e.records for e in outcome.evidence] == [(2,), (refused["seq"],)]
+
+
+def test_final_settlement_after_discharge_and_presettlement(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    _stay_settle(b, "2303")
+    _stay_settle(b, "2304")
+    name = "final_settlement_after_discharge_and_presettlement"
+    assert_status(run_check(name, b.records), Status.PASS)
+    _stay_settle(b, "2304", mid="1")  # a mid-way 2304 with no mid-way 2303
+    _refused(_stay_settle(b, "2304"), "business.not_discharged")
+    outcome = run_check(name, b.records)
+    assert_status(outcome, Status.FAIL)
+    assert [e.expected for e in outcome.evidence] == [
+        "a successful 2303 of the stay (same mid_setl_flag) first",
+        "discharge (2402) and pre-settlement (2303) first",
+    ]
+
+
+def test_stay_settlements_cancelled_newest_first(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    first = _stay_settle(b, "2304", mid="1")
+    second = _stay_settle(b, "2304", mid="1")
+    second["response"]["output"]["setlinfo"]["setl_id"] = "S2"
+    first["response"]["output"]["setlinfo"]["setl_id"] = "S1"
+    cancel = example_request("2305")["input"]
+    cancel["data"].update(setl_id="S1")
+    b.add("2305", cancel, example_output("2305"), insuplc="510100")
+    outcome = run_check("stay_settlements_cancelled_newest_first", b.records)
+    assert_status(outcome, Status.FAIL)
+    assert outcome.evidence[0].seen == "2305 of S1"
+    in_order = TranscriptBuilder()
+    for record in (first, second):
+        in_order.records.append(record)
+    newest = example_request("2305")["input"]
+    newest["data"].update(setl_id="S2")
+    in_order.add("2305", newest, example_output("2305"), insuplc="510100")
+    assert_status(
+        run_check("stay_settlements_cancelled_newest_first", in_order.records), Status.PASS
+    )
+
+
+def test_stay_settlement_carries_the_password_medium(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    name = "stay_settlement_carries_the_password_medium"
+    assert_status(run_check(name, b.records), Status.SKIP)
+    local = _stay_settle(b, "2304")
+    local["request"]["insuplc_admdvs"] = "530100"
+    outcome = run_check(name, b.records)
+    assert_status(outcome, Status.FAIL)
+    assert outcome.evidence[0].seen == "no password medium"
+    local["request"]["input"]["data"]["exp_content"] = '{"card_token": "***"}'
+    assert_status(run_check(name, b.records), Status.PASS)
+
+
+def test_reversal_after_unknown_2304(run_check: Run) -> None:
+    b = TranscriptBuilder()
+    lost = _stay_settle(b, "2304", fault="commit-then-drop", delivered=False)
+    outcome = run_check("reversal_after_unknown_2304", b.records)
+    assert_status(outcome, Status.FAIL)
+    assert outcome.evidence[0].expected.endswith("oinfno=2304 answered successfully")
+    reversal = example_request("2601")["input"]
+    reversal["data"].update(omsgid=lost["msgid"], oinfno="2304")
+    b.add("2601", reversal, {})
+    assert_status(run_check("reversal_after_unknown_2304", b.records), Status.PASS)

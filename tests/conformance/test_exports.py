@@ -24,6 +24,9 @@ PINNED = {
     "SigningConfig", "StageRun", "Status", "StepRun", "TranscriptRecord", "bundled_requirements",
     "bundled_stages_dir", "check", "default_registry", "failed", "load_requirements",
     "load_scenario", "load_stages", "not_applicable", "passed", "settlements",
+    # inpatient stays (issue 12)
+    "AdmitRequest", "CancelAdmissionRequest", "CancelStaySettlementRequest", "DischargeRequest",
+    "StayFeesRequest", "StaySettlementRequest",
 }  # fmt: skip
 PINNED |= {"CancelChronicRequest", "RegisterChronicRequest"}  # chronic care (issue 12)
 

@@ -127,15 +127,24 @@ def test_a_changed_answer_is_named_field_by_field(ran: LabServer, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_every_visit_of_the_lab_stage_replays_alike(ran: LabServer, tmp_path: Path) -> None:
+def test_every_visit_and_stay_of_the_lab_stage_replays_alike(
+    ran: LabServer, tmp_path: Path
+) -> None:
     with ran.platform.store.snapshot() as tx:
         codes = [(i.fixmedins_code, i.scenario) for i in tx.find(LabInstitution)]
+    verdicts: dict[str, str] = {}
     for code, scenario in codes:
         records = parse_records(ran.platform.transcript(code))
-        for mdtrt_id in sorted({r.mdtrt_id for r in records if r.infno == "2201" and r.mdtrt_id}):
+        opened = {r.mdtrt_id for r in records if r.infno in ("2201", "2401") and r.mdtrt_id}
+        for mdtrt_id in sorted(opened):
             document = export_visit(ran.platform, code, mdtrt_id, exported_by="lab-km")
             report = replay(read_export(encode_export(document)))
             assert report.same, (scenario, [s.describe() for s in report.steps if not s.same])
+            verdicts[scenario] = report.verdict_original
+    # the stay's lost settlement, reversed, then settled again: its verdict tells both 2304s
+    lost, again = verdicts["lab/inpatient-unknown-settlement"].splitlines()
+    assert re.fullmatch(r"2304 \S+: booked by the platform, .+; reversed by 2601 \S+", lost)
+    assert re.fullmatch(r"2304 \S+: settled", again)
 
 
 def _valid(ran: LabServer, tmp_path: Path) -> dict[str, Any]:

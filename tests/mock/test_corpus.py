@@ -2,9 +2,9 @@
 
 Each is in its dialect, valid by the contract once read back into the national shape, and
 gets the answer its index entry names: a success, or the business refusal that only comes
-after the mock's dialect and contract checks have passed (an inpatient transaction "not
-simulated", an unknown visit or file). Envelope fields that tie a message to a moment —
-msgid, inf_time, sign_no — are the only ones refreshed. A mock in another dialect refuses it.
+after the mock's dialect and contract checks have passed (an unknown visit, stay or file).
+Envelope fields that tie a message to a moment — msgid, inf_time, sign_no — are the only ones
+refreshed. A mock in another dialect refuses it.
 """
 
 from __future__ import annotations

@@ -89,10 +89,11 @@ def test_unregistered_institutions_are_the_gateways_to_refuse(
 
 
 def test_unserved_transactions(desk: Desk) -> None:
+    # Every transaction of the contract has a handler; one the engine reads with its model
+    # and finds broken is refused naming the field.
     inpatient = desk.call("2401", {"mdtrtinfo": {}, "diseinfo": []}, insuplc_admdvs="530100")
-    assert inpatient.infcode == -1
-    assert "住院交易，本模拟平台尚未模拟住院业务" in (inpatient.err_msg or "")
-    assert "does not simulate yet" in (inpatient.err_msg or "")
+    assert inpatient.error == "envelope.validation_failed"
+    assert "/input/mdtrtinfo/psn_no missing" in (inpatient.err_msg or "")
     # An infno the contract lacks is the server's to refuse (contract check, 交易编号不存在):
     # the engine, which only ever sees contract-valid calls, does not answer it again.
     with pytest.raises(UnknownTransactionError, match="2299"):

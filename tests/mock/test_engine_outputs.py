@@ -10,6 +10,7 @@ from nhsa.mock.engine import HANDLERS, Answer
 from nhsa.mock.store import Settlement
 
 from .conftest import CLASS_A_DRUG, CLASS_B_DRUG, CLASS_C_DRUG, Desk, wire
+from .stays import Ward
 
 LOCAL = "P53010000000001"
 
@@ -142,6 +143,20 @@ def test_every_handler_answers_a_contract_valid_output(desk: Desk) -> None:
     download = keep("9102", desk.download_file(result.output["fileinfo"]["file_qury_no"]))
     assert download.file is not None
     assert download.file.startswith(b"PK")
+    ward = Ward(desk)
+    stay = keep("2401", ward.admit(LOCAL)).output["result"]["mdtrt_id"]
+    keep(
+        "2301", ward.upload(LOCAL, ward.lines(LOCAL, stay, [(CLASS_A_DRUG, "10", "2")], prefix="A"))
+    )
+    ward.upload(LOCAL, ward.lines(LOCAL, stay, [(CLASS_B_DRUG, "4.52", "1")], prefix="B"))
+    keep("2302", ward.cancel_fees(LOCAL, stay, "B001"))
+    midway = keep("2303", ward.presettle(LOCAL, stay, Decimal("20.00"), mid=True))
+    paid = keep("2304", ward.settle(LOCAL, stay, midway.output["setlinfo"], mid=True))
+    keep("2305", ward.cancel_settlement(LOCAL, stay, paid.output["setlinfo"]["setl_id"]))
+    keep("2402", ward.discharge(LOCAL, stay))
+    keep("2405", ward.cancel_discharge(LOCAL, stay))
+    ward.cancel_fees(LOCAL, stay, "0000")
+    keep("2404", ward.cancel_admission(LOCAL, stay))
     keep("9002", desk.call("9002", {"signOut": {"sign_no": desk.sign_no, "opter_no": "K01"}}))
 
     assert set(answers) == set(HANDLERS)
@@ -171,8 +186,12 @@ def test_refusals_say_what_to_do_in_both_languages(desk: Desk) -> None:
             "business.not_reversible",
         ),
         (
-            desk.call("2401", {"mdtrtinfo": {}, "diseinfo": []}, insuplc_admdvs="530100"),
-            "business.illegal_state",
+            desk.call(
+                "2404",
+                {"data": {"mdtrt_id": "3000000000000", "psn_no": "P1"}},
+                insuplc_admdvs="530100",
+            ),
+            "business.visit_not_found",
         ),
     ]
     for answer, error in refusals:

@@ -291,7 +291,8 @@ def test_postgres_schema_columns_match_the_record_types(postgres_url: str) -> No
                 (kind.TABLE,),
             )
             columns = [row[0] for row in cursor.fetchall()]
-            # A column a later migration adds (institutions.dialect) comes after _order.
+            # A column a later migration adds (institutions.dialect, settlements.mid_setl_flag)
+            # comes after _order (PostgreSQL appends it).
             assert "_order" in columns, kind
             fields = [f.name for f in dataclasses.fields(kind)]
             assert [name for name in columns if name != "_order"] == fields, kind

@@ -55,6 +55,38 @@ def test_an_old_file_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
     assert _version(path) == LATEST
 
 
+def _columns(path: Path) -> dict[str, list[str]]:
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {
+            table: [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+            for table in sorted(tables)
+        }
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("version", range(1, LATEST))
+def test_a_file_at_every_older_version_ends_with_the_latest_schema(
+    tmp_path: Path, version: int
+) -> None:
+    # e.g. a file at 5 (the dialect column) gains 6 (stays, fee-line times, mid_setl_flag)
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).close()
+    path = tmp_path / f"v{version}.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    migrate(connection, path, upto=version)
+    connection.close()
+    assert _version(path) == version
+    SqliteStore(path).close()
+    assert _version(path) == LATEST
+    assert _columns(path) == _columns(fresh)
+
+
 def test_a_newer_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     SqliteStore(path).close()

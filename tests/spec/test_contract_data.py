@@ -355,11 +355,18 @@ def test_check_digit_rule_rejects_a_wrong_digit() -> None:
 # -- broken examples fail at the right pointer ---------------------------------------------------
 
 
-def _pointer(path: str) -> tuple[str, ...]:
-    """JSON pointer parts of a field path from iter_fields, array rows at index 0."""
+def _pointer(path: str, message: Mapping[str, Any]) -> tuple[str, ...]:
+    """JSON pointer parts of a field path from iter_fields in ``message``, array rows at index
+    0 — unless the message gives the node as one object (a node the contract takes as one
+    object or an array of them)."""
     parts: list[str] = ["input"]
     for step in path.split("."):
-        parts.extend([step[:-2], "0"] if step.endswith("[]") else [step])
+        if step.endswith("[]"):
+            parts.append(step[:-2])
+            if not isinstance(_get(message, tuple(parts)), Mapping):
+                parts.append("0")
+        else:
+            parts.append(step)
     return tuple(parts)
 
 
@@ -392,7 +399,7 @@ def _node_fields(infno: str) -> list[FieldSpec]:
 
 def _first(infno: str, example: Mapping[str, Any], wanted: Any) -> FieldSpec | None:
     for f in _node_fields(infno):
-        if wanted(f) and _get(example, _pointer(f.path)) is not None:
+        if wanted(f) and _get(example, _pointer(f.path, example)) is not None:
             return f
     return None
 
@@ -450,7 +457,7 @@ def test_dropping_a_required_field_is_reported(infno: str, index: int) -> None:
     request = copy.deepcopy(dict(CONTRACT.transaction(infno).examples[index].request))
     target = _first(infno, request, lambda f: f.required)
     assert target is not None
-    parts = _pointer(target.path)
+    parts = _pointer(target.path, request)
     del _parent(request, parts)[parts[-1]]
     assert "required" in _at(_both_reject(infno, request), parts)
 
@@ -460,7 +467,7 @@ def test_an_over_long_string_is_reported(infno: str, index: int) -> None:
     request = copy.deepcopy(dict(CONTRACT.transaction(infno).examples[index].request))
     target = _long_string_target(infno, request)
     assert target is not None
-    parts = _pointer(target.path)
+    parts = _pointer(target.path, request)
     _parent(request, parts)[parts[-1]] = "9" * (target.max_length + 1)  # type: ignore[operator]
     assert "maxLength" in _at(_both_reject(infno, request), parts)
 
@@ -470,7 +477,7 @@ def test_an_unknown_code_is_reported(infno: str, index: int) -> None:
     request = copy.deepcopy(dict(CONTRACT.transaction(infno).examples[index].request))
     target = _code_target(infno, request)
     assert target is not None
-    parts = _pointer(target.path)
+    parts = _pointer(target.path, request)
     _parent(request, parts)[parts[-1]] = UNKNOWN_CODE
     assert _at(_both_reject(infno, request), parts) & {"enum", "anyOf"}
 

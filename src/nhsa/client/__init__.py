@@ -3,8 +3,10 @@
 - :class:`Client` / :class:`AsyncClient` — one policy core, two drivers; a typed method per
   transaction of the contract, plus the workflows ``register``, ``cancel_registration``,
   ``charge`` (a chronic visit with ``chronic=ChronicDisease(...)``), ``refund``,
-  ``reconcile``, ``recover``, and for chronic care ``recognitions``, ``register_chronic``,
-  ``cancel_chronic``;
+  ``reconcile``, ``recover``, for chronic care ``recognitions``, ``register_chronic``,
+  ``cancel_chronic`` and, for an inpatient stay, ``admit``, ``upload_stay_fees``,
+  ``settle_midway``, ``discharge``, ``settle_stay``, ``cancel_stay_settlement``,
+  ``cancel_discharge``, ``cancel_admission``;
 - :class:`WindowMode` / :class:`KioskMode` — who operates, which certificates are accepted,
   what an unknown outcome does;
 - outcomes :class:`Succeeded`, :class:`Rejected`, :class:`NotSent`, :class:`Unknown` and the
@@ -35,7 +37,7 @@ from nhsa.client._breaker import BreakerPolicy, DowntimeNotice
 from nhsa.client._classify import AnswerPatterns
 from nhsa.client._client import AsyncClient, Client
 from nhsa.client._config import ClientConfig, Timeouts
-from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine, Ward
 from nhsa.client._journal import Journal, JournalEntry
 from nhsa.client._load_bearing import LOAD_BEARING, LoadBearing, Shortfall
 from nhsa.client._modes import KioskMode, Mode, WindowMode
@@ -66,6 +68,7 @@ from nhsa.client._results import (
     SettlementTotals,
 )
 from nhsa.client._retry import RetryPolicy
+from nhsa.client._stay_results import FeeBatch, Stay, StayCancellation, StaySettlement
 from nhsa.client.errors import (
     AlreadySettledError,
     BusinessError,
@@ -102,6 +105,7 @@ __all__ = [
     "Clinic",
     "Diagnosis",
     "DowntimeNotice",
+    "FeeBatch",
     "FeeLine",
     "ForbiddenCertificateError",
     "GroupReconciliation",
@@ -136,6 +140,9 @@ __all__ = [
     "SettlementTotals",
     "Shortfall",
     "SignInError",
+    "Stay",
+    "StayCancellation",
+    "StaySettlement",
     "StillPending",
     "Succeeded",
     "Timeouts",
@@ -143,6 +150,7 @@ __all__ = [
     "UnusableAnswerError",
     "VisitBusyError",
     "VisitNotInJournalError",
+    "Ward",
     "WindowMode",
     "errors",
 ]

@@ -175,7 +175,7 @@ def settle_lines(
 ) -> Flow[Charge]:
     """2204 (in chunks, one batch), 2206, 2207 and the totals check; the caller holds the guard."""
     batch = new_serial("CB", core.msgids.next())
-    lines = _numbered(fees, batch, core)
+    lines = numbered(fees, batch, core)
     area = registration.insuplc_admdvs
     uploaded = False
     try:
@@ -434,19 +434,20 @@ def _line_extras(lines: Sequence[FeeLine]) -> dict[str, str]:
     }
 
 
-def _numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
-    """The lines with serials: the caller's, or the batch number plus a 4-digit index."""
+def numbered(fees: Sequence[FeeLine], batch: str, core: Core) -> list[FeeLine]:
+    """The lines with serials (the caller's, or ``batch`` plus a 4-digit index) and fee times
+    (the caller's, or now)."""
     now = core.clock()
-    numbered = []
+    lines = []
     for index, line in enumerate(fees, start=1):
         serial = line.feedetl_sn or f"{batch}{index:04d}"
-        numbered.append(replace(line, feedetl_sn=serial, fee_ocur_time=line.fee_ocur_time or now))
-    serials = [line.feedetl_sn for line in numbered]
+        lines.append(replace(line, feedetl_sn=serial, fee_ocur_time=line.fee_ocur_time or now))
+    serials = [line.feedetl_sn for line in lines]
     if len(set(serials)) != len(serials):
         raise InvalidInputError(
             "fees: feedetl_sn must be unique within the visit", field="fees", rule="unique-serials"
         )
-    return numbered
+    return lines
 
 
 def _check_charge_input(

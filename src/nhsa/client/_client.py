@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -50,11 +51,12 @@ from nhsa.client import (
     _refund,
     _register,
     _resolution,
+    _stay,
 )
 from nhsa.client._config import ClientConfig
 from nhsa.client._core import SIGN_IN, Core
 from nhsa.client._flow import Flow, drive, drive_async
-from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine
+from nhsa.client._inputs import Certificate, ChronicDisease, Clinic, Diagnosis, FeeLine, Ward
 from nhsa.client._journal import Journal
 from nhsa.client._modes import Mode
 from nhsa.client._outcomes import Outcome, Resolution
@@ -67,6 +69,7 @@ from nhsa.client._results import (
     Refund,
     Registration,
 )
+from nhsa.client._stay_results import FeeBatch, Stay, StayCancellation, StaySettlement
 from nhsa.client._transactions import AsyncTransactions, SyncTransactions
 from nhsa.client.errors import InvalidInputError, NhsaClientError
 from nhsa.envelope import Clock, china_now
@@ -387,6 +390,154 @@ class Client(SyncTransactions, _Base):
             (Decimal('-25.00'), True, None)
         """
         return self._run(_refund.refund(self._core, charge, lines=lines))
+
+    # -- inpatient stays (see nhsa.client._stay) -------------------------------------------
+
+    def admit(
+        self,
+        certificate: Certificate,
+        *,
+        insutype: str,
+        ward: Ward,
+        diagnoses: Sequence[Diagnosis],
+        med_type: str = "21",
+        ipt_no: str | None = None,
+        begntime: datetime | None = None,
+    ) -> Stay:
+        """Find the person (1101) and admit them (2401) under ``insutype``.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> (stay.psn_no, stay.insuplc_admdvs, stay.ipt_no[:2], stay.discharged)
+            ('P53010000000001', '530100', 'ZY', False)
+        """
+        return self._run(
+            _stay.admit(
+                self._core, certificate, insutype=insutype, ward=ward, diagnoses=diagnoses,
+                med_type=med_type, ipt_no=ipt_no, begntime=begntime,
+            )
+        )  # fmt: skip
+
+    def upload_stay_fees(self, stay: Stay, fees: Sequence[FeeLine]) -> tuple[FeeBatch, ...]:
+        """Upload fee lines of the stay (2301), one batch per ``config.fee_lines_per_upload``.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> [batch.total for batch in client.upload_stay_fees(stay, fees * 3)]
+            [Decimal('75.00')]
+        """
+        return self._run(_stay.upload_stay_fees(self._core, stay, fees))
+
+    def settle_midway(
+        self,
+        stay: Stay,
+        medfee_sumamt: Decimal,
+        *,
+        until: date,
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        card_token: str | None = None,
+    ) -> StaySettlement:
+        """Settle the stay's unsettled fees up to ``until`` while the patient stays (中途结算:
+        2303 + 2304 ``mid_setl_flag`` 1); ``medfee_sumamt`` is the HIS's own total of them.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> (batch,) = client.upload_stay_fees(stay, fees)
+            >>> part = client.settle_midway(stay, batch.total, until=stay.begntime.date(),
+            ...                             card_token=card.card_sn)
+            >>> (part.midway, part.setlinfo.clr_type, part.totals.medfee_sumamt)
+            (True, '21', Decimal('25.00'))
+        """
+        return self._run(
+            _stay.settle(
+                self._core, stay, medfee_sumamt, until=until, midway=True,
+                psn_setlway=psn_setlway, acct_used_flag=acct_used_flag, card_token=card_token,
+            )
+        )  # fmt: skip
+
+    def discharge(
+        self,
+        stay: Stay,
+        *,
+        diagnoses: Sequence[Diagnosis],
+        endtime: datetime | None = None,
+        dscg_way: str = "1",
+    ) -> Stay:
+        """Discharge the patient (2402); returns the stay, discharged.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> client.discharge(stay, diagnoses=diagnoses).discharged
+            True
+        """
+        return self._run(
+            _stay.discharge(
+                self._core, stay, diagnoses=diagnoses, endtime=endtime, dscg_way=dscg_way
+            )
+        )
+
+    def settle_stay(
+        self,
+        stay: Stay,
+        medfee_sumamt: Decimal,
+        *,
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        card_token: str | None = None,
+    ) -> StaySettlement:
+        """Settle a discharged stay (2303 + 2304 ``mid_setl_flag`` 0), the totals checked;
+        ``medfee_sumamt`` is the HIS's own total of what is still unsettled.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> (batch,) = client.upload_stay_fees(stay, fees)
+            >>> stay = client.discharge(stay, diagnoses=diagnoses)
+            >>> paid = client.settle_stay(stay, batch.total, card_token=card.card_sn)
+            >>> (paid.midway, paid.totals.medfee_sumamt, paid.totals == paid.pre_settlement)
+            (False, Decimal('25.00'), True)
+        """
+        return self._run(
+            _stay.settle(
+                self._core, stay, medfee_sumamt, until=None, midway=False,
+                psn_setlway=psn_setlway, acct_used_flag=acct_used_flag, card_token=card_token,
+            )
+        )  # fmt: skip
+
+    def cancel_stay_settlement(self, settlement: StaySettlement) -> StayCancellation:
+        """Cancel a settlement of a stay (2305); a stay's settlements go newest first.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> (batch,) = client.upload_stay_fees(stay, fees)
+            >>> part = client.settle_midway(stay, batch.total, until=stay.begntime.date(),
+            ...                             card_token=card.card_sn)
+            >>> client.cancel_stay_settlement(part).refunded.medfee_sumamt
+            Decimal('-25.00')
+        """
+        return self._run(_stay.cancel_stay_settlement(self._core, settlement))
+
+    def cancel_discharge(self, stay: Stay) -> Stay:
+        """Undo the discharge (2405); returns the stay, admitted again.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> client.cancel_discharge(client.discharge(stay, diagnoses=diagnoses)).discharged
+            False
+        """
+        return self._run(_stay.cancel_discharge(self._core, stay))
+
+    def cancel_admission(self, stay: Stay) -> str:
+        """Cancel the admission (its unsettled fees with 2302 "0000", then 2404); the 2404
+        msgid. A settled or discharged stay is refused by the platform, saying why.
+
+        Example:
+            >>> stay = client.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> batches = client.upload_stay_fees(stay, fees)
+            >>> client.journal.get(client.cancel_admission(stay)).state
+            'succeeded'
+        """
+        return self._run(_stay.cancel_admission(self._core, stay))
 
     def reconcile(
         self,
@@ -747,6 +898,181 @@ class AsyncClient(AsyncTransactions, _Base):
             (Decimal('-25.00'), None)
         """
         return await self._run(_refund.refund(self._core, charge, lines=lines))
+
+    # -- inpatient stays (see nhsa.client._stay) -------------------------------------------
+
+    async def admit(
+        self,
+        certificate: Certificate,
+        *,
+        insutype: str,
+        ward: Ward,
+        diagnoses: Sequence[Diagnosis],
+        med_type: str = "21",
+        ipt_no: str | None = None,
+        begntime: datetime | None = None,
+    ) -> Stay:
+        """Find the person (1101) and admit them (2401) under ``insutype``.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         return await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            >>> anyio.run(main).med_type
+            '21'
+        """
+        return await self._run(
+            _stay.admit(
+                self._core, certificate, insutype=insutype, ward=ward, diagnoses=diagnoses,
+                med_type=med_type, ipt_no=ipt_no, begntime=begntime,
+            )
+        )  # fmt: skip
+
+    async def upload_stay_fees(self, stay: Stay, fees: Sequence[FeeLine]) -> tuple[FeeBatch, ...]:
+        """Upload fee lines of the stay (2301), one batch per ``config.fee_lines_per_upload``.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         return await c.upload_stay_fees(stay, fees)
+            >>> [batch.total for batch in anyio.run(main)]
+            [Decimal('25.00')]
+        """
+        return await self._run(_stay.upload_stay_fees(self._core, stay, fees))
+
+    async def settle_midway(
+        self,
+        stay: Stay,
+        medfee_sumamt: Decimal,
+        *,
+        until: date,
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        card_token: str | None = None,
+    ) -> StaySettlement:
+        """Settle the stay's unsettled fees up to ``until`` (中途结算, 2303 + 2304).
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         (batch,) = await c.upload_stay_fees(stay, fees)
+            ...         return await c.settle_midway(stay, batch.total,
+            ...             until=stay.begntime.date(), card_token=card.card_sn)
+            >>> anyio.run(main).midway
+            True
+        """
+        return await self._run(
+            _stay.settle(
+                self._core, stay, medfee_sumamt, until=until, midway=True,
+                psn_setlway=psn_setlway, acct_used_flag=acct_used_flag, card_token=card_token,
+            )
+        )  # fmt: skip
+
+    async def discharge(
+        self,
+        stay: Stay,
+        *,
+        diagnoses: Sequence[Diagnosis],
+        endtime: datetime | None = None,
+        dscg_way: str = "1",
+    ) -> Stay:
+        """Discharge the patient (2402); returns the stay, discharged.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         return await c.discharge(stay, diagnoses=diagnoses)
+            >>> anyio.run(main).discharged
+            True
+        """
+        return await self._run(
+            _stay.discharge(
+                self._core, stay, diagnoses=diagnoses, endtime=endtime, dscg_way=dscg_way
+            )
+        )
+
+    async def settle_stay(
+        self,
+        stay: Stay,
+        medfee_sumamt: Decimal,
+        *,
+        psn_setlway: str = "01",
+        acct_used_flag: str = "1",
+        card_token: str | None = None,
+    ) -> StaySettlement:
+        """Settle a discharged stay (2303 + 2304 ``mid_setl_flag`` 0), the totals checked.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         (batch,) = await c.upload_stay_fees(stay, fees)
+            ...         stay = await c.discharge(stay, diagnoses=diagnoses)
+            ...         return await c.settle_stay(stay, batch.total, card_token=card.card_sn)
+            >>> paid = anyio.run(main)
+            >>> (paid.midway, paid.totals == paid.pre_settlement)
+            (False, True)
+        """
+        return await self._run(
+            _stay.settle(
+                self._core, stay, medfee_sumamt, until=None, midway=False,
+                psn_setlway=psn_setlway, acct_used_flag=acct_used_flag, card_token=card_token,
+            )
+        )  # fmt: skip
+
+    async def cancel_stay_settlement(self, settlement: StaySettlement) -> StayCancellation:
+        """Cancel a settlement of a stay (2305); a stay's settlements go newest first.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         (batch,) = await c.upload_stay_fees(stay, fees)
+            ...         part = await c.settle_midway(stay, batch.total,
+            ...             until=stay.begntime.date(), card_token=card.card_sn)
+            ...         return await c.cancel_stay_settlement(part)
+            >>> anyio.run(main).refunded.medfee_sumamt
+            Decimal('-25.00')
+        """
+        return await self._run(_stay.cancel_stay_settlement(self._core, settlement))
+
+    async def cancel_discharge(self, stay: Stay) -> Stay:
+        """Undo the discharge (2405); returns the stay, admitted again.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         left = await c.discharge(stay, diagnoses=diagnoses)
+            ...         return await c.cancel_discharge(left)
+            >>> anyio.run(main).discharged
+            False
+        """
+        return await self._run(_stay.cancel_discharge(self._core, stay))
+
+    async def cancel_admission(self, stay: Stay) -> str:
+        """Cancel the admission (2302 "0000" of its unsettled fees, then 2404); the 2404 msgid.
+
+        Example:
+            >>> import anyio
+            >>> async def main():
+            ...     async with AsyncClient(config, window, transport=mock.async_transport) as c:
+            ...         stay = await c.admit(card, insutype="310", ward=ward, diagnoses=diagnoses)
+            ...         return c.journal.get(await c.cancel_admission(stay)).infno
+            >>> anyio.run(main)
+            '2404'
+        """
+        return await self._run(_stay.cancel_admission(self._core, stay))
 
     async def reconcile(
         self,

@@ -287,3 +287,33 @@ class FeeLine:
         """The line total (det_item_fee_sumamt) as a Decimal."""
         assert isinstance(self.det_item_fee_sumamt, Decimal)
         return self.det_item_fee_sumamt
+
+
+@dataclass(frozen=True)
+class Ward:
+    """Where and with whom the patient is admitted (2401): department, bed, doctors — also
+    the ordering department of the stay's fee lines (2301) and where it ends (2402).
+
+    Attributes:
+        dept_code, dept_name: the admitting department (``adm_dept_codg``, ``adm_dept_name``).
+        bed: the bed (``adm_bed``).
+        atddr_no: the attending doctor's national code (``atddr_no``).
+        chfpdr_name: the doctor in charge (``chfpdr_name``).
+
+    Example:
+        >>> Ward("0302", "呼吸内科病区", "12床", "D530100000412", "医师庚").bed
+        '12床'
+    """
+
+    dept_code: str
+    dept_name: str
+    bed: str
+    atddr_no: str
+    chfpdr_name: str
+
+    def __post_init__(self) -> None:
+        check_text(self.dept_code, "dept_code", 30)
+        check_text(self.dept_name, "dept_name", 100)
+        check_text(self.bed, "bed", 30)
+        check_text(self.atddr_no, "atddr_no", 30)
+        check_text(self.chfpdr_name, "chfpdr_name", 50)

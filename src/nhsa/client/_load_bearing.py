@@ -35,7 +35,8 @@ ECHOED = (
     "preselfpay_amt",
     "inscp_scp_amt",
 )
-"""The pre-settlement (2206) amounts the settlement (2207) repeats (reference §3.11)."""
+"""The pre-settlement (2206, 2303) amounts the settlement (2207, 2304) repeats (reference
+§3.11)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,14 @@ LOAD_BEARING: Mapping[str, tuple[LoadBearing, ...]] = {
     ),
     "2206": tuple(
         LoadBearing(f"setlinfo.{name}", "2207 repeats it (结算 echoes 预结算)") for name in ECHOED
+    ),
+    "2401": (
+        LoadBearing(
+            "result.mdtrt_id", "every later call of the stay names it (2301–2305, 2402–2405)"
+        ),
+    ),
+    "2303": tuple(
+        LoadBearing(f"setlinfo.{name}", "2304 repeats it (结算 echoes 预结算)") for name in ECHOED
     ),
     "2207": (
         LoadBearing("setlinfo.setl_id", "a refund (2208) names it; so does reconciliation"),

@@ -1,7 +1,7 @@
 """Day-end reconciliation from the journal: 3201 per group, 3202 where a group does not balance.
 
-The HIS side of the ledger is the journal: every settlement (2207) and refund (2208) that
-succeeded, with the amounts the platform answered. What counts is the contract's rule
+The HIS side of the ledger is the journal: every settlement (2207, 2304) and refund (2208,
+2305) that succeeded, with the amounts the platform answered. What counts is the contract's rule
 (``x-counting`` of 3201, :func:`nhsa.envelope.counting_model`), the one the platform applies:
 a refund is a row of its own with negated amounts; a settlement 2601 reversed is void and counts
 nowhere (nothing of it is on the platform's books either); ``include_refunds`` sends the switch
@@ -210,7 +210,9 @@ def _confirm(core: Core, report: ReconcileReport) -> tuple[str, ...]:
     """Mark ``succeeded`` each ``manual`` entry a platform-only 3202 row names by its msgid."""
     writes = _ledger_writes(core)
     confirmed: list[str] = []
-    for row in report.mismatches:
+    # 3202 compared one clearing category and agency: the row's group names both.
+    found = [(group, row) for group in report.groups for row in group.mismatches]
+    for group, row in found:
         if row.stmt_rslt != PLATFORM_ONLY or not row.msgid:
             continue
         entry = core.journal.get(row.msgid)
@@ -223,6 +225,8 @@ def _confirm(core: Core, report: ReconcileReport) -> tuple[str, ...]:
             "medfee_sumamt": str(row.medfee_sumamt),
             "fund_pay_sumamt": str(row.fund_pay_sumamt),
             "acct_pay": str(row.acct_pay),
+            "clr_type": group.clr_type,
+            "clr_optins": group.setl_optins,
         }
         note = (
             f"booked on the platform: 3202 of {report.day.isoformat()} lists it "

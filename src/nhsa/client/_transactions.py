@@ -502,10 +502,10 @@ class SyncTransactions:
         answer: Output2401 = self._typed("2401", input_model, insuplc_admdvs)
         return answer
 
-    def discharge(
+    def discharge_registration(
         self, input_model: Input2402, /, *, insuplc_admdvs: str | None = None
     ) -> Output2402:
-        """2402 出院办理 — Discharge.
+        """2402 出院办理 — Discharge registration.
 
         Changes platform state; journaled before it is sent. Retried automatically only when
         provably not sent, or when the platform says it is busy; never resent after an unknown
@@ -518,7 +518,7 @@ class SyncTransactions:
             >>> from nhsa.spec import contract
             >>> request = contract().transaction("2402").examples[0].request
             >>> input_model = Input2402.model_validate(request["input"])
-            >>> answer = client.discharge(
+            >>> answer = client.discharge_registration(
             ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
             ... )
             >>> answer
@@ -527,10 +527,10 @@ class SyncTransactions:
         answer: Output2402 = self._typed("2402", input_model, insuplc_admdvs)
         return answer
 
-    def cancel_admission(
+    def cancel_admission_registration(
         self, input_model: Input2404, /, *, insuplc_admdvs: str | None = None
     ) -> Output2404:
-        """2404 入院撤销 — Cancel admission.
+        """2404 入院撤销 — Cancel admission registration.
 
         Changes platform state; journaled before it is sent. Retried automatically only when
         provably not sent, or when the platform says it is busy; never resent after an unknown
@@ -542,7 +542,7 @@ class SyncTransactions:
             >>> from nhsa.spec import contract
             >>> request = contract().transaction("2404").examples[0].request
             >>> input_model = Input2404.model_validate(request["input"])
-            >>> answer = client.cancel_admission(
+            >>> answer = client.cancel_admission_registration(
             ...     input_model, insuplc_admdvs=request["insuplc_admdvs"]
             ... )
             >>> answer
@@ -1302,10 +1302,10 @@ class AsyncTransactions:
         answer: Output2401 = await self._typed("2401", input_model, insuplc_admdvs)
         return answer
 
-    async def discharge(
+    async def discharge_registration(
         self, input_model: Input2402, /, *, insuplc_admdvs: str | None = None
     ) -> Output2402:
-        """2402 出院办理 — Discharge.
+        """2402 出院办理 — Discharge registration.
 
         Changes platform state; journaled before it is sent. Retried automatically only when
         provably not sent, or when the platform says it is busy; never resent after an unknown
@@ -1320,7 +1320,7 @@ class AsyncTransactions:
             >>> input_model = Input2402.model_validate(request["input"])
             >>> import anyio
             >>> async def main():
-            ...     return await client.discharge(
+            ...     return await client.discharge_registration(
             ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
             ...     )
             >>> answer = anyio.run(main)
@@ -1330,10 +1330,10 @@ class AsyncTransactions:
         answer: Output2402 = await self._typed("2402", input_model, insuplc_admdvs)
         return answer
 
-    async def cancel_admission(
+    async def cancel_admission_registration(
         self, input_model: Input2404, /, *, insuplc_admdvs: str | None = None
     ) -> Output2404:
-        """2404 入院撤销 — Cancel admission.
+        """2404 入院撤销 — Cancel admission registration.
 
         Changes platform state; journaled before it is sent. Retried automatically only when
         provably not sent, or when the platform says it is busy; never resent after an unknown
@@ -1347,7 +1347,7 @@ class AsyncTransactions:
             >>> input_model = Input2404.model_validate(request["input"])
             >>> import anyio
             >>> async def main():
-            ...     return await client.cancel_admission(
+            ...     return await client.cancel_admission_registration(
             ...         input_model, insuplc_admdvs=request["insuplc_admdvs"]
             ...     )
             >>> answer = anyio.run(main)

@@ -36,9 +36,13 @@ from nhsa.conformance._context import (
     passed,
 )
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     Driver,
     DriverCertificate,
     DriverHealth,
@@ -54,6 +58,8 @@ from nhsa.conformance._driver import (
     RegisterRequest,
     SigningConfig,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import (
     CheckRegistryError,
@@ -92,8 +98,11 @@ from nhsa.conformance._transcript import SettlementTrace, TranscriptRecord, sett
 
 __all__ = [
     "STAGES",
+    "AdmitRequest",
+    "CancelAdmissionRequest",
     "CancelChronicRequest",
     "CancelRegistrationRequest",
+    "CancelStaySettlementRequest",
     "ChargeRequest",
     "CheckContext",
     "CheckOutcome",
@@ -101,6 +110,7 @@ __all__ = [
     "CheckRun",
     "ConformanceError",
     "DataFileError",
+    "DischargeRequest",
     "Driver",
     "DriverCertificate",
     "DriverError",
@@ -137,6 +147,8 @@ __all__ = [
     "SigningConfig",
     "StageRun",
     "Status",
+    "StayFeesRequest",
+    "StaySettlementRequest",
     "StepRun",
     "TranscriptRecord",
     "bundled_requirements",

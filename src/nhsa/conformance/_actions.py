@@ -20,6 +20,8 @@ method each driver implements (a test keeps the table, the protocol and
 Example:
     >>> [name for name, action in ACTIONS.items() if not action.drives_his]
     ['arm_fault', 'schedule_downtime', 'clear_faults']
+    >>> ACTIONS["cancel_stay_settlement"].required, sorted(ACTIONS["settle_midway"].parameters)
+    (('stay',), ['acct_used_flag', 'stay', 'until'])
     >>> ACTIONS["partial_refund"].required, sorted(ACTIONS["partial_refund"].parameters)
     (('visit', 'lines'), ['lines', 'settlement', 'visit'])
 """
@@ -34,9 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     Driver,
     DriverResult,
     FeeItem,
@@ -46,6 +52,8 @@ from nhsa.conformance._driver import (
     RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import ScenarioError
 from nhsa.conformance._mock_handle import MockHandle, describe_fault, fault_body
@@ -90,6 +98,7 @@ CERT_TYPES: Final = ("01", "02", "03")
 """mdtrt_cert_type: 01 e-voucher, 02 ID card, 03 social-security card."""
 _REFERENCE: Final = r"^\$[a-z][a-z0-9_]*\.[a-z_]+(\.[a-z_]+)?$"
 _SETTLING: Final = ("charge", "partial_refund")
+_STAY_SETTLING: Final = ("settle_midway", "settle_stay")
 _CHRONIC_MED_TYPE: Final = "14"
 _DISEASE: Final = {
     "type": "string",
@@ -289,23 +298,29 @@ def _downtime(params: Mapping[str, Any], line: int) -> DowntimePlan:
     return DowntimePlan(params.get("area"), params.get("patient"), params["minutes"], line)
 
 
-def _choose_patient(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
-    if "patient" not in params and len(ctx.patients) > 1:
-        raise ctx.error(node.line, f"register needs patient: one of {', '.join(ctx.patients)}")
+def _choose_patient(action: str) -> Complete:
+    def complete(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
+        if "patient" not in params and len(ctx.patients) > 1:
+            raise ctx.error(node.line, f"{action} needs patient: one of {', '.join(ctx.patients)}")
+
+    return complete
 
 
 def _chronic_visit(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
     """register: a patient to choose, and ``chronic`` only with med_type 14 (or none)."""
-    _choose_patient(params, node, ctx)
+    _choose_patient("register")(params, node, ctx)
     if "chronic" in params and params.get("med_type", _CHRONIC_MED_TYPE) != _CHRONIC_MED_TYPE:
         raise ctx.error(
             node.line, f"a chronic visit is med_type 14, not {params['med_type']}: drop med_type"
         )
 
 
-def _fees_known(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
-    if "fees" not in params and not ctx.fees:
-        raise ctx.error(node.line, "charge needs fees (or given.fees)")
+def _fees_known(action: str) -> Complete:
+    def complete(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
+        if "fees" not in params and not ctx.fees:
+            raise ctx.error(node.line, f"{action} needs fees (or given.fees)")
+
+    return complete
 
 
 def _latest_settlement(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
@@ -350,6 +365,10 @@ _DAY: Final = Parameter(
         "default": "today",
     },
     _day,
+)
+_STAY: Final = Parameter(
+    {**_REFERENCE_SCHEMA, "description": "the stay: $<admit step>.mdtrt_id"},
+    _reference("stay", ("admit",), "mdtrt_id"),
 )
 
 
@@ -494,6 +513,92 @@ def _resettled(
     return remaining_items(inputs.settled.get(step.params["settlement"].step, ()), request.items)
 
 
+def _latest_stay_settlement(params: dict[str, Any], node: Located, ctx: StepContext) -> None:
+    """``settlement`` defaults to the latest settlement step of the same stay."""
+    if "settlement" in params:
+        return
+    stay = params["stay"]
+    for step in reversed(ctx.earlier):
+        if step.action in _STAY_SETTLING and step.params.get("stay") == stay:
+            params["settlement"] = Reference(step.name, "setl_id", node.line)
+            return
+    raise ctx.error(node.line, f"no earlier settlement of {stay}: name it ($<settle step>.setl_id)")
+
+
+def _admit(step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date) -> tuple[AdmitRequest, str]:
+    params = step.params
+    alias = params.get("patient") or next(iter(plan.patients))
+    patient = plan.patients[alias]
+    certificate = certificate_of(
+        patient.person, params.get("certificate", patient.certificate.cert_type)
+    )
+    request = AdmitRequest(
+        certificate=certificate,
+        insutype=patient.insutype,
+        med_type=params.get("med_type", "21"),
+        ipt_no=plan.unique.next("IPT"),
+    )
+    inputs.visits[step.name] = Visit(
+        alias, certificate, request.ipt_no, request.insutype, request.med_type
+    )
+    return request, alias
+
+
+def _stay_fees(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[StayFeesRequest, str]:
+    mdtrt_id, stay, psn_no = _stay_of(step, plan, inputs)
+    items = plan.fee_items(step.params.get("fees") or plan.scenario.given.fees)
+    return StayFeesRequest(mdtrt_id, psn_no, items), stay.patient
+
+
+def _stay_settlement(midway: bool) -> Callable[..., tuple[StaySettlementRequest, str]]:
+    def build(
+        step: Step, plan: ScenarioPlan, inputs: StepInputs, today: date
+    ) -> tuple[StaySettlementRequest, str]:
+        mdtrt_id, stay, psn_no = _stay_of(step, plan, inputs)
+        day = step.params.get("until", "today")
+        request = StaySettlementRequest(
+            mdtrt_id=mdtrt_id,
+            psn_no=psn_no,
+            certificate=stay.certificate,
+            insutype=stay.insutype,
+            midway=midway,
+            until=(today if day == "today" else date.fromisoformat(day)) if midway else None,
+            acct_used_flag=step.params.get("acct_used_flag", "1"),
+        )
+        return request, stay.patient
+
+    return build
+
+
+def _discharge(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[DischargeRequest, str]:
+    mdtrt_id, stay, psn_no = _stay_of(step, plan, inputs)
+    return DischargeRequest(mdtrt_id, psn_no, stay.insutype), stay.patient
+
+
+def _cancel_stay_settlement(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[CancelStaySettlementRequest, str]:
+    mdtrt_id, stay, psn_no = _stay_of(step, plan, inputs)
+    setl_id = str(inputs.value(step.params["settlement"]))
+    return CancelStaySettlementRequest(mdtrt_id, setl_id, psn_no), stay.patient
+
+
+def _cancel_admission(
+    step: Step, plan: ScenarioPlan, inputs: StepInputs, _: date
+) -> tuple[CancelAdmissionRequest, str]:
+    mdtrt_id, stay, psn_no = _stay_of(step, plan, inputs)
+    return CancelAdmissionRequest(mdtrt_id, psn_no), stay.patient
+
+
+def _stay_of(step: Step, plan: ScenarioPlan, inputs: StepInputs) -> tuple[str, Visit, str]:
+    mdtrt_id, stay = inputs.visit(step.params["stay"])
+    return mdtrt_id, stay, plan.patients[stay.patient].psn_no
+
+
 # -- what the runner does on the mock -------------------------------------------------------
 
 
@@ -565,7 +670,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
                 "acct_used_flag": Parameter({"enum": ["0", "1"], "default": "1"}),
             },
             required=("visit",),
-            complete=_fees_known,
+            complete=_fees_known("charge"),
         ),
         Action(
             "refund",
@@ -638,7 +743,7 @@ ACTIONS: Final[Mapping[str, Action]] = {
                 "begndate": _DAY,
             },
             required=("disease",),
-            complete=_choose_patient,
+            complete=_choose_patient("register_chronic"),
         ),
         Action(
             "cancel_chronic",
@@ -656,6 +761,90 @@ ACTIONS: Final[Mapping[str, Action]] = {
                 "reason": Parameter(ref("text", description="why it is cancelled (2504 memo)")),
             },
             required=("registration",),
+        ),
+        Action(
+            "admit",
+            "look the patient up (1101) and admit them for an inpatient stay (2401)",
+            DriverCall(AdmitRequest, _admit, lambda d, r: d.admit(r)),
+            {
+                "patient": _PATIENT,
+                "certificate": Parameter(
+                    {"enum": list(CERT_TYPES), "description": "01 e-voucher, 02 ID card, 03 card"}
+                ),
+                "med_type": Parameter(ref("code", description="default 21 普通住院")),
+            },
+            complete=_choose_patient("admit"),
+        ),
+        Action(
+            "upload_stay_fees",
+            "upload one batch of the stay's fee lines (2301)",
+            DriverCall(StayFeesRequest, _stay_fees, lambda d, r: d.upload_stay_fees(r)),
+            {
+                "stay": _STAY,
+                "fees": Parameter(ref("fees", description="default: given.fees"), read_fees),
+            },
+            required=("stay",),
+            complete=_fees_known("upload_stay_fees"),
+        ),
+        Action(
+            "settle_midway",
+            "settle the stay's fees up to a day while the patient stays (中途结算, 2303 + 2304)",
+            DriverCall(
+                StaySettlementRequest, _stay_settlement(True), lambda d, r: d.settle_midway(r)
+            ),
+            {
+                "stay": _STAY,
+                "until": _DAY,
+                "acct_used_flag": Parameter({"enum": ["0", "1"], "default": "1"}),
+            },
+            required=("stay",),
+        ),
+        Action(
+            "discharge",
+            "discharge the patient (2402)",
+            DriverCall(DischargeRequest, _discharge, lambda d, r: d.discharge(r)),
+            {"stay": _STAY},
+            required=("stay",),
+        ),
+        Action(
+            "settle_stay",
+            "settle the discharged stay (2303 + 2304 mid_setl_flag 0)",
+            DriverCall(
+                StaySettlementRequest, _stay_settlement(False), lambda d, r: d.settle_stay(r)
+            ),
+            {"stay": _STAY, "acct_used_flag": Parameter({"enum": ["0", "1"], "default": "1"})},
+            required=("stay",),
+        ),
+        Action(
+            "cancel_stay_settlement",
+            "cancel a settlement of the stay (2305); a HIS goes newest first",
+            DriverCall(
+                CancelStaySettlementRequest,
+                _cancel_stay_settlement,
+                lambda d, r: d.cancel_stay_settlement(r),
+            ),
+            {
+                "stay": _STAY,
+                "settlement": Parameter(
+                    {
+                        **_REFERENCE_SCHEMA,
+                        "description": "the settlement: $<settle_midway or settle_stay step>"
+                        ".setl_id (default: the stay's latest)",
+                    },
+                    _reference("settlement", _STAY_SETTLING, "setl_id"),
+                ),
+            },
+            required=("stay",),
+            complete=_latest_stay_settlement,
+        ),
+        Action(
+            "cancel_admission",
+            "cancel the admission: its fee lines (2302), then 2404",
+            DriverCall(
+                CancelAdmissionRequest, _cancel_admission, lambda d, r: d.cancel_admission(r)
+            ),
+            {"stay": _STAY},
+            required=("stay",),
         ),
     )
 }

@@ -24,6 +24,13 @@ What an action must do (the HIS decides *how*, that is what is being tested):
 ``reconcile(ReconcileRequest)``  day-end reconciliation (3201; 3202 where unbalanced)
 ``register_chronic(...)``        register a chronic disease the hospital identified (2503)
 ``cancel_chronic(...)``          cancel such a registration (2504)
+``admit(AdmitRequest)``          look the patient up (1101) and admit them (2401)
+``upload_stay_fees(...)``        upload a batch of the stay's fee lines (2301)
+``settle_midway(...)``           settle the stay mid-way, up to a day (2303, 2304 mid_setl_flag 1)
+``discharge(DischargeRequest)``  discharge the patient (2402)
+``settle_stay(...)``             settle the discharged stay (2303, 2304 mid_setl_flag 0)
+``cancel_stay_settlement(...)``  cancel a settlement of the stay (2305), newest first
+``cancel_admission(...)``        cancel the admission (its fee lines 2302, then 2404)
 ``health()``                     say whether the HIS is ready
 ============================  =================================================================
 
@@ -59,9 +66,13 @@ from nhsa.conformance._money import cents
 
 __all__ = [
     "RESULT_FIELDS",
+    "AdmitRequest",
+    "CancelAdmissionRequest",
     "CancelChronicRequest",
     "CancelRegistrationRequest",
+    "CancelStaySettlementRequest",
     "ChargeRequest",
+    "DischargeRequest",
     "Driver",
     "DriverCertificate",
     "DriverHealth",
@@ -77,6 +88,8 @@ __all__ = [
     "RegisterRequest",
     "SignInRequest",
     "SigningConfig",
+    "StayFeesRequest",
+    "StaySettlementRequest",
 ]
 
 DriverStatus = Literal["ok", "rejected", "unknown", "error", "pending"]
@@ -332,6 +345,90 @@ class CancelChronicRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmitRequest:
+    """Admit the patient presenting ``certificate`` for an inpatient stay (1101, 2401).
+
+    ``ipt_no`` (住院号) is unique per run (the suite makes it so). The result's ``mdtrt_id``
+    names the stay in later steps.
+
+    Example:
+        >>> card = DriverCertificate("03", "TA5300001", card_sn="530100D156…")
+        >>> AdmitRequest(card, "310", "21", "IPT1").diag_name    # the defaults a HIS may use
+        '肺炎'
+    """
+
+    certificate: DriverCertificate
+    insutype: str
+    med_type: str
+    ipt_no: str
+    dept_code: str = "0302"
+    dept_name: str = "呼吸内科病区"
+    bed: str = "12床"
+    atddr_no: str = "D530100000001"
+    dr_name: str = "测试医师"
+    diag_code: str = "J18.900"
+    diag_name: str = "肺炎"
+
+
+@dataclass(frozen=True, slots=True)
+class StayFeesRequest:
+    """Upload ``items`` to stay ``mdtrt_id`` as one batch (2301), arising now."""
+
+    mdtrt_id: str
+    psn_no: str
+    items: tuple[FeeItem, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """The batch's total."""
+        return sum((item.total for item in self.items), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True)
+class StaySettlementRequest:
+    """Settle stay ``mdtrt_id``: mid-way up to ``until`` (中途结算), or finally once discharged.
+
+    The HIS settles what it holds unsettled for the stay, sending its own total as
+    ``medfee_sumamt``; ``certificate`` is what the patient presents for the password check.
+    """
+
+    mdtrt_id: str
+    psn_no: str
+    certificate: DriverCertificate
+    insutype: str
+    midway: bool
+    until: date | None = None
+    acct_used_flag: Literal["0", "1"] = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeRequest:
+    """Discharge the patient of stay ``mdtrt_id`` now (2402)."""
+
+    mdtrt_id: str
+    psn_no: str
+    insutype: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelStaySettlementRequest:
+    """Cancel settlement ``setl_id`` of stay ``mdtrt_id`` (2305); a HIS cancels newest first
+    and refuses to cancel an older one while a newer stands."""
+
+    mdtrt_id: str
+    setl_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAdmissionRequest:
+    """Cancel the admission of stay ``mdtrt_id``: its unsettled fee lines (2302), then 2404."""
+
+    mdtrt_id: str
+    psn_no: str
+
+
+@dataclass(frozen=True, slots=True)
 class DriverHealth:
     """What ``health()`` says: ready or not, who the HIS is, and a human-readable detail."""
 
@@ -461,6 +558,34 @@ class Driver(Protocol):
 
     def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
         """Cancel a chronic-disease registration this HIS made (2504)."""
+        ...
+
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """Look the patient up and admit them (1101, 2401)."""
+        ...
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """Upload one batch of the stay's fee lines (2301)."""
+        ...
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """Settle the stay mid-way (2303, 2304 mid_setl_flag 1)."""
+        ...
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """Discharge the patient (2402)."""
+        ...
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """Settle the discharged stay (2303, 2304 mid_setl_flag 0)."""
+        ...
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """Cancel a settlement of the stay (2305)."""
+        ...
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """Cancel the admission (2302, 2404)."""
         ...
 
     def close(self) -> None:

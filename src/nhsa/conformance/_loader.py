@@ -14,7 +14,7 @@ Example:
     >>> from nhsa.conformance import bundled_stages_dir, default_registry
     >>> stages = load_stages(bundled_stages_dir(), ["city", "lab"], default_registry())
     >>> [(stage, len(scenarios)) for stage, scenarios in stages.items()]
-    [('city', 4), ('lab', 6)]
+    [('city', 5), ('lab', 7)]
 """
 
 from __future__ import annotations

@@ -91,6 +91,8 @@ UNTRUSTED_ANSWER_FAULTS: Final = frozenset(
 
 _INPUT_NODES: Final = ("data", "mdtrtinfo", "signIn", "signOut", "dscginfo")
 _INPUT_ROWS: Final = ("feedetail", "diseinfo")
+_CREATED_BY: Final = {"2201": "data", "2401": "result"}
+"""Transactions that create the visit (stay) they answer, and the output node naming it."""
 
 
 def _iso_time(value: object) -> object:
@@ -271,9 +273,11 @@ class TranscriptRecord(_Member):
 
     @cached_property
     def mdtrt_id(self) -> str | None:
-        """The visit the request is about; for a 2201 (which creates it) the answered id."""
-        if self.infno == "2201":
-            answered = self.output_node("data").get("mdtrt_id")
+        """The visit or stay the request is about; for a 2201 or 2401 (which create it) the
+        answered id."""
+        created = _CREATED_BY.get(self.infno or "")
+        if created is not None:
+            answered = self.output_node(created).get("mdtrt_id")
             return answered if isinstance(answered, str) else None
         return self._first("mdtrt_id")
 
@@ -423,7 +427,11 @@ class TranscriptFeed:
 
 @dataclass
 class SettlementTrace:
-    """A settlement the platform committed (a 2207 with ``state_changed``), and its fate.
+    """A settlement the platform committed (a 2207 or 2304 with ``state_changed``), and its fate.
+
+    ``chrg_bchno`` is what one settlement may stand for at a time: the charge batch of a 2207;
+    ``"final"`` for a stay's final 2304 (one per stay); ``None`` for a mid-way 2304 (a stay may
+    hold several).
 
     Example:
         >>> t = SettlementTrace(msgid="m", seq=4, setl_id="S1", mdtrt_id="M1", psn_no="P1",
@@ -460,43 +468,48 @@ class SettlementTrace:
             return None
 
 
+_SETTLING: Final = frozenset({"2207", "2304"})
+_CANCELLING: Final = frozenset({"2208", "2305"})
+
+
 def settlements(
     records: Sequence[TranscriptRecord], *, until_seq: int | None = None
 ) -> list[SettlementTrace]:
     """Replay the records (up to ``until_seq``) into the settlements the platform holds.
 
-    2207 creates; 2208 (by ``setl_id``) and 2601 with ``oinfno`` 2207 (by ``omsgid``)
-    reverse; 2601 with ``oinfno`` 2208 undoes a 2208 and so restores its settlement.
+    2207 and 2304 create; 2208 and 2305 (by ``setl_id``) and 2601 with ``oinfno`` 2207 or
+    2304 (by ``omsgid``) reverse; 2601 with ``oinfno`` 2208 or 2305 undoes the cancellation and
+    so restores its settlement.
 
     Example::
 
         standing = [t.setl_id for t in settlements(ctx.records) if t.live]
     """
     traces: list[SettlementTrace] = []
-    reversed_by_2208: dict[str, SettlementTrace] = {}
+    reversed_by_cancel: dict[str, SettlementTrace] = {}
     for record in records:
         seq = record.seq
         if until_seq is not None and seq > until_seq:
             break
         infno = record.infno
-        if not record.state_changed or infno not in ("2207", "2208", "2601"):
+        if not record.state_changed or infno not in (*_SETTLING, *_CANCELLING, "2601"):
             continue
         data = record.data
-        if infno == "2207":
+        if infno in _SETTLING:
             traces.append(_new_trace(record))
-        elif infno == "2208":
+        elif infno in _CANCELLING:
             target = _find(traces, setl_id=data.get("setl_id"))
             if target is not None:
                 target.reversed_at = seq
                 target.history.append(seq)
-                reversed_by_2208[str(record.msgid)] = target
-        elif data.get("oinfno") == "2207":
+                reversed_by_cancel[str(record.msgid)] = target
+        elif data.get("oinfno") in _SETTLING:
             target = _find(traces, msgid=data.get("omsgid"))
             if target is not None and target.live:
                 target.reversed_at = seq
                 target.history.append(seq)
-        elif data.get("oinfno") == "2208":
-            restored = reversed_by_2208.pop(str(data.get("omsgid")), None)
+        elif data.get("oinfno") in _CANCELLING:
+            restored = reversed_by_cancel.pop(str(data.get("omsgid")), None)
             if restored is not None:
                 restored.reversed_at = None
                 restored.history.append(seq)
@@ -512,11 +525,17 @@ def _new_trace(record: TranscriptRecord) -> SettlementTrace:
         setl_id=str(setl_id) if setl_id else None,
         mdtrt_id=_text(record.data.get("mdtrt_id")),
         psn_no=_text(record.data.get("psn_no")),
-        chrg_bchno=record.chrg_bchno,
+        chrg_bchno=_settles(record),
         setlinfo=info,
         answer_trusted=record.answer_trusted,
         history=[record.seq],
     )
+
+
+def _settles(record: TranscriptRecord) -> str | None:
+    if record.infno != "2304":
+        return record.chrg_bchno
+    return "final" if record.data.get("mid_setl_flag") == "0" else None
 
 
 def _find(

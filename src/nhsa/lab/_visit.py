@@ -1,11 +1,13 @@
 """One visit out of an institution's transcript: its messages, and those it depends on.
 
 A visit is every record naming its ``mdtrt_id`` (the 2201 that opened it, its 2203/2204/2206/
-2207, refunds and cancellations) plus the 2601s that reverse one of them. To understand — or
-re-run — it one also needs what came before: the sign-in (9001) whose ``sign_no`` its calls
-carry, the person lookups (1101) of its patient, and the patient's earlier visits at the same
-institution (they moved the personal account and the year-to-date counters the settlement
-started from). :func:`visit_records` returns all of them in order, each with its role.
+2207, refunds and cancellations — or, for an inpatient stay, the 2401 that admitted the patient,
+its fee batches, settlements, discharge and cancellations) plus the 2601s that reverse one of
+them. To understand — or re-run — it one also needs what came before: the sign-in (9001) whose
+``sign_no`` its calls carry, the person lookups (1101) of its patient, and the patient's earlier
+visits and stays at the same institution (they moved the personal account and the
+year-to-date counters the settlement started from). :func:`visit_records` returns all of them
+in order, each with its role.
 
 Example::
 
@@ -28,9 +30,13 @@ ROLES: Final[dict[str, str]] = {
     "visit": "a message of this visit",
     "sign-in": "the sign-in whose sign_no the visit's calls carry",
     "person": "a lookup of the visit's patient",
-    "history": "an earlier visit of the same patient at this institution",
+    "history": "an earlier visit or stay of the same patient at this institution",
 }
 """Each role, as the console and the replay explain it."""
+_SETTLING: Final = ("2207", "2304")
+"""A visit's settlement and a stay's (mid-way or final)."""
+_OPENING: Final = ("2201", "2401")
+"""What opens a visit (registration) and a stay (admission)."""
 
 
 @dataclass(frozen=True)
@@ -82,35 +88,36 @@ def visit_records(records: Sequence[TranscriptRecord], mdtrt_id: str) -> list[Vi
 
 
 def visit_verdict(records: Iterable[TranscriptRecord]) -> str:
-    """What became of the visit's settlements (2207), in words that carry no platform id.
+    """What became of the visit's settlements (2207, a stay's 2304), in words that carry no
+    platform id.
 
     The same behaviour gives the same words, on any platform and any day: the replay compares
     these lines to say whether it reached the original's verdict.
 
     Example:
         >>> visit_verdict([])
-        'no settlement (2207) was attempted'
+        'no settlement (2207 or 2304) was attempted'
     """
     lines: list[str] = []
-    settled: dict[str, int] = {}  # msgid of a committed 2207 -> its line
-    booked: dict[str, str] = {}  # setl_id -> msgid of the 2207 that booked it
+    settled: dict[str, int] = {}  # msgid of a committed 2207 or 2304 -> its line
+    booked: dict[str, str] = {}  # setl_id -> msgid of the 2207 or 2304 that booked it
     for record in records:
         msgid = record.msgid or "?"
-        if record.infno == "2207":
-            lines.append(f"2207 {msgid}: {_settle_outcome(record)}")
+        if record.infno in _SETTLING:
+            lines.append(f"{record.infno} {msgid}: {_settle_outcome(record)}")
             if record.state_changed:
                 settled[msgid] = len(lines) - 1
                 setl_id = record.output_node("setlinfo").get("setl_id")
                 booked[str(setl_id or record.effects.get("setl_id"))] = msgid
-        elif record.state_changed and record.infno in ("2208", "2601"):
+        elif record.state_changed and record.infno in ("2208", "2305", "2601"):
             target = (
-                booked.get(str(record.data.get("setl_id")))
-                if record.infno == "2208"
-                else str(record.data.get("omsgid"))
+                str(record.data.get("omsgid"))
+                if record.infno == "2601"
+                else booked.get(str(record.data.get("setl_id")))
             )
             if target in settled:
                 lines[settled[target]] += f"; reversed by {record.infno} {msgid}"
-    return "\n".join(lines) or "no settlement (2207) was attempted"
+    return "\n".join(lines) or "no settlement (2207 or 2304) was attempted"
 
 
 def _settle_outcome(record: TranscriptRecord) -> str:
@@ -139,7 +146,9 @@ def _visits_of(
     if patient is None:
         return set()
     earlier = {
-        r.mdtrt_id for r in records if r.infno == "2201" and r.psn_no == patient and r.seq < before
+        r.mdtrt_id
+        for r in records
+        if r.infno in _OPENING and r.psn_no == patient and r.seq < before
     }
     return {r.seq for r in records if r.seq < before and r.mdtrt_id in earlier}
 

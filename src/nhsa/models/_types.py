@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, Field, PlainSerializer
 
@@ -90,6 +90,24 @@ def _coerce_infcode(value: object) -> object:
 
 InfCode = Annotated[int, BeforeValidator(_coerce_infcode), Field(ge=-9999, le=9999)]
 """Transaction status code: 0 success, -1 failure; accepted as number or numeric string."""
+
+_Item = TypeVar("_Item")
+
+
+def _listed(value: Any) -> Any:
+    # A lone object stands for a list of one: the shape some integrations send.
+    return [value] if isinstance(value, dict) or hasattr(value, "model_fields") else value
+
+
+OneOrMany = Annotated[list[_Item], BeforeValidator(_listed)]
+"""A node the contract accepts as one object or as an array of them (``anyOf [array, X]``);
+in Python always a list, written back as a list.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(OneOrMany[dict[str, int]]).validate_python({"a": 1})
+    [{'a': 1}]
+"""
 
 COMMON_TYPES: dict[str, object] = {
     "money": Money,

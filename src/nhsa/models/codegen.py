@@ -13,6 +13,8 @@ Mapping (schema → Python):
   ``str`` tagged with the table inside tolerant (output) nodes;
 - ``$ref`` to an object in ``nodes.json`` or the transaction's ``$defs`` → one class per target;
 - inline objects → a class named after its parent class and property; arrays → ``list[...]``;
+- ``anyOf [array of X, X]`` (one object or an array of them) → ``OneOrMany[X]``, a list in
+  Python that also accepts a lone object;
 - ``anyOf [X, null]`` and ``type: [X, "null"]`` → ``X | None``; a field not in ``required``
   defaults to ``None``; ``maxLength``/``minLength``/``pattern``/``minItems``/``maxItems``/
   ``minimum``/``maximum`` become ``Field`` constraints;
@@ -231,8 +233,16 @@ class _Generator:
     ) -> _FieldType:
         if "anyOf" in schema:
             options = [s for s in schema["anyOf"] if s != {"type": "null"}]
+            if _one_or_many(options):
+                listed = self._type_of(module, name, options[0], location, strict)
+                module.imports.add("from nhsa.models._types import OneOrMany")
+                expr = "OneOrMany[" + listed.expr.removeprefix("list[").removesuffix("]") + "]"
+                nullable = len(options) < len(schema["anyOf"])
+                return _FieldType(expr, listed.kwargs, nullable=nullable or listed.nullable)
             if len(options) != 1:
-                raise ValueError(f"{location}: anyOf is supported only as [X, null]")
+                raise ValueError(
+                    f"{location}: anyOf is supported only as [X, null] or [array of X, X]"
+                )
             inner = self._type_of(module, name, options[0], location, strict)
             return _FieldType(inner.expr, inner.kwargs, nullable=True)
         if "$ref" in schema:
@@ -363,6 +373,15 @@ class _Generator:
         if found is None:
             raise ValueError(f"inline schema not found in {document_id}")
         return f"{document_id}#{found}"
+
+
+def _one_or_many(options: list[Any]) -> bool:
+    """``[array of X, X]``: the same node as one object or as an array of them."""
+    return (
+        len(options) == 2
+        and options[0].get("type") == "array"
+        and options[0].get("items") == options[1]
+    )
 
 
 def _is_object(schema: Mapping[str, Any]) -> bool:

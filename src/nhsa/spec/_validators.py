@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 _COMPOSITE_RULES = frozenset({"anyOf", "oneOf", "not", "allOf", "contains"})
 _SUCCESS = {"enum": [0, "0"]}
-_NULL = {"type": "null"}
 
 
 class Validators:
@@ -140,24 +139,26 @@ class Validators:
         ]
 
     def _rendered(self, error: Any, prefix: tuple[str, ...]) -> list[ValidationIssue]:
-        """The issues of one error; for an optional field (``anyOf [X, null]``) holding a
-        non-null value, what is wrong with it as an X — its code, its shape — not "no shape"."""
-        inner = self._non_null_branch(error)
+        """The issues of one error; where an ``anyOf`` has one branch of the value's own JSON
+        type (an optional field, ``[X, null]``, holding a value; a node given as one object
+        or an array, ``[array of X, X]``), what is wrong with it as that branch — its code,
+        its shape, its missing field — not "no shape"."""
+        inner = self._branch_of_its_type(error)
         if inner is None:
             return [self._render(error, prefix)]
         return [issue for sub in inner for issue in self._rendered(sub, prefix)]
 
-    def _non_null_branch(self, error: Any) -> list[Any] | None:
-        if _rule_of(error) != "anyOf" or error.instance is None:
+    def _branch_of_its_type(self, error: Any) -> list[Any] | None:
+        if _rule_of(error) != "anyOf":
             return None
         schema = self._keyword_owner(error)
         options = schema.get("anyOf") if schema is not None else None
         context = getattr(error.kind, "context", None)
-        if not isinstance(options, list) or _NULL not in options or len(options) != 2:
+        if not isinstance(options, list) or not context or len(context) != len(options):
             return None
-        if not context or len(context) != 2:
-            return None
-        return list(context[1 - options.index(_NULL)])
+        kind = _json_type(error.instance)
+        matching = [index for index, option in enumerate(options) if _admits(option, kind)]
+        return list(context[matching[0]]) if len(matching) == 1 else None
 
     def _render(self, error: Any, prefix: tuple[str, ...]) -> ValidationIssue:
         parts: list[str | int] = [*prefix, *error.instance_path]
@@ -249,6 +250,24 @@ class Validators:
                     )
                 )
         return issues
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, Mapping) else "scalar"
+
+
+def _admits(option: Mapping[str, Any], kind: str) -> bool:
+    """Whether an ``anyOf`` branch is of JSON type ``kind`` (a ``$ref`` names a node or a
+    value; only ``null`` and ``array`` branches say so outright)."""
+    declared = option.get("type")
+    if declared is None:
+        return kind not in ("null", "array")
+    kinds = [declared] if isinstance(declared, str) else list(declared)
+    return kind in kinds or (kind == "scalar" and not {"null", "array", "object"} >= set(kinds))
 
 
 MSGID_BEHIND: Final = timedelta(seconds=300)

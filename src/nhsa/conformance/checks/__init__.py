@@ -7,6 +7,8 @@
 ``amounts``               insured area from 1101, 2207 echoes 2206, totals match the fee lines
 ``reversal``              unknown outcomes reversed (2601), never resent; no reversal of failures
 ``visits``                registration cancelled only after reversal; full and partial refunds
+``stays``                 inpatient: fees within the stay, totals, discharge before the final
+                          settlement, cancellations newest first, the password medium
 ``ledger``                the driver's account matches the platform; nothing lost or doubled
 ``reconciliation``        day-end 3201 balanced against the ledger; 3202 when unbalanced
 ``downtime``              no pile-on while an insured place is down; patient told when to return
@@ -32,6 +34,7 @@ from nhsa.conformance.checks import (
     reconciliation,
     reversal,
     session,
+    stays,
     visits,
 )
 
@@ -46,5 +49,6 @@ __all__ = [
     "reconciliation",
     "reversal",
     "session",
+    "stays",
     "visits",
 ]

@@ -182,6 +182,20 @@ def _reconcile(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[s
     return []
 
 
+def _admit(ctx: CheckContext, step: StepRun, result: DriverResult) -> list[str]:
+    stays = [
+        str(r.mdtrt_id) for r in ctx.records_in(step) if r.infno == "2401" and r.definite_success
+    ]
+    if result.status == "ok" and result.mdtrt_id not in stays:
+        return [
+            f"ok with mdtrt_id {show(result.mdtrt_id)},"
+            f" platform admitted {', '.join(stays) or 'nobody'}"
+        ]
+    if result.status != "ok" and stays:
+        return [f"{result.status}, but the platform admitted {', '.join(stays)} and said so"]
+    return []
+
+
 _JUDGES: Final[dict[str, _Judge]] = {
     "sign_in": _sign_in,
     "register": _register,
@@ -190,7 +204,15 @@ _JUDGES: Final[dict[str, _Judge]] = {
     "partial_refund": _partial_refund,
     "cancel_registration": _cancel,
     "reconcile": _reconcile,
+    "admit": _admit,
+    "settle_midway": _charge,
+    "settle_stay": _charge,
+    "cancel_stay_settlement": _refund,
 }
+SETTLING_ACTIONS: Final = ("charge", "partial_refund", "settle_midway", "settle_stay")
+"""Actions whose ``ok`` reports a settlement that stands."""
+CANCELLING_ACTIONS: Final = ("refund", "partial_refund", "cancel_stay_settlement")
+"""Actions whose ``ok`` reports a settlement taken back."""
 
 
 @check("nothing_lost_or_doubled", verifies=["HIS-LED-001"])
@@ -208,7 +230,7 @@ def nothing_lost_or_doubled(ctx: CheckContext) -> CheckOutcome:
           checks: [nothing_lost_or_doubled]
     """
     traces = settlements(ctx.records)
-    if not traces and not ctx.steps_of("charge"):
+    if not traces and not ctx.steps_of(*SETTLING_ACTIONS):
         return not_applicable("the scenario settled nothing")
     problems = _lost(ctx, traces) + _doubled(ctx, traces)
     standing = sum(t.live for t in traces)
@@ -224,12 +246,12 @@ def _lost(ctx: CheckContext, traces: list[SettlementTrace]) -> list[Evidence]:
     known = {
         r.setl_id
         for s, r in results
-        if s.action in ("charge", "partial_refund") and r.status == "ok" and r.setl_id
+        if s.action in SETTLING_ACTIONS and r.status == "ok" and r.setl_id
     }
     refunded = {
         s.request.get("setl_id")
         for s, r in results
-        if s.action in ("refund", "partial_refund") and r.status == "ok"
+        if s.action in CANCELLING_ACTIONS and r.status == "ok"
     }
     problems = [
         Evidence(
@@ -259,9 +281,10 @@ def _doubled(ctx: CheckContext, traces: list[SettlementTrace]) -> list[Evidence]
     for trace in traces:
         if not trace.live:
             continue
-        groups[("batch", trace.mdtrt_id, trace.chrg_bchno)].append(trace)
+        if trace.chrg_bchno is not None:
+            groups[("batch", trace.mdtrt_id, trace.chrg_bchno)].append(trace)
         step = ctx.step_of(trace.seq)
-        if step is not None and step.action in ("charge", "partial_refund"):
+        if step is not None and step.action in SETTLING_ACTIONS:
             groups[("step", step.name, None)].append(trace)
     problems = []
     for (kind, first, second), standing in groups.items():

@@ -1,4 +1,5 @@
-"""Unknown outcomes: reverse (2601) an unknown 2207, never resend it; never reverse a failure.
+"""Unknown outcomes: reverse (2601) an unknown 2207 or 2304, never resend it; never reverse a
+failure.
 
 An answer the HIS could not trust — none arrived (commit-then-drop, hang, reset), or it came
 garbled, as a 5xx, or with a bad signature — leaves the outcome unknown. Reference §5.2: the
@@ -27,6 +28,7 @@ __all__ = [
     "no_resend_after_unknown",
     "no_reversal_after_definite_failure",
     "reversal_after_unknown_2207",
+    "reversal_after_unknown_2304",
 ]
 
 
@@ -111,9 +113,27 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
         expect:
           checks: [reversal_after_unknown_2207]
     """
-    unknown = [r for r in ctx.records_of("2207") if not r.answer_trusted]
+    return _reversed_before_settling_again(ctx, "2207", "visit")
+
+
+@check("reversal_after_unknown_2304", verifies=["HIS-INP-005"])
+def reversal_after_unknown_2304(ctx: CheckContext) -> CheckOutcome:
+    """An unknown 2304 is reversed (2601 omsgid/oinfno 2304) before the stay is settled again.
+
+    Example::
+
+        expect:
+          checks: [reversal_after_unknown_2304]
+    """
+    return _reversed_before_settling_again(ctx, "2304", "stay")
+
+
+def _reversed_before_settling_again(ctx: CheckContext, infno: str, what: str) -> CheckOutcome:
+    unknown = [r for r in ctx.records_of(infno) if not r.answer_trusted]
     if not unknown:
-        return not_applicable("no 2207 had an unknown outcome (no fault spoiled a 2207 answer)")
+        return not_applicable(
+            f"no {infno} had an unknown outcome (no fault spoiled a {infno} answer)"
+        )
     problems: list[Evidence] = []
     for original in unknown:
         msgid, visit = _msgid(original), original.mdtrt_id
@@ -129,7 +149,7 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
                 evidence_for(
                     ctx,
                     [original, *reversals],
-                    f"2601 omsgid={msgid} oinfno=2207 answered successfully",
+                    f"2601 omsgid={msgid} oinfno={infno} answered successfully",
                     f"{seen} ({_why_unknown(original)})",
                 )
             )
@@ -137,7 +157,7 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
         closed = definite[0].seq
         early = [
             r
-            for r in ctx.records_of("2207")
+            for r in ctx.records_of(infno)
             if original.seq < r.seq < closed and r.mdtrt_id == visit
         ]
         if early:
@@ -145,14 +165,14 @@ def reversal_after_unknown_2207(ctx: CheckContext) -> CheckOutcome:
                 evidence_for(
                     ctx,
                     [original, *early],
-                    f"no 2207 for visit {visit} before the reversal",
+                    f"no {infno} for {what} {visit} before the reversal",
                     f"{len(early)} sent before it",
                 )
             )
     return verdict(
         problems,
-        f"all {len(unknown)} unknown 2207 outcomes were reversed before settling again",
-        "unknown 2207 outcomes not reversed properly",
+        f"all {len(unknown)} unknown {infno} outcomes were reversed before settling again",
+        f"unknown {infno} outcomes not reversed properly",
     )
 
 

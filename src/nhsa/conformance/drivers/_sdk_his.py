@@ -56,14 +56,21 @@ from nhsa.client import (
     Registration,
     Reversed,
     SettlementMismatchError,
+    Stay,
+    StaySettlement,
     Timeouts,
+    Ward,
     WindowMode,
 )
 from nhsa.client.errors import ClientConfigError, JournalError, UnusableAnswerError
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     DriverCertificate,
     DriverHealth,
     DriverResult,
@@ -75,9 +82,12 @@ from nhsa.conformance._driver import (
     RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance.drivers._book import MemoryBook, VisitBook
 from nhsa.conformance.drivers._recording import RecordingTransport, SentLog
+from nhsa.envelope import china_now
 from nhsa.redaction import get_logger, redact
 from nhsa.signing import KeyEntry, KeyRing, Sm2PrivateKey, Sm2PublicKey
 from nhsa.signing.errors import SigningError
@@ -86,8 +96,12 @@ __all__ = ["DEFAULT_DIAGNOSIS", "SdkHis"]
 
 DEFAULT_DIAGNOSIS: Final = Diagnosis("J06.900", "急性上呼吸道感染")
 """The diagnosis the HIS files with a charge (the driver API carries none)."""
+DEFAULT_STAY_DIAGNOSIS: Final = Diagnosis("J18.900", "肺炎")
+"""The discharge diagnosis the HIS files (the driver API carries the admission's only)."""
 PLATFORM_KEY_OWNER: Final = "NHSA"
 REPORTED: Final = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay")
+INPATIENT_CLR_TYPE: Final = "21"
+"""清算类别 住院 (national table): the group a stay's settlements reconcile in."""
 _NOT_CONFIGURED: Final = "the HIS is not configured: the suite must call configure first"
 
 _log = get_logger("nhsa.conformance.drivers")
@@ -396,10 +410,11 @@ class SdkHis:
         def act(client: Client) -> DriverResult:
             # Every insutype this HIS saw today gets a 3201, even one whose only settlement is
             # still held: the platform booked it, so that group must be checked too.
+            tenant = client.config.fixmedins_code
             groups = {
                 (visit.insutype, client.config.outpatient_clr_type)
-                for visit in self.book.registrations(client.config.fixmedins_code)
-            }
+                for visit in self.book.registrations(tenant)
+            } | {(stay.insutype, INPATIENT_CLR_TYPE) for stay in self.book.stays(tenant)}
             report = client.reconcile(request.day, extra_groups=sorted(groups))
             notes = []
             if not report.balanced and report.unresolved:
@@ -418,6 +433,169 @@ class SdkHis:
             )
 
         return self._act(act)
+
+    # -- inpatient stays ------------------------------------------------------------------------
+
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """Look the patient up (1101) and admit them (2401)."""
+
+        def act(client: Client) -> DriverResult:
+            r = request
+            stay = client.admit(
+                _certificate(r.certificate),
+                insutype=r.insutype,
+                ward=Ward(r.dept_code, r.dept_name, r.bed, r.atddr_no, r.dr_name),
+                diagnoses=[Diagnosis(r.diag_code, r.diag_name)],
+                med_type=r.med_type,
+                ipt_no=r.ipt_no,
+            )
+            self.book.add_stay(client.config.fixmedins_code, stay)
+            return DriverResult(
+                "ok", mdtrt_id=stay.mdtrt_id, psn_no=stay.psn_no, ipt_otp_no=stay.ipt_no
+            )
+
+        return self._act(act)
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """Upload a batch of the stay's fee lines (2301), kept in the book as the HIS's own."""
+
+        def act(client: Client) -> DriverResult:
+            tenant = client.config.fixmedins_code
+            stay = self._stay(tenant, request.mdtrt_id)
+            if isinstance(stay, DriverResult):
+                return stay
+            # One request is one batch (fewer lines than a 2301 takes): all or nothing.
+            batches = client.upload_stay_fees(stay, [_fee_line(i) for i in request.items])
+            for batch in batches:
+                self.book.add_stay_fees(tenant, stay.mdtrt_id, batch.lines)
+            total = sum((batch.total for batch in batches), Decimal("0.00"))
+            return DriverResult(
+                "ok",
+                mdtrt_id=stay.mdtrt_id,
+                psn_no=stay.psn_no,
+                message=f"{len(request.items)} lines in {len(batches)} batch(es), {total}",
+            )
+
+        return self._act(act)
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """Settle the stay's open lines up to ``until`` (2303, 2304 mid_setl_flag 1)."""
+        return self._act(lambda client: self._settle_stay(client, request))
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """Settle the discharged stay's open lines (2303, 2304 mid_setl_flag 0)."""
+        return self._act(lambda client: self._settle_stay(client, request))
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """Discharge the patient (2402)."""
+
+        def act(client: Client) -> DriverResult:
+            tenant = client.config.fixmedins_code
+            stay = self._stay(tenant, request.mdtrt_id)
+            if isinstance(stay, DriverResult):
+                return stay
+            left = client.discharge(stay, diagnoses=[DEFAULT_STAY_DIAGNOSIS])
+            self.book.add_stay(tenant, left)
+            return DriverResult("ok", mdtrt_id=left.mdtrt_id, psn_no=left.psn_no)
+
+        return self._act(act)
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """Cancel a settlement of the stay (2305) — refused here unless it is the newest."""
+
+        def act(client: Client) -> DriverResult:
+            tenant = client.config.fixmedins_code
+            settlement = self.book.stay_settlement(tenant, request.setl_id)
+            if settlement is None:
+                return DriverResult(
+                    "rejected", message=f"this HIS holds no stay settlement {request.setl_id}"
+                )
+            standing = self.book.live_stay_settlements(tenant, settlement.stay.mdtrt_id)
+            if all(s.setl_id != request.setl_id for s in standing):
+                return DriverResult(
+                    "rejected", message=f"settlement {request.setl_id} was already cancelled"
+                )
+            cancelled = client.cancel_stay_settlement(settlement)
+            self.book.close_stay_settlement(tenant, settlement.setl_id)
+            stay = settlement.stay
+            return DriverResult(
+                "ok",
+                mdtrt_id=stay.mdtrt_id,
+                setl_id=cancelled.setl_id,
+                psn_no=stay.psn_no,
+                amounts=_amounts(cancelled.refunded),
+                message=f"settlement {settlement.setl_id} cancelled by {cancelled.setl_id}",
+            )
+
+        return self._act(act)
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """Cancel the admission (2302 of its open fee lines, then 2404)."""
+
+        def act(client: Client) -> DriverResult:
+            tenant = client.config.fixmedins_code
+            stay = self._stay(tenant, request.mdtrt_id)
+            if isinstance(stay, DriverResult):
+                return stay
+            client.cancel_admission(stay)
+            self.book.drop_stay_fees(tenant, stay.mdtrt_id)
+            return DriverResult("ok", mdtrt_id=stay.mdtrt_id, psn_no=stay.psn_no)
+
+        return self._act(act)
+
+    def _settle_stay(self, client: Client, request: StaySettlementRequest) -> DriverResult:
+        tenant = client.config.fixmedins_code
+        stay = self._stay(tenant, request.mdtrt_id)
+        if isinstance(stay, DriverResult):
+            return stay
+        until = request.until
+        open_lines = [
+            line
+            for line, setl_id in self.book.stay_fees(tenant, stay.mdtrt_id)
+            if setl_id is None
+            and (
+                not request.midway
+                or until is None
+                or (line.fee_ocur_time is not None and line.fee_ocur_time.date() <= until)
+            )
+        ]
+        if not open_lines:
+            return DriverResult(
+                "rejected",
+                mdtrt_id=stay.mdtrt_id,
+                message=f"stay {stay.mdtrt_id} holds no unsettled fee lines to settle",
+            )
+        # The HIS's own total of what it settles: the platform checks it against its lines.
+        total = sum((line.total for line in open_lines), Decimal("0.00"))
+        medium = _password_medium(request.certificate)
+        settlement: StaySettlement
+        if request.midway:
+            day = until or china_now().date()
+            settlement = client.settle_midway(
+                stay, total, until=day, acct_used_flag=request.acct_used_flag, card_token=medium
+            )
+        else:
+            settlement = client.settle_stay(
+                stay, total, acct_used_flag=request.acct_used_flag, card_token=medium
+            )
+        self.book.add_stay_settlement(
+            tenant, settlement, [line.feedetl_sn or "" for line in open_lines]
+        )
+        return DriverResult(
+            "ok",
+            mdtrt_id=stay.mdtrt_id,
+            setl_id=settlement.setl_id,
+            psn_no=stay.psn_no,
+            amounts=_amounts(settlement.totals),
+        )
+
+    def _stay(self, tenant: str, mdtrt_id: str) -> Stay | DriverResult:
+        stay = self.book.stay(tenant, mdtrt_id)
+        if stay is None:
+            return DriverResult(
+                "rejected", mdtrt_id=mdtrt_id, message=f"this HIS admitted no stay {mdtrt_id}"
+            )
+        return stay
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -612,3 +790,13 @@ def _settled(paid: Charge) -> DriverResult:
         psn_no=paid.registration.psn_no,
         amounts=_amounts(paid.totals),
     )
+
+
+def _password_medium(certificate: DriverCertificate) -> str | None:
+    """What reading the patient's certificate with the password gives (住院结算（验密）): the
+    card's identification code, or the e-voucher token; an ID card gives none."""
+    if certificate.cert_type == "03":
+        return certificate.card_sn
+    if certificate.cert_type == "01":
+        return certificate.cert_no
+    return None

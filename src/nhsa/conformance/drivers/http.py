@@ -29,9 +29,13 @@ import orjson
 
 from nhsa._nesting import MAX_DEPTH, deeper_than
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     DriverHealth,
     DriverResult,
     HisConfiguration,
@@ -41,6 +45,8 @@ from nhsa.conformance._driver import (
     RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import DriverProtocolError, DriverUnavailableError
 from nhsa.conformance._mock_handle import MockHandle
@@ -137,6 +143,34 @@ class HttpDriver:
     def cancel_chronic(self, request: CancelChronicRequest) -> DriverResult:
         """``POST /cancel_chronic``."""
         return self._act("cancel_chronic", request)
+
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """``POST /admit``."""
+        return self._act("admit", request)
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """``POST /upload_stay_fees``."""
+        return self._act("upload_stay_fees", request)
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """``POST /settle_midway``."""
+        return self._act("settle_midway", request)
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """``POST /discharge``."""
+        return self._act("discharge", request)
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """``POST /settle_stay``."""
+        return self._act("settle_stay", request)
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """``POST /cancel_stay_settlement``."""
+        return self._act("cancel_stay_settlement", request)
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """``POST /cancel_admission``."""
+        return self._act("cancel_admission", request)
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -35,9 +35,13 @@ from typing import Any, Final
 from rich.console import Console
 
 from nhsa.conformance._driver import (
+    AdmitRequest,
+    CancelAdmissionRequest,
     CancelChronicRequest,
     CancelRegistrationRequest,
+    CancelStaySettlementRequest,
     ChargeRequest,
+    DischargeRequest,
     DriverCertificate,
     DriverHealth,
     DriverResult,
@@ -49,6 +53,8 @@ from nhsa.conformance._driver import (
     RegisterChronicRequest,
     RegisterRequest,
     SignInRequest,
+    StayFeesRequest,
+    StaySettlementRequest,
 )
 from nhsa.conformance._errors import MockError
 from nhsa.conformance._mock_handle import MockHandle
@@ -269,6 +275,88 @@ class ManualDriver:
             _decide_chronic_cancel(serial),
         )
 
+    def admit(self, request: AdmitRequest) -> DriverResult:
+        """Ask for an admission with the patient's certificate; wait for the 2401."""
+        zh, en = _CERTIFICATE_NAMES[request.certificate.cert_type]
+        who = self._patient_name(request.certificate)
+        details = (
+            f"凭证 certificate {request.certificate.cert_type}: {request.certificate.cert_no}",
+            f"险种 insutype {request.insutype}; 医疗类别 med_type {request.med_type}; "
+            f"住院号 ipt_no {request.ipt_no}",
+            f"病区 {request.dept_name} ({request.dept_code}) {request.bed}; 诊断 "
+            f"{request.diag_name} ({request.diag_code})",
+        )
+        return self._step(
+            "admit",
+            request,
+            f"{zh}（{who}），办理入院 / {en} of {who}: admit",
+            details,
+            _decide_admit,
+        )
+
+    def upload_stay_fees(self, request: StayFeesRequest) -> DriverResult:
+        """Ask to upload the fee lines to the stay; wait for the 2301."""
+        return self._step(
+            "upload_stay_fees",
+            request,
+            f"为住院 {request.mdtrt_id} 上传费用明细 / upload these fees to stay "
+            f"{request.mdtrt_id}",
+            _fee_details(request.items),
+            _decide_by_visit("2301", request.mdtrt_id),
+        )
+
+    def settle_midway(self, request: StaySettlementRequest) -> DriverResult:
+        """Ask for a mid-way settlement; wait for the 2304 of the stay."""
+        until = request.until.isoformat() if request.until else "today"
+        return self._step(
+            "settle_midway",
+            request,
+            f"住院 {request.mdtrt_id} 中途结算（截至 {until}）/ settle stay {request.mdtrt_id} "
+            f"mid-way up to {until}",
+            (),
+            _decide_settlement(request.mdtrt_id, infno="2304"),
+        )
+
+    def discharge(self, request: DischargeRequest) -> DriverResult:
+        """Ask for the discharge; wait for the 2402 of the stay."""
+        return self._step(
+            "discharge",
+            request,
+            f"住院 {request.mdtrt_id} 办理出院 / discharge stay {request.mdtrt_id}",
+            (),
+            _decide_by_visit("2402", request.mdtrt_id),
+        )
+
+    def settle_stay(self, request: StaySettlementRequest) -> DriverResult:
+        """Ask for the final settlement; wait for the 2304 of the stay."""
+        return self._step(
+            "settle_stay",
+            request,
+            f"住院 {request.mdtrt_id} 出院结算 / settle stay {request.mdtrt_id}",
+            (),
+            _decide_settlement(request.mdtrt_id, infno="2304"),
+        )
+
+    def cancel_stay_settlement(self, request: CancelStaySettlementRequest) -> DriverResult:
+        """Ask to cancel a stay settlement; wait for the 2305 of it."""
+        return self._step(
+            "cancel_stay_settlement",
+            request,
+            f"撤销住院结算 {request.setl_id} / cancel stay settlement {request.setl_id}",
+            (),
+            _decide_refund(request.setl_id, resettle_visit=None, infno="2305"),
+        )
+
+    def cancel_admission(self, request: CancelAdmissionRequest) -> DriverResult:
+        """Ask to cancel the admission; wait for the 2404 of the stay."""
+        return self._step(
+            "cancel_admission",
+            request,
+            f"撤销入院 {request.mdtrt_id} / cancel the admission of stay {request.mdtrt_id}",
+            (),
+            _decide_by_visit("2404", request.mdtrt_id),
+        )
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -352,7 +440,7 @@ def _decide_register(records: Sequence[TranscriptRecord]) -> DriverResult | None
 
 def _decide_by_visit(infno: str, mdtrt_id: str) -> Decide:
     def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
-        mine = [r for r in records if r.infno == infno and r.data.get("mdtrt_id") == mdtrt_id]
+        mine = [r for r in records if r.infno == infno and r.mdtrt_id == mdtrt_id]
         if not mine:
             return None
         return _by_answer(mine[-1], lambda _: DriverResult("ok", mdtrt_id=mdtrt_id))
@@ -360,18 +448,39 @@ def _decide_by_visit(infno: str, mdtrt_id: str) -> Decide:
     return decide
 
 
-def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0) -> Decide:
+def _decide_admit(records: Sequence[TranscriptRecord]) -> DriverResult | None:
+    admissions = [r for r in records if r.infno == "2401"]
+    if admissions:
+
+        def admitted(record: TranscriptRecord) -> DriverResult:
+            return DriverResult(
+                "ok",
+                mdtrt_id=_text(record.output_node("result").get("mdtrt_id")),
+                psn_no=_text(record.data.get("psn_no")),
+                ipt_otp_no=_text(dict(record.input.get("mdtrtinfo") or {}).get("ipt_no")),
+            )
+
+        return _by_answer(admissions[-1], admitted)
+    refused = [r for r in records if r.infno == "1101" and r.definite_failure]
+    return _refused(refused[-1]) if refused else None
+
+
+_STEPS_BEFORE: Final = {"2207": ("2203", "2204", "2206"), "2304": ("2303",)}
+"""What a settlement needs first: a refusal of one of these ends the step."""
+
+
+def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0, infno: str = "2207") -> Decide:
     def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
         settles = [
             r
             for r in records
-            if r.infno == "2207" and r.data.get("mdtrt_id") == mdtrt_id and r.seq > after_seq
+            if r.infno == infno and r.data.get("mdtrt_id") == mdtrt_id and r.seq > after_seq
         ]
         if not settles:
             earlier = [
                 r
                 for r in records
-                if r.infno in ("2203", "2204", "2206") and r.definite_failure and r.seq > after_seq
+                if r.infno in _STEPS_BEFORE[infno] and r.definite_failure and r.seq > after_seq
             ]
             return _refused(earlier[-1]) if earlier else None
         last = settles[-1]
@@ -382,9 +491,9 @@ def _decide_settlement(mdtrt_id: str, *, after_seq: int = 0) -> Decide:
     return decide
 
 
-def _decide_refund(setl_id: str, *, resettle_visit: str | None) -> Decide:
+def _decide_refund(setl_id: str, *, resettle_visit: str | None, infno: str = "2208") -> Decide:
     def decide(records: Sequence[TranscriptRecord]) -> DriverResult | None:
-        reversals = [r for r in records if r.infno == "2208" and r.data.get("setl_id") == setl_id]
+        reversals = [r for r in records if r.infno == infno and r.data.get("setl_id") == setl_id]
         if not reversals:
             return None
         last = reversals[-1]

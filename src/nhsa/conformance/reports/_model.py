@@ -42,7 +42,7 @@ __all__ = [
     "scenario_problems",
 ]
 
-SCHEMA_VERSION: Final = "1.2"
+SCHEMA_VERSION: Final = "1.3"
 REPORT_SCHEMA_ID: Final = "https://nhsa-kit.invalid/conformance/report.schema.json"
 NOT_TESTED: Final = "not-tested"
 NOT_RUN: Final = "not-run"

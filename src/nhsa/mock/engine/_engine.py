@@ -9,9 +9,9 @@ Unexpected exceptions propagate: the server rolls the whole transaction back.
 What the engine owns, in this order: tenancy — the call sees its institution's own state and
 fixtures (:meth:`Engine.admit`); msgid durability — a msgid this institution already sent is
 refused with the first use named, from the store, so also after a restart (the first answer is
-kept); then the business rules: the infno is simulated (inpatient transactions are in the
-contract but not simulated), the area, sign-in and downtime gate, the input read through
-``nhsa.models``, the handler.
+kept); then the business rules: the infno is simulated (one of the contract that no handler
+serves is answered "not simulated"), the area, sign-in and downtime gate, the input read
+through ``nhsa.models``, the handler.
 
 What the engine takes as given, because the server checked it in front (``nhsa.mock.app``): the
 sender is a registered institution (the gateway's 非法用户, HTTP 401), the envelope is valid per
@@ -54,6 +54,9 @@ from nhsa.mock.engine._reversal import reverse_message
 from nhsa.mock.engine._setlinfo import DATETIME
 from nhsa.mock.engine._settle import cancel_settlement, presettle, settle_visit
 from nhsa.mock.engine._signin import sign_in, sign_out
+from nhsa.mock.engine._stay_fees import cancel_stay_fees, upload_stay_fees
+from nhsa.mock.engine._stay_settle import cancel_stay_settlement, presettle_stay, settle_stay
+from nhsa.mock.engine._stays import admit, cancel_admission, cancel_discharge, discharge
 from nhsa.mock.engine._types import Answer, Call, EngineOptions
 from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet, Service, load_fixtures
 from nhsa.mock.settlement import SettlementError
@@ -77,6 +80,15 @@ HANDLERS: Mapping[str, Handler] = {
     "2206": presettle,
     "2207": settle_visit,
     "2208": cancel_settlement,
+    "2301": upload_stay_fees,
+    "2302": cancel_stay_fees,
+    "2303": presettle_stay,
+    "2304": settle_stay,
+    "2305": cancel_stay_settlement,
+    "2401": admit,
+    "2402": discharge,
+    "2404": cancel_admission,
+    "2405": cancel_discharge,
     "2601": reverse_message,
     "3201": reconcile_totals,
     "3202": reconcile_details,
@@ -221,10 +233,8 @@ def _not_simulated(infno: str) -> Answer:
     """An infno of the contract that no handler serves (raises for one the contract lacks)."""
     transaction = contract().transaction(infno)
     return Answer.failed(
-        f"当前状态不允许此操作：【{infno}】{transaction.title_zh}为住院交易，本模拟平台"
-        "尚未模拟住院业务（2301–2305、2401–2405） / "
-        f"{infno} ({transaction.title_en}) is an inpatient transaction, which this "
-        "mock platform does not simulate yet",
+        f"当前状态不允许此操作：【{infno}】{transaction.title_zh}本模拟平台尚未模拟 / "
+        f"{infno} ({transaction.title_en}) is not simulated by this mock platform",
         "business.illegal_state",
     )
 

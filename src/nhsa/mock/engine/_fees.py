@@ -14,15 +14,24 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_batch_disease
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, open_visit
-from nhsa.mock.settlement import SettlementError, UnpricedLine, price_line
+from nhsa.mock.settlement import (
+    Catalogue,
+    PricedLine,
+    SettlementError,
+    UnpricedLine,
+    price_line,
+)
 from nhsa.mock.store import CANCELLED, SETTLED, UNSETTLED, UploadedFeeLine
 from nhsa.models import Input2204, Input2204FeedetailItem, Input2205
 
@@ -33,7 +42,7 @@ ALL_BATCHES = "0000"
 def upload_fees(ctx: Context, node: Input2204) -> Answer:
     """2204: price and keep the lines; answer one ``result`` row per line."""
     lines = node.feedetail
-    _one_visit(lines)
+    one_visit(lines)
     visit = open_visit(ctx, lines[0].mdtrt_id, lines[0].psn_no, doing="2204")
     if ctx.options.require_visit_info and visit.med_type is None:
         raise BusinessError(
@@ -45,57 +54,78 @@ def upload_fees(ctx: Context, node: Input2204) -> Answer:
     if visit.med_type == CHRONIC_MED_TYPE:
         check_batch_disease(visit, visit.dise_codg, lines)
     existing = active_lines(ctx, visit)
-    _unique_serials(lines, existing)
+    unique_serials(lines, existing, cancel_with="2205", where=_in_batch)
     _consistent_batches(lines, existing)
     catalogue = ctx.catalogue()
     records: list[UploadedFeeLine] = []
     for line in lines:
-        try:
-            priced = price_line(
-                UnpricedLine(
-                    line.feedetl_sn,
-                    line.med_list_codg,
-                    line.pric,
-                    line.cnt,
-                    line.det_item_fee_sumamt,
-                ),
-                catalogue,
-            )
-        except SettlementError as refused:
-            raise BusinessError(
-                "envelope.validation_failed",
-                f"报文校验失败：{refused}",
-                "the fee line was refused as above; correct it and upload the batch again",
-            ) from None
-        records.append(
-            UploadedFeeLine(
-                tenant=ctx.tenant,
-                line_id=ctx.new_id("line_id"),
-                mdtrt_id=visit.mdtrt_id,
-                feedetl_sn=line.feedetl_sn,
-                chrg_bchno=line.chrg_bchno,
-                dise_codg=line.dise_codg or None,
-                med_list_codg=line.med_list_codg,
-                pric=line.pric,
-                cnt=line.cnt,
-                det_item_fee_sumamt=priced.det_item_fee_sumamt,
-                fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
-                overlmt_amt=priced.overlmt_amt,
-                preselfpay_amt=priced.preselfpay_amt,
-                inscp_scp_amt=priced.inscp_scp_amt,
-                hosp_part_amt=priced.hosp_part_amt,
-                status=UNSETTLED,
-                setl_id=None,
-                uploaded_at=ctx.now,
-                msgid=ctx.call.msgid,
-                result=priced.result_row(),
-            )
+        priced = price_or_refuse(
+            UnpricedLine(
+                line.feedetl_sn, line.med_list_codg, line.pric, line.cnt, line.det_item_fee_sumamt
+            ),
+            catalogue,
         )
+        records.append(
+            held_line(
+                ctx, visit.mdtrt_id, line, priced, chrg_bchno=line.chrg_bchno,
+                dise_codg=line.dise_codg or None,
+            )
+        )  # fmt: skip
     for record in records:
         ctx.tx.put(record)
     output = {"result": [dict(record.result) for record in records]}
     effects = {"mdtrt_id": visit.mdtrt_id, "lines": str(len(records))}
     return Answer.ok(output, changed=True, effects=effects)
+
+
+def held_line(
+    ctx: Context,
+    mdtrt_id: str,
+    row: _Uploaded,
+    priced: PricedLine,
+    *,
+    chrg_bchno: str,
+    dise_codg: str | None = None,
+    fee_ocur_time: datetime | None = None,
+    init_feedetl_sn: str | None = None,
+) -> UploadedFeeLine:
+    """The platform's record of an uploaded line (2204, 2301) and the amounts it priced."""
+    return UploadedFeeLine(
+        tenant=ctx.tenant,
+        line_id=ctx.new_id("line_id"),
+        mdtrt_id=mdtrt_id,
+        feedetl_sn=row.feedetl_sn,
+        chrg_bchno=chrg_bchno,
+        dise_codg=dise_codg,
+        med_list_codg=row.med_list_codg,
+        pric=row.pric,
+        cnt=row.cnt,
+        det_item_fee_sumamt=priced.det_item_fee_sumamt,
+        fulamt_ownpay_amt=priced.fulamt_ownpay_amt,
+        overlmt_amt=priced.overlmt_amt,
+        preselfpay_amt=priced.preselfpay_amt,
+        inscp_scp_amt=priced.inscp_scp_amt,
+        hosp_part_amt=priced.hosp_part_amt,
+        status=UNSETTLED,
+        setl_id=None,
+        uploaded_at=ctx.now,
+        msgid=ctx.call.msgid,
+        result=priced.result_row(),
+        fee_ocur_time=fee_ocur_time,
+        init_feedetl_sn=init_feedetl_sn,
+    )
+
+
+def price_or_refuse(line: UnpricedLine, catalogue: Catalogue) -> PricedLine:
+    """The line priced by the catalogue, or the calculator's refusal as an answer."""
+    try:
+        return price_line(line, catalogue)
+    except SettlementError as refused:
+        raise BusinessError(
+            "envelope.validation_failed",
+            f"报文校验失败：{refused}",
+            "the fee line was refused as above; correct it and upload the batch again",
+        ) from None
 
 
 def cancel_fees(ctx: Context, node: Input2205) -> Answer:
@@ -129,20 +159,52 @@ def cancel_fees(ctx: Context, node: Input2205) -> Answer:
     return Answer.ok({}, changed=True, effects=effects)
 
 
-def _one_visit(lines: Sequence[Input2204FeedetailItem]) -> None:
-    visits = sorted({(line.mdtrt_id, line.psn_no) for line in lines})
+class _Row(Protocol):
+    @property
+    def mdtrt_id(self) -> str: ...
+    @property
+    def psn_no(self) -> str: ...
+
+
+class _Serial(Protocol):
+    @property
+    def feedetl_sn(self) -> str: ...
+
+
+class _Uploaded(_Serial, Protocol):
+    @property
+    def med_list_codg(self) -> str: ...
+    @property
+    def pric(self) -> Decimal: ...
+    @property
+    def cnt(self) -> Decimal: ...
+
+
+def one_visit(rows: Sequence[_Row], node: str = "feedetail") -> None:
+    """Refuse rows of one input node (fee lines, lines to cancel) naming several visits."""
+    visits = sorted({(row.mdtrt_id, row.psn_no) for row in rows})
     if len(visits) > 1:
         named = "; ".join(f"{mdtrt_id}/{psn_no}" for mdtrt_id, psn_no in visits)
         raise BusinessError(
             "envelope.validation_failed",
-            f"报文校验失败：feedetail 的各行须属于同一就诊（mdtrt_id/psn_no 出现 {named}）",
-            f"every feedetail row must belong to one visit; found mdtrt_id/psn_no {named}",
+            f"报文校验失败：{node} 的各行须属于同一就诊（mdtrt_id/psn_no 出现 {named}）",
+            f"every {node} row must belong to one visit; found mdtrt_id/psn_no {named}",
         )
 
 
-def _unique_serials(
-    lines: Sequence[Input2204FeedetailItem], existing: Sequence[UploadedFeeLine]
+def _in_batch(line: UploadedFeeLine) -> tuple[str, str]:
+    return f"收费批次 {line.chrg_bchno}", f"batch {line.chrg_bchno}"
+
+
+def unique_serials(
+    lines: Sequence[_Serial],
+    existing: Sequence[UploadedFeeLine],
+    *,
+    cancel_with: str,
+    where: Callable[[UploadedFeeLine], tuple[str, str]],
 ) -> None:
+    """``feedetl_sn`` unique within the upload and among the visit's lines not cancelled;
+    ``where`` says where a line already held came from (zh, en), ``cancel_with`` the cancel."""
     kept = {line.feedetl_sn: line for line in existing}
     seen: set[str] = set()
     for index, line in enumerate(lines):
@@ -158,12 +220,13 @@ def _unique_serials(
         seen.add(sn)
         if sn in kept:
             state = "已结算" if kept[sn].status == SETTLED else "未结算"
+            where_zh, where_en = where(kept[sn])
             raise BusinessError(
                 "envelope.validation_failed",
                 f"报文校验失败：/input/feedetail/{index}/feedetl_sn={sn} 已上传（{state}，"
-                f"收费批次 {kept[sn].chrg_bchno}）；修改明细请先撤销(2205)后重传",
-                f"/input/feedetail/{index}/feedetl_sn {sn} was already uploaded (batch "
-                f"{kept[sn].chrg_bchno}): cancel it with 2205 before uploading it again",
+                f"{where_zh}）；修改明细请先撤销({cancel_with})后重传",
+                f"/input/feedetail/{index}/feedetl_sn {sn} was already uploaded ({where_en}): "
+                f"cancel it with {cancel_with} before uploading it again",
             )
 
 

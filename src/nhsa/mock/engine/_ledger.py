@@ -35,6 +35,7 @@ from nhsa.mock.store import (
     VOIDED,
     PreSettlement,
     Settlement,
+    Stay,
     UnitOfWork,
     UploadedFeeLine,
     Visit,
@@ -44,15 +45,20 @@ from nhsa.mock.store import (
 def book(
     ctx: Context,
     *,
-    visit: Visit,
+    visit: Visit | Stay,
     person: InsuredPerson,
     record: InsuranceRecord,
     calculation: Calculation,
     lines: Sequence[UploadedFeeLine],
     chrg_bchno: str,
     setlinfo_node: Mapping[str, Any],
+    mid_setl_flag: str | None = None,
 ) -> Settlement:
-    """Write a settlement (2207): ledger row, balance, counters, lines settled, all at once."""
+    """Write a settlement (2207, 2304): ledger row, balance, counters, lines settled, at once.
+
+    ``visit`` is the outpatient visit or the stay; ``mid_setl_flag`` marks an inpatient
+    settlement (``1`` mid-way, ``0`` final).
+    """
     setl_id = str(setlinfo_node["setl_id"])
     row = Settlement(
         tenant=ctx.tenant,
@@ -78,6 +84,7 @@ def book(
         line_ids=tuple(line.line_id for line in lines),
         calculation=calculation.to_record(),
         setlinfo=dict(setlinfo_node),
+        mid_setl_flag=mid_setl_flag,
     )
     ctx.tx.put(row)
     set_balance(ctx, person.psn_no, record.insutype, calculation.balc)
@@ -171,12 +178,15 @@ def restore(ctx: Context, negative: Settlement, *, person: InsuredPerson) -> Set
     """Undo a reversal (2601 of a 2208): void the negative row and re-apply the original.
 
     Refused when the visit moved on since the reversal (lines cancelled or settled again, the
-    registration cancelled) or the account no longer holds what the original took.
+    registration or admission cancelled) or the account no longer holds what the original
+    took.
     """
     original = ctx.tx.get(Settlement, ctx.tenant, str(negative.reverses))
     if original is None:  # pragma: no cover - a reversal row always names its original
         raise RuntimeError(f"reversal row {negative.setl_id} names no original settlement")
-    visit = ctx.tx.get(Visit, ctx.tenant, original.mdtrt_id)
+    visit = ctx.tx.get(Visit, ctx.tenant, original.mdtrt_id) or ctx.tx.get(
+        Stay, ctx.tenant, original.mdtrt_id
+    )
     lines = _lines(ctx.tx, ctx.tenant, original.line_ids)
     moved = [line.feedetl_sn for line in lines if line.status != UNSETTLED]
     if (visit is not None and visit.cancelled_at is not None) or moved:

@@ -97,6 +97,21 @@ def resolve_certificate(
     return person
 
 
+def require_certificate_of(
+    ctx: Context, person: InsuredPerson, cert_type: str, cert_no: str
+) -> None:
+    """Refuse a certificate that names another person than ``person`` (or nobody)."""
+    named = resolve_certificate(ctx, cert_type, cert_no, card_sn=None, lookup=False)
+    if named.psn_no != person.psn_no:
+        raise BusinessError(
+            "certificate_invalid",
+            f"就诊凭证无效或已过期：mdtrt_cert_type={cert_type} 凭证 "
+            f"mdtrt_cert_no={cert_no} 属于其他人员，不是 psn_no={person.psn_no}",
+            f"mdtrt_cert_no {cert_no} (mdtrt_cert_type {cert_type}) "
+            f"names another person, not psn_no {person.psn_no}",
+        )
+
+
 def _by_token(ctx: Context, token: str, *, lookup: bool) -> InsuredPerson:
     issued = ctx.tx.get(EcToken, ctx.tenant, token)
     if issued is None:

@@ -1,6 +1,6 @@
-"""5203 结算信息查询: one ledger row with the setlinfo fields 5203 shares with 2207 and the
-reference §3.16 extras (psn_pay, cash_payamt in place of psn_part_amt, psn_cash_pay,
-hosp_part_amt).
+"""5203 结算信息查询 (outpatient or inpatient): one ledger row with the setlinfo fields 5203
+shares with 2207 and the reference §3.16 extras (psn_pay, cash_payamt in place of
+psn_part_amt, psn_cash_pay, hosp_part_amt).
 
 A reversal row is answered like a settlement (negative amounts, ``refd_setl_flag`` 1); a row
 voided by 2601 is reported as gone.
@@ -17,11 +17,12 @@ from typing import Any
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._setlinfo import DATETIME
+from nhsa.mock.engine._stays import find_stay
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import find_visit
 from nhsa.mock.settlement import Locality, locality_of
 from nhsa.mock.settlement import Settlement as Calculation
-from nhsa.mock.store import VOIDED, Settlement, Visit
+from nhsa.mock.store import VOIDED, Settlement, Stay, Visit
 from nhsa.models import Input5203
 
 _PAY_LOC = {Locality.LOCAL: "2", Locality.IN_PROVINCE: "3", Locality.CROSS_PROVINCE: "4"}
@@ -34,7 +35,11 @@ _SETTLEMENT_ONLY = frozenset({"psn_part_amt", "psn_cash_pay", "hosp_part_amt"})
 def settlement_info(ctx: Context, node: Input5203) -> Answer:
     """5203: the settlement ``setl_id`` of this visit and person."""
     data = node.data
-    visit = find_visit(ctx, data.mdtrt_id, data.psn_no)
+    visit: Visit | Stay = (
+        find_visit(ctx, data.mdtrt_id, data.psn_no)
+        if ctx.tx.get(Stay, ctx.tenant, data.mdtrt_id) is None
+        else find_stay(ctx, data.mdtrt_id, data.psn_no)
+    )
     row = ctx.tx.get(Settlement, ctx.tenant, data.setl_id)
     if row is None or row.mdtrt_id != data.mdtrt_id or row.psn_no != data.psn_no:
         raise BusinessError(
@@ -58,7 +63,7 @@ def settlement_info(ctx: Context, node: Input5203) -> Answer:
     return Answer.ok(output, effects={"setl_id": row.setl_id})
 
 
-def _extras(ctx: Context, row: Settlement, visit: Visit) -> dict[str, Any]:
+def _extras(ctx: Context, row: Settlement, visit: Visit | Stay) -> dict[str, Any]:
     person = ctx.fixtures.person(row.psn_no)
     record = person.record(row.insutype) if person is not None else None
     psn_type = record.psn_type if record is not None else ""
@@ -82,10 +87,17 @@ def _extras(ctx: Context, row: Settlement, visit: Visit) -> dict[str, Any]:
         "cash_payamt": amounts.get("psn_cash_pay"),
         "refd_setl_flag": row.refd_setl_flag,
         "year": str(row.year),
-        "dise_codg": visit.dise_codg,
-        "dise_name": visit.dise_name,
+        **_disease(visit),
         "invono": None,
         "opter_id": None,
         "opter_name": None,
         "opt_time": row.setl_time.strftime(DATETIME),
     }
+
+
+def _disease(visit: Visit | Stay) -> dict[str, Any]:
+    """The visit's disease code (2203), or the stay's (its discharge, else its admission)."""
+    if isinstance(visit, Visit):
+        return {"dise_codg": visit.dise_codg, "dise_name": visit.dise_name}
+    node = dict((visit.discharge or {}).get("dscginfo") or visit.admission.get("mdtrtinfo") or {})
+    return {"dise_codg": node.get("dise_codg"), "dise_name": node.get("dise_name")}

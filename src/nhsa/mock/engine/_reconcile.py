@@ -1,8 +1,8 @@
 """3201 对总账 and 3202 对明细账: the hospital's figures against the platform's ledger.
 
-The ledger holds each settlement as a row and each refund (2208) as a row of its own, with
-negated amounts and ``refd_setl_flag`` 1, on the day it was booked; a settlement 2601 reversed
-is voided and is no row at all. What 3201 and 3202 count of it is the contract's rule
+The ledger holds each settlement (2207, 2304) as a row and each refund (2208, 2305) as a row of
+its own, with negated amounts and ``refd_setl_flag`` 1, on the day it was booked; a settlement
+2601 reversed is voided and is no row at all. What 3201 and 3202 count of it is the contract's rule
 (``x-counting`` of 3201, :func:`nhsa.envelope.counting_model`): the request's
 ``refd_setl_flag`` is a switch — 0 counts the settlements that stand (a refunded settlement and
 its refund both left out), 1, empty or absent every row, refund rows included.

@@ -20,8 +20,8 @@ from nhsa.envelope import CHINA_TIME
 from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
-from nhsa.mock.engine._person import resolve_certificate
-from nhsa.mock.engine._rules import check_networked
+from nhsa.mock.engine._person import require_certificate_of
+from nhsa.mock.engine._rules import check_networked, require_benefit_rule
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import (
     find_visit,
@@ -29,7 +29,8 @@ from nhsa.mock.engine._visits import (
     refuse_if_settled,
     unsettled_lines,
 )
-from nhsa.mock.settlement import NoBenefitRuleError
+from nhsa.mock.fixtures import Service
+from nhsa.mock.settlement import Locality
 from nhsa.mock.store import CANCELLED, REGISTERED, PreSettlement, Visit
 from nhsa.models import Input2201, Input2202, Input2203, Input2203A
 
@@ -52,17 +53,7 @@ def register(ctx: Context, node: Input2201) -> Answer:
     person = ctx.person(data.psn_no)
     record = ctx.insurance(person, data.insutype)
     ctx.check_insured_area(record)
-    named = resolve_certificate(
-        ctx, data.mdtrt_cert_type, data.mdtrt_cert_no, card_sn=None, lookup=False
-    )
-    if named.psn_no != person.psn_no:
-        raise BusinessError(
-            "certificate_invalid",
-            f"就诊凭证无效或已过期：mdtrt_cert_type={data.mdtrt_cert_type} 凭证 "
-            f"mdtrt_cert_no={data.mdtrt_cert_no} 属于其他人员，不是 psn_no={person.psn_no}",
-            f"mdtrt_cert_no {data.mdtrt_cert_no} (mdtrt_cert_type {data.mdtrt_cert_type}) "
-            f"names another person, not psn_no {person.psn_no}",
-        )
+    require_certificate_of(ctx, person, data.mdtrt_cert_type, data.mdtrt_cert_no)
     check_networked(ctx, record.insuplc_admdvs, _GENERAL_OUTPATIENT)
     taken = [
         visit
@@ -143,26 +134,24 @@ def upload_visit_info(ctx: Context, node: Input2203 | Input2203A) -> Answer:
     refuse_if_settled(
         ctx, visit, doing_zh="修改就诊信息", doing_en="have its visit information replaced"
     )
+    if Service.for_visit(Locality.LOCAL, info.med_type) is Service.INPATIENT:
+        raise BusinessError(
+            "envelope.validation_failed",
+            f"报文校验失败：med_type={info.med_type} 是住院医疗类别；住院请用【2401】入院办理",
+            f"med_type {info.med_type} is an inpatient category: admit the patient with 2401, "
+            "outpatient visits take 11, 13, 14 …",
+        )
     check_networked(ctx, visit.insuplc_admdvs, info.med_type)
     chronic = info.med_type == CHRONIC_MED_TYPE
     if chronic:
         check_recognised(ctx, visit, info.dise_codg, field="mdtrtinfo.dise_codg")
-    policy = ctx.fixtures.policy(visit.insuplc_admdvs)
-    try:
-        if policy is None:
-            raise NoBenefitRuleError(
-                visit.insuplc_admdvs, visit.insutype, info.med_type, ctx.institution.level
-            )
-        disease = info.dise_codg if chronic else None
-        policy.rule_for(visit.insutype, info.med_type, ctx.institution.level, disease=disease)
-    except NoBenefitRuleError as missing:
-        raise BusinessError(
-            "illegal_state",
-            f"当前状态不允许此操作：参保地 {visit.insuplc_admdvs} 对险种 {visit.insutype} "
-            f"医疗类别 med_type={info.med_type} 无待遇（{ctx.institution.level}级医院）；"
-            "请核对医疗类别或按自费处理",
-            str(missing),
-        ) from None
+    require_benefit_rule(
+        ctx,
+        visit.insuplc_admdvs,
+        visit.insutype,
+        info.med_type,
+        disease=info.dise_codg if chronic else None,
+    )
     ctx.tx.put(
         replace(
             visit,

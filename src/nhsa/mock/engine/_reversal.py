@@ -1,11 +1,12 @@
 """2601 冲正交易: undo a transaction by its msgid when its outcome is unknown (reference §5.1).
 
-Outpatient reversible transactions (simulated): 2207 — the settlement is voided, as if it had
+Reversible transactions (simulated): 2207 and 2304 — the settlement is voided, as if it had
 never been booked (account, counters and fee lines given back; no row is written, so neither
-3201 nor 3202 counts it: ``x-counting`` of 3201); 2208 — its negative row is voided and the
-original settlement re-applied. 2304, 2305, 2401 (inpatient) and 2102, 2103 (pharmacy) are
-reversible on real platforms but not simulated: refused saying so. Anything else is refused
-as not reversible, naming the business transaction that undoes it.
+3201 nor 3202 counts it: ``x-counting`` of 3201; a stay's settlements newest first); 2208 and
+2305 — the negative row is voided and the original settlement re-applied; 2401 — the admission
+is cancelled, if nothing was done on the stay since. 2102 and 2103 (pharmacy) are reversible on
+real platforms but not simulated: refused saying so. Anything else is refused as not
+reversible, naming the business transaction that undoes it.
 
 A HIS must always be able to close the loop, so 2601 is idempotent and never fails for
 lack of something to undo:
@@ -31,13 +32,20 @@ from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import restore, void
 from nhsa.mock.engine._setlinfo import DATETIME
+from nhsa.mock.engine._stay_settle import refuse_unless_newest
+from nhsa.mock.engine._stays import stay_lines, stay_settlements
 from nhsa.mock.engine._types import Answer
-from nhsa.mock.store import Message, Settlement
+from nhsa.mock.store import CANCELLED, DISCHARGED, Message, Settlement, Stay
 from nhsa.models import Input2601
 from nhsa.spec import UnknownTransactionError, contract
 
-SIMULATED = frozenset({"2207", "2208"})
-NOT_SIMULATED = frozenset({"2102", "2103", "2304", "2305", "2401"})
+SETTLING = frozenset({"2207", "2304"})
+"""Settlements a 2601 voids (no row written: counted by neither side)."""
+CANCELLING = frozenset({"2208", "2305"})
+"""Settlement cancellations a 2601 undoes, restoring the settlement."""
+ADMISSION = "2401"
+SIMULATED = SETTLING | CANCELLING | {ADMISSION}
+NOT_SIMULATED = frozenset({"2102", "2103"})
 
 
 def reverse_message(ctx: Context, node: Input2601) -> Answer:
@@ -97,12 +105,16 @@ def reverse_message(ctx: Context, node: Input2601) -> Answer:
             "(infcode -1) and changed nothing: nothing to reverse"
         )
         return Answer.ok({}, effects={**effects, "outcome": "original-failed"}, warn_msg=note)
+    if oinfno == ADMISSION:
+        effects |= _cancel_admission(ctx, original)
+        ctx.tx.put(replace(original, reversed_by=ctx.call.msgid, reversed_at=ctx.now))
+        return Answer.ok({}, changed=True, effects={**effects, "outcome": "reversed"})
     setl_id = original.effects.get("setl_id", "")
     row = ctx.tx.get(Settlement, ctx.tenant, setl_id)
-    if row is None:  # pragma: no cover - a successful 2207/2208 always recorded its row
+    if row is None:  # pragma: no cover - a successful settlement always recorded its row
         raise RuntimeError(f"msgid {omsgid} recorded setl_id {setl_id!r}, which is not stored")
     person = ctx.person(row.psn_no)
-    if oinfno == "2207":
+    if oinfno in SETTLING:
         if row.reversed_by is not None:
             note = (
                 f"结算已撤销，无需冲正：setl_id={row.setl_id} 已由退费记录 "
@@ -110,6 +122,9 @@ def reverse_message(ctx: Context, node: Input2601) -> Answer:
                 f"settlement {row.setl_id} was already reversed (row {row.reversed_by})"
             )
             return Answer.ok({}, effects={**effects, "outcome": "already-cancelled"}, warn_msg=note)
+        stay = ctx.tx.get(Stay, ctx.tenant, row.mdtrt_id)
+        if stay is not None:
+            refuse_unless_newest(ctx, stay, row, doing="2601")
         void(ctx, row, person=person)
         effects |= {"voided_setl_id": row.setl_id}
     else:
@@ -125,10 +140,10 @@ def _check_reversible(oinfno: str) -> None:
     if oinfno in NOT_SIMULATED:
         raise BusinessError(
             "not_reversible",
-            f"该交易不支持冲正：{oinfno} 的冲正（住院/药店）本模拟平台尚未实现；"
-            "本平台仅模拟门诊 2207、2208 的冲正",
-            f"reversal of {oinfno} (inpatient/pharmacy) is not simulated by this mock "
-            "platform: only outpatient 2207 and 2208 are",
+            f"该交易不支持冲正：{oinfno} 的冲正（药店）本模拟平台尚未实现；"
+            "本平台模拟 2207、2208、2304、2305、2401 的冲正",
+            f"reversal of {oinfno} (pharmacy) is not simulated by this mock platform: 2207, "
+            "2208, 2304, 2305 and 2401 are",
         )
     try:
         undone_by = contract().transaction(oinfno).undone_by
@@ -142,6 +157,26 @@ def _check_reversible(oinfno: str) -> None:
         f"{oinfno} cannot be reversed with 2601 (reversible: 2207, 2208, 2304, 2305, 2401): "
         f"{hint_en}",
     )
+
+
+def _cancel_admission(ctx: Context, original: Message) -> dict[str, str]:
+    """Undo a 2401: cancel the stay, unless something was done on it since (then refuse)."""
+    mdtrt_id = original.effects.get("mdtrt_id", "")
+    stay = ctx.tx.get(Stay, ctx.tenant, mdtrt_id)
+    if stay is None:  # pragma: no cover - a successful 2401 always recorded its stay
+        raise RuntimeError(f"msgid {original.msgid} recorded mdtrt_id {mdtrt_id!r}, not stored")
+    if stay.status == CANCELLED:
+        return {"mdtrt_id": mdtrt_id, "note": "the admission was already cancelled (2404)"}
+    if stay_lines(ctx, stay) or stay_settlements(ctx, stay) or stay.status == DISCHARGED:
+        raise BusinessError(
+            "illegal_state",
+            f"当前状态不允许此操作：住院 mdtrt_id={mdtrt_id} 入院后已上传费用、结算或出院，"
+            "不能冲正入院；请按撤销顺序办理：2305、2405、2302、2404",
+            f"stay {mdtrt_id} has fees, settlements or a discharge since its admission, so the "
+            "admission cannot be reversed: undo in order 2305, 2405, 2302, 2404",
+        )
+    ctx.tx.put(replace(stay, status=CANCELLED, cancelled_at=ctx.now))
+    return {"mdtrt_id": mdtrt_id}
 
 
 def _check_original(original: Message, oinfno: str, psn_no: str) -> None:

@@ -4,6 +4,7 @@ the cross-region access class the settlement will use (reference §6.2).
 Example::
 
     locality = check_networked(ctx, record.insuplc_admdvs, "11")
+    rule = require_benefit_rule(ctx, record.insuplc_admdvs, "310", "21")
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.fixtures import Service
-from nhsa.mock.settlement import Access, Locality, locality_of
+from nhsa.mock.settlement import Access, BenefitRule, Locality, NoBenefitRuleError, locality_of
 
 _SERVICE_NAMES = {
     Service.OUTPATIENT: ("门诊直接结算", "outpatient settlement"),
@@ -46,3 +47,29 @@ def check_networked(ctx: Context, insuplc_admdvs: str, med_type: str) -> Localit
             f"{med_type}): the patient pays in full and claims at the insured place",
         )
     return locality
+
+
+def require_benefit_rule(
+    ctx: Context,
+    insuplc_admdvs: str,
+    insutype: str,
+    med_type: str,
+    *,
+    disease: str | None = None,
+) -> BenefitRule:
+    """The insured place's rule for this insutype and med_type at this hospital's tier (as it
+    settles ``disease`` for a chronic visit), or a refusal saying the place grants no benefit
+    for it."""
+    policy = ctx.fixtures.policy(insuplc_admdvs)
+    level = ctx.institution.level
+    try:
+        if policy is None:
+            raise NoBenefitRuleError(insuplc_admdvs, insutype, med_type, level)
+        return policy.rule_for(insutype, med_type, level, disease=disease)
+    except NoBenefitRuleError as missing:
+        raise BusinessError(
+            "illegal_state",
+            f"当前状态不允许此操作：参保地 {insuplc_admdvs} 对险种 {insutype} "
+            f"医疗类别 med_type={med_type} 无待遇（{level}级医院）；请核对医疗类别或按自费处理",
+            str(missing),
+        ) from None

@@ -24,6 +24,9 @@ DATETIME = "%Y-%m-%d %H:%M:%S"
 
 OUTPATIENT_CLR_TYPE = "11"
 """清算类别 门诊 (the real Hebei 2207 sample answers 11)."""
+INPATIENT_CLR_TYPE = "21"
+"""清算类别 住院 (national table; the Chongqing 2304 and Hainan 5261 samples answer 21; Hebei's
+local table differs)."""
 CLR_WAY_BY_ITEM = "01"
 """清算方式 按项目 (samples show "1"; the code table's form is "01")."""
 
@@ -35,7 +38,8 @@ CANCELLATION_FIELDS = (
     *SETLINFO_NUMBER_FIELDS,
     "medins_setl_id",
 )
-"""The 2208 answer's ``setlinfo`` members (reference §3.12; ``psn_cash_pay`` spelt right)."""
+"""The 2208 and 2305 answers' ``setlinfo`` members (reference §3.12; ``psn_cash_pay`` spelt
+right)."""
 
 
 def age_on(brdy: date, day: date) -> Decimal:
@@ -72,6 +76,7 @@ def setlinfo(
     setl_time: datetime | None,
     medins_setl_id: str | None,
     clr_optins: str | None,
+    clr_type: str = OUTPATIENT_CLR_TYPE,
 ) -> dict[str, Any]:
     """A full ``setlinfo`` node; a pre-settlement passes ``None`` for the settlement's ids."""
     return {
@@ -85,7 +90,7 @@ def setlinfo(
         "medins_setl_id": medins_setl_id,
         "clr_optins": clr_optins,
         "clr_way": CLR_WAY_BY_ITEM if setl_id else None,
-        "clr_type": OUTPATIENT_CLR_TYPE,
+        "clr_type": clr_type,
     }
 
 

@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,7 +28,7 @@ from nhsa.mock.engine._chronic import CHRONIC_MED_TYPE, check_recognised
 from nhsa.mock.engine._context import Context
 from nhsa.mock.engine._errors import BusinessError
 from nhsa.mock.engine._ledger import book, reverse
-from nhsa.mock.engine._person import resolve_certificate
+from nhsa.mock.engine._person import require_certificate_of
 from nhsa.mock.engine._setlinfo import cancellation, person_fields, setlinfo
 from nhsa.mock.engine._types import Answer
 from nhsa.mock.engine._visits import active_lines, find_visit, open_visit, unsettled_lines
@@ -37,6 +37,7 @@ from nhsa.mock.settlement import (
     Locality,
     NoBenefitRuleError,
     PricedLine,
+    StayCounters,
     UnpricedLine,
     locality_of,
     settle,
@@ -70,7 +71,9 @@ def presettle(ctx: Context, node: Input2206) -> Answer:
     data = node.data
     priced = _price(ctx, data)
     if data.medfee_sumamt != priced.calculation.medfee_sumamt:
-        raise _mismatch(priced, [("medfee_sumamt", data.medfee_sumamt)])
+        raise amount_mismatch(
+            priced.visit.mdtrt_id, priced.calculation, [("medfee_sumamt", data.medfee_sumamt)]
+        )
     ctx.tx.put(
         PreSettlement(
             tenant=ctx.tenant,
@@ -105,7 +108,7 @@ def settle_visit(ctx: Context, node: Input2207) -> Answer:
         _check_presettled(ctx, priced, data.chrg_bchno)
     sent = [(name, getattr(data, name)) for name in ECHOED_AMOUNTS]
     if any(value != getattr(priced.calculation, name) for name, value in sent):
-        raise _mismatch(priced, sent)
+        raise amount_mismatch(priced.visit.mdtrt_id, priced.calculation, sent)
     setl_id = ctx.new_id("setl_id")
     node_out = setlinfo(
         priced.calculation,
@@ -155,9 +158,17 @@ def cancel_settlement(ctx: Context, node: Input2208) -> Answer:
     return Answer.ok(output, changed=True, effects=effects)
 
 
-def live_settlement(ctx: Context, setl_id: str, mdtrt_id: str, psn_no: str) -> Settlement:
-    """The settlement ``setl_id`` of this visit and person, if it may still be reversed."""
-    find_visit(ctx, mdtrt_id, psn_no)
+def live_settlement(
+    ctx: Context,
+    setl_id: str,
+    mdtrt_id: str,
+    psn_no: str,
+    *,
+    find: Callable[[Context, str, str], object] = find_visit,
+) -> Settlement:
+    """The settlement ``setl_id`` of this visit (or, with ``find``, stay) and person, if it
+    may still be reversed."""
+    find(ctx, mdtrt_id, psn_no)
     row = ctx.tx.get(Settlement, ctx.tenant, setl_id)
     if row is None or row.mdtrt_id != mdtrt_id or row.psn_no != psn_no:
         raise BusinessError(
@@ -203,16 +214,7 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
             f"insutype {data.insutype} differs from {visit.insutype} given at registration (2201)",
         )
     record = ctx.insurance(person, visit.insutype)
-    named = resolve_certificate(
-        ctx, data.mdtrt_cert_type, data.mdtrt_cert_no, card_sn=None, lookup=False
-    )
-    if named.psn_no != person.psn_no:
-        raise BusinessError(
-            "certificate_invalid",
-            f"就诊凭证无效或已过期：{data.mdtrt_cert_type} 凭证 {data.mdtrt_cert_no} 不属于 "
-            f"psn_no={person.psn_no}",
-            f"certificate {data.mdtrt_cert_no} does not name person {person.psn_no}",
-        )
+    require_certificate_of(ctx, person, data.mdtrt_cert_type, data.mdtrt_cert_no)
     med_type = _med_type(ctx, visit, data.med_type)
     disease = visit.dise_codg if med_type == CHRONIC_MED_TYPE else None
     if med_type == CHRONIC_MED_TYPE:
@@ -220,24 +222,60 @@ def _price(ctx: Context, data: Input2206Data | Input2207Data) -> _Priced:
     lines = tuple(unsettled_lines(ctx, visit, data.chrg_bchno))
     if not lines:
         raise _nothing_to_settle(ctx, visit, data.chrg_bchno)
-    policy = ctx.fixtures.policy(visit.insuplc_admdvs)
-    if policy is None:
-        raise NoBenefitRuleError(
-            visit.insuplc_admdvs, visit.insutype, med_type, ctx.institution.level
-        )
-    rule = policy.rule_for(visit.insutype, med_type, ctx.institution.level, disease=disease)
-    calculation = settle(
-        _priced_lines(ctx, lines),
-        insured=person.insured(
-            visit.insutype, on=ctx.today, balance=balance(ctx, person, visit.insutype)
-        ),
-        visit=visit_terms(ctx, person, visit.insuplc_admdvs, med_type, dise_codg=disease),
-        policy=policy,
-        accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, visit.insuplc_admdvs, rule.id),
+    calculation = calculate(
+        ctx,
+        person,
+        Terms(visit.insutype, visit.insuplc_admdvs, med_type, disease),
+        lines,
         acct_used=data.acct_used_flag == "1",
-        profile=ctx.profile(),
     )
     return _Priced(visit, person, record, med_type, lines, calculation)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What selects the insured place's rule for a bill: insurance, insured area, med_type and,
+    for a chronic visit (med_type 14), the recognised disease."""
+
+    insutype: str
+    insuplc_admdvs: str
+    med_type: str
+    disease: str | None = None
+
+
+def calculate(
+    ctx: Context,
+    person: InsuredPerson,
+    terms: Terms,
+    lines: Sequence[UploadedFeeLine],
+    *,
+    acct_used: bool,
+    stay: Callable[[str], StayCounters] | None = None,
+) -> Calculation:
+    """The calculator over held lines: the insured place's rule, this year's counters, the
+    account balance now; ``stay`` gives a stay's counters for the rule (by its id)."""
+    policy = ctx.fixtures.policy(terms.insuplc_admdvs)
+    if policy is None:
+        raise NoBenefitRuleError(
+            terms.insuplc_admdvs, terms.insutype, terms.med_type, ctx.institution.level
+        )
+    rule = policy.rule_for(
+        terms.insutype, terms.med_type, ctx.institution.level, disease=terms.disease
+    )
+    return settle(
+        priced_lines(ctx, lines),
+        insured=person.insured(
+            terms.insutype, on=ctx.today, balance=balance(ctx, person, terms.insutype)
+        ),
+        visit=visit_terms(
+            ctx, person, terms.insuplc_admdvs, terms.med_type, dise_codg=terms.disease
+        ),
+        policy=policy,
+        accumulators=year_to_date(ctx, person.psn_no, ctx.now.year, terms.insuplc_admdvs, rule.id),
+        acct_used=acct_used,
+        profile=ctx.profile(),
+        stay=stay(rule.id) if stay is not None else None,
+    )
 
 
 def _med_type(ctx: Context, visit: Visit, sent: str) -> str:
@@ -260,7 +298,8 @@ def _med_type(ctx: Context, visit: Visit, sent: str) -> str:
     return sent
 
 
-def _priced_lines(ctx: Context, lines: Sequence[UploadedFeeLine]) -> list[PricedLine]:
+def priced_lines(ctx: Context, lines: Sequence[UploadedFeeLine]) -> list[PricedLine]:
+    """The held lines as the calculator's priced lines (the amounts their upload answered)."""
     # The amounts are the ones the 2204 answer gave; the catalogue item is looked up again
     # only to describe the line (a catalogue replaced since does not change a priced line).
     catalogue = ctx.fixtures.catalogue_for(ctx.institution.mdtrtarea_admvs)
@@ -326,11 +365,18 @@ def _check_presettled(ctx: Context, priced: _Priced, chrg_bchno: str) -> None:
         )
 
 
-def _mismatch(priced: _Priced, sent: Sequence[tuple[str, Decimal]]) -> BusinessError:
+def amount_mismatch(
+    mdtrt_id: str,
+    calculation: Calculation,
+    sent: Sequence[tuple[str, Decimal | None]],
+    *,
+    presettlement: str = "2206",
+) -> BusinessError:
+    """The refusal of request amounts that differ from the platform's figures for the lines."""
     wrong = [
-        (name, value, getattr(priced.calculation, name))
+        (name, value, getattr(calculation, name))
         for name, value in sent
-        if value != getattr(priced.calculation, name)
+        if value != getattr(calculation, name)
     ]
     fields = ", ".join(name for name, _, _ in wrong)
     zh = "；".join(f"{name} 请求 {value}，费用明细合计 {actual}" for name, value, actual in wrong)
@@ -339,9 +385,10 @@ def _mismatch(priced: _Priced, sent: Sequence[tuple[str, Decimal]]) -> BusinessE
     )
     return BusinessError(
         "amount_mismatch",
-        f"结算金额与预结算不一致：{fields}（{zh}）；请按【2206】预结算结果或费用明细合计传值",
-        f"amounts differ from the platform's figures for the fee lines of visit "
-        f"{priced.visit.mdtrt_id}: {en} — send the 2206 figures",
+        f"结算金额与预结算不一致：{fields}（{zh}）；请按【{presettlement}】预结算结果或费用明细"
+        "合计传值",
+        f"amounts differ from the platform's figures for the fee lines of visit {mdtrt_id}: "
+        f"{en} — send the {presettlement} figures",
     )
 
 

@@ -53,16 +53,25 @@ def open_visit(ctx: Context, mdtrt_id: str, psn_no: str, *, doing: str) -> Visit
             f"the registration of visit {mdtrt_id} was cancelled, so {doing} is not allowed: "
             "register again (2201)",
         )
+    same_insured_area(ctx, mdtrt_id, visit.insuplc_admdvs, opened=("挂号", "registration"))
+    return visit
+
+
+def same_insured_area(
+    ctx: Context, mdtrt_id: str, insuplc_admdvs: str, *, opened: tuple[str, str]
+) -> None:
+    """The call names the insured area the visit (stay) was opened for; ``opened`` names the
+    step that opened it (zh, en)."""
     sent = ctx.envelope_text("insuplc_admdvs")
-    if sent != visit.insuplc_admdvs:
+    if sent != insuplc_admdvs:
+        zh, en = opened
         raise BusinessError(
             "envelope.validation_failed",
-            f"报文校验失败：insuplc_admdvs={sent} 与就诊 mdtrt_id={mdtrt_id} 挂号时的参保地 "
-            f"{visit.insuplc_admdvs} 不符",
-            f"insuplc_admdvs is {sent}, but visit {mdtrt_id} was registered for insured area "
-            f"{visit.insuplc_admdvs}: send the same insuplc_admdvs as at registration",
+            f"报文校验失败：insuplc_admdvs={sent} 与就诊 mdtrt_id={mdtrt_id} {zh}时的参保地 "
+            f"{insuplc_admdvs} 不符",
+            f"insuplc_admdvs is {sent}, but visit {mdtrt_id} was opened at {en} for insured "
+            f"area {insuplc_admdvs}: send the same insuplc_admdvs as at {en}",
         )
-    return visit
 
 
 def live_settlements(ctx: Context, visit: Visit) -> list[Settlement]:

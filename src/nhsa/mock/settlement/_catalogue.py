@@ -190,6 +190,32 @@ class PricedLine:
             return Decimal("1")
         return self.item.selfpay_prop
 
+    def refund(self) -> PricedLine:
+        """The same line as an inpatient refund line (退单): quantity and amounts negated.
+
+        Example:
+            >>> cat = Catalogue(admdvs="530100", name="昆明市", items=(CatalogueItem(
+            ...     med_list_codg="X1", name="阿莫西林胶囊", chrgitm_lv="02",
+            ...     med_chrgitm_type="09", selfpay_prop=Decimal("0.05")),))
+            >>> line = UnpricedLine("F002", "X1", Decimal("4.52"), Decimal("1"), Decimal("4.52"))
+            >>> back = price_line(line, cat).refund()
+            >>> back.line.cnt, back.det_item_fee_sumamt, back.preselfpay_amt
+            (Decimal('-1'), Decimal('-4.52'), Decimal('-0.23'))
+        """
+        line = self.line
+        return PricedLine(
+            line=UnpricedLine(
+                line.feedetl_sn, line.med_list_codg, line.pric, -line.cnt,
+                ZERO - line.det_item_fee_sumamt,
+            ),
+            item=self.item,
+            fulamt_ownpay_amt=ZERO - self.fulamt_ownpay_amt,
+            overlmt_amt=ZERO - self.overlmt_amt,
+            preselfpay_amt=ZERO - self.preselfpay_amt,
+            inscp_scp_amt=ZERO - self.inscp_scp_amt,
+            hosp_part_amt=ZERO - self.hosp_part_amt,
+        )  # fmt: skip
+
     def result_row(self) -> dict[str, object]:
         """The 2204 ``result`` row, with the reference §3.8 field names.
 

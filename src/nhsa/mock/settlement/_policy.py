@@ -3,7 +3,9 @@
 An :class:`InsuredPlacePolicy` belongs to one insured area (``insuplc_admdvs``). It holds
 :class:`BenefitRule` s, one per insutype and group of med_types, each with
 
-- a deductible (起付线) and a pooling pay ratio per hospital tier (:class:`LevelTerms`),
+- a deductible (起付线) and a pooling pay ratio per hospital tier (:class:`LevelTerms`), taken
+  once a calendar year or — for inpatient care — once a stay (:class:`DeductiblePer`), where a
+  later stay of the year may pay a smaller share of it (``later_stays``),
 - an annual cap on the pooling fund (最高支付限额) and whether the personal account may pay,
 - optional ratio adjustments by ``psn_type`` (e.g. retirees +5 points),
 - supplementary funds settled in the same bill (一单式结算), in the order listed
@@ -38,6 +40,7 @@ from nhsa.mock.settlement._codes import (
 from nhsa.mock.settlement._errors import NoBenefitRuleError
 from nhsa.mock.settlement._money import ZERO, Amount, Ratio, RatioDelta
 from nhsa.mock.settlement._visit import Access, Insured, Locality, Visit
+from nhsa.money import cents
 
 _MODEL = ConfigDict(frozen=True, extra="forbid")
 
@@ -62,6 +65,20 @@ class LevelTerms(BaseModel):
     level: HospLevel
     deductible: Amount
     pay_ratio: Ratio
+
+
+class DeductiblePer(StrEnum):
+    """How often the deductible (起付线) is taken.
+
+    Example:
+        >>> [per.value for per in DeductiblePer]  # the values a policy file may give
+        ['year', 'stay']
+    """
+
+    YEAR = "year"
+    """Once a calendar year, across every visit of the rule (outpatient care)."""
+    STAY = "stay"
+    """Once a stay (住院): the stay's mid-way settlements (中途结算) share it."""
 
 
 class Tier(BaseModel):
@@ -235,6 +252,17 @@ class BenefitRule(BaseModel):
     psn_type_adjustments: tuple[PsnTypeAdjustment, ...] = ()
     supplementary: tuple[SupplementaryFund, ...] = ()
     diseases: tuple[DiseaseTerms, ...] = ()
+    deductible_per: DeductiblePer = DeductiblePer.YEAR
+    later_stays: tuple[Ratio, ...] = ()
+    """Per-stay rules: the share of the deductible the 2nd, 3rd… stay of the calendar year
+    pays, the last value holding for every later stay (``[0.8, 0.7]``: 20 % less for the
+    second stay, 30 % less from the third on). Empty: every stay pays it in full."""
+
+    @model_validator(mode="after")
+    def _later_stays_need_stays(self) -> BenefitRule:
+        if self.later_stays and self.deductible_per is not DeductiblePer.STAY:
+            raise ValueError("later_stays: only a rule with deductible_per 'stay' has stays")
+        return self
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> BenefitRule:
@@ -284,6 +312,22 @@ class BenefitRule(BaseModel):
                 "diseases": (),
             }
         )
+
+    def stay_deductible(self, deductible: Decimal, ordinal: int) -> Decimal:
+        """The deductible of the ``ordinal``-th stay of the year (1: the first), to the cent.
+
+        Example:
+            >>> rule = BenefitRule(id="emp-ipt", insutype="310", med_types=["21"],
+            ...     levels=[LevelTerms(level="3", deductible=Decimal("900"), pay_ratio=0.85)],
+            ...     annual_cap=Decimal("60000"), pooling_fund_pay_type="310100",
+            ...     deductible_per="stay", later_stays=[Decimal("0.8"), Decimal("0.7")])
+            >>> [rule.stay_deductible(Decimal("900"), n) for n in (1, 2, 3, 7)]
+            [Decimal('900.00'), Decimal('720.00'), Decimal('630.00'), Decimal('630.00')]
+        """
+        if ordinal <= 1 or not self.later_stays:
+            return cents(deductible)
+        share = self.later_stays[min(ordinal - 2, len(self.later_stays) - 1)]
+        return cents(deductible * share)
 
     def psn_type_delta(self, psn_type: str) -> Decimal:
         """The ratio change for this person category (zero when none is listed)."""

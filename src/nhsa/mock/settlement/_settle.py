@@ -6,7 +6,9 @@ The formula (reference §6.1, an inference from field semantics and the §5.8 id
    over-limit amount the treatment place makes the hospital bear.
 2. Ratio = the tier's pay ratio + the ``psn_type`` adjustment + the cross-region change,
    kept within [0, 1] (``pool_prop_selfpay``).
-3. ``act_pay_dedc`` = min(in-scope amount, deductible not yet used this year).
+3. ``act_pay_dedc`` = min(in-scope amount, deductible not yet used this year — or, for a rule
+   that takes it once a stay, not yet used by this stay, the stay's share of it by its place
+   among the year's stays).
 4. ``hifp_pay`` = min(round((in-scope − act_pay_dedc) × ratio), cap not yet used this year).
 5. Supplementary funds in the policy's order, each paying ``round(tiered ratio × counted
    cost)`` limited by its own remaining cap and by the in-scope cost the person still bears.
@@ -31,13 +33,14 @@ from nhsa.mock.settlement._money import ZERO, clamp, ratio4
 from nhsa.mock.settlement._policy import (
     Basis,
     BenefitRule,
+    DeductiblePer,
     InsuredPlacePolicy,
     LevelTerms,
     SupplementaryFund,
 )
 from nhsa.mock.settlement._profile import Profile
 from nhsa.mock.settlement._result import HOSPITAL_FUND_PAY_TYPE, SetlDetail, Settlement
-from nhsa.mock.settlement._visit import Insured, Visit
+from nhsa.mock.settlement._visit import Insured, StayCounters, Visit
 from nhsa.money import cents
 
 
@@ -90,14 +93,16 @@ def settle(
     accumulators: Accumulators,
     acct_used: bool,
     profile: Profile,
+    stay: StayCounters | None = None,
 ) -> Settlement:
     """Settle a priced bill under the insured place's policy.
 
     ``accumulators`` are this year's counters of the benefit rule that settles the visit
     (``policy.rule_for(insured.insutype, visit.med_type, visit.hosp_level,
     disease=visit.dise_codg).id``: a recognised disease with terms of its own has counters of
-    its own); the result's
-    ``delta`` is what to add to them, and ``balc`` the account balance afterwards.
+    its own); the result's ``delta`` is what to add to them, and ``balc`` the account balance
+    afterwards. A rule that takes its deductible once a stay needs ``stay``: its place among
+    the year's stays and the deductible its earlier settlements took.
 
     Example:
         >>> from decimal import Decimal as D
@@ -129,7 +134,8 @@ def settle(
 
     bill = _Bill.of(lines)
     ratio = _ratio(terms, rule, policy, insured, visit)
-    pooling = _pool(bill.inscp, terms, rule, ratio, accumulators)
+    deductible = _deductible(terms, rule, accumulators, stay)
+    pooling = _pool(bill.inscp, deductible, rule, ratio, accumulators)
     payments = _supplementary(rule, insured, bill.inscp - pooling.paid, pooling, accumulators)
 
     by_fund = {p.fund.fund: p.paid for p in payments}
@@ -182,14 +188,34 @@ def _ratio(
     return ratio4(clamp(raw, Decimal(0), Decimal(1)))
 
 
+@dataclass(frozen=True)
+class _Deductible:
+    amount: Decimal
+    used: Decimal
+    per: str
+
+
+def _deductible(
+    terms: LevelTerms, rule: BenefitRule, ytd: Accumulators, stay: StayCounters | None
+) -> _Deductible:
+    if rule.deductible_per is DeductiblePer.YEAR:
+        return _Deductible(terms.deductible, ytd.deductible_used, "year")
+    if stay is None:
+        raise SettlementInputError(
+            "stay", f"rule {rule.id} takes its deductible once a stay: settle it as a stay (2304)"
+        )
+    amount = rule.stay_deductible(terms.deductible, stay.ordinal)
+    return _Deductible(amount, stay.deductible_used, f"stay {stay.ordinal} of the year")
+
+
 def _pool(
     inscp: Decimal,
-    terms: LevelTerms,
+    deductible: _Deductible,
     rule: BenefitRule,
     ratio: Decimal,
     ytd: Accumulators,
 ) -> _Pooling:
-    deductible_left = max(ZERO, terms.deductible - ytd.deductible_used)
+    deductible_left = max(ZERO, deductible.amount - deductible.used)
     deductible_paid = min(inscp, deductible_left)
     eligible = inscp - deductible_paid
     cap_left = max(ZERO, rule.annual_cap - ytd.pooling_paid)
@@ -198,7 +224,7 @@ def _pool(
     # Only a capped payment leaves cost over the cap; ratio > 0 here because uncapped > 0.
     over_cap = eligible - min(eligible, cents(cap_left / ratio)) if paid < uncapped else ZERO
     info = (
-        f"deductible {terms.deductible} (used {ytd.deductible_used}, this bill "
+        f"deductible {deductible.amount} a {deductible.per} (used {deductible.used}, this bill "
         f"{deductible_paid}); ratio {ratio}; cap {rule.annual_cap} (left {cap_left})"
     )
     return _Pooling(deductible_paid, ratio, cap_left, paid, over_cap, info)

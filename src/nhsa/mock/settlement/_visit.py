@@ -179,3 +179,31 @@ class Insured:
                 "insured.balance",
                 f"{self.balance} must be a non-negative amount with at most two decimals",
             )
+
+
+@dataclass(frozen=True)
+class StayCounters:
+    """The stay a per-stay rule settles: which stay of the calendar year it is, and what
+    deductible its earlier (mid-way) settlements already took.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> try:
+        ...     StayCounters(0, Decimal("0"))
+        ... except SettlementInputError as error:
+        ...     print(str(error)[:13])
+        stay.ordinal:
+    """
+
+    ordinal: int
+    """1 for the person's first stay of the year under this rule, 2 for the second…"""
+    deductible_used: Decimal
+    """The deductible the stay's settlements in force took so far."""
+
+    def __post_init__(self) -> None:
+        if self.ordinal < 1:
+            raise SettlementInputError("stay.ordinal", f"{self.ordinal} must be 1 or more")
+        if self.deductible_used < 0:
+            raise SettlementInputError(
+                "stay.deductible_used", f"{self.deductible_used} must not be negative"
+            )

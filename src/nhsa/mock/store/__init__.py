@@ -30,7 +30,9 @@ from nhsa.mock.store._postgres import PostgresStore, PostgresUnitOfWork
 from nhsa.mock.store._protocol import Store, UnitOfWork
 from nhsa.mock.store._records import (
     ACTIVE,
+    ADMITTED,
     CANCELLED,
+    DISCHARGED,
     RECORD_TYPES,
     REGISTERED,
     SETTLED,
@@ -49,6 +51,7 @@ from nhsa.mock.store._records import (
     RegisteredInstitution,
     Settlement,
     SignIn,
+    Stay,
     StoredFile,
     TenantSetting,
     UploadedFeeLine,
@@ -61,7 +64,9 @@ from nhsa.mock.store._sqlite import SqliteStore, SqliteUnitOfWork, Synchronous
 
 __all__ = [
     "ACTIVE",
+    "ADMITTED",
     "CANCELLED",
+    "DISCHARGED",
     "LATEST",
     "MIGRATIONS",
     "RECORD_TYPES",
@@ -88,6 +93,7 @@ __all__ = [
     "SignIn",
     "SqliteStore",
     "SqliteUnitOfWork",
+    "Stay",
     "Store",
     "StoreError",
     "StoreUsageError",

@@ -37,6 +37,10 @@ UNSETTLED, SETTLED, CANCELLED = "unsettled", "settled", "cancelled"
 REGISTERED = "registered"
 """Visit status after 2201 (the finer states follow from its fee lines and settlements)."""
 
+ADMITTED, DISCHARGED = "admitted", "discharged"
+"""Stay statuses after 2401 and 2402 (a cancelled stay is :data:`CANCELLED`; whether it is
+settled follows from its settlements)."""
+
 
 @dataclass(frozen=True)
 class RegisteredInstitution:
@@ -204,7 +208,50 @@ class UploadedFeeLine:
     uploaded_at: datetime
     msgid: str
     result: Mapping[str, Any]
-    """The 2204 ``result`` row the platform answered for this line."""
+    """The 2204 (2301) ``result`` row the platform answered for this line."""
+    fee_ocur_time: datetime | None = None
+    """When the fee arose (kept for inpatient lines: a mid-way settlement settles by it)."""
+    init_feedetl_sn: str | None = None
+    """For an inpatient refund line (negative ``cnt``): the serial of the line it refunds."""
+
+
+@dataclass(frozen=True)
+class Stay:
+    """An inpatient stay (2401), with its discharge (2402) once it is recorded.
+
+    The stay's fee lines are :class:`UploadedFeeLine` rows of its ``mdtrt_id`` whose
+    ``chrg_bchno`` is the msgid of the 2301 that uploaded them (the platform knows no batch
+    number for inpatient fees; one 2301 call is one batch).
+
+    Example::
+
+        stay = tx.get(Stay, tenant, mdtrt_id)
+    """
+
+    TABLE: ClassVar[str] = "stays"
+    KEY: ClassVar[tuple[str, ...]] = ("tenant", "mdtrt_id")
+
+    tenant: str
+    mdtrt_id: str
+    psn_no: str
+    insutype: str
+    insuplc_admdvs: str
+    ipt_no: str
+    med_type: str
+    begntime: datetime
+    mdtrt_cert_type: str
+    mdtrt_cert_no: str
+    status: str
+    admitted_at: datetime
+    msgid: str
+    admission: Mapping[str, Any]
+    """The 2401 input (``mdtrtinfo``, ``diseinfo``, ``agnterinfo``) as received."""
+    endtime: datetime | None = None
+    discharge: Mapping[str, Any] | None = None
+    """The 2402 input (``dscginfo``, ``diseinfo``) as received."""
+    discharged_at: datetime | None = None
+    discharge_msgid: str | None = None
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +320,8 @@ class Settlement:
     setlinfo: Mapping[str, Any]
     reverses: str | None = None
     reversed_by: str | None = None
+    mid_setl_flag: str | None = None
+    """Inpatient settlements (2304): ``1`` a mid-way settlement (中途结算), ``0`` the final one."""
 
     @property
     def is_live(self) -> bool:
@@ -562,5 +611,6 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     LabRun,
     LabReport,
     Recognition,
+    Stay,
 )
 """Every record type the store keeps (the transcript is a separate, append-only log)."""

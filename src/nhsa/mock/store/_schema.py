@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    5
+    6
 """
 
 from __future__ import annotations
@@ -154,6 +154,22 @@ _V5_DIALECTS = """
 ALTER TABLE institutions ADD COLUMN dialect TEXT;
 """
 
+_V6_INPATIENT = """
+CREATE TABLE stays (
+    tenant TEXT NOT NULL, mdtrt_id TEXT NOT NULL, psn_no TEXT NOT NULL, insutype TEXT NOT NULL,
+    insuplc_admdvs TEXT NOT NULL, ipt_no TEXT NOT NULL, med_type TEXT NOT NULL,
+    begntime TEXT NOT NULL, mdtrt_cert_type TEXT NOT NULL, mdtrt_cert_no TEXT NOT NULL,
+    status TEXT NOT NULL, admitted_at TEXT NOT NULL, msgid TEXT NOT NULL, admission TEXT NOT NULL,
+    endtime TEXT, discharge TEXT, discharged_at TEXT, discharge_msgid TEXT, cancelled_at TEXT,
+    PRIMARY KEY (tenant, mdtrt_id));
+CREATE INDEX stays_by_ipt_no ON stays (tenant, ipt_no);
+CREATE INDEX stays_by_psn_no ON stays (tenant, psn_no);
+
+ALTER TABLE fee_lines ADD COLUMN fee_ocur_time TEXT;
+ALTER TABLE fee_lines ADD COLUMN init_feedetl_sn TEXT;
+ALTER TABLE settlements ADD COLUMN mid_setl_flag TEXT;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
@@ -164,6 +180,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (4, "chronic-disease recognitions (门慢/门特 待遇认定)", _V4_RECOGNITIONS),
     (5, "the province dialect each registered institution speaks", _V5_DIALECTS),
+    (
+        6,
+        "inpatient: stays; fee-line time and refunded line; mid-way settlement flag",
+        _V6_INPATIENT,
+    ),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 

@@ -73,7 +73,13 @@ from nhsa.models._generated.t2305 import (
     Output2305Setlinfo,
     Output2305SetlinfoExtras,
 )
-from nhsa.models._generated.t2401 import Input2401, Input2401Mdtrtinfo, Output2401, Output2401Result
+from nhsa.models._generated.t2401 import (
+    Input2401,
+    Input2401Agnterinfo,
+    Input2401Mdtrtinfo,
+    Output2401,
+    Output2401Result,
+)
 from nhsa.models._generated.t2402 import (
     Input2402,
     Input2402DiseinfoItem,
@@ -196,6 +202,7 @@ __all__ = [
     "Input2305",
     "Input2305Data",
     "Input2401",
+    "Input2401Agnterinfo",
     "Input2401Mdtrtinfo",
     "Input2402",
     "Input2402DiseinfoItem",

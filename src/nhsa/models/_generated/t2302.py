@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from nhsa.models._base import InputModel, OutputModel
-from nhsa.models._types import PlainText
+from nhsa.models._types import OneOrMany, PlainText
 
 
 class Input2302DataItem(InputModel):
@@ -47,8 +47,8 @@ class Input2302(InputModel):
     """2302 input"""
 
     nhsa_schema: ClassVar[str] = "https://nhsa-kit.invalid/v1/transactions/2302.json#/$defs/input"
-    data: list[Input2302DataItem] = Field(
-        description="住院费用明细撤销 — Lines to cancel, 1 to 1000 rows. An array in S2's model (unlike most data nodes).",
+    data: OneOrMany[Input2302DataItem] = Field(
+        description="住院费用明细撤销 — The lines to cancel: one object, or an array of 1 to 1000. Public integrations send both shapes: an object in C1 (RequestGzsiModel2302.cs), F (ZYJS/T2302.cs), G (InHospitalChargeReturn.cs) and H (InptCostRevocationReqUtil.java), an array in B (Input_2302.cs) and E (Form3.cs). A platform accepts either [inference: both shapes reach real platforms]; nhsa-kit's SDK sends the array (several lines in one call).",
         min_length=1,
         max_length=1000,
     )

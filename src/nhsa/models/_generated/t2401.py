@@ -136,6 +136,41 @@ class Input2401Mdtrtinfo(InputModel):
     )
 
 
+class Input2401Agnterinfo(InputModel):
+    """代办人信息 — Agent (代办人) of the admission. [C:H, C2]"""
+
+    nhsa_schema: ClassVar[str] = (
+        "https://nhsa-kit.invalid/v1/transactions/2401.json#/$defs/input_agnterinfo"
+    )
+    agnter_name: PlainText | None = Field(
+        default=None, description="代办人姓名 — The agent's name.", max_length=50
+    )
+    agnter_rlts: PlainText | None = Field(
+        default=None,
+        description="代办人关系 — The agent's relationship to the patient (a local code).",
+        max_length=6,
+    )
+    agnter_cert_type: PlainText | None = Field(
+        default=None,
+        description="代办人证件类型 — The agent's certificate type (psn_cert_type codes).",
+        max_length=6,
+    )
+    agnter_certno: PlainText | None = Field(
+        default=None, description="代办人证件号码 — The agent's certificate number.", max_length=50
+    )
+    agnter_tel: PlainText | None = Field(
+        default=None, description="代办人联系方式 — The agent's phone number.", max_length=30
+    )
+    agnter_addr: PlainText | None = Field(
+        default=None, description="代办人联系地址 — The agent's address.", max_length=200
+    )
+    agnter_photo: PlainText | None = Field(
+        default=None,
+        description="代办人照片 — A photo of the agent, base64 (its length is bounded by the 40000-character input).",
+        max_length=40000,
+    )
+
+
 class Input2401(InputModel):
     """2401 input"""
 
@@ -145,6 +180,10 @@ class Input2401(InputModel):
         description="入院诊断信息 — Admission diagnoses (spec table 101). 1 to 100 rows (our bound).",
         min_length=1,
         max_length=100,
+    )
+    agnterinfo: Input2401Agnterinfo | None = Field(
+        default=None,
+        description="代办人信息 — The person handling the admission for the patient (代办人), optional. H InptRegisterReqUtil.java sends the node with null members; C2 Models/Agnterinfo.cs models it (C1 has it commented out). Member lengths are inference (no source states them).",
     )
 
 
@@ -166,4 +205,10 @@ class Output2401(OutputModel):
     result: Output2401Result | None = Field(default=None)
 
 
-__all__ = ["Input2401", "Input2401Mdtrtinfo", "Output2401", "Output2401Result"]
+__all__ = [
+    "Input2401",
+    "Input2401Agnterinfo",
+    "Input2401Mdtrtinfo",
+    "Output2401",
+    "Output2401Result",
+]
