@@ -14,6 +14,7 @@ import pickle
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,16 +23,18 @@ from nhsa.client import (
     Certificate,
     Client,
     ClientConfig,
+    FeeLine,
     Journal,
     VisitNotInJournalError,
 )
 from nhsa.client.errors import ClientConfigError, JournalError
 from nhsa.envelope import china_now
 from nhsa.mock import MockPlatform
-from tests.client.conftest import CLINIC, DIAGNOSES, FAST, WINDOW, card, fees
+from tests.client.conftest import CARD_SN, CLINIC, DIAGNOSES, FAST, WINDOW, card, fees
 from tests.client.pg_window import run_windows
 from tests.client.platform import AREA, TENANT, TENANT_NAME, EnginePlatform
 from tests.client.test_journal_postgres import PEOPLE
+from tests.client.test_stays import DRUG, PNEUMONIA, WARD
 
 ConfigFor = Callable[..., ClientConfig]
 VISITS = 30
@@ -112,6 +115,38 @@ def test_a_window_refuses_a_visit_it_did_not_register_and_sends_nothing(
         paid = window.charge(visit, fees(), diagnoses=DIAGNOSES)
         assert window.refund(paid).setl_id
         assert window.journal.pending(TENANT) == []
+
+
+def test_a_stay_is_uploaded_discharged_and_settled_only_where_it_was_admitted(
+    platform: EnginePlatform, config_for: ConfigFor, tmp_path: Path
+) -> None:
+    begin = china_now().replace(microsecond=0) - timedelta(days=2)
+    with Client(
+        config_for(platform), WINDOW, transport=platform.transport(), clock=_minute_behind
+    ) as desk:  # the admission office: a journal of its own
+        stay = desk.admit(card(), insutype="310", ward=WARD, diagnoses=PNEUMONIA, begntime=begin)
+    fee = FeeLine(DRUG, "HIS-YP-0001", cnt=2, pric=Decimal("100"), fee_ocur_time=begin)
+    other = config_for(platform, journal_path=tmp_path / "ward.sqlite3")
+    with Client(other, WINDOW, transport=platform.transport()) as ward:
+        sent = len(platform.seen)
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("2301", lambda: ward.upload_stay_fees(stay, [fee])),
+            ("2402", lambda: ward.discharge(stay, diagnoses=PNEUMONIA)),
+            ("2304", lambda: ward.settle_midway(stay, Decimal("200.00"), until=begin.date())),
+        ]
+        for infno, step in steps:
+            with pytest.raises(VisitNotInJournalError) as refused:
+                step()
+            assert (refused.value.infno, stay.mdtrt_id in str(refused.value)) == (infno, True)
+        assert len(platform.seen) == sent  # nothing was sent
+        assert ward.adopt_visit(stay) is True
+        adopted = ward.journal.holds_visit(TENANT, stay.mdtrt_id)
+        assert adopted is not None
+        assert (adopted.infno, adopted.state) == ("2401", "adopted")
+        (batch,) = ward.upload_stay_fees(stay, [fee])
+        part = ward.settle_midway(stay, batch.total, until=begin.date(), card_token=CARD_SN)
+        assert part.totals.medfee_sumamt == Decimal("200.00")
+        assert ward.cancel_stay_settlement(part).refunded.medfee_sumamt == Decimal("-200.00")
 
 
 def _minute_behind() -> datetime:

@@ -103,7 +103,7 @@ def charge(
         psn_setlway=psn_setlway,
         acct_used_flag=acct_used_flag,
     )
-    check_visit_held(core, registration.mdtrt_id, "charge")
+    check_visit_held(core, registration.mdtrt_id, "charge", "2207")
     check_live_settlement(core, registration.mdtrt_id)
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         # Checked again under the guard: a charge may have finished while we waited.
@@ -262,8 +262,8 @@ def settle_lines(
     )
 
 
-def check_visit_held(core: Core, mdtrt_id: str, action: str) -> None:
-    """Refuse to ``action`` a visit this journal did not register or adopt.
+def check_visit_held(core: Core, mdtrt_id: str, action: str, infno: str) -> None:
+    """Refuse to ``action`` (sending ``infno``) a visit or stay this journal did not open or adopt.
 
     The visit guard is a journal row, so it holds among the clients of one journal only: a
     window with a journal of its own could charge the visit beside the one that registered it
@@ -272,13 +272,13 @@ def check_visit_held(core: Core, mdtrt_id: str, action: str) -> None:
     """
     if core.journal.holds_visit(core.tenant, mdtrt_id) is None:
         raise VisitNotInJournalError(
-            f"visit {mdtrt_id} was not registered through this client's journal "
+            f"visit {mdtrt_id} was not registered or admitted through this client's journal "
             f"({core.journal.path}), so it cannot be guarded here against a {action} from "
-            "another window at the same moment; nothing was sent. Charge and refund a visit "
-            "where it was registered, or let every window share one journal (one journal_path "
-            "on one machine, journal_url='postgresql://…' across machines); a visit registered "
-            "outside the SDK is taken in once with client.adopt_visit(registration)",
-            infno="2208" if action == "refund" else "2207",
+            "another window at the same moment; nothing was sent. Act on a visit where it was "
+            "registered, or let every window share one journal (one journal_path on one "
+            "machine, journal_url='postgresql://…' across machines); a visit or stay opened "
+            "outside the SDK is taken in once with client.adopt_visit(registration or stay)",
+            infno=infno,
         )
 
 

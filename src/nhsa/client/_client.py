@@ -216,11 +216,12 @@ class Client(SyncTransactions, _Base):
             )
         )
 
-    def adopt_visit(self, registration: Registration) -> bool:
-        """Take in a visit registered outside the SDK (another program, a machine that keeps
-        its own journal): this client's journal records it, guards it from now on, and lets
-        :meth:`charge` and :meth:`refund` act on it. Nothing is sent. Returns ``False`` when the
-        journal holds the visit already. Adopt a visit in one journal only.
+    def adopt_visit(self, registration: Registration | Stay) -> bool:
+        """Take in a visit registered (or a stay admitted) outside the SDK — another program,
+        a machine that keeps its own journal: this client's journal records it, guards it from
+        now on, and lets :meth:`charge` and :meth:`refund` (for a stay: its fee uploads,
+        discharge, settlements and their cancellation) act on it. Nothing is sent. Returns
+        ``False`` when the journal holds the visit already. Adopt a visit in one journal only.
 
         Example:
             A registration desk with a journal of its own (its clock a minute behind, as
@@ -739,8 +740,8 @@ class AsyncClient(AsyncTransactions, _Base):
             )
         )
 
-    async def adopt_visit(self, registration: Registration) -> bool:
-        """Take in a visit registered outside the SDK (see :meth:`Client.adopt_visit`).
+    async def adopt_visit(self, registration: Registration | Stay) -> bool:
+        """Take in a visit or a stay opened outside the SDK (see :meth:`Client.adopt_visit`).
 
         Example:
             >>> import anyio

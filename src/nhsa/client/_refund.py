@@ -63,7 +63,7 @@ def refund(core: Core, charge: Charge, *, lines: Sequence[str] | None = None) ->
     keep = kept_lines(serials, lines) if lines is not None else ()
     registration = charge.registration
     area = registration.insuplc_admdvs
-    check_visit_held(core, registration.mdtrt_id, "refund")
+    check_visit_held(core, registration.mdtrt_id, "refund", "2208")
     with core.journal.visit_guard(core.tenant, registration.mdtrt_id):
         reverse = Input2208(
             data=Input2208Data(

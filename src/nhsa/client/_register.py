@@ -24,6 +24,7 @@ from nhsa.client._inputs import Certificate, Clinic
 from nhsa.client._journal import NewEntry
 from nhsa.client._load_bearing import loaded
 from nhsa.client._results import Registration
+from nhsa.client._stay_results import Stay
 from nhsa.client._unwrap import unwrap
 from nhsa.client._validation import check_code, check_text, error_from_pydantic
 from nhsa.client.errors import InvalidInputError
@@ -181,37 +182,36 @@ def cancel_registration(core: Core, registration: Registration) -> Flow[str]:
     return outcome.msgid
 
 
-def adopt(core: Core, registration: Registration) -> bool:
-    """Take a visit registered outside the SDK into this journal, which then guards it.
+def adopt(core: Core, visit: Registration | Stay) -> bool:
+    """Take a visit (or a stay) opened outside the SDK into this journal, which then guards it.
 
-    Journaled as a ``2201`` entry in state ``adopted`` (nothing is sent; its msgid is drawn from
-    the counter, so it never meets a real one). Returns ``False`` when the journal holds the
-    visit already. Adopt a visit in one journal only: two journals that both hold a visit can
-    both charge it.
+    Journaled as a ``2201`` (a stay: ``2401``) entry in state ``adopted`` (nothing is sent; its
+    msgid is drawn from the counter, so it never meets a real one). Returns ``False`` when the
+    journal holds the visit already. Adopt a visit in one journal only: two journals that both
+    hold a visit can both charge it.
     """
-    check_text(registration.mdtrt_id, "mdtrt_id", 30)
-    check_text(registration.psn_no, "psn_no", 30)
-    check_code("insutype", registration.insutype, "insutype")
-    facts = {
-        "psn_no": registration.psn_no,
-        "mdtrt_id": registration.mdtrt_id,
-        "insutype": registration.insutype,
-        "ipt_otp_no": registration.ipt_otp_no,
-    }
-    if registration.msgid:
-        facts["registered_msgid"] = registration.msgid
+    check_text(visit.mdtrt_id, "mdtrt_id", 30)
+    check_text(visit.psn_no, "psn_no", 30)
+    check_code("insutype", visit.insutype, "insutype")
+    facts = {"psn_no": visit.psn_no, "mdtrt_id": visit.mdtrt_id, "insutype": visit.insutype}
+    if isinstance(visit, Stay):
+        infno, facts["ipt_no"], facts["med_type"] = "2401", visit.ipt_no, visit.med_type
+    else:
+        infno, facts["ipt_otp_no"] = "2201", visit.ipt_otp_no
+    if visit.msgid:
+        facts["registered_msgid"] = visit.msgid
     operator = core.operator
     digest = hashlib.sha256(orjson.dumps(facts, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return core.journal.record_adopted(
         NewEntry(
             msgid=core.msgids.next(),
             tenant=core.tenant,
-            infno="2201",
+            infno=infno,
             opter_type=operator.opter_type,
             opter=operator.opter,
             body_sha256=digest,
             facts=facts,
             amounts={},
-            insuplc_admdvs=registration.insuplc_admdvs,
+            insuplc_admdvs=visit.insuplc_admdvs,
         )
     )

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import ValidationError
 
-from nhsa.client._charge import UNRESOLVED, chunks, numbered
+from nhsa.client._charge import UNRESOLVED, check_visit_held, chunks, numbered
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Certificate, Diagnosis, FeeLine, Ward
 from nhsa.client._load_bearing import ECHOED, loaded
@@ -215,6 +215,7 @@ def upload_stay_fees(core: Core, stay: Stay, fees: Sequence[FeeLine]) -> Flow[tu
         raise InvalidInputError(
             "fees: at least one fee line, each a FeeLine", field="fees", rule="minItems"
         )
+    check_visit_held(core, stay.mdtrt_id, "fee upload", "2301")
     lines = numbered(fees, new_serial("ZF", core.msgids.next()), core)
     batches: list[FeeBatch] = []
     for chunk in chunks(lines, core.config.fee_lines_per_upload):
@@ -294,6 +295,7 @@ def discharge(
     """2402: the discharge, with the discharge diagnoses; the stay, discharged."""
     check_code("dscg_way", dscg_way, "dscg_way")
     _need_diagnoses(diagnoses)
+    check_visit_held(core, stay.mdtrt_id, "discharge", "2402")
     end = endtime or core.clock()
     ward = stay.ward
     try:
@@ -359,6 +361,7 @@ def settle(
         raise InvalidInputError(
             f"stay {stay.mdtrt_id}: {what}", field="stay", rule="discharge-before-final"
         )
+    check_visit_held(core, stay.mdtrt_id, "stay settlement", "2304")
     extension = _password_medium(core, stay, card_token)
     check_stay_settlements(core, stay.mdtrt_id, final=not midway)
     with core.journal.visit_guard(core.tenant, stay.mdtrt_id):
@@ -458,6 +461,7 @@ def cancel_stay_settlement(core: Core, settlement: StaySettlement) -> Flow[StayC
             field="settlement",
             rule="newest-first",
         )
+    check_visit_held(core, stay.mdtrt_id, "stay settlement cancellation", "2305")
     with core.journal.visit_guard(core.tenant, stay.mdtrt_id):
         return (yield from _cancel(core, settlement))
 
