@@ -272,6 +272,29 @@ class RemoteMock:
         """The mock's URL."""
         return self.url
 
+    def check_admin_token(self) -> None:
+        """Refuse now, in one line, an admin token the mock will not take.
+
+        Every scenario registers an institution and arms faults through the admin API: a
+        wrong token would otherwise end each of them in the same ``error``.
+        """
+        if "authorization" not in self._client.headers:
+            raise MockError(
+                f"--mock {self.url}: the suite drives that server through its admin API; pass "
+                "its token with --admin-token or $NHSA_MOCK_ADMIN_TOKEN (the one nhsa mock "
+                "serve was given, or printed at start-up)"
+            )
+        where = f"{self.url}/admin/institutions"
+        try:
+            answer = self._client.get("/admin/institutions")
+        except httpx.HTTPError as exc:
+            raise MockUnavailableError(where, f"{type(exc).__name__}: {exc}") from None
+        if answer.status_code == 401:
+            raise MockError(
+                f"--admin-token: the mock at {self.url} refused it (HTTP 401); pass the token "
+                "nhsa mock serve was started with (--admin-token or $NHSA_MOCK_ADMIN_TOKEN)"
+            )
+
     def platform_url(self) -> str:
         """The mock's base URL."""
         return self.url

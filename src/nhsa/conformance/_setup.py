@@ -100,6 +100,7 @@ def open_mock(
         remote = RemoteMock(url, admin_token=admin_token)
         try:
             remote.now()  # fail now, naming the URL, rather than in the first scenario
+            remote.check_admin_token()
             yield remote
         finally:
             remote.close()
