@@ -226,3 +226,21 @@ def test_group_commit_is_for_sqlite_and_can_be_switched_off() -> None:
     anyio.run(two)
     assert (alone.units, alone.commits) == (2, 2)
     store.close()
+
+
+def test_a_unit_alone_that_raises_leaves_nothing_and_writes_no_commit() -> None:
+    store = SqliteStore(":memory:")
+    group = GroupCommit(store)
+
+    def broken(tx: Any) -> None:
+        tx.put(Balance(KUNMING, "P1", "310", Decimal("10.00")))
+        raise ValueError("the engine's bug")
+
+    with pytest.raises(ValueError, match="engine's bug"):
+        anyio.run(group.run, broken)
+    assert (group.units, group.commits) == (1, 0)
+    with store.snapshot() as tx:
+        assert tx.find(Balance) == []
+    assert anyio.run(group.run, lambda tx: tx.next_id()) > 0  # the store was released
+    group.close()
+    store.close()

@@ -169,12 +169,21 @@ class GroupCommit:
             _settle([(future, None, exc) for _, future in group])
             return
         try:
-            for work, future in group:
+            if len(group) == 1:  # alone, its failure may undo the whole transaction
+                ((work, future),) = group
                 try:
-                    with pending.unit.savepoint():
-                        results.append((future, work(pending.unit), None))
+                    results.append((future, work(pending.unit), None))
                 except Exception as exc:
-                    results.append((future, None, exc))
+                    pending.rollback()
+                    _settle([(future, None, exc)])
+                    return
+            else:
+                for work, future in group:
+                    try:
+                        with pending.unit.savepoint():
+                            results.append((future, work(pending.unit), None))
+                    except Exception as exc:
+                        results.append((future, None, exc))
         except BaseException:
             pending.rollback()
             raise
