@@ -34,7 +34,7 @@ from nhsa.mock.store import (
 from tests.mock.test_app_his import KUNMING, SyntheticHis
 
 SINGLE = "/fsi/api/rsfComIfsService/callService"
-HELD_SECONDS = 10.0
+HELD_SECONDS = 30.0
 """A held COMMIT gives up after this long, so a broken test fails instead of hanging."""
 
 
@@ -83,10 +83,10 @@ async def held_then_group(
         first = asyncio.ensure_future(post("C-FIRST"))
         assert await anyio.to_thread.run_sync(commits.writing.wait, HELD_SECONDS)
         rest = [asyncio.ensure_future(post(opter)) for opter in later]
-        for _ in range(1000):  # bounded: the requests need a few loop turns to queue
+        for _ in range(2000):  # bounded: the requests need a few loop turns to queue
             if group.queued == len(later):
                 break
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.01)
         assert group.queued == len(later), "the later requests did not queue behind the COMMIT"
         assert not first.done(), "an answer left before its COMMIT returned"
         commits.release.set()
