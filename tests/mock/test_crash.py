@@ -44,7 +44,7 @@ MONEY = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")
 class Server:
     """``nhsa mock serve`` as a child process on a free port."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, sync: str) -> None:
         probe = bind_socket("127.0.0.1", 0)
         port = probe.getsockname()[1]
         probe.close()
@@ -58,6 +58,8 @@ class Server:
             str(port),
             "--db",
             str(db),
+            "--sync",
+            sync,
             "--admin-token",
             TOKEN,
         ]
@@ -163,9 +165,15 @@ def database(tmp_path: Path) -> Path:
     return tmp_path / "crash.db"
 
 
+@pytest.fixture(params=["normal", "full"])
+def sync(request: pytest.FixtureRequest) -> str:
+    """Both durabilities: with ``full`` the group's COMMIT is written on a thread of its own."""
+    return str(request.param)
+
+
 @pytest.fixture
-def first_server(database: Path) -> Iterator[Server]:
-    server = Server(database)
+def first_server(database: Path, sync: str) -> Iterator[Server]:
+    server = Server(database, sync)
     try:
         yield server
     finally:
@@ -173,7 +181,9 @@ def first_server(database: Path) -> Iterator[Server]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_load_loses_nothing_acknowledged(database: Path, first_server: Server) -> None:
+def test_sigkill_mid_load_loses_nothing_acknowledged(
+    database: Path, sync: str, first_server: Server
+) -> None:
     ledger, stop = Ledger(), threading.Event()
     threads = [
         threading.Thread(target=drive, args=(first_server.url, ledger, stop, n))
@@ -191,7 +201,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(database: Path, first_serve
         thread.join(timeout=30)
     assert len(ledger.acknowledged) >= ACKNOWLEDGED_BEFORE_KILL
 
-    second = Server(database)
+    second = Server(database, sync)
     try:
         admin = httpx.Client(base_url=second.url, headers={"authorization": f"Bearer {TOKEN}"})
         rows = admin.get(f"/admin/tenants/{KUNMING}/settlements").json()

@@ -222,6 +222,13 @@ def serve(
         bool, typer.Option(help="Honour the test-only x-mock-fault request header.")
     ] = False,
     sync: SyncOption = "normal",
+    group_commit: Annotated[
+        bool,
+        typer.Option(
+            help="SQLite: requests that arrive while a COMMIT is written share the next one "
+            "(each still answered only once it is durable); off, each commits alone."
+        ),
+    ] = True,
     platform_key: PlatformKeyOption = None,
     log_level: LogLevelOption = "warning",
 ) -> None:
@@ -259,6 +266,7 @@ def serve(
         default_dialect=spoken.name,
         allow_fault_header=allow_fault_header,
         admin_token=token,
+        group_commit=group_commit,
     )
     try:
         platform = assemble(
@@ -270,7 +278,8 @@ def serve(
     if workers > 1:
         platform.close()  # it proved the database usable; each worker opens its own
     bound_host, bound_port = sock.getsockname()[:2]
-    kept_by = f"PostgreSQL, workers={workers}" if shared else f"synchronous={sync}"
+    grouped = "group commit" if group_commit else "each request commits alone"
+    kept_by = f"PostgreSQL, workers={workers}" if shared else f"synchronous={sync}, {grouped}"
     admin = f"{token} (generated; pass --admin-token to fix it)" if generated else "(as given)"
     _print_banner(
         f"http://{bound_host}:{bound_port}",

@@ -80,7 +80,8 @@ class Platform:
     app: Starlette
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (after the COMMIT in flight, if one is)."""
+        self.core.commits.close()
         self.store.close()
 
 

@@ -18,7 +18,7 @@ from nhsa.mock.app._options import ServerOptions
 from nhsa.mock.app._tenants import TenantDirectory
 from nhsa.mock.faults import FaultBoard
 from nhsa.mock.fixtures import DesignatedInstitution, FixtureSet
-from nhsa.mock.store import Store
+from nhsa.mock.store import Store, committer
 from nhsa.signing import (
     GatewayVerifier,
     MessageSigner,
@@ -60,6 +60,7 @@ class PlatformCore:
         """Assemble the platform's shared parts."""
         self.options = options or ServerOptions()
         self.store = store
+        self.commits = committer(store, group=self.options.group_commit)
         self.engine = engine
         self.fixtures = fixtures
         self.clock = clock

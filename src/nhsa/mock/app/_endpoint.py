@@ -2,8 +2,9 @@
 
 Delivery is where faults touch the connection: a withheld answer hangs or resets through the
 :class:`~nhsa.mock.faults.ConnectionControl` of the server in use, a latency fault waits
-before sending. The pipeline itself is synchronous (its SQLite commits take microseconds),
-so it runs on the event loop without a thread hop.
+before sending. The pipeline's checks and business work run on the event loop; on SQLite the
+requests that arrive while a COMMIT is written share the next one (``GroupCommit``), and each
+answer waits for the COMMIT that covers it.
 
 Example::
 
@@ -93,7 +94,7 @@ class BusinessEndpoint:
             received_at=received_at,
             size=size,
         )
-        delivery = self._pipeline.process(incoming)
+        delivery = await self._pipeline.process(incoming)
         control = control_of(scope, send)
         if delivery.withhold == "hang":
             await control.hang(receive, self._hang_limit)

@@ -25,6 +25,8 @@ class ServerOptions:
         max_hang_seconds: how long a hanging answer holds the connection before it is reset.
         admin_token: the bearer token of the admin API; ``None`` leaves it closed to all.
         timestamp_window_seconds: accepted skew of ``x-tif-timestamp`` (and nonce memory).
+        group_commit: on SQLite, requests that arrive while a COMMIT is written share the next
+            one (:class:`~nhsa.mock.store.GroupCommit`); off, each commits alone.
 
     Example::
 
@@ -39,3 +41,4 @@ class ServerOptions:
     max_hang_seconds: float = 600.0
     admin_token: str | None = None
     timestamp_window_seconds: float = 300.0
+    group_commit: bool = True

@@ -43,10 +43,13 @@ Gateway refusals (401) come from the layer in front of the platform: the real ga
 format is not public (reference §7 gap 2), so the mock answers with a response envelope
 (infcode -1, ``inf_refmsgid`` empty, never signed) and the header ``x-mock-rejected-by:
 gateway``; every other answer is the platform's (HTTP 200, signed when the institution's
-profile signs). Steps 8 and 9 and what follows run in one store transaction: the engine admits
+profile signs). Steps 8 and 9 and what follows run in one unit of work: the engine admits
 the call, the fault for it is taken (``before`` faults replace the call), the engine processes
 it, and its answer and the transcript record are committed together before a byte is sent.
-Nothing here raises: an unexpected error rolls the transaction back and answers infcode -1
+On SQLite the units of the requests that arrived while the last COMMIT was written share the
+next one (:class:`~nhsa.mock.store.GroupCommit`), each in its own savepoint, in arrival order;
+a COMMIT that fails fails every request of its group (infcode -1, nothing booked).
+Nothing here raises: an unexpected error rolls the unit back and answers infcode -1
 "mock internal error".
 """
 
@@ -82,7 +85,7 @@ from nhsa.mock.faults import (
     realistic_business_error,
     unreachable_message,
 )
-from nhsa.mock.store import UnitOfWork
+from nhsa.mock.store import CommitError, UnitOfWork
 from nhsa.mock.transcript import TranscriptDraft
 from nhsa.redaction import get_logger
 from nhsa.signing import SigningProfile
@@ -193,15 +196,16 @@ class Pipeline:
 
     Example::
 
-        delivery = Pipeline(core).process(incoming)
+        delivery = await Pipeline(core).process(incoming)
     """
 
     def __init__(self, core: PlatformCore) -> None:
         """Serve requests for ``core``."""
         self._core = core
 
-    def process(self, incoming: Incoming) -> Delivery:
-        """Check, run and record one request; never raises."""
+    async def process(self, incoming: Incoming) -> Delivery:
+        """Check, run and record one request; never raises. Returns once its record (and its
+        state change, if any) is committed."""
         self._core.sync_shared_state()
         draft = TranscriptDraft.start(
             received_at=incoming.received_at,
@@ -214,8 +218,8 @@ class Pipeline:
         try:
             accepted = self._accept(incoming, draft, progress)
         except _Refusal as refusal:
-            return self._refuse(incoming, draft, refusal, progress)
-        return self._run(incoming, draft, accepted)
+            return await self._refuse(incoming, draft, refusal, progress)
+        return await self._run(incoming, draft, accepted)
 
     # -- steps 1–7: in front of the engine --------------------------------------------------
 
@@ -329,7 +333,9 @@ class Pipeline:
 
     # -- steps 8–9 and the call: one transaction ----------------------------------------------
 
-    def _run(self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted) -> Delivery:
+    async def _run(
+        self, incoming: Incoming, draft: TranscriptDraft, accepted: _Accepted
+    ) -> Delivery:
         core = self._core
         call = Call(
             accepted.tenant.code,
@@ -338,12 +344,29 @@ class Pipeline:
             accepted.document,
             incoming.received_at,
         )
+
+        def unit(tx: UnitOfWork) -> tuple[Delivery, int]:
+            delivery, now = self._decide(incoming, draft, accepted, call, tx)
+            return delivery, core.store.append_transcript(tx, draft.finish(answered_at=now))
+
         try:
-            with core.store.transaction() as tx:
-                delivery, now = self._decide(incoming, draft, accepted, call, tx)
-                seq = core.store.append_transcript(tx, draft.finish(answered_at=now))
-        except _Refusal as refusal:  # step 9; the transaction wrote nothing
-            return self._refuse(incoming, draft, refusal, _spoken_by(accepted.tenant))
+            delivery, seq = await core.commits.run(unit)
+        except _Refusal as refusal:  # step 9; the unit wrote nothing
+            return await self._refuse(incoming, draft, refusal, _spoken_by(accepted.tenant))
+        except CommitError as exc:  # the group's COMMIT failed: nothing of it was kept
+            _log.error(
+                "%s msgid %s of %s not durable; rolled back: %s",
+                accepted.infno,
+                accepted.msgid,
+                accepted.tenant.code,
+                exc,
+            )
+            return await self._refuse(
+                incoming,
+                _reset_effects(draft),
+                _Refusal(200, wording.not_durable(str(exc.__cause__ or exc))),
+                _spoken_by(accepted.tenant),
+            )
         except Exception as exc:  # the engine's bug must not become a 500 or a traceback
             _log.error(
                 "engine failed on %s msgid %s of %s; rolled back:\n%s",
@@ -352,7 +375,7 @@ class Pipeline:
                 accepted.tenant.code,
                 traceback.format_exc(),
             )
-            return self._refuse(
+            return await self._refuse(
                 incoming,
                 _reset_effects(draft),
                 _Refusal(200, wording.internal_error(type(exc).__name__)),
@@ -405,7 +428,7 @@ class Pipeline:
 
     # -- answering ------------------------------------------------------------------------
 
-    def _refuse(
+    async def _refuse(
         self,
         incoming: Incoming,
         draft: TranscriptDraft,
@@ -440,7 +463,7 @@ class Pipeline:
         reply = Reply(refusal.status, seal(envelope, signer), headers=headers)
         draft.infcode, draft.err_msg, draft.response = -1, refusal.err_msg, envelope
         draft.error_id = refusal.error
-        return Delivery(reply, seq=self._record_alone(draft, now))
+        return Delivery(reply, seq=await self._record_alone(draft, now))
 
     def _fault_instead(
         self,
@@ -540,11 +563,12 @@ class Pipeline:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _record_alone(self, draft: TranscriptDraft, now: datetime) -> int | None:
-        """Write a record for a request the engine never saw (its own transaction)."""
+    async def _record_alone(self, draft: TranscriptDraft, now: datetime) -> int | None:
+        """Write a record for a request the engine never saw (its own unit of work)."""
+        record = draft.finish(answered_at=now)
+        store = self._core.store
         try:
-            with self._core.store.transaction() as tx:
-                return self._core.store.append_transcript(tx, draft.finish(answered_at=now))
+            return await self._core.commits.run(lambda tx: store.append_transcript(tx, record))
         except Exception:  # a full disk must not turn a refusal into a 500
             _log.error("transcript record not written:\n%s", traceback.format_exc())
             return None

@@ -214,3 +214,11 @@ def internal_error(kind: str) -> str:
         f"模拟平台内部错误，交易未生效 / mock internal error ({kind}): the transaction was "
         "rolled back and nothing was booked; the server log has the details"
     )
+
+
+def not_durable(reason: str) -> str:
+    """The answer when the COMMIT covering the request failed (its whole group rolled back)."""
+    return (
+        f"模拟平台未能保存，交易未生效 / mock could not make the change durable ({reason}): "
+        "it was rolled back and nothing was booked; send the request again"
+    )

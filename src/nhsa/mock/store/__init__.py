@@ -11,6 +11,8 @@ chronic-disease recognitions, and the transcript. Ids (``mdtrt_id``, ``setl_id``
 - :class:`SqliteStore` — the default (WAL; ``synchronous`` NORMAL, or FULL as an option);
 - :class:`PostgresStore` — for several server workers over one database (``postgresql://``);
 - :func:`open_store` — the one or the other, by what ``--db`` names;
+- :class:`GroupCommit` — one COMMIT shared by the requests that queued during the last one
+  (SQLite); :func:`committer` picks it or :class:`EachAlone`;
 - the record types, one per table; :data:`LATEST` — the schema version this code writes.
 
 Example:
@@ -25,6 +27,7 @@ Example:
 """
 
 from nhsa.mock.store._errors import SchemaVersionError, StoreError, StoreUsageError
+from nhsa.mock.store._group import CommitError, Committer, EachAlone, GroupCommit, committer
 from nhsa.mock.store._open import open_store
 from nhsa.mock.store._postgres import PostgresStore, PostgresUnitOfWork
 from nhsa.mock.store._protocol import Store, UnitOfWork
@@ -60,7 +63,7 @@ from nhsa.mock.store._records import (
 )
 from nhsa.mock.store._schema import LATEST, MIGRATIONS
 from nhsa.mock.store._shared import SharedState
-from nhsa.mock.store._sqlite import SqliteStore, SqliteUnitOfWork, Synchronous
+from nhsa.mock.store._sqlite import OpenTransaction, SqliteStore, SqliteUnitOfWork, Synchronous
 
 __all__ = [
     "ACTIVE",
@@ -75,13 +78,18 @@ __all__ = [
     "UNSETTLED",
     "VOIDED",
     "Balance",
+    "CommitError",
+    "Committer",
     "Downtime",
+    "EachAlone",
     "EcToken",
     "FilingOverride",
+    "GroupCommit",
     "LabInstitution",
     "LabReport",
     "LabRun",
     "Message",
+    "OpenTransaction",
     "PostgresStore",
     "PostgresUnitOfWork",
     "PreSettlement",
@@ -104,5 +112,6 @@ __all__ = [
     "UploadedFeeLine",
     "Visit",
     "YearToDate",
+    "committer",
     "open_store",
 ]

@@ -25,6 +25,7 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,7 +324,7 @@ class SqliteStore:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise _unusable(path, exc) from exc
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._cache = RecordCache()
         self._ids = IdBlocks()
         self._owner: int | None = None
@@ -385,35 +386,108 @@ class SqliteStore:
         with self._lock:
             self._db.close()
 
+    def begin(self) -> OpenTransaction:
+        """A read-write transaction left open: the seam of group commit
+        (:class:`~nhsa.mock.store.GroupCommit`).
+
+        The store's lock is held until :meth:`OpenTransaction.commit` or
+        :meth:`~OpenTransaction.rollback` ends it, which may happen on another thread
+        (:meth:`~OpenTransaction.commit_on`): the event loop goes on reading requests while the
+        COMMIT waits for the disk, and whoever else wants the connection waits for the COMMIT.
+
+        Example:
+            >>> store = SqliteStore(":memory:")
+            >>> pending = store.begin()
+            >>> first = pending.unit.next_id()
+            >>> pending.commit()
+            >>> store.close()
+        """
+        return self._open("BEGIN IMMEDIATE", writable=True)
+
     @contextmanager
     def _exclusive(self, begin: str, *, writable: bool = True) -> Iterator[SqliteUnitOfWork]:
-        with self._lock:
-            if self._owner is not None:
-                raise StoreUsageError(
-                    "a transaction is already open on this thread: use tx.savepoint() to nest"
-                )
+        pending = self._open(begin, writable=writable)
+        try:
+            yield pending.unit
+        except BaseException:
+            pending.rollback()
+            raise
+        if writable:
+            pending.commit()
+        else:
+            pending.rollback()
+
+    def _open(self, begin: str, *, writable: bool) -> OpenTransaction:
+        # The lock is not reentrant (a COMMIT handed to another thread must release it there),
+        # so a nested transaction on this thread is refused before it could wait for itself.
+        if self._owner == threading.get_ident():
+            raise StoreUsageError(
+                "a transaction is already open on this thread: use tx.savepoint() to nest"
+            )
+        self._lock.acquire()
+        try:
             self._owner = threading.get_ident()
-            overlay = Overlay()
-            try:
-                self._db.execute(begin)
-                try:
-                    yield SqliteUnitOfWork(
-                        self._db,
-                        writable=writable,
-                        cache=self._cache,
-                        overlay=overlay,
-                        ids=self._ids,
-                    )
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    self._cache.rollback(overlay)
-                    if overlay.reserved_in is not None:
-                        self._ids.drop()
-                    raise
-                self._db.execute("COMMIT" if writable else "ROLLBACK")
-                self._cache.commit(overlay)
-            finally:
-                self._owner = None
+            self._db.execute(begin)
+        except BaseException:
+            self._owner = None
+            self._lock.release()
+            raise
+        overlay = Overlay()
+        unit = SqliteUnitOfWork(
+            self._db, writable=writable, cache=self._cache, overlay=overlay, ids=self._ids
+        )
+        return OpenTransaction(self, unit, overlay)
+
+
+class OpenTransaction:
+    """A transaction of :meth:`SqliteStore.begin`, holding the store's lock until it ends.
+
+    Attributes:
+        unit: its unit of work.
+    """
+
+    def __init__(self, store: SqliteStore, unit: SqliteUnitOfWork, overlay: Overlay) -> None:
+        self._store = store
+        self.unit = unit
+        self._overlay = overlay
+        self._ended = False
+
+    def commit(self) -> None:
+        """COMMIT: durable when this returns. A failed COMMIT rolls everything back (nothing
+        half-written remains, the connection is ready for the next transaction) and raises."""
+        store = self._store
+        try:
+            store._db.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+        store._cache.commit(self._overlay)
+        self._end()
+
+    def commit_on(self, executor: Executor) -> Future[None]:
+        """:meth:`commit` on ``executor``'s thread; this thread may use the store meanwhile
+        (it then waits for the COMMIT, as every other thread does)."""
+        self._store._owner = None
+        return executor.submit(self.commit)
+
+    def rollback(self) -> None:
+        """Undo the whole transaction (a no-op once it has ended)."""
+        if self._ended:
+            return
+        store = self._store
+        try:
+            if store._db.in_transaction:  # a failed COMMIT may have rolled back already
+                store._db.execute("ROLLBACK")
+        finally:
+            store._cache.rollback(self._overlay)
+            if self._overlay.reserved_in is not None:
+                store._ids.drop()
+            self._end()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._store._owner = None
+        self._store._lock.release()
 
 
 def _unusable(path: Path | str, exc: sqlite3.DatabaseError) -> StoreError:
