@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    6
+    7
 """
 
 from __future__ import annotations
