@@ -9,15 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from nhsa.mock.engine._stays import STAY_SETTLING
 from nhsa.mock.store import (
     LATEST,
     MIGRATIONS,
     Balance,
     FilingOverride,
     SchemaVersionError,
+    Settlement,
     SqliteStore,
 )
 from nhsa.mock.store._schema import migrate
+from nhsa.mock.store._sql import where_clause
+from nhsa.mock.store._sqlite import statements_of
 
 
 def _version(path: Path) -> int:
@@ -114,3 +118,21 @@ def test_an_empty_version_table_is_refused(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(SchemaVersionError, match="schema_version is empty"):
         SqliteStore(path)
+
+
+def test_a_persons_stay_settlements_are_read_from_their_own_index(tmp_path: Path) -> None:
+    # 2401 and the stay counters read a person's 2304 rows; without the index SQLite walks the
+    # person's whole ledger (every outpatient settlement) row by row.
+    path = tmp_path / "plan.db"
+    SqliteStore(path).close()
+    where, values = where_clause(
+        Settlement, {"tenant": "H1", "psn_no": "P1", "infno": STAY_SETTLING}, None
+    )
+    connection = sqlite3.connect(path)
+    try:
+        plan = connection.execute(
+            f"EXPLAIN QUERY PLAN {statements_of(Settlement).select}{where}", values
+        ).fetchall()
+    finally:
+        connection.close()
+    assert any("settlements_by_psn_no_infno" in str(step[-1]) for step in plan), plan

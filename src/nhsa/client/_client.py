@@ -319,11 +319,12 @@ class Client(SyncTransactions, _Base):
         the insurance) or a registered visit.
 
         Example:
-            >>> from datetime import date
+            >>> from datetime import datetime
             >>> from nhsa.client import ChronicDisease
+            >>> from nhsa.envelope import CHINA_TIME
             >>> _ = client.register_chronic(card, ChronicDisease.of("M01600"), insutype="310",
             ...                             clinic=clinic)
-            >>> [(r.opsp_dise_code, r.valid_on(date.today())) for r in
+            >>> [(r.opsp_dise_code, r.valid_on(datetime.now(CHINA_TIME).date())) for r in
             ...  client.recognitions(card, insutype="310")]
             [('M01600', True)]
         """

@@ -200,10 +200,12 @@ class ChronicRegistration:
         msgid: the 2503 msgid.
 
     Example:
-        >>> from datetime import date
+        >>> from datetime import datetime
+        >>> from nhsa.envelope import CHINA_TIME
         >>> done = client.register_chronic(card, ChronicDisease.of("M03900"), insutype="310",
         ...                                clinic=clinic)
-        >>> (done.disease.code, done.insuplc_admdvs, done.begndate == date.today())
+        >>> platform_today = datetime.now(CHINA_TIME).date()
+        >>> (done.disease.code, done.insuplc_admdvs, done.begndate == platform_today)
         ('M03900', '530100', True)
     """
 

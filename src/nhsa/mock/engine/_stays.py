@@ -53,6 +53,9 @@ from nhsa.models import Input2401, Input2402, Input2404, Input2405
 FINAL, MID_WAY = "0", "1"
 """``mid_setl_flag``: the final settlement of a stay, or a mid-way one (中途结算)."""
 
+STAY_SETTLING = "2304"
+"""The infno that books a stay's settlements (mid-way and final)."""
+
 
 # -- finding a stay and what it holds ----------------------------------------------------------
 
@@ -123,9 +126,13 @@ def settled_order(row: Settlement) -> tuple[datetime, int]:
 
 
 def settled_stays(ctx: Context, psn_no: str) -> dict[str, list[Settlement]]:
-    """The person's settlements in force, by stay (``mdtrt_id``), oldest first — one query."""
+    """The person's settlements in force, by stay (``mdtrt_id``), oldest first — one query.
+
+    Only 2304 books a stay's settlement (a reversal row is never in force), so the query reads
+    the person's 2304 rows alone, not their outpatient ledger too.
+    """
     by_stay: dict[str, list[Settlement]] = {}
-    rows = ctx.tx.find(Settlement, tenant=ctx.tenant, psn_no=psn_no)
+    rows = ctx.tx.find(Settlement, tenant=ctx.tenant, psn_no=psn_no, infno=STAY_SETTLING)
     for row in sorted((row for row in rows if row.is_live), key=settled_order):
         by_stay.setdefault(row.mdtrt_id, []).append(row)
     return by_stay

@@ -10,7 +10,7 @@ the tables the migrations build have exactly the columns of the record types.
 
 Example:
     >>> LATEST
-    6
+    7
 """
 
 from __future__ import annotations
@@ -170,6 +170,12 @@ ALTER TABLE fee_lines ADD COLUMN init_feedetl_sn TEXT;
 ALTER TABLE settlements ADD COLUMN mid_setl_flag TEXT;
 """
 
+# A person's stay settlements are read by their 2304 rows (admission, the stay counters): the
+# person's outpatient rows, however many, stay out of the read.
+_V7_STAY_SETTLEMENTS = """
+CREATE INDEX settlements_by_psn_no_infno ON settlements (tenant, psn_no, infno);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "core ledger: institutions, sign-ins, messages, visits, fees, settlements", _V1_CORE),
     (2, "public services: filings, e-voucher tokens, downtime windows", _V2_PUBLIC_SERVICES),
@@ -185,6 +191,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "inpatient: stays; fee-line time and refunded line; mid-way settlement flag",
         _V6_INPATIENT,
     ),
+    (7, "index of a person's settlements by infno (their stay settlements)", _V7_STAY_SETTLEMENTS),
 )
 """(version, what it adds, SQL) in order; a database at version N has run the first N."""
 
