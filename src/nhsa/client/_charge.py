@@ -410,8 +410,8 @@ def _fee_upload(
                     med_list_codg=line.med_list_codg,
                     medins_list_codg=line.medins_list_codg,
                     det_item_fee_sumamt=line.total,
-                    cnt=_decimal(line.cnt),
-                    pric=_decimal(line.pric),
+                    cnt=decimal_of(line.cnt),
+                    pric=decimal_of(line.pric),
                     bilg_dept_codg=clinic.dept_code,
                     bilg_dept_name=clinic.dept_name,
                     bilg_dr_codg=clinic.atddr_no,
@@ -502,6 +502,7 @@ def _max_items(core: Core, infno: str, node: str) -> int | None:
     return int(limit) if isinstance(limit, int) else None
 
 
-def _decimal(value: object) -> Decimal:
+def decimal_of(value: object) -> Decimal:
+    """A :class:`FeeLine` amount, which ``__post_init__`` made a Decimal, typed as one."""
     assert isinstance(value, Decimal)
     return value

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import ValidationError
 
-from nhsa.client._charge import UNRESOLVED, check_visit_held, chunks, numbered
+from nhsa.client._charge import UNRESOLVED, check_visit_held, chunks, decimal_of, numbered
 from nhsa.client._flow import Flow
 from nhsa.client._inputs import Certificate, Diagnosis, FeeLine, Ward
 from nhsa.client._load_bearing import ECHOED, loaded
@@ -570,8 +570,8 @@ def _upload_input(stay: Stay, lines: Sequence[FeeLine]) -> Input2301:
                     med_list_codg=line.med_list_codg,
                     medins_list_codg=line.medins_list_codg,
                     det_item_fee_sumamt=line.total,
-                    cnt=Decimal(str(line.cnt)),
-                    pric=Decimal(str(line.pric)),
+                    cnt=decimal_of(line.cnt),
+                    pric=decimal_of(line.pric),
                     bilg_dept_codg=ward.dept_code,
                     bilg_dept_name=ward.dept_name,
                     bilg_dr_codg=ward.atddr_no,
