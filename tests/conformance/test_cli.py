@@ -235,18 +235,20 @@ def test_a_broken_fixture_folder_is_a_clean_error(stages: Path, tmp_path: Path) 
 
 
 def test_a_remote_mock_without_an_admin_token_stops_before_any_scenario(
-    stages: Path, fakes: FakeMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NHSA_MOCK_ADMIN_TOKEN", raising=False)
     out = tmp_path / "out"
-    result = invoke(
-        "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out),
-        "--mock", "http://127.0.0.1:8700",
-    )  # fmt: skip
+    with MockPlatform() as platform, platform.serve() as url:
+        result = invoke(
+            "run", "--stage", "lab", "--stages-dir", str(stages), "--report-dir", str(out),
+            "--mock", url,
+        )  # fmt: skip
+        registered = platform.admin.institutions()
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
     assert "--admin-token or $NHSA_MOCK_ADMIN_TOKEN" in result.stderr
-    assert not fakes.registered  # no scenario started
+    assert not [i for i in registered if i.get("source") == "admin"]  # no scenario started
     assert not out.exists()
 
 

@@ -171,8 +171,6 @@ def run(  # noqa: PLR0917 - typer maps each command-line option to one parameter
         fixture_set = _fixtures(fixtures)
         serve = driver.startswith(("http://", "https://")) and mock is None
         with open_mock(mock, admin_token=admin_token, serve=serve, fixtures=fixture_set) as handle:
-            if mock is not None:
-                _check_admin_token(mock, admin_token)
             his = open_driver(driver, handle, step_timeout=step_timeout)
             try:
                 with _ProgressBar(sum(len(s) for s in chosen.values())) as progress:
@@ -199,21 +197,6 @@ def _dialect(name: str) -> Dialect:
         return spec_dialect(name)
     except DialectError:
         _fail(f"--dialect {name!r}: use one of {', '.join(dialect_names())}")
-
-
-def _check_admin_token(url: str, token: str | None) -> None:
-    """Stop before the first scenario when no admin token is given for a remote mock.
-
-    Every scenario registers an institution and arms faults through the admin API; without a
-    token each would end in the same ``error``, with the reason only in the report (a token the
-    mock refuses is caught by ``open_mock``).
-    """
-    if not token:
-        _fail(
-            f"--mock {url}: the suite drives that server through its admin API; pass its token "
-            "with --admin-token or $NHSA_MOCK_ADMIN_TOKEN (the one nhsa mock serve was given, "
-            "or printed at start-up)"
-        )
 
 
 class _ProgressBar:
