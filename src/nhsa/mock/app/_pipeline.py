@@ -71,10 +71,10 @@ from nhsa.mock.app import _wording as wording
 from nhsa.mock.app._answers import Reply, answer_envelope, bad_signature, seal
 from nhsa.mock.app._core import PlatformCore
 from nhsa.mock.app._tenants import Tenant
+from nhsa.mock.engine._gate import NOT_ROUTED_TO_INSURED_PLACE
 from nhsa.mock.engine._types import Answer, Call
 from nhsa.mock.faults import (
     FAULT_HEADER,
-    TREATMENT_PLACE_ONLY,
     AppliedFault,
     CallFacts,
     FaultKind,
@@ -422,7 +422,7 @@ class Pipeline:
             accepted.infno,
             psn_no=call.psn_no,
             area=_text(accepted.document, "insuplc_admdvs"),
-            routed=accepted.infno not in TREATMENT_PLACE_ONLY,
+            routed=accepted.infno not in NOT_ROUTED_TO_INSURED_PLACE,
         )
         return core.faults.take(accepted.tenant.code, facts)
 

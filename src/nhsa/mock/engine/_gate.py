@@ -23,7 +23,8 @@ SIGN_IN_EXEMPT = frozenset({"9001", "9002"})
 """Transactions that need no prior sign-in (9002 names its sign_no in its input)."""
 
 NOT_ROUTED_TO_INSURED_PLACE = frozenset({"9001", "9002", "9101", "9102", "3201", "3202"})
-"""Calls the treatment place's own system answers: an insured-place downtime does not stop them."""
+"""Calls the treatment place's own system answers: an insured-place downtime does not stop them,
+and an insured-place fault leaves them alone unless its ``infno`` scope names them."""
 
 
 def check_call(ctx: Context) -> None:

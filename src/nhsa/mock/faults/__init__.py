@@ -18,7 +18,6 @@ Example:
 """
 
 from nhsa.mock.faults._board import (
-    TREATMENT_PLACE_ONLY,
     AppliedFault,
     ArmedFault,
     CallFacts,
@@ -48,7 +47,6 @@ from nhsa.mock.faults._wording import garble, realistic_business_error, unreacha
 __all__ = [
     "CONNECTION_EXTENSION",
     "FAULT_HEADER",
-    "TREATMENT_PLACE_ONLY",
     "AnswerWithheld",
     "AppliedFault",
     "ArmedFault",

@@ -33,11 +33,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
-from nhsa.mock.engine._gate import NOT_ROUTED_TO_INSURED_PLACE
 from nhsa.mock.faults._model import FaultKind, FaultSpec
 
 __all__ = [
-    "TREATMENT_PLACE_ONLY",
     "AppliedFault",
     "ArmedFault",
     "CallFacts",
@@ -46,9 +44,6 @@ __all__ = [
     "Origin",
 ]
 
-TREATMENT_PLACE_ONLY: Final = NOT_ROUTED_TO_INSURED_PLACE
-"""Calls the treatment place's own system answers: an insured-place fault leaves them alone
-unless its ``infno`` scope names them (the engine's downtime check skips the same set)."""
 _INSURED_PLACE_KINDS: Final = frozenset(
     {FaultKind.INSURED_PLACE_DOWNTIME, FaultKind.INSURED_PLACE_UNREACHABLE}
 )
