@@ -238,23 +238,12 @@ def _encode_mapping(value: Any) -> SqlValue:
     return value.text if isinstance(value, StoredJson) else _encode(value)
 
 
-def _identity(value: SqlValue) -> SqlValue:
-    return value
-
-
 def encode_key(value: object) -> SqlValue:
     """A key value (as given to ``get``/``find``) in its column form."""
     return _encode(value)
 
 
 def _encode(value: object) -> SqlValue:
-    exact = _BY_EXACT_TYPE.get(type(value))
-    if exact is not None:
-        return exact(value)
-    return _encode_any(value)
-
-
-def _encode_any(value: object) -> SqlValue:
     if value is None or isinstance(value, str | bytes):
         return value
     if isinstance(value, bool):
@@ -269,16 +258,6 @@ def _encode_any(value: object) -> SqlValue:
         return value.text if isinstance(value, StoredJson) else dump_json(value)
     raise TypeError(f"the store cannot keep a {type(value).__name__}: {value!r}")
 
-
-# The common column types by exact type: one lookup instead of the isinstance chain (a
-# subclass, a bool or anything unusual still takes the chain).
-_BY_EXACT_TYPE: dict[type[Any], Callable[[Any], SqlValue]] = {
-    str: _identity,
-    Decimal: lambda value: format(value, "f"),
-    datetime: datetime.isoformat,
-    date: date.isoformat,
-    int: _identity,
-}
 
 _DECODERS: dict[Any, Callable[[SqlValue], object]] = {
     Decimal: lambda value: Decimal(str(value)),
